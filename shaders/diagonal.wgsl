@@ -1,0 +1,17 @@
+// Phase-only pass: multiplies each amplitude of the subspace where the `ctrl_mask` bits are 1 by
+// d[k], k = bit(q0) (+ 2*bit(q1) when nq == 2); d is complex at aux_in[in_offset..]. Targets whose
+// d is 1 on the 0 branch are folded into ctrl_mask by the host, so only the rotated half is read.
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let t = thread_id(wid, nwg, lid);
+    if t >= op.n_threads {
+        return;
+    }
+    let i = deposit(t, op.fixed_mask) | op.ctrl_mask;
+    var k = (i >> op.q0) & 1u;
+    if op.nq == 2u {
+        k = k | (((i >> op.q1) & 1u) << 1u);
+    }
+    store(i, cmul(mat(k), load(i)));
+}

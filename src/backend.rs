@@ -1,0 +1,133 @@
+//! The one interface both backends implement, so any program runs on the CPU or the GPU.
+
+use crate::circuit::{Bindings, Circuit, Observable};
+use crate::error::{Error, Result};
+use num_complex::Complex64;
+
+/// Floating-point precision of a backend's amplitudes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Precision {
+    /// 32-bit floats (`vec2<f32>` per amplitude on the GPU): half the memory, the GPU default.
+    F32,
+    /// 64-bit floats: needs SHADER_F64 on a GPU adapter; the CPU reference always uses it.
+    F64,
+}
+
+impl Precision {
+    /// Bytes per complex amplitude.
+    pub fn bytes_per_amplitude(self) -> u64 {
+        match self {
+            Precision::F32 => 8,
+            Precision::F64 => 16,
+        }
+    }
+}
+
+/// A simulator: creates states and runs circuits on them.
+pub trait Backend {
+    /// A human-readable name, e.g. `cpu-reference (f64)` or the GPU adapter's name.
+    fn name(&self) -> String;
+
+    /// Precision of the amplitudes this backend stores.
+    fn precision(&self) -> Precision;
+
+    /// A new state |0…0⟩ on `num_qubits` qubits.
+    fn zero_state(&self, num_qubits: usize) -> Result<Box<dyn QuantumState>>;
+
+    /// A new state holding `amplitudes` (length 2^n, normalised within 1e-6).
+    fn state_from_amplitudes(&self, amplitudes: &[Complex64]) -> Result<Box<dyn QuantumState>>;
+
+    /// Runs `circuit` from |0…0⟩ under `bindings` and returns the resulting state.
+    fn run(&self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<Box<dyn QuantumState>> {
+        circuit.check_bindings(bindings)?;
+        let mut state = self.zero_state(circuit.num_qubits())?;
+        state.apply(circuit, bindings)?;
+        Ok(state)
+    }
+}
+
+/// A state vector owned by a backend (on the GPU it stays in device memory; reads copy results
+/// back).
+pub trait QuantumState {
+    /// Number of qubits.
+    fn num_qubits(&self) -> usize;
+
+    /// Applies `circuit` (same width) under `bindings`.
+    fn apply(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()>;
+
+    /// All 2^n amplitudes, index `k` ↔ basis state with qubit q = bit q of k.
+    fn amplitudes(&self) -> Result<Vec<Complex64>>;
+
+    /// |amplitude|² for every basis state.
+    fn probabilities(&self) -> Result<Vec<f64>>;
+
+    /// Probabilities of the outcomes of measuring only `qubits`: entry `k` has bit j of `k`
+    /// equal to the outcome of `qubits[j]`.
+    fn marginal_probabilities(&self, qubits: &[usize]) -> Result<Vec<f64>>;
+
+    /// ⟨ψ|O|ψ⟩ for a Pauli-sum observable.
+    fn expectation(&self, observable: &Observable) -> Result<f64>;
+
+    /// ⟨ψ|O_j|ψ⟩ for several observables.
+    fn expectations(&self, observables: &[Observable]) -> Result<Vec<f64>> {
+        observables.iter().map(|o| self.expectation(o)).collect()
+    }
+
+    /// `shots` basis-state indices drawn from the measurement distribution with a seeded RNG.
+    fn sample(&self, shots: usize, seed: u64) -> Result<Vec<u64>>;
+}
+
+/// Checks a qubit list for a marginal: each in range and distinct.
+pub(crate) fn check_marginal_qubits(qubits: &[usize], num_qubits: usize) -> Result<()> {
+    let mut seen = 0u64;
+    for &q in qubits {
+        if q >= num_qubits {
+            return Err(Error::QubitOutOfRange { qubit: q, num_qubits });
+        }
+        if seen & (1 << q) != 0 {
+            return Err(Error::RepeatedQubit { qubit: q, gate: "marginal".into() });
+        }
+        seen |= 1 << q;
+    }
+    Ok(())
+}
+
+/// Checks that `amplitudes` is a valid state and returns its qubit count.
+pub(crate) fn check_amplitudes(amplitudes: &[Complex64]) -> Result<usize> {
+    let len = amplitudes.len();
+    if len < 2 || !len.is_power_of_two() {
+        return Err(Error::InvalidState(format!("length {len} is not a power of two ≥ 2")));
+    }
+    let norm: f64 = amplitudes.iter().map(|a| a.norm_sqr()).sum();
+    if !norm.is_finite() || (norm - 1.0).abs() > 1e-6 {
+        return Err(Error::InvalidState(format!("squared norm is {norm}, expected 1 (within 1e-6)")));
+    }
+    Ok(len.trailing_zeros() as usize)
+}
+
+/// Marginalises full probabilities onto `qubits` (bit j of the result index = qubit `qubits[j]`).
+pub(crate) fn marginalize(probs: &[f64], qubits: &[usize]) -> Vec<f64> {
+    let mut out = vec![0.0; 1usize << qubits.len()];
+    for (k, p) in probs.iter().enumerate() {
+        let mut idx = 0usize;
+        for (j, &q) in qubits.iter().enumerate() {
+            idx |= ((k >> q) & 1) << j;
+        }
+        out[idx] += p;
+    }
+    out
+}
+
+/// Draws `shots` outcomes from a CDF by inverse transform: `uniforms` are the draws in [0, 1),
+/// `cdf[k]` = P(outcome ≤ k). Returns outcome indices in the order of `uniforms`.
+pub(crate) fn invert_cdf(cdf: &[f64], uniforms: &[f64]) -> Vec<u64> {
+    let total = cdf.last().copied().unwrap_or(1.0);
+    uniforms
+        .iter()
+        .map(|&u| {
+            let target = u * total;
+            let k = cdf.partition_point(|&c| c <= target);
+            k.min(cdf.len() - 1) as u64
+        })
+        .collect()
+}

@@ -1,0 +1,253 @@
+//! Gates: their kinds, matrices and the qubits they act on.
+//!
+//! Matrices are row-major, `2^k × 2^k` for a `k`-qubit kind. For a two-qubit kind acting on
+//! `targets = [a, b]` the matrix's basis index is `bit(a) + 2·bit(b)`: the first target is the
+//! less significant bit, matching qubit 0 = least significant bit of the state index.
+
+use super::param::Angle;
+use num_complex::Complex64 as C64;
+use std::f64::consts::FRAC_1_SQRT_2;
+
+/// What a gate does, independent of where it acts. One-qubit kinds can be given any number of
+/// controls (a CNOT is `X` with one control, a Toffoli `X` with two); two-qubit kinds too.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GateKind {
+    /// Identity.
+    I,
+    /// Hadamard.
+    H,
+    /// Pauli X.
+    X,
+    /// Pauli Y.
+    Y,
+    /// Pauli Z.
+    Z,
+    /// S = diag(1, i).
+    S,
+    /// S† = diag(1, −i).
+    Sdg,
+    /// T = diag(1, e^{iπ/4}).
+    T,
+    /// T† = diag(1, e^{−iπ/4}).
+    Tdg,
+    /// √X = ½[[1+i, 1−i], [1−i, 1+i]].
+    SX,
+    /// RX(θ) = exp(−iθX/2).
+    RX(Angle),
+    /// RY(θ) = exp(−iθY/2).
+    RY(Angle),
+    /// RZ(θ) = exp(−iθZ/2) = diag(e^{−iθ/2}, e^{iθ/2}).
+    RZ(Angle),
+    /// Phase(λ) = diag(1, e^{iλ}).
+    Phase(Angle),
+    /// U3(θ, φ, λ) = [[cos θ/2, −e^{iλ} sin θ/2], [e^{iφ} sin θ/2, e^{i(φ+λ)} cos θ/2]] (Qiskit's U).
+    U3(Angle, Angle, Angle),
+    /// An arbitrary one-qubit unitary, row-major 2×2 (checked when the gate is added).
+    Unitary1(Box<[C64; 4]>),
+    /// SWAP.
+    Swap,
+    /// iSWAP: |01⟩ → i|10⟩, |10⟩ → i|01⟩.
+    ISwap,
+    /// RXX(θ) = exp(−iθ X⊗X/2).
+    RXX(Angle),
+    /// RYY(θ) = exp(−iθ Y⊗Y/2).
+    RYY(Angle),
+    /// RZZ(θ) = exp(−iθ Z⊗Z/2).
+    RZZ(Angle),
+    /// An arbitrary two-qubit unitary, row-major 4×4, basis index `bit(t0) + 2·bit(t1)`.
+    Unitary2(Box<[C64; 16]>),
+}
+
+fn c(re: f64, im: f64) -> C64 {
+    C64::new(re, im)
+}
+
+fn expi(phi: f64) -> C64 {
+    C64::from_polar(1.0, phi)
+}
+
+impl GateKind {
+    /// How many target qubits the kind acts on (1 or 2).
+    pub fn num_targets(&self) -> usize {
+        match self {
+            GateKind::Swap | GateKind::ISwap | GateKind::RXX(_) | GateKind::RYY(_) | GateKind::RZZ(_) | GateKind::Unitary2(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// A short name, as in error messages and printed circuits.
+    pub fn name(&self) -> &'static str {
+        match self {
+            GateKind::I => "I",
+            GateKind::H => "H",
+            GateKind::X => "X",
+            GateKind::Y => "Y",
+            GateKind::Z => "Z",
+            GateKind::S => "S",
+            GateKind::Sdg => "Sdg",
+            GateKind::T => "T",
+            GateKind::Tdg => "Tdg",
+            GateKind::SX => "SX",
+            GateKind::RX(_) => "RX",
+            GateKind::RY(_) => "RY",
+            GateKind::RZ(_) => "RZ",
+            GateKind::Phase(_) => "Phase",
+            GateKind::U3(..) => "U3",
+            GateKind::Unitary1(_) => "Unitary1",
+            GateKind::Swap => "SWAP",
+            GateKind::ISwap => "iSWAP",
+            GateKind::RXX(_) => "RXX",
+            GateKind::RYY(_) => "RYY",
+            GateKind::RZZ(_) => "RZZ",
+            GateKind::Unitary2(_) => "Unitary2",
+        }
+    }
+
+    /// The kind's angles, in the order [`GateKind::matrix`] takes their values.
+    pub fn angles(&self) -> Vec<Angle> {
+        match self {
+            GateKind::RX(a) | GateKind::RY(a) | GateKind::RZ(a) | GateKind::Phase(a) | GateKind::RXX(a) | GateKind::RYY(a) | GateKind::RZZ(a) => {
+                vec![*a]
+            }
+            GateKind::U3(t, p, l) => vec![*t, *p, *l],
+            _ => Vec::new(),
+        }
+    }
+
+    /// True when the matrix is diagonal for every angle (a phase-only gate).
+    pub fn is_diagonal(&self) -> bool {
+        match self {
+            GateKind::I | GateKind::Z | GateKind::S | GateKind::Sdg | GateKind::T | GateKind::Tdg | GateKind::RZ(_) | GateKind::Phase(_) | GateKind::RZZ(_) => true,
+            GateKind::Unitary1(m) => m[1] == C64::ZERO && m[2] == C64::ZERO,
+            GateKind::Unitary2(m) => (0..4).all(|r| (0..4).all(|k| r == k || m[4 * r + k] == C64::ZERO)),
+            _ => false,
+        }
+    }
+
+    /// The row-major matrix for resolved angle values (`angles[i]` is the value of
+    /// `self.angles()[i]`; missing values read as 0).
+    pub fn matrix(&self, angles: &[f64]) -> Vec<C64> {
+        let a = |i: usize| angles.get(i).copied().unwrap_or(0.0);
+        let (z, o) = (C64::ZERO, C64::ONE);
+        let i = c(0.0, 1.0);
+        match self {
+            GateKind::I => vec![o, z, z, o],
+            GateKind::H => {
+                let h = c(FRAC_1_SQRT_2, 0.0);
+                vec![h, h, h, -h]
+            }
+            GateKind::X => vec![z, o, o, z],
+            GateKind::Y => vec![z, -i, i, z],
+            GateKind::Z => vec![o, z, z, -o],
+            GateKind::S => vec![o, z, z, i],
+            GateKind::Sdg => vec![o, z, z, -i],
+            GateKind::T => vec![o, z, z, expi(std::f64::consts::FRAC_PI_4)],
+            GateKind::Tdg => vec![o, z, z, expi(-std::f64::consts::FRAC_PI_4)],
+            GateKind::SX => vec![c(0.5, 0.5), c(0.5, -0.5), c(0.5, -0.5), c(0.5, 0.5)],
+            GateKind::RX(_) => {
+                let (s, co) = (a(0) / 2.0).sin_cos();
+                vec![c(co, 0.0), c(0.0, -s), c(0.0, -s), c(co, 0.0)]
+            }
+            GateKind::RY(_) => {
+                let (s, co) = (a(0) / 2.0).sin_cos();
+                vec![c(co, 0.0), c(-s, 0.0), c(s, 0.0), c(co, 0.0)]
+            }
+            GateKind::RZ(_) => vec![expi(-a(0) / 2.0), z, z, expi(a(0) / 2.0)],
+            GateKind::Phase(_) => vec![o, z, z, expi(a(0))],
+            GateKind::U3(..) => {
+                let (s, co) = (a(0) / 2.0).sin_cos();
+                let (phi, lam) = (a(1), a(2));
+                vec![c(co, 0.0), -expi(lam) * s, expi(phi) * s, expi(phi + lam) * co]
+            }
+            GateKind::Unitary1(m) => m.to_vec(),
+            GateKind::Swap => {
+                let mut m = vec![z; 16];
+                m[0] = o;
+                m[4 + 2] = o;
+                m[8 + 1] = o;
+                m[15] = o;
+                m
+            }
+            GateKind::ISwap => {
+                let mut m = vec![z; 16];
+                m[0] = o;
+                m[4 + 2] = i;
+                m[8 + 1] = i;
+                m[15] = o;
+                m
+            }
+            GateKind::RXX(_) => {
+                let (s, co) = (a(0) / 2.0).sin_cos();
+                let mut m = vec![z; 16];
+                for k in 0..4 {
+                    m[5 * k] = c(co, 0.0);
+                    m[4 * k + (3 - k)] = c(0.0, -s);
+                }
+                m
+            }
+            GateKind::RYY(_) => {
+                let (s, co) = (a(0) / 2.0).sin_cos();
+                let mut m = vec![z; 16];
+                for k in 0..4 {
+                    m[5 * k] = c(co, 0.0);
+                }
+                // Y⊗Y maps |00⟩→−|11⟩, |11⟩→−|00⟩, |01⟩→|10⟩, |10⟩→|01⟩; RYY = cos·I − i·sin·Y⊗Y.
+                m[3] = c(0.0, s);
+                m[12] = c(0.0, s);
+                m[4 + 2] = c(0.0, -s);
+                m[8 + 1] = c(0.0, -s);
+                m
+            }
+            GateKind::RZZ(_) => {
+                let (m0, m1) = (expi(-a(0) / 2.0), expi(a(0) / 2.0));
+                let mut m = vec![z; 16];
+                m[0] = m0;
+                m[5] = m1;
+                m[10] = m1;
+                m[15] = m0;
+                m
+            }
+            GateKind::Unitary2(m) => m.to_vec(),
+        }
+    }
+}
+
+/// A gate placed on qubits: `targets` (as many as the kind has) and any number of `controls`,
+/// all of which must be |1⟩ for the gate to act.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gate {
+    /// What the gate does.
+    pub kind: GateKind,
+    /// Target qubits; `targets[0]` is the least significant bit of the kind's matrix index.
+    pub targets: Vec<usize>,
+    /// Control qubits.
+    pub controls: Vec<usize>,
+}
+
+impl Gate {
+    /// A gate with targets and no controls.
+    pub fn new(kind: GateKind, targets: &[usize]) -> Self {
+        Gate { kind, targets: targets.to_vec(), controls: Vec::new() }
+    }
+
+    /// A gate with targets and controls.
+    pub fn controlled(kind: GateKind, controls: &[usize], targets: &[usize]) -> Self {
+        Gate { kind, targets: targets.to_vec(), controls: controls.to_vec() }
+    }
+
+    /// Bit mask of the control qubits.
+    pub fn control_mask(&self) -> u64 {
+        self.controls.iter().fold(0u64, |m, &q| m | (1u64 << q))
+    }
+
+    /// The matrix of the kind with its angles resolved under `bindings`.
+    pub fn bound_matrix(&self, bindings: &super::Bindings<'_>) -> Vec<C64> {
+        let values: Vec<f64> = self.kind.angles().iter().map(|a| a.value(bindings)).collect();
+        self.kind.matrix(&values)
+    }
+
+    /// A readable label such as `CX(c=[0], t=[1])`.
+    pub fn label(&self) -> String {
+        format!("{}(c={:?}, t={:?})", self.kind.name(), self.controls, self.targets)
+    }
+}

@@ -1,0 +1,339 @@
+//! The circuit IR: gates on qubits with symbolic angles, and observables. Knows nothing about
+//! any backend.
+//!
+//! # Qubit order
+//! Qubit 0 is the **least significant bit** of a basis-state index, as in Qiskit and qulacs:
+//! amplitude `k` of an `n`-qubit state is the coefficient of `|b_{n−1} … b_1 b_0⟩` where
+//! `b_q = (k >> q) & 1`. So `X` on qubit 0 of `|0…0⟩` gives amplitude index 1, and on qubit 2
+//! gives index 4.
+
+mod gate;
+mod observable;
+mod param;
+
+pub use gate::{Gate, GateKind};
+pub use observable::{Observable, Pauli, PauliTerm};
+pub use param::{Angle, Bindings};
+
+use crate::error::{Error, Result};
+use num_complex::Complex64 as C64;
+
+/// The largest qubit count qshade accepts (2^34 amplitudes is 128 GiB in single precision).
+pub const MAX_QUBITS: usize = 34;
+
+/// Tolerance for the unitarity check of user matrices: max |U†U − I| entry.
+pub const UNITARY_TOLERANCE: f64 = 1e-8;
+
+/// A quantum circuit on a fixed number of qubits: an ordered list of gates whose angles may be
+/// trainable parameters θ or input features x.
+///
+/// Every builder method validates its qubits and returns an error instead of panicking:
+/// ```
+/// # fn main() -> qshade::Result<()> {
+/// use qshade::{Angle, Circuit};
+/// let mut c = Circuit::new(2)?;
+/// c.h(0)?.cnot(0, 1)?.ry(1, Angle::theta(0))?;
+/// assert_eq!(c.num_params(), 1);
+/// assert!(c.h(2).is_err()); // qubit out of range
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Circuit {
+    num_qubits: usize,
+    gates: Vec<Gate>,
+    num_params: usize,
+    num_inputs: usize,
+}
+
+impl Circuit {
+    /// An empty circuit on `num_qubits` qubits (1..=[`MAX_QUBITS`]).
+    pub fn new(num_qubits: usize) -> Result<Self> {
+        if num_qubits == 0 || num_qubits > MAX_QUBITS {
+            return Err(Error::UnsupportedQubitCount { num_qubits, max: MAX_QUBITS });
+        }
+        Ok(Circuit { num_qubits, gates: Vec::new(), num_params: 0, num_inputs: 0 })
+    }
+
+    /// Number of qubits.
+    pub fn num_qubits(&self) -> usize {
+        self.num_qubits
+    }
+
+    /// The gates in application order.
+    pub fn gates(&self) -> &[Gate] {
+        &self.gates
+    }
+
+    /// Number of trainable parameters θ a binding must supply: one more than the largest θ
+    /// index used, or more if [`Circuit::declare_params`] asked for it.
+    pub fn num_params(&self) -> usize {
+        self.num_params
+    }
+
+    /// Number of input features x a binding must supply.
+    pub fn num_inputs(&self) -> usize {
+        self.num_inputs
+    }
+
+    /// Makes the circuit take at least `count` θ values (e.g. parameters not used by any gate).
+    pub fn declare_params(&mut self, count: usize) -> &mut Self {
+        self.num_params = self.num_params.max(count);
+        self
+    }
+
+    /// Makes the circuit take at least `count` x values.
+    pub fn declare_inputs(&mut self, count: usize) -> &mut Self {
+        self.num_inputs = self.num_inputs.max(count);
+        self
+    }
+
+    /// Appends a gate after checking its qubits (in range, distinct, arity) and, for matrix
+    /// gates, unitarity within [`UNITARY_TOLERANCE`].
+    pub fn add(&mut self, gate: Gate) -> Result<&mut Self> {
+        self.validate_gate(&gate)?;
+        for a in gate.kind.angles() {
+            if let Some(k) = a.theta_index() {
+                self.num_params = self.num_params.max(k + 1);
+            }
+            if let Some(k) = a.input_index() {
+                self.num_inputs = self.num_inputs.max(k + 1);
+            }
+        }
+        self.gates.push(gate);
+        Ok(self)
+    }
+
+    /// Appends every gate of `other` (same width).
+    pub fn append(&mut self, other: &Circuit) -> Result<&mut Self> {
+        if other.num_qubits != self.num_qubits {
+            return Err(Error::WidthMismatch { circuit: other.num_qubits, state: self.num_qubits });
+        }
+        for g in &other.gates {
+            self.add(g.clone())?;
+        }
+        self.declare_params(other.num_params);
+        self.declare_inputs(other.num_inputs);
+        Ok(self)
+    }
+
+    fn validate_gate(&self, gate: &Gate) -> Result<()> {
+        let arity = gate.kind.num_targets();
+        if gate.targets.len() != arity {
+            return Err(Error::InvalidArgument(format!(
+                "gate {} takes {arity} target qubit(s), got {}",
+                gate.kind.name(),
+                gate.targets.len()
+            )));
+        }
+        let mut seen = 0u64;
+        for &q in gate.targets.iter().chain(gate.controls.iter()) {
+            if q >= self.num_qubits {
+                return Err(Error::QubitOutOfRange { qubit: q, num_qubits: self.num_qubits });
+            }
+            if seen & (1u64 << q) != 0 {
+                return Err(Error::RepeatedQubit { qubit: q, gate: gate.kind.name().to_string() });
+            }
+            seen |= 1u64 << q;
+        }
+        match &gate.kind {
+            GateKind::Unitary1(m) => check_unitary(&m[..], 2),
+            GateKind::Unitary2(m) => check_unitary(&m[..], 4),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks `bindings` against the parameter and input counts.
+    pub fn check_bindings(&self, bindings: &Bindings<'_>) -> Result<()> {
+        bindings.validate(self.num_params, self.num_inputs)
+    }
+
+    /// The circuit that undoes this one for the same bindings (gates reversed, each inverted
+    /// as a dense matrix).
+    pub fn inverse_bound(&self, bindings: &Bindings<'_>) -> Result<Circuit> {
+        self.check_bindings(bindings)?;
+        let mut inv = Circuit::new(self.num_qubits)?;
+        for g in self.gates.iter().rev() {
+            let m = g.bound_matrix(bindings);
+            let d = if g.targets.len() == 1 { 2 } else { 4 };
+            let mut adj = vec![C64::ZERO; d * d];
+            for r in 0..d {
+                for k in 0..d {
+                    adj[k * d + r] = m[r * d + k].conj();
+                }
+            }
+            let kind = if d == 2 {
+                GateKind::Unitary1(Box::new(adj.try_into().map_err(|_| Error::BadMatrixSize { expected: 4, got: 0 })?))
+            } else {
+                GateKind::Unitary2(Box::new(adj.try_into().map_err(|_| Error::BadMatrixSize { expected: 16, got: 0 })?))
+            };
+            inv.add(Gate { kind, targets: g.targets.clone(), controls: g.controls.clone() })?;
+        }
+        Ok(inv)
+    }
+
+    fn one(&mut self, kind: GateKind, q: usize) -> Result<&mut Self> {
+        self.add(Gate::new(kind, &[q]))
+    }
+
+    fn ctrl(&mut self, kind: GateKind, control: usize, target: usize) -> Result<&mut Self> {
+        self.add(Gate::controlled(kind, &[control], &[target]))
+    }
+
+    fn two(&mut self, kind: GateKind, a: usize, b: usize) -> Result<&mut Self> {
+        self.add(Gate::new(kind, &[a, b]))
+    }
+
+    /// Identity on `q` (kept as a gate; useful for tests and timing).
+    pub fn id(&mut self, q: usize) -> Result<&mut Self> {
+        self.one(GateKind::I, q)
+    }
+    /// Hadamard on `q`.
+    pub fn h(&mut self, q: usize) -> Result<&mut Self> {
+        self.one(GateKind::H, q)
+    }
+    /// Pauli X on `q`.
+    pub fn x(&mut self, q: usize) -> Result<&mut Self> {
+        self.one(GateKind::X, q)
+    }
+    /// Pauli Y on `q`.
+    pub fn y(&mut self, q: usize) -> Result<&mut Self> {
+        self.one(GateKind::Y, q)
+    }
+    /// Pauli Z on `q`.
+    pub fn z(&mut self, q: usize) -> Result<&mut Self> {
+        self.one(GateKind::Z, q)
+    }
+    /// S on `q`.
+    pub fn s(&mut self, q: usize) -> Result<&mut Self> {
+        self.one(GateKind::S, q)
+    }
+    /// S† on `q`.
+    pub fn sdg(&mut self, q: usize) -> Result<&mut Self> {
+        self.one(GateKind::Sdg, q)
+    }
+    /// T on `q`.
+    pub fn t(&mut self, q: usize) -> Result<&mut Self> {
+        self.one(GateKind::T, q)
+    }
+    /// T† on `q`.
+    pub fn tdg(&mut self, q: usize) -> Result<&mut Self> {
+        self.one(GateKind::Tdg, q)
+    }
+    /// √X on `q`.
+    pub fn sx(&mut self, q: usize) -> Result<&mut Self> {
+        self.one(GateKind::SX, q)
+    }
+    /// RX(angle) on `q`.
+    pub fn rx(&mut self, q: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+        self.one(GateKind::RX(angle.into()), q)
+    }
+    /// RY(angle) on `q`.
+    pub fn ry(&mut self, q: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+        self.one(GateKind::RY(angle.into()), q)
+    }
+    /// RZ(angle) on `q`.
+    pub fn rz(&mut self, q: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+        self.one(GateKind::RZ(angle.into()), q)
+    }
+    /// Phase(λ) = diag(1, e^{iλ}) on `q`.
+    pub fn phase(&mut self, q: usize, lambda: impl Into<Angle>) -> Result<&mut Self> {
+        self.one(GateKind::Phase(lambda.into()), q)
+    }
+    /// U3(θ, φ, λ) on `q`.
+    pub fn u3(&mut self, q: usize, theta: impl Into<Angle>, phi: impl Into<Angle>, lambda: impl Into<Angle>) -> Result<&mut Self> {
+        self.one(GateKind::U3(theta.into(), phi.into(), lambda.into()), q)
+    }
+    /// An arbitrary 2×2 unitary (row-major) on `q`; errors if not unitary within 1e-8.
+    pub fn unitary1(&mut self, q: usize, matrix: [C64; 4]) -> Result<&mut Self> {
+        self.one(GateKind::Unitary1(Box::new(matrix)), q)
+    }
+    /// CNOT (controlled X).
+    pub fn cnot(&mut self, control: usize, target: usize) -> Result<&mut Self> {
+        self.ctrl(GateKind::X, control, target)
+    }
+    /// Alias of [`Circuit::cnot`].
+    pub fn cx(&mut self, control: usize, target: usize) -> Result<&mut Self> {
+        self.cnot(control, target)
+    }
+    /// Controlled Y.
+    pub fn cy(&mut self, control: usize, target: usize) -> Result<&mut Self> {
+        self.ctrl(GateKind::Y, control, target)
+    }
+    /// Controlled Z.
+    pub fn cz(&mut self, control: usize, target: usize) -> Result<&mut Self> {
+        self.ctrl(GateKind::Z, control, target)
+    }
+    /// Controlled RX.
+    pub fn crx(&mut self, control: usize, target: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+        self.ctrl(GateKind::RX(angle.into()), control, target)
+    }
+    /// Controlled RY.
+    pub fn cry(&mut self, control: usize, target: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+        self.ctrl(GateKind::RY(angle.into()), control, target)
+    }
+    /// Controlled RZ.
+    pub fn crz(&mut self, control: usize, target: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+        self.ctrl(GateKind::RZ(angle.into()), control, target)
+    }
+    /// Controlled phase: |11⟩ gets e^{iλ}.
+    pub fn cphase(&mut self, control: usize, target: usize, lambda: impl Into<Angle>) -> Result<&mut Self> {
+        self.ctrl(GateKind::Phase(lambda.into()), control, target)
+    }
+    /// Toffoli (CCX).
+    pub fn toffoli(&mut self, c0: usize, c1: usize, target: usize) -> Result<&mut Self> {
+        self.add(Gate::controlled(GateKind::X, &[c0, c1], &[target]))
+    }
+    /// Any one-qubit kind with any number of controls (all must be |1⟩).
+    pub fn multi_controlled(&mut self, kind: GateKind, controls: &[usize], target: usize) -> Result<&mut Self> {
+        self.add(Gate::controlled(kind, controls, &[target]))
+    }
+    /// SWAP.
+    pub fn swap(&mut self, a: usize, b: usize) -> Result<&mut Self> {
+        self.two(GateKind::Swap, a, b)
+    }
+    /// iSWAP.
+    pub fn iswap(&mut self, a: usize, b: usize) -> Result<&mut Self> {
+        self.two(GateKind::ISwap, a, b)
+    }
+    /// RXX(angle).
+    pub fn rxx(&mut self, a: usize, b: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+        self.two(GateKind::RXX(angle.into()), a, b)
+    }
+    /// RYY(angle).
+    pub fn ryy(&mut self, a: usize, b: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+        self.two(GateKind::RYY(angle.into()), a, b)
+    }
+    /// RZZ(angle).
+    pub fn rzz(&mut self, a: usize, b: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+        self.two(GateKind::RZZ(angle.into()), a, b)
+    }
+    /// An arbitrary 4×4 unitary (row-major, basis index `bit(a) + 2·bit(b)`) on `(a, b)`.
+    pub fn unitary2(&mut self, a: usize, b: usize, matrix: [C64; 16]) -> Result<&mut Self> {
+        self.two(GateKind::Unitary2(Box::new(matrix)), a, b)
+    }
+}
+
+/// Checks that a row-major `d × d` matrix is unitary within [`UNITARY_TOLERANCE`].
+pub fn check_unitary(m: &[C64], d: usize) -> Result<()> {
+    if m.len() != d * d {
+        return Err(Error::BadMatrixSize { expected: d * d, got: m.len() });
+    }
+    if m.iter().any(|z| !z.re.is_finite() || !z.im.is_finite()) {
+        return Err(Error::NotUnitary { deviation: f64::INFINITY, tolerance: UNITARY_TOLERANCE });
+    }
+    let mut worst = 0.0f64;
+    for r in 0..d {
+        for k in 0..d {
+            let mut s = C64::ZERO;
+            for j in 0..d {
+                s += m[j * d + r].conj() * m[j * d + k];
+            }
+            let expected = if r == k { C64::ONE } else { C64::ZERO };
+            worst = worst.max((s - expected).norm());
+        }
+    }
+    if worst > UNITARY_TOLERANCE {
+        return Err(Error::NotUnitary { deviation: worst, tolerance: UNITARY_TOLERANCE });
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! Observables: Pauli strings with real coefficients, and sums of them (Hamiltonians).
+
+use crate::error::{Error, Result};
+
+/// A single-qubit Pauli operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pauli {
+    /// Pauli X.
+    X,
+    /// Pauli Y.
+    Y,
+    /// Pauli Z.
+    Z,
+}
+
+/// `coeff · P_{q1} ⊗ P_{q2} ⊗ …`, identity on every qubit not listed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PauliTerm {
+    /// Real coefficient.
+    pub coeff: f64,
+    /// (qubit, Pauli) pairs, sorted by qubit, each qubit at most once.
+    pub ops: Vec<(usize, Pauli)>,
+}
+
+impl PauliTerm {
+    /// A term from (qubit, Pauli) pairs; errors if a qubit repeats.
+    pub fn new(coeff: f64, ops: &[(usize, Pauli)]) -> Result<Self> {
+        let mut ops = ops.to_vec();
+        ops.sort_by_key(|&(q, _)| q);
+        if let Some(w) = ops.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(Error::RepeatedQubit { qubit: w[0].0, gate: "Pauli term".into() });
+        }
+        Ok(PauliTerm { coeff, ops })
+    }
+
+    /// Bit mask of qubits with X or Y (the qubits the term flips).
+    pub fn x_mask(&self) -> u64 {
+        self.ops.iter().filter(|(_, p)| matches!(p, Pauli::X | Pauli::Y)).fold(0, |m, &(q, _)| m | (1u64 << q))
+    }
+
+    /// Bit mask of qubits with Z or Y (the qubits that give a sign).
+    pub fn z_mask(&self) -> u64 {
+        self.ops.iter().filter(|(_, p)| matches!(p, Pauli::Z | Pauli::Y)).fold(0, |m, &(q, _)| m | (1u64 << q))
+    }
+
+    /// Number of Y factors (each contributes a factor i).
+    pub fn num_y(&self) -> usize {
+        self.ops.iter().filter(|(_, p)| *p == Pauli::Y).count()
+    }
+
+    /// The largest qubit index used, if any.
+    pub fn max_qubit(&self) -> Option<usize> {
+        self.ops.last().map(|&(q, _)| q)
+    }
+}
+
+/// A Hermitian observable: a real-weighted sum of Pauli strings. A constant term is a
+/// `PauliTerm` with no ops.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Observable {
+    /// The terms of the sum.
+    pub terms: Vec<PauliTerm>,
+}
+
+impl Observable {
+    /// Z on one qubit.
+    pub fn z(qubit: usize) -> Self {
+        Self::single(qubit, Pauli::Z)
+    }
+
+    /// X on one qubit.
+    pub fn x(qubit: usize) -> Self {
+        Self::single(qubit, Pauli::X)
+    }
+
+    /// Y on one qubit.
+    pub fn y(qubit: usize) -> Self {
+        Self::single(qubit, Pauli::Y)
+    }
+
+    fn single(qubit: usize, p: Pauli) -> Self {
+        Observable { terms: vec![PauliTerm { coeff: 1.0, ops: vec![(qubit, p)] }] }
+    }
+
+    /// The identity times `c` (an energy offset).
+    pub fn constant(c: f64) -> Self {
+        Observable { terms: vec![PauliTerm { coeff: c, ops: Vec::new() }] }
+    }
+
+    /// Parses a sum like `"0.5 Z0 Z1 - 0.25 X0 + 1.0"`, or a single string like `"Z0 Z1"`.
+    /// Each term is an optional coefficient followed by factors `X<q>`, `Y<q>`, `Z<q>`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut terms = Vec::new();
+        let normalised = text.replace('-', "+-");
+        for raw in normalised.split('+') {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                continue;
+            }
+            let mut coeff = 1.0;
+            let mut ops = Vec::new();
+            for tok in raw.split_whitespace() {
+                let first = tok.chars().next().unwrap_or(' ');
+                let pauli = match first {
+                    'X' | 'x' => Some(Pauli::X),
+                    'Y' | 'y' => Some(Pauli::Y),
+                    'Z' | 'z' => Some(Pauli::Z),
+                    _ => None,
+                };
+                match pauli {
+                    Some(p) => {
+                        let q: usize = tok[1..]
+                            .parse()
+                            .map_err(|_| Error::InvalidArgument(format!("cannot read qubit index in Pauli factor '{tok}' of '{text}'")))?;
+                        ops.push((q, p));
+                    }
+                    None => {
+                        let v: f64 = if tok == "-" {
+                            -1.0
+                        } else {
+                            tok.parse().map_err(|_| Error::InvalidArgument(format!("cannot read '{tok}' in observable '{text}'")))?
+                        };
+                        coeff *= v;
+                    }
+                }
+            }
+            terms.push(PauliTerm::new(coeff, &ops)?);
+        }
+        if terms.is_empty() {
+            return Err(Error::InvalidArgument(format!("observable '{text}' has no terms")));
+        }
+        Ok(Observable { terms })
+    }
+
+    /// Adds `coeff · ops` to the sum.
+    pub fn add_term(&mut self, coeff: f64, ops: &[(usize, Pauli)]) -> Result<&mut Self> {
+        self.terms.push(PauliTerm::new(coeff, ops)?);
+        Ok(self)
+    }
+
+    /// Errors if a term names a qubit ≥ `num_qubits`.
+    pub fn validate(&self, num_qubits: usize) -> Result<()> {
+        for t in &self.terms {
+            if let Some(q) = t.max_qubit() {
+                if q >= num_qubits {
+                    return Err(Error::QubitOutOfRange { qubit: q, num_qubits });
+                }
+            }
+        }
+        Ok(())
+    }
+}

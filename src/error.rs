@@ -1,0 +1,169 @@
+//! The one error type of qshade. Every message says what went wrong and what to do about it.
+
+use std::fmt;
+
+/// Everything that can go wrong in qshade. Library code never panics on user input; it returns
+/// one of these.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A gate or observable names a qubit that the circuit or state does not have.
+    QubitOutOfRange {
+        /// The offending qubit index.
+        qubit: usize,
+        /// The number of qubits available.
+        num_qubits: usize,
+    },
+    /// The same qubit appears twice in one gate (as two targets, or as target and control).
+    RepeatedQubit {
+        /// The qubit that appears more than once.
+        qubit: usize,
+        /// The gate's name.
+        gate: String,
+    },
+    /// A user-supplied matrix is not unitary within the stated tolerance.
+    NotUnitary {
+        /// The largest entry of |U†U − I|.
+        deviation: f64,
+        /// The tolerance it was checked against.
+        tolerance: f64,
+    },
+    /// A matrix has the wrong number of entries for its qubit count.
+    BadMatrixSize {
+        /// Entries expected (4 for one qubit, 16 for two).
+        expected: usize,
+        /// Entries given.
+        got: usize,
+    },
+    /// The number of bound values does not match what the circuit uses.
+    ParameterCount {
+        /// "trainable parameters (θ)" or "input features (x)".
+        kind: &'static str,
+        /// How many the circuit needs.
+        expected: usize,
+        /// How many were given.
+        got: usize,
+    },
+    /// A bound value is NaN or infinite.
+    NonFiniteParameter {
+        /// "θ" or "x".
+        kind: &'static str,
+        /// The index of the value.
+        index: usize,
+    },
+    /// A circuit applied to a state of a different width.
+    WidthMismatch {
+        /// Qubits in the circuit.
+        circuit: usize,
+        /// Qubits in the state.
+        state: usize,
+    },
+    /// The circuit or state has zero qubits or more than qshade can index.
+    UnsupportedQubitCount {
+        /// The requested count.
+        num_qubits: usize,
+        /// The largest count supported.
+        max: usize,
+    },
+    /// The state does not fit in the device's memory. Nothing was allocated.
+    OutOfDeviceMemory {
+        /// Bytes the state (plus scratch) needs.
+        needed: u64,
+        /// Bytes the adapter can give.
+        available: u64,
+    },
+    /// No GPU adapter could be found.
+    NoAdapter {
+        /// What the adapter request reported.
+        reason: String,
+    },
+    /// The adapter lacks a feature the request needs (e.g. SHADER_F64 for double precision).
+    MissingFeature {
+        /// The wgpu feature's name.
+        feature: &'static str,
+        /// The adapter's name.
+        adapter: String,
+    },
+    /// wgpu reported an error while creating the device or running work.
+    Device(String),
+    /// A vector given as amplitudes is not a valid state (wrong length or not normalised).
+    InvalidState(String),
+    /// An argument is outside its valid range (e.g. zero shots, an empty observable list).
+    InvalidArgument(String),
+}
+
+/// `Result` with qshade's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn human_bytes(bytes: u64) -> String {
+    const GIB: f64 = (1u64 << 30) as f64;
+    const MIB: f64 = (1u64 << 20) as f64;
+    let b = bytes as f64;
+    if b >= GIB {
+        format!("{:.2} GiB", b / GIB)
+    } else {
+        format!("{:.1} MiB", b / MIB)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::QubitOutOfRange { qubit, num_qubits } => write!(
+                f,
+                "qubit {qubit} is out of range: valid qubits are 0..{} ({num_qubits} qubits)",
+                num_qubits.saturating_sub(1)
+            ),
+            Error::RepeatedQubit { qubit, gate } => write!(
+                f,
+                "qubit {qubit} appears more than once in gate {gate}; targets and controls must be distinct"
+            ),
+            Error::NotUnitary { deviation, tolerance } => write!(
+                f,
+                "matrix is not unitary: max |U†U − I| = {deviation:.3e} exceeds tolerance {tolerance:.1e}"
+            ),
+            Error::BadMatrixSize { expected, got } => write!(
+                f,
+                "matrix has {got} entries, expected {expected} (row-major, 2^k × 2^k for k qubits)"
+            ),
+            Error::ParameterCount { kind, expected, got } => write!(
+                f,
+                "the circuit uses {expected} {kind} but {got} were bound"
+            ),
+            Error::NonFiniteParameter { kind, index } => {
+                write!(f, "bound value {kind}[{index}] is NaN or infinite")
+            }
+            Error::WidthMismatch { circuit, state } => write!(
+                f,
+                "circuit acts on {circuit} qubits but the state has {state}"
+            ),
+            Error::UnsupportedQubitCount { num_qubits, max } => write!(
+                f,
+                "{num_qubits} qubits is not supported: use 1..={max} qubits"
+            ),
+            Error::OutOfDeviceMemory { needed, available } => write!(
+                f,
+                "the state needs {} ({needed} bytes) but the adapter has only {} ({available} bytes) available; \
+                 use fewer qubits, single precision, or the CPU backend (qshade::CpuBackend)",
+                human_bytes(*needed),
+                human_bytes(*available)
+            ),
+            Error::NoAdapter { reason } => write!(
+                f,
+                "no GPU adapter found ({reason}); install a Vulkan/Metal/DX12 driver \
+                 (on Linux without a GPU: `apt-get install mesa-vulkan-drivers libvulkan1` for lavapipe), \
+                 or use the CPU backend: qshade::CpuBackend::new()"
+            ),
+            Error::MissingFeature { feature, adapter } => write!(
+                f,
+                "adapter \"{adapter}\" does not support {feature}; use Precision::F32 on this adapter, \
+                 or the CPU backend (always f64)"
+            ),
+            Error::Device(msg) => write!(f, "GPU device error: {msg}"),
+            Error::InvalidState(msg) => write!(f, "invalid state vector: {msg}"),
+            Error::InvalidArgument(msg) => write!(f, "invalid argument: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

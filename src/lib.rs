@@ -1,0 +1,35 @@
+//! # qshade
+//!
+//! A quantum-circuit simulator whose gate kernels are WGSL compute shaders run through wgpu on
+//! state vectors that stay resident on the GPU, with an f64 CPU reference backend that
+//! implements the same [`Backend`] interface.
+//!
+//! ```
+//! # fn main() -> qshade::Result<()> {
+//! use qshade::{Backend, Bindings, Circuit, CpuBackend, Observable};
+//! let mut bell = Circuit::new(2)?;
+//! bell.h(0)?.cnot(0, 1)?;
+//! let state = CpuBackend::new().run(&bell, &Bindings::none())?;
+//! let zz = state.expectation(&Observable::parse("Z0 Z1")?)?;
+//! assert!((zz - 1.0).abs() < 1e-12);
+//! # Ok(()) }
+//! ```
+//!
+//! Qubit order: qubit 0 is the least significant bit of a basis index (see [`circuit`]).
+
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod circuit;
+pub mod cpu;
+pub mod error;
+pub mod gpu;
+pub mod rng;
+pub mod shaders;
+
+pub use backend::{Backend, Precision, QuantumState};
+pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
+pub use cpu::{CpuBackend, CpuState};
+pub use error::{Error, Result};
+
+pub use num_complex::Complex64;

@@ -1,0 +1,109 @@
+//! The WGSL kernels under `shaders/`, embedded with `include_str!`, and their assembly.
+//!
+//! A kernel's full source is `precision line + prelude + state access + kernel family`: WGSL has
+//! no `#include`, and one source serves both precisions through `alias real = f32;` / `f64`.
+//! [`validate`] parses and validates an assembled source with naga; the test suite runs it on
+//! every (kernel, precision, access) combination.
+
+use crate::backend::Precision;
+use crate::error::{Error, Result};
+
+const PRELUDE: &str = include_str!("../shaders/prelude.wgsl");
+const ACCESS_SINGLE: &str = include_str!("../shaders/access_single.wgsl");
+const ACCESS_CHUNKED: &str = include_str!("../shaders/access_chunked.wgsl");
+
+/// A kernel family: one WGSL file each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// Dense one-qubit unitary with a control mask (`gate1.wgsl`).
+    Gate1,
+    /// Dense two-qubit unitary with a control mask (`gate2.wgsl`).
+    Gate2,
+    /// Phase-only pass for diagonal gates (`diagonal.wgsl`).
+    Diagonal,
+    /// Amplitude swaps for X, CNOT, Toffoli, SWAP (`permute.wgsl`).
+    Permute,
+    /// Pauli-string expectation partial sums (`pauli_expectation.wgsl`).
+    PauliExpectation,
+    /// Segmented complex sum (`reduce.wgsl`).
+    Reduce,
+    /// |ψ|² per amplitude (`probabilities.wgsl`).
+    Probabilities,
+    /// Probability mass per block of 256 amplitudes (`sample.wgsl`, entry `block_sums`).
+    SampleBlockSums,
+    /// Inverse-transform pick inside a block (`sample.wgsl`, entry `pick`).
+    SamplePick,
+}
+
+impl Kernel {
+    /// Every kernel, for validation and pipeline warm-up.
+    pub const ALL: [Kernel; 9] = [
+        Kernel::Gate1,
+        Kernel::Gate2,
+        Kernel::Diagonal,
+        Kernel::Permute,
+        Kernel::PauliExpectation,
+        Kernel::Reduce,
+        Kernel::Probabilities,
+        Kernel::SampleBlockSums,
+        Kernel::SamplePick,
+    ];
+
+    /// The WGSL file's contents.
+    pub fn body(self) -> &'static str {
+        match self {
+            Kernel::Gate1 => include_str!("../shaders/gate1.wgsl"),
+            Kernel::Gate2 => include_str!("../shaders/gate2.wgsl"),
+            Kernel::Diagonal => include_str!("../shaders/diagonal.wgsl"),
+            Kernel::Permute => include_str!("../shaders/permute.wgsl"),
+            Kernel::PauliExpectation => include_str!("../shaders/pauli_expectation.wgsl"),
+            Kernel::Reduce => include_str!("../shaders/reduce.wgsl"),
+            Kernel::Probabilities => include_str!("../shaders/probabilities.wgsl"),
+            Kernel::SampleBlockSums | Kernel::SamplePick => include_str!("../shaders/sample.wgsl"),
+        }
+    }
+
+    /// The entry point's name.
+    pub fn entry_point(self) -> &'static str {
+        match self {
+            Kernel::SampleBlockSums => "block_sums",
+            Kernel::SamplePick => "pick",
+            _ => "main",
+        }
+    }
+}
+
+/// How a dispatch sees the state: one buffer, or up to four chunk buffers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// The state (or the chunk) is one binding.
+    Single,
+    /// Up to four chunk bindings, selected by the index bits ≥ `chunk_bits`.
+    Chunked,
+}
+
+/// The assembled WGSL source of `kernel` at `precision` with `access`.
+pub fn source(kernel: Kernel, precision: Precision, access: Access) -> String {
+    let head = match precision {
+        Precision::F32 => "alias real = f32;\n",
+        Precision::F64 => "alias real = f64;\n",
+    };
+    let access_src = match access {
+        Access::Single => ACCESS_SINGLE,
+        Access::Chunked => ACCESS_CHUNKED,
+    };
+    format!("{head}{PRELUDE}\n{access_src}\n{}", kernel.body())
+}
+
+/// Parses and validates `wgsl` with naga, allowing f64 when `precision` is F64.
+pub fn validate(wgsl: &str, precision: Precision) -> Result<()> {
+    let module = naga::front::wgsl::parse_str(wgsl).map_err(|e| Error::Device(format!("WGSL parse error: {}", e.emit_to_string(wgsl))))?;
+    let mut caps = naga::valid::Capabilities::empty();
+    if precision == Precision::F64 {
+        caps |= naga::valid::Capabilities::FLOAT64;
+    }
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps)
+        .validate(&module)
+        .map_err(|e| Error::Device(format!("WGSL validation error: {}", e.emit_to_string(wgsl))))?;
+    Ok(())
+}
