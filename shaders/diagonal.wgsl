@@ -1,6 +1,7 @@
 // Phase-only pass: multiplies each amplitude of the subspace where the `ctrl_mask` bits are 1 by
-// d[k], k = bit(q0) (+ 2*bit(q1) when nq == 2); d is complex at aux_in[in_offset..]. Targets whose
-// d is 1 on the 0 branch are folded into ctrl_mask by the host, so only the rotated half is read.
+// d[k], k = bit(q0) (nq >= 1) + 2*bit(q1) (nq == 2), k = 0 when nq == 0; d is complex at
+// aux_in[in_offset..]. A one-qubit phase gate (d[0] = 1) has its target folded into ctrl_mask by
+// the host (nq = 0, d = [d1]), so only the half of the state that changes is touched.
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -9,7 +10,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         return;
     }
     let i = deposit(t, op.fixed_mask) | op.ctrl_mask;
-    var k = (i >> op.q0) & 1u;
+    var k = 0u;
+    if op.nq >= 1u {
+        k = (i >> op.q0) & 1u;
+    }
     if op.nq == 2u {
         k = k | (((i >> op.q1) & 1u) << 1u);
     }

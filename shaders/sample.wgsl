@@ -6,7 +6,7 @@
 //
 // pick: for sample k, aux_in[in_offset + 2k] is the block (within slot 0) and
 // aux_in[in_offset + 2k + 1] the residual; the thread walks the block's 256 probabilities and
-// writes the offset of the first amplitude at which the running sum exceeds the residual to
+// (op.n_threads is the chunk's length) writes the offset of the first amplitude at which the running sum exceeds the residual to
 // aux_out[out_offset + k] (the last non-zero one if rounding leaves the residual unreached).
 var<workgroup> scratch: array<real, 256>;
 
@@ -47,6 +47,9 @@ fn pick(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var last_nonzero = 0u;
     var found = false;
     for (var j = 0u; j < WG; j++) {
+        if start + j >= op.n_threads {
+            break;
+        }
         let a = load(start + j);
         let p = dot(a, a);
         if p > real(0.0) {

@@ -30,6 +30,7 @@ pub mod shaders;
 pub use backend::{Backend, Precision, QuantumState};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
 pub use cpu::{CpuBackend, CpuState};
+pub use gpu::{GpuBackend, GpuConfig, GpuState};
 pub use error::{Error, Result};
 
 pub use num_complex::Complex64;

@@ -1,0 +1,319 @@
+//! One context object owning the device and queue, the adapter's limits, the bind-group layout
+//! shared by every kernel, and the pipeline cache keyed by (kernel, precision, access).
+
+use super::GpuConfig;
+use crate::backend::Precision;
+use crate::error::{Error, Result};
+use crate::shaders::{self, Access, Kernel};
+use std::collections::HashMap;
+use std::num::NonZeroU64;
+use std::sync::Mutex;
+
+/// Bytes of one `Op` record (16 × u32) as the kernels read it.
+pub(crate) const OP_RECORD_BYTES: u64 = 64;
+
+/// Invocations per workgroup in every kernel (`const WG` in the prelude).
+pub(crate) const WORKGROUP_SIZE: u64 = 256;
+
+/// The device, queue, limits and compiled pipelines that every GPU state of a backend shares.
+pub struct GpuContext {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    pub(crate) info: wgpu::AdapterInfo,
+    pub(crate) limits: wgpu::Limits,
+    pub(crate) precision: Precision,
+    /// Bytes the states may use: the configured budget, else the adapter's largest device-local
+    /// heap when the backend reports it (Vulkan); `None` when unknown.
+    pub(crate) memory_budget: Option<u64>,
+    /// Largest chunk of a state, as log2(amplitudes): one storage binding's worth.
+    pub(crate) max_chunk_bits: usize,
+    /// Byte stride between `Op` records in the uniform buffer (the dynamic-offset alignment).
+    pub(crate) op_stride: u64,
+    layout: wgpu::BindGroupLayout,
+    pipeline_layout: wgpu::PipelineLayout,
+    pipelines: Mutex<HashMap<(Kernel, Access), wgpu::ComputePipeline>>,
+    /// Tiny buffers bound to slots a dispatch does not use (bindings 1..=6).
+    pub(crate) dummies: Vec<wgpu::Buffer>,
+}
+
+fn adapter_rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
+    let device = match info.device_type {
+        wgpu::DeviceType::DiscreteGpu => 4,
+        wgpu::DeviceType::IntegratedGpu => 3,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 1,
+        wgpu::DeviceType::Other => 0,
+    };
+    let backend = match info.backend {
+        wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12 => 1,
+        _ => 0,
+    };
+    (backend, device)
+}
+
+/// Picks the best adapter: one that supports the precision, then native APIs (Vulkan, Metal,
+/// DX12) over GL, then discrete over integrated over software. `QSHADE_ADAPTER=<substring>`
+/// restricts the choice to adapters whose name contains it.
+fn choose_adapter(instance: &wgpu::Instance, precision: Precision) -> Result<wgpu::Adapter> {
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    if adapters.is_empty() {
+        return Err(Error::NoAdapter { reason: "wgpu enumerated no adapters on any backend".into() });
+    }
+    let wanted = std::env::var("QSHADE_ADAPTER").ok().map(|s| s.to_lowercase());
+    let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+    let candidates: Vec<wgpu::Adapter> = adapters
+        .into_iter()
+        .filter(|a| a.get_info().device_type != wgpu::DeviceType::Other || a.get_info().backend != wgpu::Backend::Gl)
+        .filter(|a| wanted.as_ref().is_none_or(|w| a.get_info().name.to_lowercase().contains(w)))
+        .collect();
+    let needs_f64 = precision == Precision::F64;
+    candidates
+        .into_iter()
+        .max_by_key(|a| {
+            let f64_ok = !needs_f64 || a.features().contains(wgpu::Features::SHADER_F64);
+            (f64_ok, adapter_rank(&a.get_info()))
+        })
+        .ok_or_else(|| Error::NoAdapter { reason: format!("no adapter matches QSHADE_ADAPTER among {names:?}") })
+}
+
+/// The largest device-local memory heap, when the adapter runs on Vulkan.
+fn vulkan_device_local_bytes(adapter: &wgpu::Adapter) -> Option<u64> {
+    // SAFETY: the hal adapter is only used for a read-only properties query while `adapter`
+    // is alive; no wgpu state is changed.
+    unsafe {
+        let hal = adapter.as_hal::<wgpu::hal::api::Vulkan>()?;
+        let instance = hal.shared_instance().raw_instance();
+        let props = instance.get_physical_device_memory_properties(hal.raw_physical_device());
+        let count = (props.memory_heap_count as usize).min(props.memory_heaps.len());
+        props.memory_heaps[..count]
+            .iter()
+            .filter(|h| h.flags.as_raw() & 1 != 0) // VK_MEMORY_HEAP_DEVICE_LOCAL_BIT
+            .map(|h| h.size)
+            .max()
+    }
+}
+
+impl GpuContext {
+    /// Finds the best adapter and opens a device on it with all of the adapter's limits.
+    pub fn new(config: &GpuConfig) -> Result<Self> {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        // Creating a resource past 95% of the memory budget fails with an OOM error (which we
+        // report as OutOfDeviceMemory) instead of risking a device loss.
+        desc.memory_budget_thresholds = wgpu::MemoryBudgetThresholds { for_resource_creation: Some(95), for_device_loss: None };
+        let instance = wgpu::Instance::new(desc);
+        let adapter = choose_adapter(&instance, config.precision)?;
+        let info = adapter.get_info();
+        if config.precision == Precision::F64 && !adapter.features().contains(wgpu::Features::SHADER_F64) {
+            return Err(Error::MissingFeature { feature: "SHADER_F64", adapter: info.name });
+        }
+        let mut features = wgpu::Features::empty();
+        if config.precision == Precision::F64 {
+            features |= wgpu::Features::SHADER_F64;
+        }
+        let device_desc = wgpu::DeviceDescriptor {
+            label: Some("qshade"),
+            required_features: features,
+            // wgpu grants only what the descriptor asks for: ask for everything the adapter has
+            // (large storage bindings and buffers above all).
+            required_limits: adapter.limits(),
+            ..Default::default()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&device_desc)).map_err(|e| Error::Device(format!("request_device failed on {}: {e}", info.name)))?;
+        let heap = vulkan_device_local_bytes(&adapter);
+        Self::from_parts(device, queue, info, config, heap)
+    }
+
+    /// Wraps an existing device and queue (e.g. shared with a renderer).
+    pub fn from_parts(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo, config: &GpuConfig, heap_bytes: Option<u64>) -> Result<Self> {
+        if config.precision == Precision::F64 && !device.features().contains(wgpu::Features::SHADER_F64) {
+            return Err(Error::MissingFeature { feature: "SHADER_F64", adapter: info.name });
+        }
+        let limits = device.limits();
+        let bpa = config.precision.bytes_per_amplitude();
+        let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        // Index arithmetic is u32 over a chunk plus two pairing bits, so chunks stay ≤ 2^28.
+        let mut max_chunk_bits = (63 - (binding / bpa).max(1).leading_zeros() as usize).min(28);
+        if let Some(c) = config.max_chunk_qubits {
+            max_chunk_bits = max_chunk_bits.min(c.max(1));
+        }
+        let op_stride = OP_RECORD_BYTES.max(limits.min_uniform_buffer_offset_alignment as u64);
+        let layout = create_layout(&device);
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("qshade kernels"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let dummies = (0..7)
+            .map(|i| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(&format!("qshade dummy {i}")),
+                    size: 256,
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::UNIFORM,
+                    mapped_at_creation: false,
+                })
+            })
+            .collect();
+        Ok(GpuContext {
+            device,
+            queue,
+            info,
+            limits,
+            precision: config.precision,
+            memory_budget: config.memory_budget.or(heap_bytes),
+            max_chunk_bits,
+            op_stride,
+            layout,
+            pipeline_layout,
+            pipelines: Mutex::new(HashMap::new()),
+            dummies,
+        })
+    }
+
+    /// The pipeline for `kernel` with `access`, compiled on first use and cached.
+    pub(crate) fn pipeline(&self, kernel: Kernel, access: Access) -> wgpu::ComputePipeline {
+        let mut cache = self.pipelines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache
+            .entry((kernel, access))
+            .or_insert_with(|| {
+                let source = shaders::source(kernel, self.precision, access);
+                let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(&format!("{kernel:?} {access:?}")),
+                    source: wgpu::ShaderSource::Wgsl(source.into()),
+                });
+                self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(&format!("{kernel:?} {access:?}")),
+                    layout: Some(&self.pipeline_layout),
+                    module: &module,
+                    entry_point: Some(kernel.entry_point()),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            })
+            .clone()
+    }
+
+    /// A bind group: the op uniform, aux_in, four state slots and aux_out.
+    pub(crate) fn bind_group<'a>(&'a self, ops: &'a wgpu::Buffer, aux_in: Option<&'a wgpu::Buffer>, slots: [Option<&'a wgpu::Buffer>; 4], aux_out: Option<&'a wgpu::Buffer>) -> wgpu::BindGroup {
+        let pick = |b: Option<&'a wgpu::Buffer>, dummy: usize| b.unwrap_or(&self.dummies[dummy]).as_entire_binding();
+        let mut entries = vec![
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: ops, offset: 0, size: NonZeroU64::new(OP_RECORD_BYTES) }),
+            },
+            wgpu::BindGroupEntry { binding: 1, resource: pick(aux_in, 1) },
+        ];
+        for (i, slot) in slots.iter().enumerate() {
+            entries.push(wgpu::BindGroupEntry { binding: 2 + i as u32, resource: pick(*slot, 2 + i) });
+        }
+        entries.push(wgpu::BindGroupEntry { binding: 6, resource: pick(aux_out, 6) });
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("qshade"), layout: &self.layout, entries: &entries })
+    }
+
+    /// Blocks until all submitted work is done.
+    pub(crate) fn wait(&self) -> Result<()> {
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map(|_| ()).map_err(|e| Error::Device(format!("waiting for the GPU failed: {e}")))
+    }
+
+    /// A storage buffer of `size` bytes, or `OutOfDeviceMemory` if the device refuses it.
+    pub(crate) fn storage_buffer(&self, label: &str, size: u64, extra: wgpu::BufferUsages) -> Result<wgpu::Buffer> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(16),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST | extra,
+            mapped_at_creation: false,
+        });
+        if pollster::block_on(scope.pop()).is_some() {
+            return Err(Error::OutOfDeviceMemory { needed: size, available: self.memory_budget.unwrap_or(0) });
+        }
+        Ok(buffer)
+    }
+
+    /// Copies `size` bytes of `src` from `offset` back to the host.
+    pub(crate) fn read_bytes(&self, src: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("qshade readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(src, offset, &staging, 0, size);
+        self.queue.submit([encoder.finish()]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv()
+            .map_err(|_| Error::Device("buffer mapping callback never ran".into()))?
+            .map_err(|e| Error::Device(format!("mapping a readback buffer failed: {e}")))?;
+        let bytes = staging
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| Error::Device(format!("reading a mapped buffer failed: {e}")))?
+            .to_vec();
+        staging.unmap();
+        Ok(bytes)
+    }
+
+    /// Reads `count` reals (f32 or f64 per the precision) from `src` at real index `first`.
+    pub(crate) fn read_reals(&self, src: &wgpu::Buffer, first: u64, count: u64) -> Result<Vec<f64>> {
+        let bpr = self.precision.bytes_per_amplitude() / 2;
+        let bytes = self.read_bytes(src, first * bpr, count * bpr)?;
+        Ok(reals_from_bytes(&bytes, self.precision))
+    }
+}
+
+/// Host f64 values as the precision's bytes.
+pub(crate) fn reals_to_bytes(values: &[f64], precision: Precision) -> Vec<u8> {
+    match precision {
+        Precision::F32 => {
+            let v: Vec<f32> = values.iter().map(|&x| x as f32).collect();
+            bytemuck::cast_slice(&v).to_vec()
+        }
+        Precision::F64 => bytemuck::cast_slice(values).to_vec(),
+    }
+}
+
+/// The precision's bytes as host f64 values.
+pub(crate) fn reals_from_bytes(bytes: &[u8], precision: Precision) -> Vec<f64> {
+    match precision {
+        Precision::F32 => bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
+        Precision::F64 => bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect(),
+    }
+}
+
+fn create_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
+    let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only }, has_dynamic_offset: false, min_binding_size: None },
+        count: None,
+    };
+    let mut entries = vec![
+        wgpu::BindGroupLayoutEntry {
+            binding: 0,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: true, min_binding_size: NonZeroU64::new(OP_RECORD_BYTES) },
+            count: None,
+        },
+        storage(1, true),
+    ];
+    for b in 2..=5 {
+        entries.push(storage(b, false));
+    }
+    entries.push(storage(6, false));
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("qshade kernels"), entries: &entries })
+}
+
+/// Workgroup grid for `threads` invocations: x ≤ 32 768, folded into y beyond that.
+pub(crate) fn grid(threads: u64) -> (u32, u32) {
+    let groups = threads.div_ceil(WORKGROUP_SIZE).max(1);
+    if groups <= 65_535 {
+        (groups as u32, 1)
+    } else {
+        let x = 32_768u64;
+        (x as u32, groups.div_ceil(x) as u32)
+    }
+}

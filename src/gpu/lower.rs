@@ -1,0 +1,193 @@
+//! Lowering: each gate becomes one kernel op (dense 1q, dense 2q, phase-only diagonal, or a
+//! pure permutation), and each op becomes one dispatch per group of chunk buffers it touches.
+//!
+//! A state of 2^n amplitudes lives in 2^(n−c) chunk buffers of 2^c amplitudes. A gate whose
+//! targets are all below c runs on each chunk alone. A target at or above c (a "high" target)
+//! pairs chunks: the dispatch binds the 2 or 4 chunks that differ only in those bits as slots,
+//! and the kernel sees them as one virtual array of 2^(c+h) amplitudes whose high target
+//! becomes virtual qubit c + j. High *controls* never reach the kernel: the host simply skips
+//! the chunks whose index bits do not satisfy them.
+
+use crate::circuit::{Bindings, Gate, GateKind};
+use crate::shaders::{Access, Kernel};
+use bytemuck::{Pod, Zeroable};
+use num_complex::Complex64 as C64;
+
+/// The `Op` record every kernel reads (see `shaders/prelude.wgsl`; same field order).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
+pub(crate) struct OpRecord {
+    pub n_threads: u32,
+    pub q0: u32,
+    pub q1: u32,
+    pub nq: u32,
+    pub fixed_mask: u32,
+    pub ctrl_mask: u32,
+    pub chunk_bits: u32,
+    pub in_offset: u32,
+    pub x0: u32,
+    pub x1: u32,
+    pub out_offset: u32,
+    pub z_mask: u32,
+    pub x_mask: u32,
+    pub count: u32,
+    pub sign: u32,
+    pub pad: u32,
+}
+
+/// A gate lowered to one kernel, with its matrix already bound.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct GateOp {
+    pub kernel: Kernel,
+    /// Qubits whose bits vary inside the kernel: the target(s); for a folded phase gate, none.
+    pub targets: Vec<usize>,
+    /// Qubits forced to 1: the controls (and a folded phase gate's target).
+    pub forced: u64,
+    /// Permutation only: true for SWAP (swap |01⟩,|10⟩), false for X (swap |0⟩,|1⟩).
+    pub swap: bool,
+    /// Complex entries the kernel reads: 4 (dense 1q), 16 (dense 2q), 1/2/4 (diagonal), 0.
+    pub matrix: Vec<C64>,
+}
+
+/// Lowers a gate under `bindings`; `None` for an identity that needs no pass.
+pub(crate) fn lower(gate: &Gate, bindings: &Bindings<'_>) -> Option<GateOp> {
+    let forced = gate.control_mask();
+    let op = |kernel, targets: Vec<usize>, forced, swap, matrix| GateOp { kernel, targets, forced, swap, matrix };
+    match gate.kind {
+        GateKind::I => return None,
+        GateKind::X => return Some(op(Kernel::Permute, gate.targets.clone(), forced, false, Vec::new())),
+        GateKind::Swap => return Some(op(Kernel::Permute, gate.targets.clone(), forced, true, Vec::new())),
+        _ => {}
+    }
+    let m = gate.bound_matrix(bindings);
+    let diagonal = gate.kind.is_diagonal();
+    Some(match (gate.targets.len(), diagonal) {
+        (1, true) if m[0] == C64::ONE => op(Kernel::Diagonal, Vec::new(), forced | (1u64 << gate.targets[0]), false, vec![m[3]]),
+        (1, true) => op(Kernel::Diagonal, gate.targets.clone(), forced, false, vec![m[0], m[3]]),
+        (_, true) => op(Kernel::Diagonal, gate.targets.clone(), forced, false, vec![m[0], m[5], m[10], m[15]]),
+        (1, false) => op(Kernel::Gate1, gate.targets.clone(), forced, false, m),
+        _ => op(Kernel::Gate2, gate.targets.clone(), forced, false, m),
+    })
+}
+
+/// One dispatch of a gate op over a group of chunks.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Dispatch {
+    pub kernel: Kernel,
+    pub access: Access,
+    pub record: OpRecord,
+    /// Chunk index bound to each slot (`None`: unused slot).
+    pub slots: [Option<u32>; 4],
+    pub threads: u64,
+}
+
+/// Places the bits of `j` at the bit positions listed in `positions` (ascending order).
+fn scatter_bits(j: usize, positions: &[usize]) -> u64 {
+    positions.iter().enumerate().fold(0u64, |acc, (b, &p)| acc | ((((j >> b) & 1) as u64) << p))
+}
+
+/// The dispatches for `op` on a state of `num_qubits` qubits in chunks of 2^`chunk_bits`.
+/// `in_offset` is where the op's matrix starts in aux_in (in reals).
+pub(crate) fn expand(op: &GateOp, num_qubits: usize, chunk_bits: usize, in_offset: u32) -> Vec<Dispatch> {
+    let c = chunk_bits;
+    let low_mask = if c >= 64 { u64::MAX } else { (1u64 << c) - 1 };
+    let mut high: Vec<usize> = op.targets.iter().copied().filter(|&q| q >= c).collect();
+    high.sort_unstable();
+    let h = high.len();
+    let map = |q: usize| -> u32 {
+        if q < c {
+            q as u32
+        } else {
+            (c + high.iter().position(|&x| x == q).unwrap_or(0)) as u32
+        }
+    };
+    let low_ctrl = (op.forced & low_mask) as u32;
+    let high_ctrl = op.forced >> c;
+    let vtargets: u32 = op.targets.iter().fold(0, |m, &q| m | (1u32 << map(q)));
+    let fixed = match op.kernel {
+        Kernel::Diagonal => low_ctrl,
+        _ => low_ctrl | vtargets,
+    };
+    let vn = (c + h) as u32;
+    let threads = 1u64 << (vn - fixed.count_ones());
+    let mut record = OpRecord {
+        n_threads: threads as u32,
+        q0: op.targets.first().map_or(0, |&q| map(q)),
+        q1: op.targets.get(1).map_or(0, |&q| map(q)),
+        nq: op.targets.len() as u32,
+        fixed_mask: fixed,
+        ctrl_mask: low_ctrl,
+        chunk_bits: c as u32,
+        in_offset,
+        ..Default::default()
+    };
+    if op.kernel == Kernel::Permute {
+        if op.swap {
+            record.x0 = 1 << record.q0;
+            record.x1 = 1 << record.q1;
+        } else {
+            record.x0 = 0;
+            record.x1 = 1 << record.q0;
+        }
+    }
+    let access = if h == 0 { Access::Single } else { Access::Chunked };
+    let num_chunks = 1u64 << (num_qubits - c);
+    let high_chunk_bits: Vec<usize> = high.iter().map(|q| q - c).collect();
+    let high_chunk_mask = scatter_bits(usize::MAX, &high_chunk_bits);
+    let mut out = Vec::new();
+    for base in 0..num_chunks {
+        if base & high_chunk_mask != 0 || base & high_ctrl != high_ctrl {
+            continue;
+        }
+        let mut slots = [None; 4];
+        for (j, slot) in slots.iter_mut().enumerate().take(1 << h) {
+            *slot = Some((base | scatter_bits(j, &high_chunk_bits)) as u32);
+        }
+        out.push(Dispatch { kernel: op.kernel, access, record, slots, threads });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::circuit::{Angle, Circuit};
+
+    fn lowered(c: &Circuit) -> Vec<GateOp> {
+        c.gates().iter().filter_map(|g| lower(g, &Bindings::theta(&[0.3]))).collect()
+    }
+
+    #[test]
+    fn gates_pick_the_cheapest_kernel() {
+        let mut c = Circuit::new(3).unwrap();
+        c.x(0).unwrap().cz(0, 1).unwrap().rz(2, Angle::theta(0)).unwrap().h(1).unwrap().swap(0, 2).unwrap().id(0).unwrap().rxx(0, 1, 0.2).unwrap();
+        let ops = lowered(&c);
+        let kinds: Vec<Kernel> = ops.iter().map(|o| o.kernel).collect();
+        assert_eq!(kinds, vec![Kernel::Permute, Kernel::Diagonal, Kernel::Diagonal, Kernel::Gate1, Kernel::Permute, Kernel::Gate2]);
+        // CZ folds its target into the forced mask: only |11⟩ is touched, by −1.
+        assert_eq!(ops[1].forced, 0b11);
+        assert!(ops[1].targets.is_empty());
+        assert_eq!(ops[1].matrix, vec![-C64::ONE]);
+    }
+
+    #[test]
+    fn high_targets_pair_chunks_and_high_controls_skip_chunks() {
+        // 5 qubits in chunks of 2^3: chunk index = qubits 3, 4.
+        let mut c = Circuit::new(5).unwrap();
+        c.cnot(4, 3).unwrap();
+        let op = &lowered(&c)[0];
+        let d = expand(op, 5, 3, 0);
+        // Control on qubit 4 keeps chunks with bit 1 set; target 3 pairs chunk 2 with chunk 3.
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].slots, [Some(2), Some(3), None, None]);
+        assert_eq!(d[0].access, Access::Chunked);
+        assert_eq!(d[0].record.x1, 1 << 3);
+        assert_eq!(d[0].threads, 8);
+        // A low gate runs once per chunk, single-binding.
+        let mut c = Circuit::new(5).unwrap();
+        c.h(1).unwrap();
+        let d = expand(&lowered(&c)[0], 5, 3, 0);
+        assert_eq!(d.len(), 4);
+        assert!(d.iter().all(|x| x.access == Access::Single && x.threads == 4));
+    }
+}

@@ -1,0 +1,206 @@
+//! A state vector resident in GPU memory, split into chunk buffers of at most one storage
+//! binding each. Gates are recorded into one compute pass and one submit per `apply`; nothing
+//! is read back between gates.
+
+use super::context::{grid, reals_to_bytes, GpuContext};
+use super::lower::{expand, lower, Dispatch, OpRecord};
+use crate::backend::{check_marginal_qubits, marginalize, QuantumState};
+use crate::circuit::{Bindings, Circuit, Observable, MAX_QUBITS};
+use crate::error::{Error, Result};
+use num_complex::Complex64;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A growable GPU buffer (grows by doubling; contents are rewritten each use).
+struct Scratch {
+    buffer: wgpu::Buffer,
+    capacity: u64,
+}
+
+/// An n-qubit state on the GPU.
+pub struct GpuState {
+    pub(crate) ctx: Arc<GpuContext>,
+    pub(crate) num_qubits: usize,
+    pub(crate) chunk_bits: usize,
+    pub(crate) chunks: Vec<wgpu::Buffer>,
+    ops: Option<Scratch>,
+    mats: Option<Scratch>,
+    bind_groups: HashMap<[Option<u32>; 4], wgpu::BindGroup>,
+}
+
+/// Bytes a state of `num_qubits` needs at this context's precision.
+pub(crate) fn state_bytes(ctx: &GpuContext, num_qubits: usize) -> u64 {
+    ctx.precision.bytes_per_amplitude() << num_qubits
+}
+
+impl GpuState {
+    /// Allocates |0…0⟩, after checking that the state fits the memory budget.
+    pub(crate) fn zero(ctx: Arc<GpuContext>, num_qubits: usize) -> Result<Self> {
+        let state = Self::allocate(ctx, num_qubits)?;
+        let one = reals_to_bytes(&[1.0, 0.0], state.ctx.precision);
+        state.ctx.queue.write_buffer(&state.chunks[0], 0, &one);
+        Ok(state)
+    }
+
+    /// Allocates a state holding `amplitudes` (already validated).
+    pub(crate) fn from_amplitudes(ctx: Arc<GpuContext>, num_qubits: usize, amplitudes: &[Complex64]) -> Result<Self> {
+        let state = Self::allocate(ctx, num_qubits)?;
+        let chunk_len = 1usize << state.chunk_bits;
+        for (buffer, part) in state.chunks.iter().zip(amplitudes.chunks(chunk_len)) {
+            let flat: Vec<f64> = part.iter().flat_map(|a| [a.re, a.im]).collect();
+            state.ctx.queue.write_buffer(buffer, 0, &reals_to_bytes(&flat, state.ctx.precision));
+        }
+        Ok(state)
+    }
+
+    fn allocate(ctx: Arc<GpuContext>, num_qubits: usize) -> Result<Self> {
+        if num_qubits == 0 || num_qubits > MAX_QUBITS {
+            return Err(Error::UnsupportedQubitCount { num_qubits, max: MAX_QUBITS });
+        }
+        let needed = state_bytes(&ctx, num_qubits);
+        if let Some(available) = ctx.memory_budget {
+            if needed > available {
+                return Err(Error::OutOfDeviceMemory { needed, available });
+            }
+        }
+        let chunk_bits = num_qubits.min(ctx.max_chunk_bits);
+        let chunk_bytes = state_bytes(&ctx, chunk_bits);
+        let mut chunks = Vec::with_capacity(1 << (num_qubits - chunk_bits));
+        for i in 0..(1usize << (num_qubits - chunk_bits)) {
+            // Buffers are zero-initialised by wgpu.
+            match ctx.storage_buffer(&format!("qshade state chunk {i}"), chunk_bytes, wgpu::BufferUsages::empty()) {
+                Ok(b) => chunks.push(b),
+                Err(_) => {
+                    // Free what was allocated and report the whole state's need.
+                    drop(chunks);
+                    return Err(Error::OutOfDeviceMemory { needed, available: ctx.memory_budget.unwrap_or(needed.saturating_sub(chunk_bytes)) });
+                }
+            }
+        }
+        Ok(GpuState { ctx, num_qubits, chunk_bits, chunks, ops: None, mats: None, bind_groups: HashMap::new() })
+    }
+
+    /// Number of chunk buffers the state is split into.
+    pub fn num_chunks(&self) -> usize {
+        self.chunks.len()
+    }
+
+    /// Ensures `slot` holds a buffer of at least `size` bytes; returns true if it was replaced.
+    fn ensure(ctx: &GpuContext, slot: &mut Option<Scratch>, size: u64, usage: wgpu::BufferUsages, label: &str) -> bool {
+        if slot.as_ref().is_some_and(|s| s.capacity >= size) {
+            return false;
+        }
+        let capacity = size.next_power_of_two().max(4096);
+        let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: capacity, usage: usage | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        *slot = Some(Scratch { buffer, capacity });
+        true
+    }
+
+    /// Records every gate of `circuit` as dispatches in one compute pass and submits once.
+    fn record_gates(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()> {
+        let mut matrices: Vec<f64> = Vec::new();
+        let mut dispatches: Vec<Dispatch> = Vec::new();
+        for gate in circuit.gates() {
+            let Some(op) = lower(gate, bindings) else { continue };
+            let offset = matrices.len() as u32;
+            matrices.extend(op.matrix.iter().flat_map(|z| [z.re, z.im]));
+            dispatches.extend(expand(&op, self.num_qubits, self.chunk_bits, offset));
+        }
+        if dispatches.is_empty() {
+            return Ok(());
+        }
+        matrices.push(0.0); // never bind an empty buffer
+        let ctx = Arc::clone(&self.ctx);
+        let stride = ctx.op_stride;
+        let mut records = vec![0u8; dispatches.len() * stride as usize];
+        for (i, d) in dispatches.iter().enumerate() {
+            let at = i * stride as usize;
+            records[at..at + std::mem::size_of::<OpRecord>()].copy_from_slice(bytemuck::bytes_of(&d.record));
+        }
+        let mat_bytes = reals_to_bytes(&matrices, ctx.precision);
+        let grown_ops = Self::ensure(&ctx, &mut self.ops, records.len() as u64, wgpu::BufferUsages::UNIFORM, "qshade op records");
+        let grown_mats = Self::ensure(&ctx, &mut self.mats, mat_bytes.len() as u64, wgpu::BufferUsages::STORAGE, "qshade gate matrices");
+        if grown_ops || grown_mats {
+            self.bind_groups.clear();
+        }
+        let (Some(ops), Some(mats)) = (&self.ops, &self.mats) else {
+            return Err(Error::Device("scratch buffers missing".into()));
+        };
+        ctx.queue.write_buffer(&ops.buffer, 0, &records);
+        ctx.queue.write_buffer(&mats.buffer, 0, &mat_bytes);
+        for d in &dispatches {
+            if !self.bind_groups.contains_key(&d.slots) {
+                let slots = d.slots.map(|s| s.map(|i| &self.chunks[i as usize]));
+                let bg = ctx.bind_group(&ops.buffer, Some(&mats.buffer), slots, None);
+                self.bind_groups.insert(d.slots, bg);
+            }
+        }
+        let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qshade circuit") });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("qshade gates"), timestamp_writes: None });
+            let mut current = None;
+            for (i, d) in dispatches.iter().enumerate() {
+                if current != Some((d.kernel, d.access)) {
+                    pass.set_pipeline(&ctx.pipeline(d.kernel, d.access));
+                    current = Some((d.kernel, d.access));
+                }
+                let bg = &self.bind_groups[&d.slots];
+                pass.set_bind_group(0, bg, &[(i as u64 * stride) as u32]);
+                let (x, y) = grid(d.threads);
+                pass.dispatch_workgroups(x, y, 1);
+            }
+        }
+        ctx.queue.submit([encoder.finish()]);
+        Ok(())
+    }
+
+    /// All amplitudes, chunk by chunk.
+    fn read_amplitudes(&self) -> Result<Vec<Complex64>> {
+        let mut out = Vec::with_capacity(1 << self.num_qubits);
+        let chunk_len = 1u64 << self.chunk_bits;
+        for chunk in &self.chunks {
+            let reals = self.ctx.read_reals(chunk, 0, 2 * chunk_len)?;
+            out.extend(reals.chunks_exact(2).map(|p| Complex64::new(p[0], p[1])));
+        }
+        Ok(out)
+    }
+}
+
+impl QuantumState for GpuState {
+    fn num_qubits(&self) -> usize {
+        self.num_qubits
+    }
+
+    fn apply(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()> {
+        if circuit.num_qubits() != self.num_qubits {
+            return Err(Error::WidthMismatch { circuit: circuit.num_qubits(), state: self.num_qubits });
+        }
+        circuit.check_bindings(bindings)?;
+        self.record_gates(circuit, bindings)
+    }
+
+    fn amplitudes(&self) -> Result<Vec<Complex64>> {
+        self.read_amplitudes()
+    }
+
+    fn probabilities(&self) -> Result<Vec<f64>> {
+        super::readout::probabilities(self)
+    }
+
+    fn marginal_probabilities(&self, qubits: &[usize]) -> Result<Vec<f64>> {
+        check_marginal_qubits(qubits, self.num_qubits)?;
+        Ok(marginalize(&self.probabilities()?, qubits))
+    }
+
+    fn expectation(&self, observable: &Observable) -> Result<f64> {
+        Ok(super::readout::expectations(self, std::slice::from_ref(observable))?[0])
+    }
+
+    fn expectations(&self, observables: &[Observable]) -> Result<Vec<f64>> {
+        super::readout::expectations(self, observables)
+    }
+
+    fn sample(&self, shots: usize, seed: u64) -> Result<Vec<u64>> {
+        super::readout::sample(self, shots, seed)
+    }
+}
