@@ -9,13 +9,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if t >= op.n_threads {
         return;
     }
-    let i = deposit(t, op.fixed_mask) | op.ctrl_mask;
+    let b = wid.z;
+    let local = deposit(t, op.fixed_mask) | op.ctrl_mask;
+    let i = state_base(b) + local;
     var k = 0u;
     if op.nq >= 1u {
-        k = (i >> op.q0) & 1u;
+        k = (local >> op.q0) & 1u;
     }
     if op.nq == 2u {
-        k = k | (((i >> op.q1) & 1u) << 1u);
+        k = k | (((local >> op.q1) & 1u) << 1u);
     }
-    store(i, cmul(mat(k), load(i)));
+    store(i, cmul(mat(b, k), load(i)));
 }

@@ -7,10 +7,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if t >= op.n_threads {
         return;
     }
-    let i0 = deposit(t, op.fixed_mask) | op.ctrl_mask;
+    let b = wid.z;
+    let i0 = state_base(b) + (deposit(t, op.fixed_mask) | op.ctrl_mask);
     let i1 = i0 | (1u << op.q0);
     let a0 = load(i0);
     let a1 = load(i1);
-    store(i0, cmul(mat(0u), a0) + cmul(mat(1u), a1));
-    store(i1, cmul(mat(2u), a0) + cmul(mat(3u), a1));
+    store(i0, cmul(mat(b, 0u), a0) + cmul(mat(b, 1u), a1));
+    store(i1, cmul(mat(b, 2u), a0) + cmul(mat(b, 3u), a1));
 }

@@ -7,7 +7,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if t >= op.n_threads {
         return;
     }
-    let base = deposit(t, op.fixed_mask) | op.ctrl_mask;
+    let b = wid.z;
+    let base = state_base(b) + (deposit(t, op.fixed_mask) | op.ctrl_mask);
     let b0 = 1u << op.q0;
     let b1 = 1u << op.q1;
     let idx = array<u32, 4>(base, base | b0, base | b1, base | b0 | b1);
@@ -18,7 +19,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var r = 0u; r < 4u; r++) {
         var acc = vec2<real>(0.0, 0.0);
         for (var k = 0u; k < 4u; k++) {
-            acc += cmul(mat(4u * r + k), a[k]);
+            acc += cmul(mat(b, 4u * r + k), a[k]);
         }
         store(idx[r], acc);
     }

@@ -7,7 +7,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if t >= op.n_threads {
         return;
     }
-    let base = deposit(t, op.fixed_mask) | op.ctrl_mask;
+    let base = state_base(wid.z) + (deposit(t, op.fixed_mask) | op.ctrl_mask);
     let i0 = base | op.x0;
     let i1 = base | op.x1;
     let a0 = load(i0);

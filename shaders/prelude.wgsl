@@ -4,6 +4,10 @@
 // Every kernel reads one `Op` record (a dynamic-offset uniform) that the host fills per dispatch.
 // Indices are in the dispatch's *virtual* state space: one chunk buffer, or up to four chunk
 // buffers seen as one array whose top bits (>= chunk_bits) select the buffer (slot).
+//
+// Batches: workgroup_id.z is the state's index b within a batch of states stored one after the
+// other (b << state_bits is its first amplitude), and per-state data (gate matrices, weights)
+// sits at aux_in[in_offset + b * batch_stride]. A single state has b = 0.
 
 struct Op {
     n_threads: u32,   // work items in this dispatch; threads past it return
@@ -21,7 +25,11 @@ struct Op {
     x_mask: u32,      // Pauli: qubits that flip
     count: u32,       // reduce: inputs per segment; sample: number of samples
     sign: u32,        // Pauli: 1 when the chunk's high Z bits flip the sign
-    pad: u32,
+    state_bits: u32,  // log2(amplitudes per state) in a batch
+    batch_stride: u32,// reals between consecutive states' data in aux_in (0: shared)
+    seg_base: u32,    // reduce: first segment of this dispatch
+    pad0: u32,
+    pad1: u32,
 }
 
 const WG: u32 = 256u;
@@ -59,8 +67,42 @@ fn cmul(a: vec2<real>, b: vec2<real>) -> vec2<real> {
     return vec2<real>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
 
-// The matrix entry k (complex) of the current op, read from aux_in.
-fn mat(k: u32) -> vec2<real> {
-    let o = op.in_offset + 2u * k;
+// Index of the first amplitude of batch state b.
+fn state_base(b: u32) -> u32 {
+    return b << op.state_bits;
+}
+
+// The matrix entry k (complex) of the current op for batch state b, read from aux_in.
+fn mat(b: u32, k: u32) -> vec2<real> {
+    let o = op.in_offset + b * op.batch_stride + 2u * k;
     return vec2<real>(aux_in[o], aux_in[o + 1u]);
+}
+
+// Threads of one state's grid (reduction kernels loop with this stride over their work items).
+fn grid_stride(nwg: vec3<u32>) -> u32 {
+    return nwg.x * nwg.y * WG;
+}
+
+var<workgroup> partial_scratch: array<vec2<real>, 256>;
+
+// Sums `v` over the workgroup (tree reduction in workgroup memory) and writes the total to
+// aux_out[2*(out_offset + b*count + wg)]. Call from uniform control flow.
+fn write_workgroup_sum(v: vec2<real>, lid: u32, b: u32, wg: u32) {
+    partial_scratch[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+        if lid < s {
+            partial_scratch[lid] += partial_scratch[lid + s];
+        }
+        workgroupBarrier();
+    }
+    if lid == 0u {
+        let o = 2u * (op.out_offset + b * op.count + wg);
+        aux_out[o] = partial_scratch[0].x;
+        aux_out[o + 1u] = partial_scratch[0].y;
+    }
+}
+
+fn conj_mul(a: vec2<real>, b: vec2<real>) -> vec2<real> {
+    return vec2<real>(a.x * b.x + a.y * b.y, a.x * b.y - a.y * b.x);
 }

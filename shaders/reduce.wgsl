@@ -1,29 +1,28 @@
 // Segmented sum of complex partials: aux_in holds segments of `count` complex values each
-// (segment s starts at complex index s*count); workgroup (x, s) sums 256 of them into
-// aux_out[complex index s*n_threads_per_segment + x]. Repeated until one value per segment.
-var<workgroup> scratch: array<vec2<real>, 256>;
-
+// (segment s starts at complex index s*count); workgroup (x, y) sums 256 of segment
+// s = seg_base + y into aux_out[complex index s*num_workgroups.x + x]. Repeated until one value
+// per segment is left.
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-    let seg = wid.y;
+    let seg = op.seg_base + wid.y;
     let i = wid.x * WG + lid;
     var v = vec2<real>(0.0, 0.0);
     if i < op.count {
         let o = 2u * (seg * op.count + i);
         v = vec2<real>(aux_in[o], aux_in[o + 1u]);
     }
-    scratch[lid] = v;
+    partial_scratch[lid] = v;
     workgroupBarrier();
     for (var s = WG / 2u; s > 0u; s = s >> 1u) {
         if lid < s {
-            scratch[lid] += scratch[lid + s];
+            partial_scratch[lid] += partial_scratch[lid + s];
         }
         workgroupBarrier();
     }
     if lid == 0u {
         let o = 2u * (seg * nwg.x + wid.x);
-        aux_out[o] = scratch[0].x;
-        aux_out[o + 1u] = scratch[0].y;
+        aux_out[o] = partial_scratch[0].x;
+        aux_out[o + 1u] = partial_scratch[0].y;
     }
 }

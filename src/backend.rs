@@ -2,6 +2,7 @@
 
 use crate::circuit::{Bindings, Circuit, Observable};
 use crate::error::{Error, Result};
+use crate::program::{chain_rule, check_upstream, parameter_shift, Batch, BatchOptions, GradientMethod, Gradients, Program};
 use num_complex::Complex64;
 
 /// Floating-point precision of a backend's amplitudes.
@@ -44,6 +45,62 @@ pub trait Backend {
         state.apply(circuit, bindings)?;
         Ok(state)
     }
+
+    /// ⟨O_j⟩ for `num_rows` occurrence rows (`rows` is `num_rows × program.num_angles()`, see
+    /// [`Program`]), returned row-major `num_rows × observables.len()`. Inputs are validated.
+    fn forward_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], options: &BatchOptions) -> Result<Vec<f64>>;
+
+    /// Values (`R × n_obs`) and dL/d(occurrence) (`R × num_angles`) by adjoint differentiation,
+    /// for the loss gradient `upstream = dL/d⟨O_j⟩_r` (`R × n_obs`).
+    fn adjoint_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], upstream: &[f64], options: &BatchOptions) -> Result<(Vec<f64>, Vec<f64>)>;
+
+    /// ⟨O_j⟩_b for every sample of `batch`: row-major `B × observables.len()`.
+    fn forward_batch(&self, program: &Program, batch: &Batch<'_>, observables: &[Observable]) -> Result<Vec<f64>> {
+        self.forward_batch_with(program, batch, observables, &BatchOptions::default())
+    }
+
+    /// [`Backend::forward_batch`] with scheduler options (memory budget, sub-batch bound).
+    fn forward_batch_with(&self, program: &Program, batch: &Batch<'_>, observables: &[Observable], options: &BatchOptions) -> Result<Vec<f64>> {
+        batch.validate(program)?;
+        program.check_observables(observables)?;
+        self.forward_rows(program, &batch.resolve(program), batch.size, observables, options)
+    }
+
+    /// Values and gradients of a loss L(⟨O_j⟩_b) given `upstream = dL/d⟨O_j⟩_b`
+    /// (`B × observables.len()`): dL/dθ summed over the batch and dL/dx per sample.
+    fn gradient_batch(&self, program: &Program, batch: &Batch<'_>, observables: &[Observable], upstream: &[f64], method: GradientMethod) -> Result<Gradients> {
+        self.gradient_batch_with(program, batch, observables, upstream, &GradientOptions { method, ..Default::default() })
+    }
+
+    /// [`Backend::gradient_batch`] with all options.
+    fn gradient_batch_with(&self, program: &Program, batch: &Batch<'_>, observables: &[Observable], upstream: &[f64], options: &GradientOptions) -> Result<Gradients> {
+        batch.validate(program)?;
+        program.check_observables(observables)?;
+        check_upstream(upstream, batch.size, observables.len())?;
+        let rows = batch.resolve(program);
+        let (values, d_angles) = match options.method {
+            GradientMethod::Adjoint => self.adjoint_rows(program, &rows, batch.size, observables, upstream, &options.batch)?,
+            GradientMethod::ParameterShift => {
+                let values = self.forward_rows(program, &rows, batch.size, observables, &options.batch)?;
+                let d = parameter_shift(program, &rows, batch.size, observables.len(), upstream, |shifted, count| {
+                    self.forward_rows(program, shifted, count, observables, &options.batch)
+                })?;
+                (values, d)
+            }
+        };
+        Ok(chain_rule(program, &d_angles, batch.size, options.per_sample_theta, values))
+    }
+}
+
+/// Options of [`Backend::gradient_batch_with`].
+#[derive(Clone, Debug, Default)]
+pub struct GradientOptions {
+    /// Adjoint (default) or parameter-shift.
+    pub method: GradientMethod,
+    /// Also return dL/dθ per sample.
+    pub per_sample_theta: bool,
+    /// Scheduler options.
+    pub batch: BatchOptions,
 }
 
 /// A state vector owned by a backend (on the GPU it stays in device memory; reads copy results

@@ -90,6 +90,8 @@ pub enum Error {
     InvalidState(String),
     /// An argument is outside its valid range (e.g. zero shots, an empty observable list).
     InvalidArgument(String),
+    /// The request is valid but this backend cannot do it; the message says what to use instead.
+    Unsupported(String),
 }
 
 /// `Result` with qshade's [`Error`].
@@ -162,6 +164,7 @@ impl fmt::Display for Error {
             Error::Device(msg) => write!(f, "GPU device error: {msg}"),
             Error::InvalidState(msg) => write!(f, "invalid state vector: {msg}"),
             Error::InvalidArgument(msg) => write!(f, "invalid argument: {msg}"),
+            Error::Unsupported(msg) => write!(f, "unsupported: {msg}"),
         }
     }
 }

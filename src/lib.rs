@@ -24,13 +24,15 @@ pub mod circuit;
 pub mod cpu;
 pub mod error;
 pub mod gpu;
+pub mod program;
 pub mod rng;
 pub mod shaders;
 
-pub use backend::{Backend, Precision, QuantumState};
+pub use backend::{Backend, GradientOptions, Precision, QuantumState};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
 pub use cpu::{CpuBackend, CpuState};
 pub use gpu::{GpuBackend, GpuConfig, GpuState};
 pub use error::{Error, Result};
 
 pub use num_complex::Complex64;
+pub use program::{Batch, BatchOptions, GradientMethod, Gradients, Program, ThetaBatch};

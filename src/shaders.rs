@@ -33,11 +33,21 @@ pub enum Kernel {
     SampleBlockSums,
     /// Inverse-transform pick inside a block (`sample.wgsl`, entry `pick`).
     SamplePick,
+    /// Adjoint derivative ⟨λ|∂U|ψ⟩ partial sums, one-qubit gate (`grad1.wgsl`).
+    Grad1,
+    /// Adjoint derivative partial sums, two-qubit gate (`grad2.wgsl`).
+    Grad2,
+    /// Adjoint derivative partial sums, diagonal gate (`grad_diag.wgsl`).
+    GradDiag,
+    /// λ += w·Pψ for a Pauli string (`pauli_accumulate.wgsl`).
+    PauliAccumulate,
+    /// Resets batched states to |0…0⟩ or zero (`init.wgsl`).
+    Init,
 }
 
 impl Kernel {
     /// Every kernel, for validation and pipeline warm-up.
-    pub const ALL: [Kernel; 9] = [
+    pub const ALL: [Kernel; 14] = [
         Kernel::Gate1,
         Kernel::Gate2,
         Kernel::Diagonal,
@@ -47,6 +57,11 @@ impl Kernel {
         Kernel::Probabilities,
         Kernel::SampleBlockSums,
         Kernel::SamplePick,
+        Kernel::Grad1,
+        Kernel::Grad2,
+        Kernel::GradDiag,
+        Kernel::PauliAccumulate,
+        Kernel::Init,
     ];
 
     /// The WGSL file's contents.
@@ -60,7 +75,18 @@ impl Kernel {
             Kernel::Reduce => include_str!("../shaders/reduce.wgsl"),
             Kernel::Probabilities => include_str!("../shaders/probabilities.wgsl"),
             Kernel::SampleBlockSums | Kernel::SamplePick => include_str!("../shaders/sample.wgsl"),
+            Kernel::Grad1 => include_str!("../shaders/grad1.wgsl"),
+            Kernel::Grad2 => include_str!("../shaders/grad2.wgsl"),
+            Kernel::GradDiag => include_str!("../shaders/grad_diag.wgsl"),
+            Kernel::PauliAccumulate => include_str!("../shaders/pauli_accumulate.wgsl"),
+            Kernel::Init => include_str!("../shaders/init.wgsl"),
         }
+    }
+
+    /// Whether the kernel exists in `access` mode: the kernels that read two states (ψ and λ)
+    /// bind λ at binding 3 and run on single-binding states only.
+    pub fn supports(self, access: Access) -> bool {
+        !matches!((self, access), (Kernel::Grad1 | Kernel::Grad2 | Kernel::GradDiag | Kernel::PauliAccumulate, Access::Chunked))
     }
 
     /// The entry point's name.

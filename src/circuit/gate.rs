@@ -251,3 +251,123 @@ impl Gate {
         format!("{}(c={:?}, t={:?})", self.kind.name(), self.controls, self.targets)
     }
 }
+
+/// Row-major product of two `d × d` matrices.
+fn matmul(a: &[C64], b: &[C64], d: usize) -> Vec<C64> {
+    let mut out = vec![C64::ZERO; d * d];
+    for r in 0..d {
+        for k in 0..d {
+            out[r * d + k] = (0..d).map(|j| a[r * d + j] * b[j * d + k]).sum();
+        }
+    }
+    out
+}
+
+/// How to differentiate an angle by evaluating the circuit at shifted values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ShiftRule {
+    /// Generator with two eigenvalues (gap 1): f' = [f(a+π/2) − f(a−π/2)] / 2.
+    TwoTerm,
+    /// Generator with eigenvalues {−½, 0, ½} (a controlled rotation):
+    /// f' = c₊[f(a+π/2) − f(a−π/2)] − c₋[f(a+3π/2) − f(a−3π/2)], c± = (√2 ± 1)/(4√2).
+    FourTerm,
+}
+
+impl ShiftRule {
+    /// (shift, weight) pairs: f' = Σ weight · f(a + shift).
+    pub fn terms(self) -> Vec<(f64, f64)> {
+        use std::f64::consts::FRAC_PI_2;
+        match self {
+            ShiftRule::TwoTerm => vec![(FRAC_PI_2, 0.5), (-FRAC_PI_2, -0.5)],
+            ShiftRule::FourTerm => {
+                let s2 = std::f64::consts::SQRT_2;
+                let cp = (s2 + 1.0) / (4.0 * s2);
+                let cm = (s2 - 1.0) / (4.0 * s2);
+                vec![(FRAC_PI_2, cp), (-FRAC_PI_2, -cp), (3.0 * FRAC_PI_2, -cm), (-3.0 * FRAC_PI_2, cm)]
+            }
+        }
+    }
+}
+
+impl GateKind {
+    /// d(matrix)/d(angle `which`) at the resolved `angles`, row-major like [`GateKind::matrix`].
+    /// Empty for kinds without angles.
+    pub fn derivative(&self, angles: &[f64], which: usize) -> Vec<C64> {
+        let a = |i: usize| angles.get(i).copied().unwrap_or(0.0);
+        let z = C64::ZERO;
+        let mi = C64::new(0.0, -0.5);
+        let rotation = |generator: Vec<C64>, d: usize| -> Vec<C64> {
+            // R(θ) = exp(−iθG/2)  ⇒  dR/dθ = −(i/2)·G·R(θ).
+            matmul(&generator, &self.matrix(angles), d).into_iter().map(|v| mi * v).collect()
+        };
+        match self {
+            GateKind::RX(_) => rotation(GateKind::X.matrix(&[]), 2),
+            GateKind::RY(_) => rotation(GateKind::Y.matrix(&[]), 2),
+            GateKind::RZ(_) => rotation(GateKind::Z.matrix(&[]), 2),
+            GateKind::RXX(_) => rotation(kron(&GateKind::X.matrix(&[]), &GateKind::X.matrix(&[])), 4),
+            GateKind::RYY(_) => rotation(kron(&GateKind::Y.matrix(&[]), &GateKind::Y.matrix(&[])), 4),
+            GateKind::RZZ(_) => rotation(kron(&GateKind::Z.matrix(&[]), &GateKind::Z.matrix(&[])), 4),
+            GateKind::Phase(_) => vec![z, z, z, C64::I * expi(a(0))],
+            GateKind::U3(..) => {
+                let (s, c) = (a(0) / 2.0).sin_cos();
+                let (phi, lam) = (a(1), a(2));
+                let i = C64::I;
+                match which {
+                    0 => vec![C64::new(-s / 2.0, 0.0), -expi(lam) * (c / 2.0), expi(phi) * (c / 2.0), -expi(phi + lam) * (s / 2.0)],
+                    1 => vec![z, z, i * expi(phi) * s, i * expi(phi + lam) * c],
+                    _ => vec![z, -i * expi(lam) * s, z, i * expi(phi + lam) * c],
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The same kind with its angles replaced by constants `values` (in [`GateKind::angles`]
+    /// order).
+    pub fn with_angles(&self, values: &[f64]) -> GateKind {
+        let a = |i: usize| Angle::Const(values.get(i).copied().unwrap_or(0.0));
+        match self {
+            GateKind::RX(_) => GateKind::RX(a(0)),
+            GateKind::RY(_) => GateKind::RY(a(0)),
+            GateKind::RZ(_) => GateKind::RZ(a(0)),
+            GateKind::Phase(_) => GateKind::Phase(a(0)),
+            GateKind::RXX(_) => GateKind::RXX(a(0)),
+            GateKind::RYY(_) => GateKind::RYY(a(0)),
+            GateKind::RZZ(_) => GateKind::RZZ(a(0)),
+            GateKind::U3(..) => GateKind::U3(a(0), a(1), a(2)),
+            other => other.clone(),
+        }
+    }
+
+    /// The shift rule for angle `which` when the gate has `num_controls` controls; `None` when
+    /// no shift rule applies (a controlled U3's θ has one — it is a controlled RY — but its
+    /// φ and λ are phases, so every case is covered; kinds without angles return `None`).
+    pub fn shift_rule(&self, which: usize, num_controls: usize) -> Option<ShiftRule> {
+        let controlled = num_controls > 0;
+        match self {
+            GateKind::Phase(_) => Some(ShiftRule::TwoTerm),
+            // U3(θ, φ, λ) = P(φ)·RY(θ)·P(λ): φ and λ are phase angles, θ a rotation angle.
+            GateKind::U3(..) if which > 0 => Some(ShiftRule::TwoTerm),
+            GateKind::RX(_) | GateKind::RY(_) | GateKind::RZ(_) | GateKind::RXX(_) | GateKind::RYY(_) | GateKind::RZZ(_) | GateKind::U3(..) => {
+                Some(if controlled { ShiftRule::FourTerm } else { ShiftRule::TwoTerm })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Kronecker product A ⊗ B of two 2×2 matrices, in the basis index `bit(t0) + 2·bit(t1)`
+/// where B acts on t0 and A on t1.
+fn kron(a: &[C64], b: &[C64]) -> Vec<C64> {
+    let mut out = vec![C64::ZERO; 16];
+    for r1 in 0..2 {
+        for c1 in 0..2 {
+            for r0 in 0..2 {
+                for c0 in 0..2 {
+                    out[(2 * r1 + r0) * 4 + (2 * c1 + c0)] = a[2 * r1 + c1] * b[2 * r0 + c0];
+                }
+            }
+        }
+    }
+    out
+}

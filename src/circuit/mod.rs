@@ -11,7 +11,7 @@ mod gate;
 mod observable;
 mod param;
 
-pub use gate::{Gate, GateKind};
+pub use gate::{Gate, GateKind, ShiftRule};
 pub use observable::{Observable, Pauli, PauliTerm};
 pub use param::{Angle, Bindings};
 

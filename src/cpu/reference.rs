@@ -72,6 +72,11 @@ impl CpuState {
         &self.amps
     }
 
+    /// The amplitudes, mutably (the caller keeps the state normalised).
+    pub fn amps_mut(&mut self) -> &mut [Complex64] {
+        &mut self.amps
+    }
+
     /// ⟨self|other⟩.
     pub fn inner(&self, other: &CpuState) -> Complex64 {
         self.amps.iter().zip(&other.amps).map(|(a, b)| a.conj() * b).sum()
@@ -137,4 +142,37 @@ impl QuantumState for CpuState {
         let uniforms: Vec<f64> = (0..shots).map(|_| rng.uniform()).collect();
         Ok(invert_cdf(&cdf, &uniforms))
     }
+}
+
+/// ⟨bra| M |ket⟩ restricted to the subspace where the `control_mask` bits are 1, for a row-major
+/// `2^k × 2^k` matrix `m` on `targets`: the building block of adjoint derivatives of
+/// controlled gates (their derivative vanishes where a control is 0).
+pub fn braket_matrix(bra: &[Complex64], ket: &[Complex64], m: &[Complex64], targets: &[usize], control_mask: u64) -> Complex64 {
+    let mut image = ket.to_vec();
+    apply_matrix(&mut image, m, targets, control_mask);
+    let control_mask = control_mask as usize;
+    let mut acc = Complex64::ZERO;
+    for (k, (b, v)) in bra.iter().zip(&image).enumerate() {
+        if k & control_mask == control_mask {
+            acc += b.conj() * v;
+        }
+    }
+    acc
+}
+
+/// `Σ_j w_j O_j |ψ⟩` for observables `O_j` with weights `w_j` (the adjoint seed λ).
+pub fn weighted_observables_apply(psi: &[Complex64], observables: &[Observable], weights: &[f64]) -> Vec<Complex64> {
+    let mut out = vec![Complex64::ZERO; psi.len()];
+    for (obs, &w) in observables.iter().zip(weights) {
+        for term in &obs.terms {
+            let mut image = psi.to_vec();
+            for &(q, p) in &term.ops {
+                apply_matrix(&mut image, &pauli_matrix(p), &[q], 0);
+            }
+            for (o, v) in out.iter_mut().zip(&image) {
+                *o += *v * (w * term.coeff);
+            }
+        }
+    }
+    out
 }

@@ -7,10 +7,10 @@ use crate::error::{Error, Result};
 use crate::shaders::{self, Access, Kernel};
 use std::collections::HashMap;
 use std::num::NonZeroU64;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-/// Bytes of one `Op` record (16 × u32) as the kernels read it.
-pub(crate) const OP_RECORD_BYTES: u64 = 64;
+/// Bytes of one `Op` record (20 × u32) as the kernels read it.
+pub(crate) const OP_RECORD_BYTES: u64 = 80;
 
 /// Invocations per workgroup in every kernel (`const WG` in the prelude).
 pub(crate) const WORKGROUP_SIZE: u64 = 256;
@@ -34,6 +34,8 @@ pub struct GpuContext {
     pipelines: Mutex<HashMap<(Kernel, Access), wgpu::ComputePipeline>>,
     /// Tiny buffers bound to slots a dispatch does not use (bindings 1..=6).
     pub(crate) dummies: Vec<wgpu::Buffer>,
+    /// Errors wgpu reported outside an error scope since the last check.
+    device_errors: Arc<Mutex<Vec<String>>>,
 }
 
 fn adapter_rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
@@ -136,7 +138,16 @@ impl GpuContext {
         if let Some(c) = config.max_chunk_qubits {
             max_chunk_bits = max_chunk_bits.min(c.max(1));
         }
-        let op_stride = OP_RECORD_BYTES.max(limits.min_uniform_buffer_offset_alignment as u64);
+        let op_stride = OP_RECORD_BYTES.next_multiple_of(limits.min_uniform_buffer_offset_alignment.max(1) as u64);
+        // wgpu panics on uncaptured errors by default; record them instead and report them as
+        // Error::Device at the next synchronisation point.
+        let device_errors: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = Arc::clone(&device_errors);
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut errors) = sink.lock() {
+                errors.push(e.to_string());
+            }
+        }));
         let layout = create_layout(&device);
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("qshade kernels"),
@@ -166,6 +177,7 @@ impl GpuContext {
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),
             dummies,
+            device_errors,
         })
     }
 
@@ -209,9 +221,20 @@ impl GpuContext {
         self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("qshade"), layout: &self.layout, entries: &entries })
     }
 
-    /// Blocks until all submitted work is done.
+    /// Blocks until all submitted work is done, then reports any error wgpu raised meanwhile.
     pub(crate) fn wait(&self) -> Result<()> {
-        self.device.poll(wgpu::PollType::wait_indefinitely()).map(|_| ()).map_err(|e| Error::Device(format!("waiting for the GPU failed: {e}")))
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Device(format!("waiting for the GPU failed: {e}")))?;
+        self.take_errors()
+    }
+
+    /// `Err` with the errors wgpu reported since the last call, if any.
+    pub(crate) fn take_errors(&self) -> Result<()> {
+        let mut errors = self.device_errors.lock().unwrap_or_else(|p| p.into_inner());
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let all = errors.drain(..).collect::<Vec<_>>().join("; ");
+        Err(Error::Device(all))
     }
 
     /// A storage buffer of `size` bytes, or `OutOfDeviceMemory` if the device refuses it.
@@ -305,6 +328,15 @@ fn create_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
     }
     entries.push(storage(6, false));
     device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("qshade kernels"), entries: &entries })
+}
+
+/// Most workgroups a reduction kernel launches per state; its threads loop with a grid stride,
+/// so each reduction segment has at most this many partial sums.
+pub(crate) const MAX_REDUCTION_GROUPS: u64 = 1024;
+
+/// Workgroups (and so partial sums) of a reduction over `items` work items.
+pub(crate) fn reduction_groups(items: u64) -> u64 {
+    items.div_ceil(WORKGROUP_SIZE).clamp(1, MAX_REDUCTION_GROUPS)
 }
 
 /// Workgroup grid for `threads` invocations: x ≤ 32 768, folded into y beyond that.

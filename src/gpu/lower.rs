@@ -32,7 +32,11 @@ pub(crate) struct OpRecord {
     pub x_mask: u32,
     pub count: u32,
     pub sign: u32,
-    pub pad: u32,
+    pub state_bits: u32,
+    pub batch_stride: u32,
+    pub seg_base: u32,
+    pub pad0: u32,
+    pub pad1: u32,
 }
 
 /// A gate lowered to one kernel, with its matrix already bound.
@@ -49,25 +53,55 @@ pub(crate) struct GateOp {
     pub matrix: Vec<C64>,
 }
 
+/// True for one-qubit diagonal kinds whose |0⟩ entry is 1 for every angle: their target can be
+/// folded into the control mask so the pass touches only the half of the state that changes.
+fn is_phase_kind(kind: &GateKind) -> bool {
+    match kind {
+        GateKind::Z | GateKind::S | GateKind::Sdg | GateKind::T | GateKind::Tdg | GateKind::Phase(_) => true,
+        GateKind::Unitary1(m) => kind.is_diagonal() && m[0] == C64::ONE,
+        _ => false,
+    }
+}
+
+/// The kernel a gate lowers to, decided from its kind alone (so a compiled program's structure
+/// does not depend on angle values); `matrix` is left empty. `None` for the identity.
+pub(crate) fn lower_structure(gate: &Gate) -> Option<GateOp> {
+    let forced = gate.control_mask();
+    let targets = gate.targets.clone();
+    let op = |kernel, targets, forced, swap| GateOp { kernel, targets, forced, swap, matrix: Vec::new() };
+    Some(match gate.kind {
+        GateKind::I => return None,
+        GateKind::X => op(Kernel::Permute, targets, forced, false),
+        GateKind::Swap => op(Kernel::Permute, targets, forced, true),
+        ref k if is_phase_kind(k) => op(Kernel::Diagonal, Vec::new(), forced | (1u64 << gate.targets[0]), false),
+        ref k if k.is_diagonal() => op(Kernel::Diagonal, targets, forced, false),
+        _ if gate.targets.len() == 1 => op(Kernel::Gate1, targets, forced, false),
+        _ => op(Kernel::Gate2, targets, forced, false),
+    })
+}
+
+/// What the kernel of `op` reads for the full matrix `m` of its gate (U, U† or ∂U/∂a):
+/// the dense matrix, the diagonal, the one changed diagonal entry of a folded phase gate, or
+/// nothing for a permutation.
+pub(crate) fn kernel_data(op: &GateOp, m: &[C64]) -> Vec<C64> {
+    match op.kernel {
+        Kernel::Permute => Vec::new(),
+        Kernel::Diagonal => match (op.targets.len(), m.len()) {
+            (0, _) => vec![m[3]],
+            (1, _) => vec![m[0], m[3]],
+            _ => vec![m[0], m[5], m[10], m[15]],
+        },
+        _ => m.to_vec(),
+    }
+}
+
 /// Lowers a gate under `bindings`; `None` for an identity that needs no pass.
 pub(crate) fn lower(gate: &Gate, bindings: &Bindings<'_>) -> Option<GateOp> {
-    let forced = gate.control_mask();
-    let op = |kernel, targets: Vec<usize>, forced, swap, matrix| GateOp { kernel, targets, forced, swap, matrix };
-    match gate.kind {
-        GateKind::I => return None,
-        GateKind::X => return Some(op(Kernel::Permute, gate.targets.clone(), forced, false, Vec::new())),
-        GateKind::Swap => return Some(op(Kernel::Permute, gate.targets.clone(), forced, true, Vec::new())),
-        _ => {}
+    let mut op = lower_structure(gate)?;
+    if op.kernel != Kernel::Permute {
+        op.matrix = kernel_data(&op, &gate.bound_matrix(bindings));
     }
-    let m = gate.bound_matrix(bindings);
-    let diagonal = gate.kind.is_diagonal();
-    Some(match (gate.targets.len(), diagonal) {
-        (1, true) if m[0] == C64::ONE => op(Kernel::Diagonal, Vec::new(), forced | (1u64 << gate.targets[0]), false, vec![m[3]]),
-        (1, true) => op(Kernel::Diagonal, gate.targets.clone(), forced, false, vec![m[0], m[3]]),
-        (_, true) => op(Kernel::Diagonal, gate.targets.clone(), forced, false, vec![m[0], m[5], m[10], m[15]]),
-        (1, false) => op(Kernel::Gate1, gate.targets.clone(), forced, false, m),
-        _ => op(Kernel::Gate2, gate.targets.clone(), forced, false, m),
-    })
+    Some(op)
 }
 
 /// One dispatch of a gate op over a group of chunks.

@@ -5,6 +5,7 @@
 //! gates into kernel ops and per-chunk dispatches; `state` holds the chunked state and records a
 //! circuit into one submit; `readout` reduces expectations, probabilities and samples on the GPU.
 
+mod batch;
 pub mod context;
 mod lower;
 mod readout;
@@ -14,9 +15,11 @@ pub use context::GpuContext;
 pub use state::GpuState;
 
 use crate::backend::{check_amplitudes, Backend, Precision, QuantumState};
+use crate::circuit::{Bindings, Observable};
+use crate::program::{BatchOptions, Program};
 use crate::error::Result;
 use num_complex::Complex64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// How to set up the GPU backend.
 #[derive(Clone, Debug)]
@@ -37,10 +40,12 @@ impl Default for GpuConfig {
     }
 }
 
-/// The GPU backend. Cheap to clone (shares one [`GpuContext`]).
+/// The GPU backend. Cheap to clone (shares one [`GpuContext`] and batch-plan cache).
 #[derive(Clone)]
 pub struct GpuBackend {
     ctx: Arc<GpuContext>,
+    /// The last batched program's compiled plan (records, buffers, bind groups).
+    plan: Arc<Mutex<Option<batch::Plan>>>,
 }
 
 impl GpuBackend {
@@ -52,14 +57,14 @@ impl GpuBackend {
 
     /// The best adapter for `config` (set `QSHADE_ADAPTER=<name substring>` to choose one).
     pub fn with_config(config: GpuConfig) -> Result<Self> {
-        Ok(GpuBackend { ctx: Arc::new(GpuContext::new(&config)?) })
+        Ok(GpuBackend { ctx: Arc::new(GpuContext::new(&config)?), plan: Arc::default() })
     }
 
     /// Uses an existing device and queue (for example one shared with a renderer). The device
     /// should have been created with the adapter's limits, and SHADER_F64 for double precision.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, config: GpuConfig) -> Result<Self> {
         let info = device.adapter_info();
-        Ok(GpuBackend { ctx: Arc::new(GpuContext::from_parts(device, queue, info, &config, None)?) })
+        Ok(GpuBackend { ctx: Arc::new(GpuContext::from_parts(device, queue, info, &config, None)?), plan: Arc::default() })
     }
 
     /// The adapter's name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" or "NVIDIA H100".
@@ -109,5 +114,31 @@ impl Backend for GpuBackend {
     fn state_from_amplitudes(&self, amplitudes: &[Complex64]) -> Result<Box<dyn QuantumState>> {
         let n = check_amplitudes(amplitudes)?;
         Ok(Box::new(GpuState::from_amplitudes(Arc::clone(&self.ctx), n, amplitudes)?))
+    }
+
+    fn forward_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], options: &BatchOptions) -> Result<Vec<f64>> {
+        if program.num_qubits() <= self.ctx.max_chunk_bits {
+            return batch::run_rows(&self.ctx, &self.plan, program, rows, num_rows, observables, None, options).map(|(v, _)| v);
+        }
+        // One state is larger than a storage binding: run the rows one by one through the
+        // chunked single-state path.
+        let na = program.num_angles();
+        let mut out = Vec::with_capacity(num_rows * observables.len());
+        for r in 0..num_rows {
+            let circuit = program.bind_row(&rows[r * na..(r + 1) * na])?;
+            out.extend(self.run(&circuit, &Bindings::none())?.expectations(observables)?);
+        }
+        Ok(out)
+    }
+
+    fn adjoint_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], upstream: &[f64], options: &BatchOptions) -> Result<(Vec<f64>, Vec<f64>)> {
+        if program.num_qubits() > self.ctx.max_chunk_bits {
+            return Err(crate::Error::Unsupported(format!(
+                "adjoint gradients on the GPU need one state in one storage binding (at most {} qubits on {}); \
+                 use GradientMethod::ParameterShift, fewer qubits, or the CPU backend",
+                self.ctx.max_chunk_bits, self.ctx.info.name
+            )));
+        }
+        batch::run_rows(&self.ctx, &self.plan, program, rows, num_rows, observables, Some(upstream), options)
     }
 }

@@ -3,7 +3,7 @@
 //! probabilities, and samples (block sums on the GPU, a CDF over blocks on the host, the pick
 //! inside a block on the GPU).
 
-use super::context::{grid, GpuContext, WORKGROUP_SIZE};
+use super::context::{grid, reduction_groups, GpuContext, WORKGROUP_SIZE};
 use super::lower::OpRecord;
 use super::state::GpuState;
 use crate::circuit::Observable;
@@ -92,7 +92,7 @@ pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Resu
     }
     let c = state.chunk_bits;
     let num_chunks = state.chunks.len() as u64;
-    let partials = (1u64 << c).div_ceil(WORKGROUP_SIZE);
+    let partials = reduction_groups(1u64 << c);
     let bpr = bytes_per_real(ctx);
     // Bound the partials buffer (32 MiB, and one binding) and the segments per reduce (65 535).
     let cap_bytes = (32u64 << 20).min(ctx.limits.max_storage_buffer_binding_size);
@@ -123,9 +123,10 @@ pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Resu
                     x_mask: x_mask as u32,
                     z_mask: (term.z_mask & low_mask) as u32,
                     sign: (ci & (term.z_mask >> c)).count_ones() & 1,
+                    count: partials as u32,
                     ..Default::default()
                 };
-                jobs.push(Job { kernel: Kernel::PauliExpectation, access, record, grid: grid(1 << c), binds: Binds { slots, aux_out: Some(&buf_a), ..Default::default() } });
+                jobs.push(Job { kernel: Kernel::PauliExpectation, access, record, grid: (partials as u32, 1), binds: Binds { slots, aux_out: Some(&buf_a), ..Default::default() } });
             }
         }
         let mut len = partials;

@@ -1,0 +1,29 @@
+// Adjoint derivative of a two-qubit gate, fused: partial sums of <lam| dU |psi> over the
+// quartets of (q0, q1) where the controls are 1, for batch state b = workgroup_id.z; dU is the
+// 4x4 derivative at aux_in[in_offset + b*batch_stride]. psi is slot s0, lam is binding 3.
+@group(0) @binding(3) var<storage, read_write> lam: array<vec2<real>>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let b = wid.z;
+    var v = vec2<real>(0.0, 0.0);
+    for (var t = thread_id(wid, nwg, lid); t < op.n_threads; t += grid_stride(nwg)) {
+        let base = state_base(b) + (deposit(t, op.fixed_mask) | op.ctrl_mask);
+        let b0 = 1u << op.q0;
+        let b1 = 1u << op.q1;
+        let idx = array<u32, 4>(base, base | b0, base | b1, base | b0 | b1);
+        var a: array<vec2<real>, 4>;
+        for (var k = 0u; k < 4u; k++) {
+            a[k] = load(idx[k]);
+        }
+        for (var r = 0u; r < 4u; r++) {
+            var acc = vec2<real>(0.0, 0.0);
+            for (var k = 0u; k < 4u; k++) {
+                acc += cmul(mat(b, 4u * r + k), a[k]);
+            }
+            v += conj_mul(lam[idx[r]], acc);
+        }
+    }
+    write_workgroup_sum(v, lid, b, workgroup_id(wid, nwg));
+}

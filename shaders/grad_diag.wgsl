@@ -1,0 +1,24 @@
+// Adjoint derivative of a diagonal gate, fused: partial sums of conj(lam[i]) * d[k] * psi[i]
+// over the subspace where the ctrl_mask bits are 1 (k indexed as in diagonal.wgsl), for batch
+// state b = workgroup_id.z. psi is slot s0, lam is binding 3.
+@group(0) @binding(3) var<storage, read_write> lam: array<vec2<real>>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let b = wid.z;
+    var v = vec2<real>(0.0, 0.0);
+    for (var t = thread_id(wid, nwg, lid); t < op.n_threads; t += grid_stride(nwg)) {
+        let local = deposit(t, op.fixed_mask) | op.ctrl_mask;
+        let i = state_base(b) + local;
+        var k = 0u;
+        if op.nq >= 1u {
+            k = (local >> op.q0) & 1u;
+        }
+        if op.nq == 2u {
+            k = k | (((local >> op.q1) & 1u) << 1u);
+        }
+        v += conj_mul(lam[i], cmul(mat(b, k), load(i)));
+    }
+    write_workgroup_sum(v, lid, b, workgroup_id(wid, nwg));
+}

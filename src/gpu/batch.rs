@@ -1,0 +1,449 @@
+//! Batched execution and adjoint differentiation on the GPU: the training scheduler.
+//!
+//! A sub-batch of B states lives side by side in one buffer (batch-outermost, `[B][2^n]`); every
+//! kernel dispatch covers all B states (`workgroup_id.z` = state) and reads per-state gate
+//! matrices from one parameter buffer at `in_offset + b·batch_stride`. For a sub-batch, the whole
+//! forward pass, the expectation reductions, and (for gradients) the adjoint seed, the backward
+//! sweep and its fused derivative reductions are recorded into **one submit**; only
+//! `B × (terms + differentiable angles)` complex scalars come back.
+//!
+//! The plan (op records, buffers, bind groups) depends only on the program's structure, the
+//! observables' Pauli masks and the sub-batch size, so it is built once and cached: binding new
+//! θ/x values re-uploads the parameter buffer and nothing else.
+//!
+//! Memory per state: ψ (forward), ψ and λ (adjoint), plus partial sums bounded by
+//! `MAX_REDUCTION_GROUPS` per reduction; independent of circuit depth.
+
+use super::context::{grid, reals_to_bytes, reduction_groups, GpuContext, WORKGROUP_SIZE};
+use super::lower::{expand, kernel_data, lower_structure, GateOp, OpRecord};
+use crate::circuit::{Angle, Observable};
+use crate::error::{Error, Result};
+use crate::program::{BatchOptions, Program};
+use crate::shaders::{Access, Kernel};
+use num_complex::Complex64 as C64;
+use std::sync::Arc;
+
+/// Which buffers a step binds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bind {
+    /// Gates and init on ψ.
+    Psi,
+    /// Gates and init on λ.
+    Lam,
+    /// Kernels that read ψ (slot 0), λ (binding 3) and write partial sums.
+    Main,
+    /// Reduce partials A → B.
+    ReduceAb,
+    /// Reduce partials B → A.
+    ReduceBa,
+}
+
+/// One dispatch of the plan (its grid's z is the sub-batch's state count).
+#[derive(Clone, Debug)]
+struct Step {
+    kernel: Kernel,
+    bind: Bind,
+    grid: (u32, u32),
+    /// False for reduce steps, whose grid y is segments, not states.
+    batched: bool,
+}
+
+/// Where an op's matrices sit in the parameter buffer (offset in reals; per-row stride).
+#[derive(Clone, Copy, Debug)]
+struct DataSlot {
+    offset: usize,
+    /// Reals per row; 0 when shared by every row.
+    stride: usize,
+}
+
+/// A Pauli term of an observable, as the kernels see it.
+#[derive(Clone, Debug)]
+struct Term {
+    observable: usize,
+    coeff: f64,
+    x_mask: u64,
+    z_mask: u64,
+    num_y: u32,
+}
+
+/// What a cached plan was built for.
+#[derive(Clone, Debug, PartialEq)]
+struct PlanKey {
+    program: u64,
+    masks: Vec<(u64, u64)>,
+    sub_batch: usize,
+    adjoint: bool,
+}
+
+/// A compiled batch plan: records, buffers and bind groups, reusable across bindings.
+pub(crate) struct Plan {
+    key: PlanKey,
+    steps: Vec<Step>,
+    params: wgpu::Buffer,
+    partials_a: wgpu::Buffer,
+    partials_b: wgpu::Buffer,
+    groups: Vec<(Bind, wgpu::BindGroup)>,
+    /// Final sums end in A (`true`) or B.
+    result_in_a: bool,
+    /// Segments per row: terms, then differentiable occurrences.
+    segments_per_row: usize,
+    /// Per lowered op: forward, adjoint data slots; per differentiable occurrence its slot.
+    layout: Layout,
+    param_reals: usize,
+}
+
+/// Host-side layout of the parameter buffer.
+#[derive(Clone, Debug, Default)]
+struct Layout {
+    /// (program op index, lowered op, forward slot, adjoint slot).
+    ops: Vec<(usize, GateOp, DataSlot, Option<DataSlot>)>,
+    /// (occurrence, program op index, lowered op index, angle within the gate, slot).
+    derivatives: Vec<(usize, usize, usize, usize, DataSlot)>,
+    /// Seed weight slot per term.
+    seeds: Vec<DataSlot>,
+}
+
+fn terms_of(observables: &[Observable]) -> (Vec<Term>, Vec<f64>) {
+    let mut terms = Vec::new();
+    let mut constants = vec![0.0; observables.len()];
+    for (j, obs) in observables.iter().enumerate() {
+        for t in &obs.terms {
+            if t.ops.is_empty() {
+                constants[j] += t.coeff;
+            } else {
+                terms.push(Term { observable: j, coeff: t.coeff, x_mask: t.x_mask(), z_mask: t.z_mask(), num_y: t.num_y() as u32 });
+            }
+        }
+    }
+    (terms, constants)
+}
+
+fn data_len(op: &GateOp) -> usize {
+    match op.kernel {
+        Kernel::Permute => 0,
+        Kernel::Diagonal => match op.targets.len() {
+            0 => 1,
+            1 => 2,
+            _ => 4,
+        },
+        Kernel::Gate1 => 4,
+        _ => 16,
+    }
+}
+
+fn grad_kernel(kernel: Kernel) -> Kernel {
+    match kernel {
+        Kernel::Gate1 => Kernel::Grad1,
+        Kernel::Gate2 => Kernel::Grad2,
+        _ => Kernel::GradDiag,
+    }
+}
+
+fn dagger(m: &[C64]) -> Vec<C64> {
+    let d = if m.len() == 4 { 2 } else { 4 };
+    let mut out = vec![C64::ZERO; m.len()];
+    for r in 0..d {
+        for k in 0..d {
+            out[k * d + r] = m[r * d + k].conj();
+        }
+    }
+    out
+}
+
+/// Lays out the parameter buffer for `sub_batch` rows.
+fn build_layout(program: &Program, terms: &[Term], sub_batch: usize, adjoint: bool) -> (Layout, usize) {
+    let mut cursor = 0usize;
+    let mut slot = |reals_per_row: usize, per_row: bool| {
+        let s = DataSlot { offset: cursor, stride: if per_row { reals_per_row } else { 0 } };
+        cursor += if per_row { reals_per_row * sub_batch } else { reals_per_row };
+        s
+    };
+    let mut layout = Layout::default();
+    for (index, pop) in program.ops().iter().enumerate() {
+        let Some(op) = lower_structure(&pop.gate) else { continue };
+        let len = 2 * data_len(&op);
+        let per_row = pop.num_angles > 0;
+        let fwd = slot(len, per_row);
+        let adj = adjoint.then(|| slot(len, per_row));
+        let lowered = layout.ops.len();
+        for which in 0..pop.num_angles {
+            let occ = pop.first_angle + which;
+            if adjoint && !matches!(program.angle_exprs()[occ], Angle::Const(_)) {
+                let d = slot(len, true);
+                layout.derivatives.push((occ, index, lowered, which, d));
+            }
+        }
+        layout.ops.push((index, op, fwd, adj));
+    }
+    if adjoint {
+        layout.seeds = terms.iter().map(|_| slot(2, true)).collect();
+    }
+    (layout, cursor.max(1))
+}
+
+/// Builds the steps and their op records.
+fn build_steps(program: &Program, terms: &[Term], layout: &Layout, sub_batch: usize, adjoint: bool) -> (Vec<Step>, Vec<OpRecord>, bool) {
+    let n = program.num_qubits();
+    let amps = 1u64 << n;
+    let partials = reduction_groups(amps);
+    let mut steps = Vec::new();
+    let mut records = Vec::new();
+    let mut push = |kernel, bind, grid, record: OpRecord, batched| {
+        steps.push(Step { kernel, bind, grid, batched });
+        records.push(record);
+    };
+    let state = OpRecord { n_threads: amps as u32, state_bits: n as u32, ..Default::default() };
+    push(Kernel::Init, Bind::Psi, grid(amps), state, true);
+    let gate_dispatch = |op: &GateOp, slot: DataSlot| {
+        // A state in one binding: exactly one dispatch, single access.
+        let d = expand(op, n, n, slot.offset as u32).remove(0);
+        let mut r = d.record;
+        r.state_bits = n as u32;
+        r.batch_stride = slot.stride as u32;
+        (d.kernel, grid(d.threads), r, d.threads)
+    };
+    for (_, op, fwd, _) in &layout.ops {
+        let (kernel, g, r, _) = gate_dispatch(op, *fwd);
+        push(kernel, Bind::Psi, g, r, true);
+    }
+    for (t, term) in terms.iter().enumerate() {
+        let r = OpRecord {
+            x_mask: term.x_mask as u32,
+            z_mask: term.z_mask as u32,
+            out_offset: (t * sub_batch) as u32 * partials as u32,
+            count: partials as u32,
+            ..state
+        };
+        push(Kernel::PauliExpectation, Bind::Main, (partials as u32, 1), r, true);
+    }
+    if adjoint {
+        push(Kernel::Init, Bind::Lam, grid(amps), OpRecord { nq: 1, ..state }, true);
+        for (term, seed) in terms.iter().zip(&layout.seeds) {
+            let r = OpRecord { x_mask: term.x_mask as u32, z_mask: term.z_mask as u32, in_offset: seed.offset as u32, batch_stride: seed.stride as u32, ..state };
+            push(Kernel::PauliAccumulate, Bind::Main, grid(amps), r, true);
+        }
+        for (lowered, (_, op, _, adj)) in layout.ops.iter().enumerate().rev() {
+            let adj = adj.unwrap_or(DataSlot { offset: 0, stride: 0 });
+            let (kernel, g, r, threads) = gate_dispatch(op, adj);
+            push(kernel, Bind::Psi, g, r, true);
+            for (seg, (_, _, l, _, dslot)) in layout.derivatives.iter().enumerate() {
+                if *l != lowered {
+                    continue;
+                }
+                let groups = reduction_groups(threads);
+                let mut rd = r;
+                rd.in_offset = dslot.offset as u32;
+                rd.batch_stride = dslot.stride as u32;
+                rd.out_offset = ((terms.len() + seg) * sub_batch) as u32 * partials as u32;
+                rd.count = partials as u32;
+                push(grad_kernel(op.kernel), Bind::Main, (groups as u32, 1), rd, true);
+            }
+            push(kernel, Bind::Lam, g, r, true);
+        }
+    }
+    let segments = ((terms.len() + layout.derivatives.len()) * sub_batch) as u64;
+    let mut len = partials;
+    let mut in_a = true;
+    while len > 1 {
+        let out_len = len.div_ceil(WORKGROUP_SIZE);
+        let mut base = 0u64;
+        while base < segments {
+            let count = (segments - base).min(65_535);
+            let r = OpRecord { count: len as u32, seg_base: base as u32, ..Default::default() };
+            push(Kernel::Reduce, if in_a { Bind::ReduceAb } else { Bind::ReduceBa }, (out_len as u32, count as u32), r, false);
+            base += count;
+        }
+        in_a = !in_a;
+        len = out_len;
+    }
+    (steps, records, in_a)
+}
+
+impl Plan {
+    fn new(ctx: &GpuContext, program: &Program, terms: &[Term], key: PlanKey) -> Result<Self> {
+        let (sub_batch, adjoint) = (key.sub_batch, key.adjoint);
+        let n = program.num_qubits();
+        let bpr = ctx.precision.bytes_per_amplitude() / 2;
+        let (layout, param_reals) = build_layout(program, terms, sub_batch, adjoint);
+        let (steps, records, result_in_a) = build_steps(program, terms, &layout, sub_batch, adjoint);
+        let stride = ctx.op_stride as usize;
+        let mut bytes = vec![0u8; records.len() * stride];
+        for (i, r) in records.iter().enumerate() {
+            bytes[i * stride..i * stride + std::mem::size_of::<OpRecord>()].copy_from_slice(bytemuck::bytes_of(r));
+        }
+        let records_buf = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("qshade batch records"),
+            size: bytes.len() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        ctx.queue.write_buffer(&records_buf, 0, &bytes);
+        let state_bytes = ctx.precision.bytes_per_amplitude() << n;
+        let segments_per_row = terms.len() + layout.derivatives.len();
+        let partials = reduction_groups(1 << n);
+        let psi = ctx.storage_buffer("qshade batch psi", state_bytes * sub_batch as u64, wgpu::BufferUsages::empty())?;
+        let lam = if adjoint { Some(ctx.storage_buffer("qshade batch lambda", state_bytes * sub_batch as u64, wgpu::BufferUsages::empty())?) } else { None };
+        let seg_total = (segments_per_row * sub_batch) as u64;
+        let partials_a = ctx.storage_buffer("qshade batch partials A", seg_total * partials * 2 * bpr, wgpu::BufferUsages::empty())?;
+        let partials_b = ctx.storage_buffer("qshade batch partials B", seg_total * partials.div_ceil(WORKGROUP_SIZE) * 2 * bpr, wgpu::BufferUsages::empty())?;
+        let params = ctx.storage_buffer("qshade batch parameters", param_reals as u64 * bpr, wgpu::BufferUsages::empty())?;
+        let groups = vec![
+            (Bind::Psi, ctx.bind_group(&records_buf, Some(&params), [Some(&psi), None, None, None], None)),
+            (Bind::Main, ctx.bind_group(&records_buf, Some(&params), [Some(&psi), lam.as_ref(), None, None], Some(&partials_a))),
+            (Bind::ReduceAb, ctx.bind_group(&records_buf, Some(&partials_a), [None; 4], Some(&partials_b))),
+            (Bind::ReduceBa, ctx.bind_group(&records_buf, Some(&partials_b), [None; 4], Some(&partials_a))),
+        ];
+        let mut groups = groups;
+        if let Some(l) = &lam {
+            groups.push((Bind::Lam, ctx.bind_group(&records_buf, Some(&params), [Some(l), None, None, None], None)));
+        }
+        // The bind groups keep the state, record and λ buffers alive.
+        Ok(Plan { key, steps, params, partials_a, partials_b, groups, result_in_a, segments_per_row, layout, param_reals })
+    }
+
+    /// Fills the parameter buffer for `rows` (`count` rows of `program.num_angles()` values).
+    fn parameters(&self, program: &Program, rows: &[f64], count: usize, terms: &[Term], upstream: Option<&[f64]>, num_obs: usize) -> Vec<f64> {
+        let na = program.num_angles();
+        let mut data = vec![0.0; self.param_reals];
+        let mut put = |slot: DataSlot, row: usize, values: &[C64]| {
+            let at = slot.offset + row * slot.stride;
+            for (k, v) in values.iter().enumerate() {
+                data[at + 2 * k] = v.re;
+                data[at + 2 * k + 1] = v.im;
+            }
+        };
+        for (index, op, fwd, adj) in &self.layout.ops {
+            if op.kernel == Kernel::Permute {
+                continue;
+            }
+            let pop = &program.ops()[*index];
+            let rows_here = if fwd.stride == 0 { 1 } else { count };
+            for r in 0..rows_here {
+                let angles = pop.angles(&rows[r * na..(r + 1) * na]);
+                let m = pop.gate.kind.matrix(angles);
+                put(*fwd, r, &kernel_data(op, &m));
+                if let Some(adj) = adj {
+                    put(*adj, r, &kernel_data(op, &dagger(&m)));
+                }
+            }
+        }
+        for (_, index, lowered, which, slot) in &self.layout.derivatives {
+            let pop = &program.ops()[*index];
+            let op = &self.layout.ops[*lowered].1;
+            for r in 0..count {
+                let angles = pop.angles(&rows[r * na..(r + 1) * na]);
+                put(*slot, r, &kernel_data(op, &pop.gate.kind.derivative(angles, *which)));
+            }
+        }
+        if let Some(up) = upstream {
+            for (term, slot) in terms.iter().zip(&self.layout.seeds) {
+                let phase = C64::I.powu(term.num_y);
+                for r in 0..count {
+                    put(*slot, r, &[phase * (up[r * num_obs + term.observable] * term.coeff)]);
+                }
+            }
+        }
+        data
+    }
+
+    /// Runs the plan on `count` rows and returns the `segments_per_row × sub_batch` sums.
+    fn execute(&self, ctx: &GpuContext, params: &[f64], count: usize) -> Result<Vec<C64>> {
+        ctx.queue.write_buffer(&self.params, 0, &reals_to_bytes(params, ctx.precision));
+        let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qshade batch") });
+        // Reductions launched with fewer groups than a segment's length leave zeros behind.
+        encoder.clear_buffer(&self.partials_a, 0, None);
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("qshade batch"), timestamp_writes: None });
+            let stride = ctx.op_stride;
+            let mut current = None;
+            for (i, step) in self.steps.iter().enumerate() {
+                if current != Some(step.kernel) {
+                    pass.set_pipeline(&ctx.pipeline(step.kernel, Access::Single));
+                    current = Some(step.kernel);
+                }
+                let group = self.groups.iter().find(|(b, _)| *b == step.bind).map(|(_, g)| g).ok_or_else(|| Error::Device(format!("no bind group for {:?}", step.bind)))?;
+                pass.set_bind_group(0, group, &[(i as u64 * stride) as u32]);
+                let z = if step.batched { count as u32 } else { 1 };
+                pass.dispatch_workgroups(step.grid.0, step.grid.1, z);
+            }
+        }
+        ctx.queue.submit([encoder.finish()]);
+        let result = if self.result_in_a { &self.partials_a } else { &self.partials_b };
+        let reals = ctx.read_reals(result, 0, 2 * (self.segments_per_row * self.key.sub_batch) as u64)?;
+        Ok(reals.chunks_exact(2).map(|p| C64::new(p[0], p[1])).collect())
+    }
+}
+
+/// Largest sub-batch that fits the memory budget and one storage binding.
+fn sub_batch_size(ctx: &GpuContext, program: &Program, segments_per_row: usize, num_rows: usize, adjoint: bool, options: &BatchOptions) -> Result<usize> {
+    let n = program.num_qubits();
+    let bpr = ctx.precision.bytes_per_amplitude() / 2;
+    let state_bytes = ctx.precision.bytes_per_amplitude() << n;
+    let partial_bytes = segments_per_row as u64 * reduction_groups(1 << n) * 2 * bpr;
+    let params_bytes = program.num_angles() as u64 * 3 * 32 * bpr + 64;
+    let per_row = state_bytes * if adjoint { 2 } else { 1 } + partial_bytes * 2 + params_bytes;
+    let budget = options.memory_budget.or(ctx.memory_budget.map(|m| m / 2)).unwrap_or(1 << 30);
+    let binding = ctx.limits.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
+    let by_budget = budget / per_row;
+    if by_budget == 0 {
+        return Err(Error::OutOfDeviceMemory { needed: per_row, available: budget });
+    }
+    let by_binding = (binding / state_bytes).min(binding / partial_bytes.max(1)).min(binding / params_bytes);
+    let mut size = (num_rows as u64).min(by_budget).min(by_binding).min(65_535).max(1) as usize;
+    if let Some(cap) = options.max_sub_batch {
+        size = size.min(cap.max(1));
+    }
+    Ok(size)
+}
+
+/// Forward values (`num_rows × n_obs`) and, with `upstream`, dL/d(occurrence)
+/// (`num_rows × num_angles`), through cached plans, one submit per sub-batch.
+pub(crate) fn run_rows(
+    ctx: &Arc<GpuContext>,
+    cache: &std::sync::Mutex<Option<Plan>>,
+    program: &Program,
+    rows: &[f64],
+    num_rows: usize,
+    observables: &[Observable],
+    upstream: Option<&[f64]>,
+    options: &BatchOptions,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let adjoint = upstream.is_some();
+    let (terms, constants) = terms_of(observables);
+    let na = program.num_angles();
+    let no = observables.len();
+    let differentiable = program.angle_exprs().iter().filter(|a| !matches!(a, Angle::Const(_))).count();
+    let segments_per_row = terms.len() + if adjoint { differentiable } else { 0 };
+    let sub_batch = sub_batch_size(ctx, program, segments_per_row.max(1), num_rows, adjoint, options)?;
+    let key = PlanKey { program: program.id(), masks: terms.iter().map(|t| (t.x_mask, t.z_mask)).collect(), sub_batch, adjoint };
+    let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if guard.as_ref().is_none_or(|p| p.key != key) {
+        *guard = None; // free the old plan's buffers before allocating
+        *guard = Some(Plan::new(ctx, program, &terms, key)?);
+    }
+    let plan = guard.as_ref().ok_or_else(|| Error::Device("batch plan missing".into()))?;
+    let mut values = vec![0.0; num_rows * no];
+    let mut grads = vec![0.0; num_rows * na];
+    let mut start = 0;
+    while start < num_rows {
+        let count = (num_rows - start).min(sub_batch);
+        let rows_here = &rows[start * na..(start + count) * na];
+        let up = upstream.map(|u| &u[start * no..(start + count) * no]);
+        let params = plan.parameters(program, rows_here, count, &terms, up, no);
+        let sums = plan.execute(ctx, &params, count)?;
+        for r in 0..count {
+            for (j, c) in constants.iter().enumerate() {
+                values[(start + r) * no + j] += c;
+            }
+            for (t, term) in terms.iter().enumerate() {
+                let s = sums[t * sub_batch + r];
+                values[(start + r) * no + term.observable] += term.coeff * (C64::I.powu(term.num_y) * s).re;
+            }
+            for (g, (occ, ..)) in plan.layout.derivatives.iter().enumerate() {
+                grads[(start + r) * na + occ] = 2.0 * sums[(terms.len() + g) * sub_batch + r].re;
+            }
+        }
+        start += count;
+    }
+    Ok((values, grads))
+}
