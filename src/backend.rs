@@ -54,6 +54,14 @@ pub trait Backend {
     /// for the loss gradient `upstream = dL/d⟨O_j⟩_r` (`R × n_obs`).
     fn adjoint_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], upstream: &[f64], options: &BatchOptions) -> Result<(Vec<f64>, Vec<f64>)>;
 
+    /// ⟨φ_i|φ_j⟩ for the states `program` prepares from the occurrence rows `rows_a` (i) and
+    /// `rows_b` (j), row-major `num_a × num_b`: the building block of fidelity quantum
+    /// kernels. This default prepares each state and multiplies on the host; the GPU backend
+    /// overrides it with batched preparation and an on-device Gram product.
+    fn overlaps(&self, program: &Program, rows_a: &[f64], num_a: usize, rows_b: &[f64], num_b: usize, _options: &BatchOptions) -> Result<Vec<Complex64>> {
+        host_overlaps(self, program, rows_a, num_a, rows_b, num_b)
+    }
+
     /// ⟨O_j⟩_b for every sample of `batch`: row-major `B × observables.len()`.
     fn forward_batch(&self, program: &Program, batch: &Batch<'_>, observables: &[Observable]) -> Result<Vec<f64>> {
         self.forward_batch_with(program, batch, observables, &BatchOptions::default())
@@ -132,6 +140,16 @@ pub trait QuantumState {
 
     /// `shots` basis-state indices drawn from the measurement distribution with a seeded RNG.
     fn sample(&self, shots: usize, seed: u64) -> Result<Vec<u64>>;
+}
+
+/// ⟨φ_i|φ_j⟩ by preparing every state with `backend.run` and multiplying on the host.
+pub(crate) fn host_overlaps<B: Backend + ?Sized>(backend: &B, program: &Program, rows_a: &[f64], num_a: usize, rows_b: &[f64], num_b: usize) -> Result<Vec<Complex64>> {
+    let na = program.num_angles();
+    let prepare = |rows: &[f64], count: usize| -> Result<Vec<Vec<Complex64>>> {
+        (0..count).map(|r| backend.run(&program.bind_row(&rows[r * na..(r + 1) * na])?, &Bindings::none())?.amplitudes()).collect()
+    };
+    let (a, b) = (prepare(rows_a, num_a)?, prepare(rows_b, num_b)?);
+    Ok(a.iter().flat_map(|u| b.iter().map(move |v| u.iter().zip(v).map(|(x, y)| x.conj() * y).sum())).collect())
 }
 
 /// Checks a qubit list for a marginal: each in range and distinct.

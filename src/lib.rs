@@ -27,6 +27,7 @@ pub mod gpu;
 pub mod program;
 pub mod rng;
 pub mod shaders;
+pub mod templates;
 
 pub use backend::{Backend, GradientOptions, Precision, QuantumState};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};

@@ -43,11 +43,13 @@ pub enum Kernel {
     PauliAccumulate,
     /// Resets batched states to |0…0⟩ or zero (`init.wgsl`).
     Init,
+    /// Gram matrix ⟨a_i|b_j⟩ partial sums of two state batches (`overlap.wgsl`).
+    Overlap,
 }
 
 impl Kernel {
     /// Every kernel, for validation and pipeline warm-up.
-    pub const ALL: [Kernel; 14] = [
+    pub const ALL: [Kernel; 15] = [
         Kernel::Gate1,
         Kernel::Gate2,
         Kernel::Diagonal,
@@ -62,6 +64,7 @@ impl Kernel {
         Kernel::GradDiag,
         Kernel::PauliAccumulate,
         Kernel::Init,
+        Kernel::Overlap,
     ];
 
     /// The WGSL file's contents.
@@ -80,13 +83,14 @@ impl Kernel {
             Kernel::GradDiag => include_str!("../shaders/grad_diag.wgsl"),
             Kernel::PauliAccumulate => include_str!("../shaders/pauli_accumulate.wgsl"),
             Kernel::Init => include_str!("../shaders/init.wgsl"),
+            Kernel::Overlap => include_str!("../shaders/overlap.wgsl"),
         }
     }
 
     /// Whether the kernel exists in `access` mode: the kernels that read two states (ψ and λ)
     /// bind λ at binding 3 and run on single-binding states only.
     pub fn supports(self, access: Access) -> bool {
-        !matches!((self, access), (Kernel::Grad1 | Kernel::Grad2 | Kernel::GradDiag | Kernel::PauliAccumulate, Access::Chunked))
+        !matches!((self, access), (Kernel::Grad1 | Kernel::Grad2 | Kernel::GradDiag | Kernel::PauliAccumulate | Kernel::Overlap, Access::Chunked))
     }
 
     /// The entry point's name.

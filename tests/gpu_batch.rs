@@ -116,3 +116,47 @@ fn sub_batches_give_the_same_results() {
     // ...and a budget of 2.5 rows splits the batch of 7 into sub-batches of 2.
     check(Precision::F64, 1e-9, BatchOptions { memory_budget: Some(needed * 5 / 2), ..Default::default() });
 }
+
+#[test]
+fn gpu_overlaps_match_reference_inner_products() {
+    // ⟨φ(x_i)|φ(x_j)⟩ of a ZZ feature map on 4 qubits: Gram product on the GPU vs inner
+    // products of reference states. f32: 2e-6 per entry (|overlap| ≤ 1, 2^4-term sums, depth ~30).
+    let fm = qshade::templates::zz_feature_map(4, 2, qshade::templates::Entanglement::Full).unwrap();
+    let program = Program::compile(&fm.circuit);
+    let mut rng = Rng::new(5);
+    let raw_a: Vec<f64> = (0..5 * 4).map(|_| rng.range(0.0, 2.0)).collect();
+    let raw_b: Vec<f64> = (0..3 * 4).map(|_| rng.range(0.0, 2.0)).collect();
+    let rows = |raw: &[f64], count: usize| Batch::shared(&[], &fm.features_batch(raw).unwrap(), count).resolve(&program);
+    let (rows_a, rows_b) = (rows(&raw_a, 5), rows(&raw_b, 3));
+    let cpu = qshade::CpuBackend::new();
+    let want = cpu.overlaps(&program, &rows_a, 5, &rows_b, 3, &BatchOptions::default()).unwrap();
+    for (precision, tol) in [(Precision::F32, 2e-6), (Precision::F64, 1e-12)] {
+        let Some(gpu) = gpu(precision) else { return };
+        let got = gpu.overlaps(&program, &rows_a, 5, &rows_b, 3, &BatchOptions::default()).unwrap();
+        for (k, (w, g)) in want.iter().zip(&got).enumerate() {
+            assert!((w - g).norm() <= tol, "{precision:?} overlap ({}, {}): gpu {g} vs reference {w}", k / 3, k % 3);
+        }
+    }
+    // The diagonal of a self-overlap is 1.
+    let self_overlap = cpu.overlaps(&program, &rows_a, 5, &rows_a, 5, &BatchOptions::default()).unwrap();
+    for i in 0..5 {
+        assert!((self_overlap[i * 5 + i] - qshade::Complex64::ONE).norm() < 1e-12);
+    }
+}
+
+#[test]
+fn amplitude_encoding_prepares_the_vector() {
+    use qshade::Complex64 as C;
+    let mut rng = Rng::new(9);
+    for n in 1..=4usize {
+        // 2^n − 1 values: the last amplitude is padding (zero).
+        let v: Vec<C> = (0..(1 << n) - 1).map(|_| C::new(rng.range(-1.0, 1.0), rng.range(-1.0, 1.0))).collect();
+        let norm = v.iter().map(|a| a.norm_sqr()).sum::<f64>().sqrt();
+        let c = qshade::templates::amplitude_encoding(&v, n).unwrap();
+        let state = qshade::CpuBackend::new().run(&c, &qshade::Bindings::none()).unwrap().amplitudes().unwrap();
+        for k in 0..(1usize << n) {
+            let want = v.get(k).map_or(C::ZERO, |a| a / norm);
+            assert!((state[k] - want).norm() < 1e-10, "n={n} amplitude {k}: {} vs {want}", state[k]);
+        }
+    }
+}

@@ -21,8 +21,8 @@ fn every_kernel_validates_in_every_variant() {
         }
     }
     assert!(failures.is_empty(), "{} of {checked} variants failed:\n{}", failures.len(), failures.join("\n"));
-    // 10 kernels in both access modes, 4 two-state kernels single-binding only; two precisions.
-    assert_eq!(checked, 2 * (10 * 2 + 4));
+    // 10 kernels in both access modes, 5 two-state kernels single-binding only; two precisions.
+    assert_eq!(checked, 2 * (10 * 2 + 5));
 }
 
 #[test]

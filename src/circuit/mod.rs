@@ -43,6 +43,8 @@ pub struct Circuit {
     gates: Vec<Gate>,
     num_params: usize,
     num_inputs: usize,
+    /// Names of θ entries given by [`Circuit::name_param`]; unnamed ones read `theta[k]`.
+    param_names: Vec<Option<String>>,
 }
 
 impl Circuit {
@@ -51,7 +53,7 @@ impl Circuit {
         if num_qubits == 0 || num_qubits > MAX_QUBITS {
             return Err(Error::UnsupportedQubitCount { num_qubits, max: MAX_QUBITS });
         }
-        Ok(Circuit { num_qubits, gates: Vec::new(), num_params: 0, num_inputs: 0 })
+        Ok(Circuit { num_qubits, gates: Vec::new(), num_params: 0, num_inputs: 0, param_names: Vec::new() })
     }
 
     /// Number of qubits.
@@ -79,6 +81,21 @@ impl Circuit {
     pub fn declare_params(&mut self, count: usize) -> &mut Self {
         self.num_params = self.num_params.max(count);
         self
+    }
+
+    /// Names θ[`index`] (e.g. `"layer2.ry.q3"`), for saved parameters and reports.
+    pub fn name_param(&mut self, index: usize, name: impl Into<String>) -> &mut Self {
+        if self.param_names.len() <= index {
+            self.param_names.resize(index + 1, None);
+        }
+        self.param_names[index] = Some(name.into());
+        self.num_params = self.num_params.max(index + 1);
+        self
+    }
+
+    /// The name of every θ entry (`theta[k]` where none was given).
+    pub fn param_names(&self) -> Vec<String> {
+        (0..self.num_params).map(|k| self.param_names.get(k).cloned().flatten().unwrap_or_else(|| format!("theta[{k}]"))).collect()
     }
 
     /// Makes the circuit take at least `count` x values.
@@ -110,6 +127,11 @@ impl Circuit {
         }
         for g in &other.gates {
             self.add(g.clone())?;
+        }
+        for (k, name) in other.param_names.iter().enumerate() {
+            if let Some(name) = name {
+                self.name_param(k, name.clone());
+            }
         }
         self.declare_params(other.num_params);
         self.declare_inputs(other.num_inputs);

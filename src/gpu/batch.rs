@@ -303,47 +303,7 @@ impl Plan {
 
     /// Fills the parameter buffer for `rows` (`count` rows of `program.num_angles()` values).
     fn parameters(&self, program: &Program, rows: &[f64], count: usize, terms: &[Term], upstream: Option<&[f64]>, num_obs: usize) -> Vec<f64> {
-        let na = program.num_angles();
-        let mut data = vec![0.0; self.param_reals];
-        let mut put = |slot: DataSlot, row: usize, values: &[C64]| {
-            let at = slot.offset + row * slot.stride;
-            for (k, v) in values.iter().enumerate() {
-                data[at + 2 * k] = v.re;
-                data[at + 2 * k + 1] = v.im;
-            }
-        };
-        for (index, op, fwd, adj) in &self.layout.ops {
-            if op.kernel == Kernel::Permute {
-                continue;
-            }
-            let pop = &program.ops()[*index];
-            let rows_here = if fwd.stride == 0 { 1 } else { count };
-            for r in 0..rows_here {
-                let angles = pop.angles(&rows[r * na..(r + 1) * na]);
-                let m = pop.gate.kind.matrix(angles);
-                put(*fwd, r, &kernel_data(op, &m));
-                if let Some(adj) = adj {
-                    put(*adj, r, &kernel_data(op, &dagger(&m)));
-                }
-            }
-        }
-        for (_, index, lowered, which, slot) in &self.layout.derivatives {
-            let pop = &program.ops()[*index];
-            let op = &self.layout.ops[*lowered].1;
-            for r in 0..count {
-                let angles = pop.angles(&rows[r * na..(r + 1) * na]);
-                put(*slot, r, &kernel_data(op, &pop.gate.kind.derivative(angles, *which)));
-            }
-        }
-        if let Some(up) = upstream {
-            for (term, slot) in terms.iter().zip(&self.layout.seeds) {
-                let phase = C64::I.powu(term.num_y);
-                for r in 0..count {
-                    put(*slot, r, &[phase * (up[r * num_obs + term.observable] * term.coeff)]);
-                }
-            }
-        }
-        data
+        fill_parameters(&self.layout, self.param_reals, program, rows, count, terms, upstream, num_obs)
     }
 
     /// Runs the plan on `count` rows and returns the `segments_per_row × sub_batch` sums.
@@ -372,6 +332,53 @@ impl Plan {
         let reals = ctx.read_reals(result, 0, 2 * (self.segments_per_row * self.key.sub_batch) as u64)?;
         Ok(reals.chunks_exact(2).map(|p| C64::new(p[0], p[1])).collect())
     }
+}
+
+/// The parameter buffer's contents for `count` rows: per-op forward (and adjoint) matrices,
+/// derivative matrices, and the adjoint seed weights w_b = g_bj · coeff · i^{#Y}.
+#[allow(clippy::too_many_arguments)]
+fn fill_parameters(layout: &Layout, param_reals: usize, program: &Program, rows: &[f64], count: usize, terms: &[Term], upstream: Option<&[f64]>, num_obs: usize) -> Vec<f64> {
+    let na = program.num_angles();
+    let mut data = vec![0.0; param_reals];
+    let mut put = |slot: DataSlot, row: usize, values: &[C64]| {
+        let at = slot.offset + row * slot.stride;
+        for (k, v) in values.iter().enumerate() {
+            data[at + 2 * k] = v.re;
+            data[at + 2 * k + 1] = v.im;
+        }
+    };
+    for (index, op, fwd, adj) in &layout.ops {
+        if op.kernel == Kernel::Permute {
+            continue;
+        }
+        let pop = &program.ops()[*index];
+        let rows_here = if fwd.stride == 0 { 1 } else { count };
+        for r in 0..rows_here {
+            let angles = pop.angles(&rows[r * na..(r + 1) * na]);
+            let m = pop.gate.kind.matrix(angles);
+            put(*fwd, r, &kernel_data(op, &m));
+            if let Some(adj) = adj {
+                put(*adj, r, &kernel_data(op, &dagger(&m)));
+            }
+        }
+    }
+    for (_, index, lowered, which, slot) in &layout.derivatives {
+        let pop = &program.ops()[*index];
+        let op = &layout.ops[*lowered].1;
+        for r in 0..count {
+            let angles = pop.angles(&rows[r * na..(r + 1) * na]);
+            put(*slot, r, &kernel_data(op, &pop.gate.kind.derivative(angles, *which)));
+        }
+    }
+    if let Some(up) = upstream {
+        for (term, slot) in terms.iter().zip(&layout.seeds) {
+            let phase = C64::I.powu(term.num_y);
+            for r in 0..count {
+                put(*slot, r, &[phase * (up[r * num_obs + term.observable] * term.coeff)]);
+            }
+        }
+    }
+    data
 }
 
 /// Largest sub-batch that fits the memory budget and one storage binding.
@@ -446,4 +453,118 @@ pub(crate) fn run_rows(
         start += count;
     }
     Ok((values, grads))
+}
+
+/// Prepares `count` states of `program` (one per row) in one buffer, one submit.
+fn prepare_states(ctx: &GpuContext, program: &Program, rows: &[f64], count: usize) -> Result<wgpu::Buffer> {
+    let n = program.num_qubits();
+    let (layout, param_reals) = build_layout(program, &[], count, false);
+    // Without terms there is nothing to reduce: the steps are init + gates.
+    let (steps, records, _) = build_steps(program, &[], &layout, count, false);
+    let stride = ctx.op_stride as usize;
+    let mut bytes = vec![0u8; records.len().max(1) * stride];
+    for (i, r) in records.iter().enumerate() {
+        bytes[i * stride..i * stride + std::mem::size_of::<OpRecord>()].copy_from_slice(bytemuck::bytes_of(r));
+    }
+    let records_buf = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("qshade prepare records"),
+        size: bytes.len() as u64,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    ctx.queue.write_buffer(&records_buf, 0, &bytes);
+    let bpr = ctx.precision.bytes_per_amplitude() / 2;
+    let states = ctx.storage_buffer("qshade prepared states", (ctx.precision.bytes_per_amplitude() << n) * count as u64, wgpu::BufferUsages::empty())?;
+    let params = ctx.storage_buffer("qshade prepare parameters", param_reals as u64 * bpr, wgpu::BufferUsages::empty())?;
+    let values = fill_parameters(&layout, param_reals, program, rows, count, &[], None, 0);
+    ctx.queue.write_buffer(&params, 0, &reals_to_bytes(&values, ctx.precision));
+    let group = ctx.bind_group(&records_buf, Some(&params), [Some(&states), None, None, None], None);
+    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qshade prepare") });
+    {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("qshade prepare"), timestamp_writes: None });
+        for (i, step) in steps.iter().enumerate() {
+            pass.set_pipeline(&ctx.pipeline(step.kernel, Access::Single));
+            pass.set_bind_group(0, &group, &[(i * stride) as u32]);
+            pass.dispatch_workgroups(step.grid.0, step.grid.1, count as u32);
+        }
+    }
+    ctx.queue.submit([encoder.finish()]);
+    Ok(states)
+}
+
+/// ⟨a_i|b_j⟩ for the states of `rows_a` and `rows_b`, `num_a × num_b`, Gram product on the GPU
+/// in blocks that fit one storage binding.
+pub(crate) fn overlaps(ctx: &GpuContext, program: &Program, rows_a: &[f64], num_a: usize, rows_b: &[f64], num_b: usize) -> Result<Vec<C64>> {
+    let n = program.num_qubits();
+    let na = program.num_angles();
+    let state_bytes = ctx.precision.bytes_per_amplitude() << n;
+    let binding = ctx.limits.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
+    let block = ((binding / state_bytes).min(ctx.memory_budget.map_or(1 << 30, |m| m / 4) / state_bytes).min(65_535) as usize).max(1);
+    let groups = reduction_groups(1 << n);
+    let bpr = ctx.precision.bytes_per_amplitude() / 2;
+    let mut out = vec![C64::ZERO; num_a * num_b];
+    for a0 in (0..num_a).step_by(block) {
+        let ca = block.min(num_a - a0);
+        let states_a = prepare_states(ctx, program, &rows_a[a0 * na..(a0 + ca) * na], ca)?;
+        for b0 in (0..num_b).step_by(block) {
+            let cb = block.min(num_b - b0);
+            let states_b = prepare_states(ctx, program, &rows_b[b0 * na..(b0 + cb) * na], cb)?;
+            let segments = (ca * cb) as u64;
+            let partials = ctx.storage_buffer("qshade overlap partials", segments * groups * 2 * bpr, wgpu::BufferUsages::empty())?;
+            let reduced = ctx.storage_buffer("qshade overlap sums", segments * groups.div_ceil(WORKGROUP_SIZE) * 2 * bpr, wgpu::BufferUsages::empty())?;
+            let mut records = vec![OpRecord { n_threads: 1 << n, state_bits: n as u32, x0: cb as u32, count: groups as u32, ..Default::default() }];
+            let mut len = groups;
+            let mut reduce_steps = Vec::new();
+            let mut in_a = true;
+            while len > 1 {
+                let out_len = len.div_ceil(WORKGROUP_SIZE);
+                let mut base = 0u64;
+                while base < segments {
+                    let count = (segments - base).min(65_535);
+                    records.push(OpRecord { count: len as u32, seg_base: base as u32, ..Default::default() });
+                    reduce_steps.push((in_a, (out_len as u32, count as u32)));
+                    base += count;
+                }
+                in_a = !in_a;
+                len = out_len;
+            }
+            let stride = ctx.op_stride as usize;
+            let mut bytes = vec![0u8; records.len() * stride];
+            for (i, r) in records.iter().enumerate() {
+                bytes[i * stride..i * stride + std::mem::size_of::<OpRecord>()].copy_from_slice(bytemuck::bytes_of(r));
+            }
+            let records_buf = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("qshade overlap records"),
+                size: bytes.len() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            ctx.queue.write_buffer(&records_buf, 0, &bytes);
+            let gram = ctx.bind_group(&records_buf, None, [Some(&states_a), Some(&states_b), None, None], Some(&partials));
+            let ab = ctx.bind_group(&records_buf, Some(&partials), [None; 4], Some(&reduced));
+            let ba = ctx.bind_group(&records_buf, Some(&reduced), [None; 4], Some(&partials));
+            let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qshade overlaps") });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("qshade overlaps"), timestamp_writes: None });
+                pass.set_pipeline(&ctx.pipeline(Kernel::Overlap, Access::Single));
+                pass.set_bind_group(0, &gram, &[0]);
+                pass.dispatch_workgroups(groups as u32, cb as u32, ca as u32);
+                pass.set_pipeline(&ctx.pipeline(Kernel::Reduce, Access::Single));
+                for (k, (from_a, g)) in reduce_steps.iter().enumerate() {
+                    pass.set_bind_group(0, if *from_a { &ab } else { &ba }, &[((k + 1) * stride) as u32]);
+                    pass.dispatch_workgroups(g.0, g.1, 1);
+                }
+            }
+            ctx.queue.submit([encoder.finish()]);
+            let result = if in_a { &partials } else { &reduced };
+            let sums = ctx.read_reals(result, 0, 2 * segments)?;
+            for i in 0..ca {
+                for j in 0..cb {
+                    let k = 2 * (i * cb + j);
+                    out[(a0 + i) * num_b + b0 + j] = C64::new(sums[k], sums[k + 1]);
+                }
+            }
+        }
+    }
+    Ok(out)
 }

@@ -131,6 +131,15 @@ impl Backend for GpuBackend {
         Ok(out)
     }
 
+    fn overlaps(&self, program: &Program, rows_a: &[f64], num_a: usize, rows_b: &[f64], num_b: usize, options: &BatchOptions) -> Result<Vec<Complex64>> {
+        if program.num_qubits() > self.ctx.max_chunk_bits {
+            // States larger than a binding: prepare them one by one through the chunked path.
+            let _ = options;
+            return crate::backend::host_overlaps(self, program, rows_a, num_a, rows_b, num_b);
+        }
+        batch::overlaps(&self.ctx, program, rows_a, num_a, rows_b, num_b)
+    }
+
     fn adjoint_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], upstream: &[f64], options: &BatchOptions) -> Result<(Vec<f64>, Vec<f64>)> {
         if program.num_qubits() > self.ctx.max_chunk_bits {
             return Err(crate::Error::Unsupported(format!(
