@@ -24,10 +24,15 @@ pub mod circuit;
 pub mod cpu;
 pub mod error;
 pub mod gpu;
+pub mod optim;
 pub mod program;
+pub mod qaoa;
+pub mod qkernel;
 pub mod rng;
 pub mod shaders;
 pub mod templates;
+pub mod train;
+pub mod vqe;
 
 pub use backend::{Backend, GradientOptions, Precision, QuantumState};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
