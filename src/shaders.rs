@@ -45,11 +45,14 @@ pub enum Kernel {
     Init,
     /// Gram matrix ⟨a_i|b_j⟩ partial sums of two state batches (`overlap.wgsl`).
     Overlap,
+    /// A run of gates applied to 2^t-amplitude tiles held in workgroup memory (`tile.wgsl`);
+    /// the value is t.
+    Tile(u8),
 }
 
 impl Kernel {
     /// Every kernel, for validation and pipeline warm-up.
-    pub const ALL: [Kernel; 15] = [
+    pub const ALL: [Kernel; 16] = [
         Kernel::Gate1,
         Kernel::Gate2,
         Kernel::Diagonal,
@@ -65,6 +68,7 @@ impl Kernel {
         Kernel::PauliAccumulate,
         Kernel::Init,
         Kernel::Overlap,
+        Kernel::Tile(11),
     ];
 
     /// The WGSL file's contents.
@@ -84,13 +88,14 @@ impl Kernel {
             Kernel::PauliAccumulate => include_str!("../shaders/pauli_accumulate.wgsl"),
             Kernel::Init => include_str!("../shaders/init.wgsl"),
             Kernel::Overlap => include_str!("../shaders/overlap.wgsl"),
+            Kernel::Tile(_) => include_str!("../shaders/tile.wgsl"),
         }
     }
 
     /// Whether the kernel exists in `access` mode: the kernels that read two states (ψ and λ)
     /// bind λ at binding 3 and run on single-binding states only.
     pub fn supports(self, access: Access) -> bool {
-        !matches!((self, access), (Kernel::Grad1 | Kernel::Grad2 | Kernel::GradDiag | Kernel::PauliAccumulate | Kernel::Overlap, Access::Chunked))
+        !matches!((self, access), (Kernel::Grad1 | Kernel::Grad2 | Kernel::GradDiag | Kernel::PauliAccumulate | Kernel::Overlap | Kernel::Tile(_), Access::Chunked))
     }
 
     /// The entry point's name.
@@ -122,7 +127,11 @@ pub fn source(kernel: Kernel, precision: Precision, access: Access) -> String {
         Access::Single => ACCESS_SINGLE,
         Access::Chunked => ACCESS_CHUNKED,
     };
-    format!("{head}{PRELUDE}\n{access_src}\n{}", kernel.body())
+    let tile = match kernel {
+        Kernel::Tile(t) => format!("const TILE_QUBITS: u32 = {t}u;\n"),
+        _ => String::new(),
+    };
+    format!("{head}{tile}{PRELUDE}\n{access_src}\n{}", kernel.body())
 }
 
 /// Parses and validates `wgsl` with naga, allowing f64 when `precision` is F64.

@@ -123,7 +123,10 @@ impl Circuit {
     /// Appends every gate of `other` (same width).
     pub fn append(&mut self, other: &Circuit) -> Result<&mut Self> {
         if other.num_qubits != self.num_qubits {
-            return Err(Error::WidthMismatch { circuit: other.num_qubits, state: self.num_qubits });
+            return Err(Error::InvalidArgument(format!(
+                "cannot append a {}-qubit circuit to a {}-qubit circuit",
+                other.num_qubits, self.num_qubits
+            )));
         }
         for g in &other.gates {
             self.add(g.clone())?;

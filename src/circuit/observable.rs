@@ -87,24 +87,23 @@ impl Observable {
         Observable { terms: vec![PauliTerm { coeff: c, ops: Vec::new() }] }
     }
 
-    /// Parses a sum like `"0.5 Z0 Z1 - 0.25 X0 + 1.0"`, or a single string like `"Z0 Z1"`.
-    /// Each term is an optional coefficient followed by factors `X<q>`, `Y<q>`, `Z<q>`.
+    /// Parses a sum like `"0.5 Z0 Z1 - 0.25 X0 + 1.0"`, `"-Z0 + 1e-3 X1"`, or a single string
+    /// like `"Z0 Z1"`. Each term is an optional sign and coefficient followed by factors
+    /// `X<q>`, `Y<q>`, `Z<q>`; a term with no factors is a constant.
     pub fn parse(text: &str) -> Result<Self> {
         let mut terms = Vec::new();
-        let normalised = text.replace('-', "+-");
-        for raw in normalised.split('+') {
-            let raw = raw.trim();
-            if raw.is_empty() {
-                continue;
-            }
-            let mut coeff = 1.0;
+        for raw in split_terms(text) {
+            let (sign, body) = match raw.trim_start().strip_prefix('-') {
+                Some(rest) => (-1.0, rest),
+                None => (1.0, raw.trim_start().strip_prefix('+').unwrap_or(raw.trim_start())),
+            };
+            let mut coeff = sign;
             let mut ops = Vec::new();
-            for tok in raw.split_whitespace() {
-                let first = tok.chars().next().unwrap_or(' ');
-                let pauli = match first {
-                    'X' | 'x' => Some(Pauli::X),
-                    'Y' | 'y' => Some(Pauli::Y),
-                    'Z' | 'z' => Some(Pauli::Z),
+            for tok in body.split_whitespace() {
+                let pauli = match tok.chars().next() {
+                    Some('X' | 'x') => Some(Pauli::X),
+                    Some('Y' | 'y') => Some(Pauli::Y),
+                    Some('Z' | 'z') => Some(Pauli::Z),
                     _ => None,
                 };
                 match pauli {
@@ -115,14 +114,16 @@ impl Observable {
                         ops.push((q, p));
                     }
                     None => {
-                        let v: f64 = if tok == "-" {
-                            -1.0
-                        } else {
-                            tok.parse().map_err(|_| Error::InvalidArgument(format!("cannot read '{tok}' in observable '{text}'")))?
-                        };
+                        let v: f64 = tok.parse().map_err(|_| Error::InvalidArgument(format!("cannot read '{tok}' in observable '{text}'")))?;
+                        if !v.is_finite() {
+                            return Err(Error::InvalidArgument(format!("coefficient '{tok}' in observable '{text}' is not finite")));
+                        }
                         coeff *= v;
                     }
                 }
+            }
+            if ops.is_empty() && body.split_whitespace().next().is_none() {
+                return Err(Error::InvalidArgument(format!("observable '{text}' has a sign with no term after it")));
             }
             terms.push(PauliTerm::new(coeff, &ops)?);
         }
@@ -149,4 +150,23 @@ impl Observable {
         }
         Ok(())
     }
+}
+
+/// Splits a sum into its terms at every `+`/`-` that is not the sign of a number's exponent
+/// (`1e-3`); each piece keeps its leading sign.
+fn split_terms(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (i, &c) in bytes.iter().enumerate() {
+        if (c == b'+' || c == b'-') && i > 0 {
+            let exponent = matches!(bytes[i - 1], b'e' | b'E') && i >= 2 && (bytes[i - 2].is_ascii_digit() || bytes[i - 2] == b'.');
+            if !exponent {
+                pieces.push(&text[start..i]);
+                start = i;
+            }
+        }
+    }
+    pieces.push(&text[start..]);
+    pieces.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }

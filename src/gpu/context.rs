@@ -29,6 +29,9 @@ pub struct GpuContext {
     pub(crate) max_chunk_bits: usize,
     /// Byte stride between `Op` records in the uniform buffer (the dynamic-offset alignment).
     pub(crate) op_stride: u64,
+    /// Qubits per workgroup tile (0: tile fusion off): 2^t amplitudes fill at most the
+    /// adapter's workgroup memory, t ≤ 12.
+    pub(crate) tile_qubits: usize,
     layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: Mutex<HashMap<(Kernel, Access), wgpu::ComputePipeline>>,
@@ -138,6 +141,8 @@ impl GpuContext {
         if let Some(c) = config.max_chunk_qubits {
             max_chunk_bits = max_chunk_bits.min(c.max(1));
         }
+        let tile_bytes = (limits.max_compute_workgroup_storage_size as u64 / bpa).max(1);
+        let tile_qubits = if config.tile_fusion { (63 - tile_bytes.leading_zeros() as usize).min(12) } else { 0 };
         let op_stride = OP_RECORD_BYTES.next_multiple_of(limits.min_uniform_buffer_offset_alignment.max(1) as u64);
         // wgpu panics on uncaptured errors by default; record them instead and report them as
         // Error::Device at the next synchronisation point.
@@ -173,6 +178,7 @@ impl GpuContext {
             memory_budget: config.memory_budget.or(heap_bytes),
             max_chunk_bits,
             op_stride,
+            tile_qubits,
             layout,
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),
@@ -254,14 +260,25 @@ impl GpuContext {
 
     /// Copies `size` bytes of `src` from `offset` back to the host.
     pub(crate) fn read_bytes(&self, src: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
+        self.read_ranges(&[(src, offset, size)])
+    }
+
+    /// Copies several buffer ranges back to the host through one staging buffer, one submit
+    /// and one map (ranges are (buffer, offset, size) in bytes).
+    pub(crate) fn read_ranges(&self, ranges: &[(&wgpu::Buffer, u64, u64)]) -> Result<Vec<u8>> {
+        let total: u64 = ranges.iter().map(|r| r.2).sum();
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("qshade readback"),
-            size,
+            size: total.max(4),
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         let mut encoder = self.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(src, offset, &staging, 0, size);
+        let mut at = 0;
+        for &(src, offset, size) in ranges {
+            encoder.copy_buffer_to_buffer(src, offset, &staging, at, size);
+            at += size;
+        }
         self.queue.submit([encoder.finish()]);
         let (tx, rx) = std::sync::mpsc::channel();
         staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
@@ -277,7 +294,7 @@ impl GpuContext {
             .map_err(|e| Error::Device(format!("reading a mapped buffer failed: {e}")))?
             .to_vec();
         staging.unmap();
-        Ok(bytes)
+        Ok(bytes[..total as usize].to_vec())
     }
 
     /// Reads `count` reals (f32 or f64 per the precision) from `src` at real index `first`.

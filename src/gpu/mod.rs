@@ -10,6 +10,7 @@ pub mod context;
 mod lower;
 mod readout;
 mod state;
+mod tile;
 
 pub use context::GpuContext;
 pub use state::GpuState;
@@ -32,11 +33,13 @@ pub struct GpuConfig {
     /// Bytes of device memory states may use. Default: the adapter's largest device-local heap
     /// where the backend reports it (Vulkan), else unchecked until an allocation fails.
     pub memory_budget: Option<u64>,
+    /// Fuse runs of gates into workgroup-tile passes (default). Off: one dispatch per gate.
+    pub tile_fusion: bool,
 }
 
 impl Default for GpuConfig {
     fn default() -> Self {
-        GpuConfig { precision: Precision::F32, max_chunk_qubits: None, memory_budget: None }
+        GpuConfig { precision: Precision::F32, max_chunk_qubits: None, memory_budget: None, tile_fusion: true }
     }
 }
 

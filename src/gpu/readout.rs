@@ -163,13 +163,26 @@ pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Resu
 pub(crate) fn probabilities(state: &GpuState) -> Result<Vec<f64>> {
     let ctx = &*state.ctx;
     let chunk_len = 1u64 << state.chunk_bits;
-    let out = ctx.storage_buffer("qshade probabilities", chunk_len * bytes_per_real(ctx), wgpu::BufferUsages::empty())?;
+    let bpr = bytes_per_real(ctx);
+    // As many chunks per submit as fit one binding and 128 MiB of output.
+    let cap = (128u64 << 20).min(ctx.limits.max_storage_buffer_binding_size);
+    let per_group = (cap / (chunk_len * bpr)).max(1) as usize;
+    let out = ctx.storage_buffer("qshade probabilities", per_group.min(state.chunks.len()) as u64 * chunk_len * bpr, wgpu::BufferUsages::empty())?;
     let mut probs = Vec::with_capacity(1 << state.num_qubits);
-    for chunk in &state.chunks {
-        let record = OpRecord { n_threads: chunk_len as u32, ..Default::default() };
-        let binds = Binds { slots: [Some(chunk), None, None, None], aux_out: Some(&out), ..Default::default() };
-        run_jobs(ctx, &[Job { kernel: Kernel::Probabilities, access: Access::Single, record, grid: grid(chunk_len), binds }])?;
-        probs.extend(ctx.read_reals(&out, 0, chunk_len)?);
+    for group in state.chunks.chunks(per_group) {
+        let jobs: Vec<Job> = group
+            .iter()
+            .enumerate()
+            .map(|(g, chunk)| Job {
+                kernel: Kernel::Probabilities,
+                access: Access::Single,
+                record: OpRecord { n_threads: chunk_len as u32, out_offset: (g as u64 * chunk_len) as u32, ..Default::default() },
+                grid: grid(chunk_len),
+                binds: Binds { slots: [Some(chunk), None, None, None], aux_out: Some(&out), ..Default::default() },
+            })
+            .collect();
+        run_jobs(ctx, &jobs)?;
+        probs.extend(ctx.read_reals(&out, 0, group.len() as u64 * chunk_len)?);
     }
     Ok(probs)
 }

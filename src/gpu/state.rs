@@ -3,7 +3,9 @@
 //! is read back between gates.
 
 use super::context::{grid, reals_to_bytes, GpuContext};
-use super::lower::{expand, lower, Dispatch, OpRecord};
+use super::lower::{expand, lower, Dispatch, GateOp, OpRecord};
+use super::tile::{self, Segment};
+use crate::shaders::{Access, Kernel};
 use crate::backend::{check_marginal_qubits, marginalize, QuantumState};
 use crate::circuit::{Bindings, Circuit, Observable, MAX_QUBITS};
 use crate::error::{Error, Result};
@@ -98,13 +100,34 @@ impl GpuState {
 
     /// Records every gate of `circuit` as dispatches in one compute pass and submits once.
     fn record_gates(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()> {
+        let ops: Vec<GateOp> = circuit.gates().iter().filter_map(|g| lower(g, bindings)).collect();
         let mut matrices: Vec<f64> = Vec::new();
-        let mut dispatches: Vec<Dispatch> = Vec::new();
-        for gate in circuit.gates() {
-            let Some(op) = lower(gate, bindings) else { continue };
-            let offset = matrices.len() as u32;
+        let mut offsets = Vec::with_capacity(ops.len());
+        for op in &ops {
+            offsets.push(matrices.len());
             matrices.extend(op.matrix.iter().flat_map(|z| [z.re, z.im]));
-            dispatches.extend(expand(&op, self.num_qubits, self.chunk_bits, offset));
+        }
+        let mut dispatches: Vec<Dispatch> = Vec::new();
+        let tile_qubits = self.ctx.tile_qubits.min(self.chunk_bits);
+        for segment in tile::schedule(&ops, self.chunk_bits, tile_qubits) {
+            match segment {
+                Segment::Single(i) => dispatches.extend(expand(&ops[i], self.num_qubits, self.chunk_bits, offsets[i] as u32)),
+                Segment::Tile { qubits, ops: list } => {
+                    let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
+                    let run_offsets: Vec<usize> = list.iter().map(|&i| offsets[i]).collect();
+                    let (header, descriptors, count) = tile::encode(&mut matrices, qubits, self.chunk_bits, &run, &run_offsets, &vec![0; run.len()]);
+                    let tiles = 1u64 << (self.chunk_bits - tile_qubits);
+                    for chunk in 0..self.chunks.len() as u32 {
+                        dispatches.push(Dispatch {
+                            kernel: Kernel::Tile(tile_qubits as u8),
+                            access: Access::Single,
+                            record: tile::record(header, descriptors, count, tiles, chunk, 0),
+                            slots: [Some(chunk), None, None, None],
+                            threads: tiles * super::context::WORKGROUP_SIZE,
+                        });
+                    }
+                }
+            }
         }
         if dispatches.is_empty() {
             return Ok(());
@@ -154,12 +177,15 @@ impl GpuState {
         Ok(())
     }
 
-    /// All amplitudes, chunk by chunk.
+    /// All amplitudes: chunks are copied back in groups of up to 256 MiB, one submit and one
+    /// map per group.
     fn read_amplitudes(&self) -> Result<Vec<Complex64>> {
         let mut out = Vec::with_capacity(1 << self.num_qubits);
-        let chunk_len = 1u64 << self.chunk_bits;
-        for chunk in &self.chunks {
-            let reals = self.ctx.read_reals(chunk, 0, 2 * chunk_len)?;
+        let chunk_bytes = state_bytes(&self.ctx, self.chunk_bits);
+        let per_group = ((256u64 << 20) / chunk_bytes).max(1) as usize;
+        for group in self.chunks.chunks(per_group) {
+            let ranges: Vec<(&wgpu::Buffer, u64, u64)> = group.iter().map(|c| (c, 0, chunk_bytes)).collect();
+            let reals = super::context::reals_from_bytes(&self.ctx.read_ranges(&ranges)?, self.ctx.precision);
             out.extend(reals.chunks_exact(2).map(|p| Complex64::new(p[0], p[1])));
         }
         Ok(out)

@@ -1,0 +1,95 @@
+//! The GPU backends under test.
+//!
+//! No-adapter rule: if no GPU adapter can be found the tests panic with the error, unless
+//! `QSHADE_ALLOW_NO_GPU=1` is set, in which case they say so and test only the CPU. GPU tests
+//! must never pass silently without a GPU.
+
+use super::NamedBackend;
+use qshade::{Backend, Error, GpuBackend, GpuConfig, Precision};
+use std::sync::OnceLock;
+
+/// The configurations every GPU check runs in: label, precision, forced chunk size.
+/// `max_chunk_qubits = Some(3)` splits a state into chunks of 8 amplitudes, so the
+/// multi-buffer path is exercised from 4 qubits up.
+pub const CONFIGS: [(&str, Precision, Option<usize>); 4] = [
+    ("f32", Precision::F32, None),
+    ("f64", Precision::F64, None),
+    ("f32-chunk3", Precision::F32, Some(3)),
+    ("f64-chunk3", Precision::F64, Some(3)),
+];
+
+/// The label of a configuration in test output: `gpu-f32`, `gpu-f64-chunk3`, …
+pub fn label(config_label: &str) -> String {
+    format!("gpu-{config_label}")
+}
+
+/// True when `QSHADE_ALLOW_NO_GPU=1`.
+pub fn allow_no_gpu() -> bool {
+    std::env::var("QSHADE_ALLOW_NO_GPU").is_ok_and(|v| v == "1")
+}
+
+/// A GPU configuration with the given precision and chunking, defaults elsewhere.
+pub fn config(precision: Precision, max_chunk_qubits: Option<usize>) -> GpuConfig {
+    GpuConfig {
+        precision,
+        max_chunk_qubits,
+        ..Default::default()
+    }
+}
+
+/// Creates a GPU backend under the no-adapter rule: `None` when there is no adapter and
+/// `QSHADE_ALLOW_NO_GPU=1` (printed), or when the configuration needs f64 and the adapter
+/// lacks it (printed); panics on any other failure.
+pub fn try_gpu(config: GpuConfig) -> Option<GpuBackend> {
+    let precision = config.precision;
+    match GpuBackend::with_config(config) {
+        Ok(backend) => Some(backend),
+        Err(e @ Error::NoAdapter { .. }) => {
+            if allow_no_gpu() {
+                println!("GPU tests skipped: no adapter (QSHADE_ALLOW_NO_GPU=1)");
+                eprintln!("GPU tests skipped: no adapter (QSHADE_ALLOW_NO_GPU=1): {e}");
+                None
+            } else {
+                panic!("GPU tests need a GPU adapter (set QSHADE_ALLOW_NO_GPU=1 to test only the CPU): {e}");
+            }
+        }
+        Err(e @ Error::MissingFeature { .. }) if precision == Precision::F64 => {
+            eprintln!("GPU f64 configurations skipped: {e}");
+            None
+        }
+        Err(e) => panic!("creating the GPU backend ({precision:?}) failed: {e}"),
+    }
+}
+
+/// Created once per test binary. `GpuBackend` is a cheap clone of an `Arc` of the device
+/// context, so every test gets its own handle on the same devices.
+static BACKENDS: OnceLock<Vec<(String, GpuBackend)>> = OnceLock::new();
+
+fn create_all() -> Vec<(String, GpuBackend)> {
+    let mut out: Vec<(String, GpuBackend)> = Vec::new();
+    for (config_label, precision, chunk) in CONFIGS {
+        match try_gpu(config(precision, chunk)) {
+            Some(backend) => {
+                if out.is_empty() {
+                    let name = backend.adapter_name();
+                    println!("GPU tests run on adapter: {name}");
+                    eprintln!("GPU tests run on adapter: {name} ({})", backend.name());
+                }
+                out.push((label(config_label), backend));
+            }
+            // No adapter (allowed): nothing to test on the GPU at all.
+            None if precision == Precision::F32 => return Vec::new(),
+            None => {}
+        }
+    }
+    out
+}
+
+/// The GPU backend in every configuration of [`CONFIGS`] that the adapter supports.
+pub fn gpu_backends() -> Vec<NamedBackend> {
+    BACKENDS
+        .get_or_init(create_all)
+        .iter()
+        .map(|(label, backend)| (label.clone(), Box::new(backend.clone()) as Box<dyn Backend>))
+        .collect()
+}
