@@ -8,14 +8,17 @@ use super::NamedBackend;
 use qshade::{Backend, Error, GpuBackend, GpuConfig, Precision};
 use std::sync::OnceLock;
 
-/// The configurations every GPU check runs in: label, precision, forced chunk size.
-/// `max_chunk_qubits = Some(3)` splits a state into chunks of 8 amplitudes, so the
-/// multi-buffer path is exercised from 4 qubits up.
-pub const CONFIGS: [(&str, Precision, Option<usize>); 4] = [
-    ("f32", Precision::F32, None),
-    ("f64", Precision::F64, None),
-    ("f32-chunk3", Precision::F32, Some(3)),
-    ("f64-chunk3", Precision::F64, Some(3)),
+/// The configurations every GPU check runs in: label, precision, forced chunk size, tile
+/// fusion. `max_chunk_qubits = Some(3)` splits a state into chunks of 8 amplitudes, so the
+/// multi-buffer path is exercised from 4 qubits up. With tile fusion on, runs of gates go
+/// through the workgroup-tile kernel; `f32-pergate` keeps one dispatch per gate, so the
+/// single-gate kernels are checked on unchunked states too.
+pub const CONFIGS: [(&str, Precision, Option<usize>, bool); 5] = [
+    ("f32", Precision::F32, None, true),
+    ("f64", Precision::F64, None, true),
+    ("f32-chunk3", Precision::F32, Some(3), true),
+    ("f64-chunk3", Precision::F64, Some(3), true),
+    ("f32-pergate", Precision::F32, None, false),
 ];
 
 /// The label of a configuration in test output: `gpu-f32`, `gpu-f64-chunk3`, …
@@ -67,8 +70,8 @@ static BACKENDS: OnceLock<Vec<(String, GpuBackend)>> = OnceLock::new();
 
 fn create_all() -> Vec<(String, GpuBackend)> {
     let mut out: Vec<(String, GpuBackend)> = Vec::new();
-    for (config_label, precision, chunk) in CONFIGS {
-        match try_gpu(config(precision, chunk)) {
+    for (config_label, precision, chunk, tile_fusion) in CONFIGS {
+        match try_gpu(GpuConfig { tile_fusion, ..config(precision, chunk) }) {
             Some(backend) => {
                 if out.is_empty() {
                     let name = backend.adapter_name();
