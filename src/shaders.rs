@@ -45,14 +45,16 @@ pub enum Kernel {
     Init,
     /// Gram matrix ⟨a_i|b_j⟩ partial sums of two state batches (`overlap.wgsl`).
     Overlap,
-    /// A run of gates applied to 2^t-amplitude tiles held in workgroup memory (`tile.wgsl`);
-    /// the value is t.
-    Tile(u8),
+    /// Plain copy of a state, the bandwidth ceiling in benchmarks (`copy.wgsl`).
+    Copy,
+    /// A run of gates applied to 2^t-amplitude tiles held in workgroup memory (`tile.wgsl`):
+    /// t, and the workgroup size (a power of two).
+    Tile(u8, u16),
 }
 
 impl Kernel {
     /// Every kernel, for validation and pipeline warm-up.
-    pub const ALL: [Kernel; 16] = [
+    pub const ALL: [Kernel; 17] = [
         Kernel::Gate1,
         Kernel::Gate2,
         Kernel::Diagonal,
@@ -68,7 +70,8 @@ impl Kernel {
         Kernel::PauliAccumulate,
         Kernel::Init,
         Kernel::Overlap,
-        Kernel::Tile(11),
+        Kernel::Tile(11, 256),
+        Kernel::Copy,
     ];
 
     /// The WGSL file's contents.
@@ -88,14 +91,15 @@ impl Kernel {
             Kernel::PauliAccumulate => include_str!("../shaders/pauli_accumulate.wgsl"),
             Kernel::Init => include_str!("../shaders/init.wgsl"),
             Kernel::Overlap => include_str!("../shaders/overlap.wgsl"),
-            Kernel::Tile(_) => include_str!("../shaders/tile.wgsl"),
+            Kernel::Tile(..) => include_str!("../shaders/tile.wgsl"),
+            Kernel::Copy => include_str!("../shaders/copy.wgsl"),
         }
     }
 
     /// Whether the kernel exists in `access` mode: the kernels that read two states (ψ and λ)
     /// bind λ at binding 3 and run on single-binding states only.
     pub fn supports(self, access: Access) -> bool {
-        !matches!((self, access), (Kernel::Grad1 | Kernel::Grad2 | Kernel::GradDiag | Kernel::PauliAccumulate | Kernel::Overlap | Kernel::Tile(_), Access::Chunked))
+        !matches!((self, access), (Kernel::Grad1 | Kernel::Grad2 | Kernel::GradDiag | Kernel::PauliAccumulate | Kernel::Overlap | Kernel::Tile(..) | Kernel::Copy, Access::Chunked))
     }
 
     /// The entry point's name.
@@ -128,7 +132,7 @@ pub fn source(kernel: Kernel, precision: Precision, access: Access) -> String {
         Access::Chunked => ACCESS_CHUNKED,
     };
     let tile = match kernel {
-        Kernel::Tile(t) => format!("const TILE_QUBITS: u32 = {t}u;\n"),
+        Kernel::Tile(t, wg) => format!("const TILE_QUBITS: u32 = {t}u;\nconst TILE_WG: u32 = {wg}u;\n"),
         _ => String::new(),
     };
     format!("{head}{tile}{PRELUDE}\n{access_src}\n{}", kernel.body())

@@ -21,17 +21,19 @@ fn every_kernel_validates_in_every_variant() {
         }
     }
     assert!(failures.is_empty(), "{} of {checked} variants failed:\n{}", failures.len(), failures.join("\n"));
-    // 10 kernels in both access modes, 5 two-state kernels and the tile kernel single-binding
-    // only; two precisions.
-    assert_eq!(checked, 2 * (10 * 2 + 6));
+    // 10 kernels in both access modes; 5 two-state kernels, the tile and the copy kernel
+    // single-binding only; two precisions.
+    assert_eq!(checked, 2 * (10 * 2 + 7));
 }
 
 #[test]
 fn tile_kernel_validates_for_every_tile_size() {
     for t in 1..=12u8 {
-        for precision in [Precision::F32, Precision::F64] {
-            let src = source(Kernel::Tile(t), precision, Access::Single);
-            validate(&src, precision).unwrap_or_else(|e| panic!("tile {t} {precision:?}: {e}"));
+        for wg in [32u16, 64, 256] {
+            for precision in [Precision::F32, Precision::F64] {
+                let src = source(Kernel::Tile(t, wg), precision, Access::Single);
+                validate(&src, precision).unwrap_or_else(|e| panic!("tile {t} wg {wg} {precision:?}: {e}"));
+            }
         }
     }
 }

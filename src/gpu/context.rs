@@ -32,6 +32,9 @@ pub struct GpuContext {
     /// Qubits per workgroup tile (0: tile fusion off): 2^t amplitudes fill at most the
     /// adapter's workgroup memory, t ≤ 12.
     pub(crate) tile_qubits: usize,
+    /// Workgroup size of the tile kernel: 256 on GPUs; smaller on CPU adapters (lavapipe),
+    /// where every workgroup barrier switches between one coroutine per 8 invocations.
+    pub(crate) tile_workgroup: u16,
     layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: Mutex<HashMap<(Kernel, Access), wgpu::ComputePipeline>>,
@@ -179,6 +182,7 @@ impl GpuContext {
             max_chunk_bits,
             op_stride,
             tile_qubits,
+            tile_workgroup: std::env::var("QSHADE_TILE_WG").ok().and_then(|v| v.parse().ok()).unwrap_or(if info.device_type == wgpu::DeviceType::Cpu { 32 } else { 256 }),
             layout,
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),

@@ -43,6 +43,56 @@ impl Default for GpuConfig {
     }
 }
 
+/// Copies one state-sized buffer into another with a compute kernel (see
+/// [`GpuBackend::copy_probe`]).
+pub struct CopyProbe {
+    ctx: Arc<GpuContext>,
+    group: wgpu::BindGroup,
+    threads: u64,
+    /// Bytes read plus bytes written by one copy.
+    pub bytes_moved: u64,
+}
+
+impl CopyProbe {
+    fn new(ctx: Arc<GpuContext>, num_qubits: usize) -> Result<Self> {
+        if num_qubits > ctx.max_chunk_bits {
+            return Err(crate::Error::Unsupported(format!("the copy probe needs one binding: at most {} qubits here", ctx.max_chunk_bits)));
+        }
+        let bytes = ctx.precision.bytes_per_amplitude() << num_qubits;
+        let src = ctx.storage_buffer("qshade copy source", bytes, wgpu::BufferUsages::empty())?;
+        let dst = ctx.storage_buffer("qshade copy destination", bytes, wgpu::BufferUsages::empty())?;
+        let threads = 1u64 << num_qubits;
+        let record = lower::OpRecord { n_threads: threads as u32, ..Default::default() };
+        let mut data = vec![0u8; ctx.op_stride as usize];
+        data[..std::mem::size_of::<lower::OpRecord>()].copy_from_slice(bytemuck::bytes_of(&record));
+        let ops = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("qshade copy record"),
+            size: data.len() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        ctx.queue.write_buffer(&ops, 0, &data);
+        let group = ctx.bind_group(&ops, None, [Some(&src), Some(&dst), None, None], None);
+        Ok(CopyProbe { ctx, group, threads, bytes_moved: 2 * bytes })
+    }
+
+    /// Runs the copy `repeats` times in one submit and waits for it.
+    pub fn run(&self, repeats: usize) -> Result<()> {
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.ctx.pipeline(crate::shaders::Kernel::Copy, crate::shaders::Access::Single));
+            pass.set_bind_group(0, &self.group, &[0]);
+            let (x, y) = context::grid(self.threads);
+            for _ in 0..repeats {
+                pass.dispatch_workgroups(x, y, 1);
+            }
+        }
+        self.ctx.queue.submit([encoder.finish()]);
+        self.ctx.wait()
+    }
+}
+
 /// The GPU backend. Cheap to clone (shares one [`GpuContext`] and batch-plan cache).
 #[derive(Clone)]
 pub struct GpuBackend {
@@ -93,6 +143,12 @@ impl GpuBackend {
     /// The shared context (device, queue, limits).
     pub fn context(&self) -> &Arc<GpuContext> {
         &self.ctx
+    }
+
+    /// A probe that copies a 2^`num_qubits`-amplitude state with a plain compute kernel: the
+    /// memory-bandwidth ceiling a gate pass (which moves the same bytes) is compared with.
+    pub fn copy_probe(&self, num_qubits: usize) -> Result<CopyProbe> {
+        CopyProbe::new(Arc::clone(&self.ctx), num_qubits)
     }
 
     /// A typed zero state (the trait returns it boxed).

@@ -82,6 +82,11 @@ impl GpuState {
         Ok(GpuState { ctx, num_qubits, chunk_bits, chunks, ops: None, mats: None, bind_groups: HashMap::new() })
     }
 
+    /// Blocks until every gate submitted to this state has run (for timing; reads wait anyway).
+    pub fn wait(&self) -> Result<()> {
+        self.ctx.wait()
+    }
+
     /// Number of chunk buffers the state is split into.
     pub fn num_chunks(&self) -> usize {
         self.chunks.len()
@@ -119,11 +124,11 @@ impl GpuState {
                     let tiles = 1u64 << (self.chunk_bits - tile_qubits);
                     for chunk in 0..self.chunks.len() as u32 {
                         dispatches.push(Dispatch {
-                            kernel: Kernel::Tile(tile_qubits as u8),
+                            kernel: Kernel::Tile(tile_qubits as u8, self.ctx.tile_workgroup),
                             access: Access::Single,
                             record: tile::record(header, descriptors, count, tiles, chunk, 0),
                             slots: [Some(chunk), None, None, None],
-                            threads: tiles * super::context::WORKGROUP_SIZE,
+                            threads: tiles * super::context::WORKGROUP_SIZE, // one workgroup per tile
                         });
                     }
                 }
