@@ -23,6 +23,7 @@ pub mod backend;
 pub mod circuit;
 pub mod cpu;
 pub mod error;
+pub mod fusion;
 pub mod gpu;
 pub mod optim;
 pub mod program;

@@ -45,6 +45,8 @@ pub enum Kernel {
     Init,
     /// Gram matrix ⟨a_i|b_j⟩ partial sums of two state batches (`overlap.wgsl`).
     Overlap,
+    /// Dense unitary on k = 3..=5 qubits, a fused block (`gatek.wgsl`); the value is k.
+    GateK(u8),
     /// Plain copy of a state, the bandwidth ceiling in benchmarks (`copy.wgsl`).
     Copy,
     /// A run of gates applied to 2^t-amplitude tiles held in workgroup memory (`tile.wgsl`):
@@ -54,7 +56,7 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, for validation and pipeline warm-up.
-    pub const ALL: [Kernel; 17] = [
+    pub const ALL: [Kernel; 18] = [
         Kernel::Gate1,
         Kernel::Gate2,
         Kernel::Diagonal,
@@ -72,6 +74,7 @@ impl Kernel {
         Kernel::Overlap,
         Kernel::Tile(11, 256),
         Kernel::Copy,
+        Kernel::GateK(4),
     ];
 
     /// The WGSL file's contents.
@@ -93,6 +96,7 @@ impl Kernel {
             Kernel::Overlap => include_str!("../shaders/overlap.wgsl"),
             Kernel::Tile(..) => include_str!("../shaders/tile.wgsl"),
             Kernel::Copy => include_str!("../shaders/copy.wgsl"),
+            Kernel::GateK(_) => include_str!("../shaders/gatek.wgsl"),
         }
     }
 
@@ -133,6 +137,7 @@ pub fn source(kernel: Kernel, precision: Precision, access: Access) -> String {
     };
     let tile = match kernel {
         Kernel::Tile(t, wg) => format!("const TILE_QUBITS: u32 = {t}u;\nconst TILE_WG: u32 = {wg}u;\n"),
+        Kernel::GateK(k) => format!("const K: u32 = {k}u;\n"),
         _ => String::new(),
     };
     format!("{head}{tile}{PRELUDE}\n{access_src}\n{}", kernel.body())

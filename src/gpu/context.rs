@@ -35,6 +35,8 @@ pub struct GpuContext {
     /// Workgroup size of the tile kernel: 256 on GPUs; smaller on CPU adapters (lavapipe),
     /// where every workgroup barrier switches between one coroutine per 8 invocations.
     pub(crate) tile_workgroup: u16,
+    /// Largest fused block (qubits), see `GpuConfig::fusion_qubits`.
+    pub(crate) fusion_qubits: usize,
     layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: Mutex<HashMap<(Kernel, Access), wgpu::ComputePipeline>>,
@@ -146,6 +148,7 @@ impl GpuContext {
         }
         let tile_bytes = (limits.max_compute_workgroup_storage_size as u64 / bpa).max(1);
         let tile_qubits = if config.tile_fusion { (63 - tile_bytes.leading_zeros() as usize).min(12) } else { 0 };
+        let tile_workgroup = std::env::var("QSHADE_TILE_WG").ok().and_then(|v| v.parse().ok()).unwrap_or(if info.device_type == wgpu::DeviceType::Cpu { 32 } else { 256 });
         let op_stride = OP_RECORD_BYTES.next_multiple_of(limits.min_uniform_buffer_offset_alignment.max(1) as u64);
         // wgpu panics on uncaptured errors by default; record them instead and report them as
         // Error::Device at the next synchronisation point.
@@ -182,7 +185,8 @@ impl GpuContext {
             max_chunk_bits,
             op_stride,
             tile_qubits,
-            tile_workgroup: std::env::var("QSHADE_TILE_WG").ok().and_then(|v| v.parse().ok()).unwrap_or(if info.device_type == wgpu::DeviceType::Cpu { 32 } else { 256 }),
+            tile_workgroup,
+            fusion_qubits: std::env::var("QSHADE_FUSION_QUBITS").ok().and_then(|v| v.parse().ok()).unwrap_or(config.fusion_qubits).min(5),
             layout,
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),

@@ -8,7 +8,7 @@
 //! becomes virtual qubit c + j. High *controls* never reach the kernel: the host simply skips
 //! the chunks whose index bits do not satisfy them.
 
-use crate::circuit::{Bindings, Gate, GateKind};
+use crate::circuit::{Gate, GateKind};
 use crate::shaders::{Access, Kernel};
 use bytemuck::{Pod, Zeroable};
 use num_complex::Complex64 as C64;
@@ -96,12 +96,34 @@ pub(crate) fn kernel_data(op: &GateOp, m: &[C64]) -> Vec<C64> {
 }
 
 /// Lowers a gate under `bindings`; `None` for an identity that needs no pass.
-pub(crate) fn lower(gate: &Gate, bindings: &Bindings<'_>) -> Option<GateOp> {
+#[cfg(test)]
+pub(crate) fn lower(gate: &Gate, bindings: &crate::circuit::Bindings<'_>) -> Option<GateOp> {
+    lower_bound(gate, &gate.bound_matrix(bindings))
+}
+
+/// Lowers a gate whose matrix is already bound.
+pub(crate) fn lower_bound(gate: &Gate, matrix: &[C64]) -> Option<GateOp> {
     let mut op = lower_structure(gate)?;
     if op.kernel != Kernel::Permute {
-        op.matrix = kernel_data(&op, &gate.bound_matrix(bindings));
+        op.matrix = kernel_data(&op, matrix);
     }
     Some(op)
+}
+
+/// Lowers a fused dense block on ascending `qubits`: a diagonal pass when the matrix is
+/// diagonal (≤ 2 qubits), the one- or two-qubit dense kernel, or the k-qubit kernel.
+pub(crate) fn lower_dense(qubits: &[usize], matrix: Vec<C64>) -> GateOp {
+    let k = qubits.len();
+    let op = |kernel, matrix| GateOp { kernel, targets: qubits.to_vec(), forced: 0, swap: false, matrix };
+    if k <= 2 && crate::fusion::is_diagonal(&matrix, 1 << k) {
+        let d = (0..1usize << k).map(|i| matrix[i * ((1 << k) + 1)]).collect();
+        return op(Kernel::Diagonal, d);
+    }
+    match k {
+        1 => op(Kernel::Gate1, matrix),
+        2 => op(Kernel::Gate2, matrix),
+        _ => op(Kernel::GateK(k as u8), matrix),
+    }
 }
 
 /// One dispatch of a gate op over a group of chunks.
@@ -155,6 +177,9 @@ pub(crate) fn expand(op: &GateOp, num_qubits: usize, chunk_bits: usize, in_offse
         in_offset,
         ..Default::default()
     };
+    if let Kernel::GateK(_) = op.kernel {
+        record.x0 = op.targets.iter().enumerate().fold(0, |acc, (j, &q)| acc | (map(q) << (5 * j)));
+    }
     if op.kernel == Kernel::Permute {
         if op.swap {
             record.x0 = 1 << record.q0;
@@ -188,7 +213,7 @@ mod tests {
     use crate::circuit::{Angle, Circuit};
 
     fn lowered(c: &Circuit) -> Vec<GateOp> {
-        c.gates().iter().filter_map(|g| lower(g, &Bindings::theta(&[0.3]))).collect()
+        c.gates().iter().filter_map(|g| lower(g, &crate::circuit::Bindings::theta(&[0.3]))).collect()
     }
 
     #[test]

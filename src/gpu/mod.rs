@@ -35,11 +35,14 @@ pub struct GpuConfig {
     pub memory_budget: Option<u64>,
     /// Fuse runs of gates into workgroup-tile passes (default). Off: one dispatch per gate.
     pub tile_fusion: bool,
+    /// Fuse consecutive gates into dense unitaries on up to this many qubits (0 or 1: off;
+    /// at most 5) before lowering.
+    pub fusion_qubits: usize,
 }
 
 impl Default for GpuConfig {
     fn default() -> Self {
-        GpuConfig { precision: Precision::F32, max_chunk_qubits: None, memory_budget: None, tile_fusion: true }
+        GpuConfig { precision: Precision::F32, max_chunk_qubits: None, memory_budget: None, tile_fusion: true, fusion_qubits: 2 }
     }
 }
 

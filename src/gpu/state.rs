@@ -3,7 +3,8 @@
 //! is read back between gates.
 
 use super::context::{grid, reals_to_bytes, GpuContext};
-use super::lower::{expand, lower, Dispatch, GateOp, OpRecord};
+use super::lower::{expand, lower_bound, lower_dense, Dispatch, GateOp, OpRecord};
+use crate::fusion::{fuse_where, FusedOp};
 use super::tile::{self, Segment};
 use crate::shaders::{Access, Kernel};
 use crate::backend::{check_marginal_qubits, marginalize, QuantumState};
@@ -105,7 +106,18 @@ impl GpuState {
 
     /// Records every gate of `circuit` as dispatches in one compute pass and submits once.
     fn record_gates(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()> {
-        let ops: Vec<GateOp> = circuit.gates().iter().filter_map(|g| lower(g, bindings)).collect();
+        let gates = circuit.gates();
+        let bound: Vec<Vec<Complex64>> = gates.iter().map(|g| g.bound_matrix(bindings)).collect();
+        // Gate fusion: blocks must stay inside one chunk so a dense pass binds one buffer.
+        let c = self.chunk_bits;
+        let in_chunk = |g: &crate::circuit::Gate| g.targets.iter().chain(&g.controls).all(|&q| q < c);
+        let ops: Vec<GateOp> = fuse_where(gates, &bound, self.ctx.fusion_qubits, in_chunk)
+            .into_iter()
+            .filter_map(|f| match f {
+                FusedOp::Gate { index } => lower_bound(&gates[index], &bound[index]),
+                FusedOp::Dense { qubits, matrix, .. } => Some(lower_dense(&qubits, matrix)),
+            })
+            .collect();
         let mut matrices: Vec<f64> = Vec::new();
         let mut offsets = Vec::with_capacity(ops.len());
         for op in &ops {

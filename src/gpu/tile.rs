@@ -57,7 +57,8 @@ pub(crate) fn schedule(ops: &[GateOp], chunk_bits: usize, tile_qubits: usize) ->
     };
     for (i, op) in ops.iter().enumerate() {
         let need = target_mask(op);
-        if op.targets.iter().any(|&q| q >= chunk_bits) {
+        let tileable = matches!(op.kernel, Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal | Kernel::Permute);
+        if !tileable || op.targets.iter().any(|&q| q >= chunk_bits) {
             flush(&mut current, &mut out);
             out.push(Segment::Single(i));
             continue;
