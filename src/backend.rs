@@ -59,6 +59,8 @@ pub trait Backend {
     /// kernels. This default prepares each state and multiplies on the host; the GPU backend
     /// overrides it with batched preparation and an on-device Gram product.
     fn overlaps(&self, program: &Program, rows_a: &[f64], num_a: usize, rows_b: &[f64], num_b: usize, _options: &BatchOptions) -> Result<Vec<Complex64>> {
+        check_rows(program, rows_a, num_a)?;
+        check_rows(program, rows_b, num_b)?;
         host_overlaps(self, program, rows_a, num_a, rows_b, num_b)
     }
 
@@ -140,6 +142,21 @@ pub trait QuantumState {
 
     /// `shots` basis-state indices drawn from the measurement distribution with a seeded RNG.
     fn sample(&self, shots: usize, seed: u64) -> Result<Vec<u64>>;
+}
+
+/// Checks that `rows` holds `count` finite occurrence rows of `program`.
+pub fn check_rows(program: &Program, rows: &[f64], count: usize) -> Result<()> {
+    if rows.len() != count * program.num_angles() {
+        return Err(Error::InvalidArgument(format!(
+            "{} angle values given for {count} rows of {} angles each",
+            rows.len(),
+            program.num_angles()
+        )));
+    }
+    if let Some(k) = rows.iter().position(|v| !v.is_finite()) {
+        return Err(Error::InvalidArgument(format!("angle value {k} is NaN or infinite")));
+    }
+    Ok(())
 }
 
 /// ⟨φ_i|φ_j⟩ by preparing every state with `backend.run` and multiplying on the host.

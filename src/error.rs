@@ -92,6 +92,22 @@ pub enum Error {
     InvalidArgument(String),
     /// The request is valid but this backend cannot do it; the message says what to use instead.
     Unsupported(String),
+    /// A file could not be read or written.
+    Io {
+        /// The file.
+        path: String,
+        /// What the operating system said.
+        message: String,
+    },
+    /// A text file (CSV data, saved parameters) is malformed.
+    Parse {
+        /// What was being read, e.g. "CSV" or "parameter file".
+        what: &'static str,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with that line.
+        message: String,
+    },
 }
 
 /// `Result` with qshade's [`Error`].
@@ -165,6 +181,8 @@ impl fmt::Display for Error {
             Error::InvalidState(msg) => write!(f, "invalid state vector: {msg}"),
             Error::InvalidArgument(msg) => write!(f, "invalid argument: {msg}"),
             Error::Unsupported(msg) => write!(f, "unsupported: {msg}"),
+            Error::Io { path, message } => write!(f, "cannot access {path}: {message}"),
+            Error::Parse { what, line, message } => write!(f, "{what} line {line}: {message}"),
         }
     }
 }

@@ -160,3 +160,28 @@ fn amplitude_encoding_prepares_the_vector() {
         }
     }
 }
+
+#[test]
+fn malformed_rows_are_errors_not_panics() {
+    let program = Program::compile(&training_circuit(4));
+    let obs = observables(4);
+    let short = vec![0.0; program.num_angles() * 2 - 1];
+    let cpu = qshade::CpuBackend::new();
+    let mut backends: Vec<Box<dyn Backend>> = vec![Box::new(cpu)];
+    if let Some(g) = gpu(Precision::F32) {
+        backends.push(Box::new(g));
+    }
+    for b in &backends {
+        let name = b.name();
+        let opts = BatchOptions::default();
+        assert!(matches!(b.overlaps(&program, &short, 2, &short, 2, &opts), Err(qshade::Error::InvalidArgument(_))), "{name}: overlaps");
+        let mut nan = vec![0.0; program.num_angles()];
+        nan[0] = f64::NAN;
+        assert!(matches!(b.overlaps(&program, &nan, 1, &nan, 1, &opts), Err(qshade::Error::InvalidArgument(_))), "{name}: NaN rows");
+        if name.starts_with("gpu") {
+            assert!(matches!(b.forward_rows(&program, &short, 2, &obs, &opts), Err(qshade::Error::InvalidArgument(_))), "{name}: forward_rows");
+            let full = vec![0.0; program.num_angles() * 2];
+            assert!(matches!(b.adjoint_rows(&program, &full, 2, &obs, &[1.0], &opts), Err(qshade::Error::InvalidArgument(_))), "{name}: upstream shape");
+        }
+    }
+}

@@ -381,6 +381,9 @@ fn fill_parameters(layout: &Layout, param_reals: usize, program: &Program, rows:
     data
 }
 
+/// Plans a backend keeps compiled at once.
+const PLANS_KEPT: usize = 2;
+
 /// Largest sub-batch that fits the memory budget and one storage binding.
 fn sub_batch_size(ctx: &GpuContext, program: &Program, segments_per_row: usize, num_rows: usize, adjoint: bool, options: &BatchOptions) -> Result<usize> {
     let n = program.num_qubits();
@@ -407,7 +410,7 @@ fn sub_batch_size(ctx: &GpuContext, program: &Program, segments_per_row: usize, 
 /// (`num_rows × num_angles`), through cached plans, one submit per sub-batch.
 pub(crate) fn run_rows(
     ctx: &Arc<GpuContext>,
-    cache: &std::sync::Mutex<Option<Plan>>,
+    cache: &std::sync::Mutex<Vec<Plan>>,
     program: &Program,
     rows: &[f64],
     num_rows: usize,
@@ -423,12 +426,26 @@ pub(crate) fn run_rows(
     let segments_per_row = terms.len() + if adjoint { differentiable } else { 0 };
     let sub_batch = sub_batch_size(ctx, program, segments_per_row.max(1), num_rows, adjoint, options)?;
     let key = PlanKey { program: program.id(), masks: terms.iter().map(|t| (t.x_mask, t.z_mask)).collect(), sub_batch, adjoint };
-    let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
-    if guard.as_ref().is_none_or(|p| p.key != key) {
-        *guard = None; // free the old plan's buffers before allocating
-        *guard = Some(Plan::new(ctx, program, &terms, key)?);
-    }
-    let plan = guard.as_ref().ok_or_else(|| Error::Device("batch plan missing".into()))?;
+    let mut plans = cache.lock().unwrap_or_else(|p| p.into_inner());
+    let index = match plans.iter().position(|p| p.key == key) {
+        Some(i) => i,
+        None => {
+            // Keep the two most recent plans: training alternates a forward and a gradient plan.
+            if plans.len() >= PLANS_KEPT {
+                plans.remove(0);
+            }
+            let plan = match Plan::new(ctx, program, &terms, key.clone()) {
+                Err(Error::OutOfDeviceMemory { .. }) if !plans.is_empty() => {
+                    plans.clear(); // free the cached plans' buffers and try once more
+                    Plan::new(ctx, program, &terms, key)?
+                }
+                other => other?,
+            };
+            plans.push(plan);
+            plans.len() - 1
+        }
+    };
+    let plan = &plans[index];
     let mut values = vec![0.0; num_rows * no];
     let mut grads = vec![0.0; num_rows * na];
     let mut start = 0;

@@ -100,8 +100,8 @@ impl CopyProbe {
 #[derive(Clone)]
 pub struct GpuBackend {
     ctx: Arc<GpuContext>,
-    /// The last batched program's compiled plan (records, buffers, bind groups).
-    plan: Arc<Mutex<Option<batch::Plan>>>,
+    /// The most recent batched programs' compiled plans (records, buffers, bind groups).
+    plan: Arc<Mutex<Vec<batch::Plan>>>,
 }
 
 impl GpuBackend {
@@ -179,6 +179,8 @@ impl Backend for GpuBackend {
     }
 
     fn forward_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], options: &BatchOptions) -> Result<Vec<f64>> {
+        crate::backend::check_rows(program, rows, num_rows)?;
+        program.check_observables(observables)?;
         if program.num_qubits() <= self.ctx.max_chunk_bits {
             return batch::run_rows(&self.ctx, &self.plan, program, rows, num_rows, observables, None, options).map(|(v, _)| v);
         }
@@ -194,6 +196,8 @@ impl Backend for GpuBackend {
     }
 
     fn overlaps(&self, program: &Program, rows_a: &[f64], num_a: usize, rows_b: &[f64], num_b: usize, options: &BatchOptions) -> Result<Vec<Complex64>> {
+        crate::backend::check_rows(program, rows_a, num_a)?;
+        crate::backend::check_rows(program, rows_b, num_b)?;
         if program.num_qubits() > self.ctx.max_chunk_bits {
             // States larger than a binding: prepare them one by one through the chunked path.
             let _ = options;
@@ -203,6 +207,9 @@ impl Backend for GpuBackend {
     }
 
     fn adjoint_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], upstream: &[f64], options: &BatchOptions) -> Result<(Vec<f64>, Vec<f64>)> {
+        crate::backend::check_rows(program, rows, num_rows)?;
+        program.check_observables(observables)?;
+        crate::program::check_upstream(upstream, num_rows, observables.len())?;
         if program.num_qubits() > self.ctx.max_chunk_bits {
             return Err(crate::Error::Unsupported(format!(
                 "adjoint gradients on the GPU need one state in one storage binding (at most {} qubits on {}); \
