@@ -35,6 +35,11 @@ pub mod templates;
 pub mod train;
 pub mod vqe;
 
+/// The README's code blocks, compiled and run as doctests so the README stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use backend::{Backend, GradientOptions, Precision, QuantumState};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
 pub use cpu::{CpuBackend, CpuState};
