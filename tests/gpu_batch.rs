@@ -145,23 +145,6 @@ fn gpu_overlaps_match_reference_inner_products() {
 }
 
 #[test]
-fn amplitude_encoding_prepares_the_vector() {
-    use qshade::Complex64 as C;
-    let mut rng = Rng::new(9);
-    for n in 1..=4usize {
-        // 2^n − 1 values: the last amplitude is padding (zero).
-        let v: Vec<C> = (0..(1 << n) - 1).map(|_| C::new(rng.range(-1.0, 1.0), rng.range(-1.0, 1.0))).collect();
-        let norm = v.iter().map(|a| a.norm_sqr()).sum::<f64>().sqrt();
-        let c = qshade::templates::amplitude_encoding(&v, n).unwrap();
-        let state = qshade::CpuBackend::new().run(&c, &qshade::Bindings::none()).unwrap().amplitudes().unwrap();
-        for k in 0..(1usize << n) {
-            let want = v.get(k).map_or(C::ZERO, |a| a / norm);
-            assert!((state[k] - want).norm() < 1e-10, "n={n} amplitude {k}: {} vs {want}", state[k]);
-        }
-    }
-}
-
-#[test]
 fn malformed_rows_are_errors_not_panics() {
     let program = Program::compile(&training_circuit(4));
     let obs = observables(4);

@@ -89,12 +89,13 @@ pub(crate) struct Plan {
     segments_per_row: usize,
     /// Per lowered op: forward, adjoint data slots; per differentiable occurrence its slot.
     layout: Layout,
-    param_reals: usize,
 }
 
 /// Host-side layout of the parameter buffer.
 #[derive(Clone, Debug, Default)]
 struct Layout {
+    /// Total reals in the buffer.
+    reals: usize,
     /// (program op index, lowered op, forward slot, adjoint slot).
     ops: Vec<(usize, GateOp, DataSlot, Option<DataSlot>)>,
     /// (occurrence, program op index, lowered op index, angle within the gate, slot).
@@ -151,7 +152,7 @@ fn dagger(m: &[C64]) -> Vec<C64> {
 }
 
 /// Lays out the parameter buffer for `sub_batch` rows.
-fn build_layout(program: &Program, terms: &[Term], sub_batch: usize, adjoint: bool) -> (Layout, usize) {
+fn build_layout(program: &Program, terms: &[Term], sub_batch: usize, adjoint: bool) -> Layout {
     let mut cursor = 0usize;
     let mut slot = |reals_per_row: usize, per_row: bool| {
         let s = DataSlot { offset: cursor, stride: if per_row { reals_per_row } else { 0 } };
@@ -178,7 +179,8 @@ fn build_layout(program: &Program, terms: &[Term], sub_batch: usize, adjoint: bo
     if adjoint {
         layout.seeds = terms.iter().map(|_| slot(2, true)).collect();
     }
-    (layout, cursor.max(1))
+    layout.reals = cursor.max(1);
+    layout
 }
 
 /// Builds the steps and their op records.
@@ -264,7 +266,8 @@ impl Plan {
         let (sub_batch, adjoint) = (key.sub_batch, key.adjoint);
         let n = program.num_qubits();
         let bpr = ctx.precision.bytes_per_amplitude() / 2;
-        let (layout, param_reals) = build_layout(program, terms, sub_batch, adjoint);
+        let layout = build_layout(program, terms, sub_batch, adjoint);
+        let param_reals = layout.reals;
         let (steps, records, result_in_a) = build_steps(program, terms, &layout, sub_batch, adjoint);
         let stride = ctx.op_stride as usize;
         let mut bytes = vec![0u8; records.len() * stride];
@@ -298,12 +301,12 @@ impl Plan {
             groups.push((Bind::Lam, ctx.bind_group(&records_buf, Some(&params), [Some(l), None, None, None], None)));
         }
         // The bind groups keep the state, record and λ buffers alive.
-        Ok(Plan { key, steps, params, partials_a, partials_b, groups, result_in_a, segments_per_row, layout, param_reals })
+        Ok(Plan { key, steps, params, partials_a, partials_b, groups, result_in_a, segments_per_row, layout })
     }
 
     /// Fills the parameter buffer for `rows` (`count` rows of `program.num_angles()` values).
     fn parameters(&self, program: &Program, rows: &[f64], count: usize, terms: &[Term], upstream: Option<&[f64]>, num_obs: usize) -> Vec<f64> {
-        fill_parameters(&self.layout, self.param_reals, program, rows, count, terms, upstream, num_obs)
+        fill_parameters(&self.layout, program, rows, count, terms, upstream, num_obs)
     }
 
     /// Runs the plan on `count` rows and returns the `segments_per_row × sub_batch` sums.
@@ -336,10 +339,9 @@ impl Plan {
 
 /// The parameter buffer's contents for `count` rows: per-op forward (and adjoint) matrices,
 /// derivative matrices, and the adjoint seed weights w_b = g_bj · coeff · i^{#Y}.
-#[allow(clippy::too_many_arguments)]
-fn fill_parameters(layout: &Layout, param_reals: usize, program: &Program, rows: &[f64], count: usize, terms: &[Term], upstream: Option<&[f64]>, num_obs: usize) -> Vec<f64> {
+fn fill_parameters(layout: &Layout, program: &Program, rows: &[f64], count: usize, terms: &[Term], upstream: Option<&[f64]>, num_obs: usize) -> Vec<f64> {
     let na = program.num_angles();
-    let mut data = vec![0.0; param_reals];
+    let mut data = vec![0.0; layout.reals];
     let mut put = |slot: DataSlot, row: usize, values: &[C64]| {
         let at = slot.offset + row * slot.stride;
         for (k, v) in values.iter().enumerate() {
@@ -399,25 +401,28 @@ fn sub_batch_size(ctx: &GpuContext, program: &Program, segments_per_row: usize, 
         return Err(Error::OutOfDeviceMemory { needed: per_row, available: budget });
     }
     let by_binding = (binding / state_bytes).min(binding / partial_bytes.max(1)).min(binding / params_bytes);
-    let mut size = (num_rows as u64).min(by_budget).min(by_binding).min(65_535).max(1) as usize;
+    let mut size = (num_rows as u64).min(by_budget).min(by_binding).clamp(1, 65_535) as usize;
     if let Some(cap) = options.max_sub_batch {
         size = size.min(cap.max(1));
     }
     Ok(size)
 }
 
+/// What [`run_rows`] computes: values for `num_rows` occurrence rows, and gradients when
+/// `upstream` (dL/d⟨O_j⟩ per row) is given.
+pub(crate) struct RowsRequest<'a> {
+    pub program: &'a Program,
+    pub rows: &'a [f64],
+    pub num_rows: usize,
+    pub observables: &'a [Observable],
+    pub upstream: Option<&'a [f64]>,
+    pub options: &'a BatchOptions,
+}
+
 /// Forward values (`num_rows × n_obs`) and, with `upstream`, dL/d(occurrence)
 /// (`num_rows × num_angles`), through cached plans, one submit per sub-batch.
-pub(crate) fn run_rows(
-    ctx: &Arc<GpuContext>,
-    cache: &std::sync::Mutex<Vec<Plan>>,
-    program: &Program,
-    rows: &[f64],
-    num_rows: usize,
-    observables: &[Observable],
-    upstream: Option<&[f64]>,
-    options: &BatchOptions,
-) -> Result<(Vec<f64>, Vec<f64>)> {
+pub(crate) fn run_rows(ctx: &Arc<GpuContext>, cache: &std::sync::Mutex<Vec<Plan>>, request: RowsRequest<'_>) -> Result<(Vec<f64>, Vec<f64>)> {
+    let RowsRequest { program, rows, num_rows, observables, upstream, options } = request;
     let adjoint = upstream.is_some();
     let (terms, constants) = terms_of(observables);
     let na = program.num_angles();
@@ -475,7 +480,8 @@ pub(crate) fn run_rows(
 /// Prepares `count` states of `program` (one per row) in one buffer, one submit.
 fn prepare_states(ctx: &GpuContext, program: &Program, rows: &[f64], count: usize) -> Result<wgpu::Buffer> {
     let n = program.num_qubits();
-    let (layout, param_reals) = build_layout(program, &[], count, false);
+    let layout = build_layout(program, &[], count, false);
+    let param_reals = layout.reals;
     // Without terms there is nothing to reduce: the steps are init + gates.
     let (steps, records, _) = build_steps(program, &[], &layout, count, false);
     let stride = ctx.op_stride as usize;
@@ -493,7 +499,7 @@ fn prepare_states(ctx: &GpuContext, program: &Program, rows: &[f64], count: usiz
     let bpr = ctx.precision.bytes_per_amplitude() / 2;
     let states = ctx.storage_buffer("qshade prepared states", (ctx.precision.bytes_per_amplitude() << n) * count as u64, wgpu::BufferUsages::empty())?;
     let params = ctx.storage_buffer("qshade prepare parameters", param_reals as u64 * bpr, wgpu::BufferUsages::empty())?;
-    let values = fill_parameters(&layout, param_reals, program, rows, count, &[], None, 0);
+    let values = fill_parameters(&layout, program, rows, count, &[], None, 0);
     ctx.queue.write_buffer(&params, 0, &reals_to_bytes(&values, ctx.precision));
     let group = ctx.bind_group(&records_buf, Some(&params), [Some(&states), None, None, None], None);
     let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qshade prepare") });

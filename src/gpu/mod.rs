@@ -182,7 +182,8 @@ impl Backend for GpuBackend {
         crate::backend::check_rows(program, rows, num_rows)?;
         program.check_observables(observables)?;
         if program.num_qubits() <= self.ctx.max_chunk_bits {
-            return batch::run_rows(&self.ctx, &self.plan, program, rows, num_rows, observables, None, options).map(|(v, _)| v);
+            let request = batch::RowsRequest { program, rows, num_rows, observables, upstream: None, options };
+            return batch::run_rows(&self.ctx, &self.plan, request).map(|(v, _)| v);
         }
         // One state is larger than a storage binding: run the rows one by one through the
         // chunked single-state path.
@@ -217,6 +218,6 @@ impl Backend for GpuBackend {
                 self.ctx.max_chunk_bits, self.ctx.info.name
             )));
         }
-        batch::run_rows(&self.ctx, &self.plan, program, rows, num_rows, observables, Some(upstream), options)
+        batch::run_rows(&self.ctx, &self.plan, batch::RowsRequest { program, rows, num_rows, observables, upstream: Some(upstream), options })
     }
 }

@@ -87,7 +87,7 @@ impl FeatureMap {
 
     /// Derived features for a row-major `B × num_raw` matrix: `B × circuit.num_inputs()`.
     pub fn features_batch(&self, xs: &[f64]) -> Result<Vec<f64>> {
-        if self.num_raw == 0 || xs.len() % self.num_raw != 0 {
+        if self.num_raw == 0 || !xs.len().is_multiple_of(self.num_raw) {
             return Err(Error::InvalidArgument(format!("{} values is not a whole number of {}-feature samples", xs.len(), self.num_raw)));
         }
         let mut out = Vec::with_capacity(xs.len() / self.num_raw * self.derived.len());
