@@ -16,6 +16,7 @@
 
 use super::context::{grid, reals_to_bytes, reduction_groups, GpuContext, WORKGROUP_SIZE};
 use super::lower::{expand, kernel_data, lower_structure, GateOp, OpRecord};
+use super::tile::{self, Segment};
 use crate::circuit::{Angle, Observable};
 use crate::error::{Error, Result};
 use crate::program::{BatchOptions, Program};
@@ -91,11 +92,25 @@ pub(crate) struct Plan {
     layout: Layout,
 }
 
+/// How the forward pass runs an op or a run of ops.
+#[derive(Clone, Debug)]
+enum ForwardStep {
+    /// Lowered op `index` through its own kernel.
+    Single(usize),
+    /// A run of ops in workgroup tiles of `qubits` qubits (descriptors in the parameter buffer).
+    Tile { qubits: usize, header: u32, descriptors: u32, count: u32 },
+}
+
 /// Host-side layout of the parameter buffer.
 #[derive(Clone, Debug, Default)]
 struct Layout {
     /// Total reals in the buffer.
     reals: usize,
+    /// The forward pass: single ops and tile runs.
+    forward: Vec<ForwardStep>,
+    /// Tile headers and descriptors (constant per plan), stored from `tile_offset`.
+    tile_data: Vec<f64>,
+    tile_offset: usize,
     /// (program op index, lowered op, forward slot, adjoint slot).
     ops: Vec<(usize, GateOp, DataSlot, Option<DataSlot>)>,
     /// (occurrence, program op index, lowered op index, angle within the gate, slot).
@@ -151,8 +166,9 @@ fn dagger(m: &[C64]) -> Vec<C64> {
     out
 }
 
-/// Lays out the parameter buffer for `sub_batch` rows.
-fn build_layout(program: &Program, terms: &[Term], sub_batch: usize, adjoint: bool) -> Layout {
+/// Lays out the parameter buffer for `sub_batch` rows; with `tile = Some((t, workgroup))` the
+/// forward pass fuses runs of ops into workgroup tiles of t qubits.
+fn build_layout(program: &Program, terms: &[Term], sub_batch: usize, adjoint: bool, tile: Option<usize>) -> Layout {
     let mut cursor = 0usize;
     let mut slot = |reals_per_row: usize, per_row: bool| {
         let s = DataSlot { offset: cursor, stride: if per_row { reals_per_row } else { 0 } };
@@ -179,12 +195,31 @@ fn build_layout(program: &Program, terms: &[Term], sub_batch: usize, adjoint: bo
     if adjoint {
         layout.seeds = terms.iter().map(|_| slot(2, true)).collect();
     }
-    layout.reals = cursor.max(1);
+    // The forward pass: runs of ops in tiles, their descriptors after every matrix slot.
+    let n = program.num_qubits();
+    let ops: Vec<GateOp> = layout.ops.iter().map(|(_, op, _, _)| op.clone()).collect();
+    let t = tile.unwrap_or(0).min(n);
+    let mut data = vec![0.0; cursor];
+    for segment in tile::schedule(&ops, n, t) {
+        match segment {
+            Segment::Single(i) => layout.forward.push(ForwardStep::Single(i)),
+            Segment::Tile { qubits, ops: list } => {
+                let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
+                let offsets: Vec<usize> = list.iter().map(|&i| layout.ops[i].2.offset).collect();
+                let strides: Vec<usize> = list.iter().map(|&i| layout.ops[i].2.stride).collect();
+                let (header, descriptors, count) = tile::encode(&mut data, qubits, n, &run, &offsets, &strides);
+                layout.forward.push(ForwardStep::Tile { qubits: t, header, descriptors, count });
+            }
+        }
+    }
+    layout.tile_offset = cursor;
+    layout.tile_data = data.split_off(cursor);
+    layout.reals = (cursor + layout.tile_data.len()).max(1);
     layout
 }
 
 /// Builds the steps and their op records.
-fn build_steps(program: &Program, terms: &[Term], layout: &Layout, sub_batch: usize, adjoint: bool) -> (Vec<Step>, Vec<OpRecord>, bool) {
+fn build_steps(program: &Program, terms: &[Term], layout: &Layout, sub_batch: usize, adjoint: bool, tile_workgroup: u16) -> (Vec<Step>, Vec<OpRecord>, bool) {
     let n = program.num_qubits();
     let amps = 1u64 << n;
     let partials = reduction_groups(amps);
@@ -204,9 +239,19 @@ fn build_steps(program: &Program, terms: &[Term], layout: &Layout, sub_batch: us
         r.batch_stride = slot.stride as u32;
         (d.kernel, grid(d.threads), r, d.threads)
     };
-    for (_, op, fwd, _) in &layout.ops {
-        let (kernel, g, r, _) = gate_dispatch(op, *fwd);
-        push(kernel, Bind::Psi, g, r, true);
+    for step in &layout.forward {
+        match *step {
+            ForwardStep::Single(i) => {
+                let (_, op, fwd, _) = &layout.ops[i];
+                let (kernel, g, r, _) = gate_dispatch(op, *fwd);
+                push(kernel, Bind::Psi, g, r, true);
+            }
+            ForwardStep::Tile { qubits, header, descriptors, count } => {
+                let tiles = 1u64 << (n - qubits);
+                let r = tile::record(header, descriptors, count, tiles, 0, n as u32);
+                push(Kernel::Tile(qubits as u8, tile_workgroup), Bind::Psi, grid(tiles * WORKGROUP_SIZE), r, true);
+            }
+        }
     }
     for (t, term) in terms.iter().enumerate() {
         let r = OpRecord {
@@ -266,9 +311,9 @@ impl Plan {
         let (sub_batch, adjoint) = (key.sub_batch, key.adjoint);
         let n = program.num_qubits();
         let bpr = ctx.precision.bytes_per_amplitude() / 2;
-        let layout = build_layout(program, terms, sub_batch, adjoint);
+        let layout = build_layout(program, terms, sub_batch, adjoint, Some(ctx.tile_qubits));
         let param_reals = layout.reals;
-        let (steps, records, result_in_a) = build_steps(program, terms, &layout, sub_batch, adjoint);
+        let (steps, records, result_in_a) = build_steps(program, terms, &layout, sub_batch, adjoint, ctx.tile_workgroup);
         let stride = ctx.op_stride as usize;
         let mut bytes = vec![0u8; records.len() * stride];
         for (i, r) in records.iter().enumerate() {
@@ -342,6 +387,7 @@ impl Plan {
 fn fill_parameters(layout: &Layout, program: &Program, rows: &[f64], count: usize, terms: &[Term], upstream: Option<&[f64]>, num_obs: usize) -> Vec<f64> {
     let na = program.num_angles();
     let mut data = vec![0.0; layout.reals];
+    data[layout.tile_offset..layout.tile_offset + layout.tile_data.len()].copy_from_slice(&layout.tile_data);
     let mut put = |slot: DataSlot, row: usize, values: &[C64]| {
         let at = slot.offset + row * slot.stride;
         for (k, v) in values.iter().enumerate() {
@@ -480,10 +526,10 @@ pub(crate) fn run_rows(ctx: &Arc<GpuContext>, cache: &std::sync::Mutex<Vec<Plan>
 /// Prepares `count` states of `program` (one per row) in one buffer, one submit.
 fn prepare_states(ctx: &GpuContext, program: &Program, rows: &[f64], count: usize) -> Result<wgpu::Buffer> {
     let n = program.num_qubits();
-    let layout = build_layout(program, &[], count, false);
+    let layout = build_layout(program, &[], count, false, Some(ctx.tile_qubits));
     let param_reals = layout.reals;
     // Without terms there is nothing to reduce: the steps are init + gates.
-    let (steps, records, _) = build_steps(program, &[], &layout, count, false);
+    let (steps, records, _) = build_steps(program, &[], &layout, count, false, ctx.tile_workgroup);
     let stride = ctx.op_stride as usize;
     let mut bytes = vec![0u8; records.len().max(1) * stride];
     for (i, r) in records.iter().enumerate() {
