@@ -1,12 +1,23 @@
 //! The CPU reference backend: f64 amplitudes, plain loops, deliberately simple so that it can be
 //! read and trusted. Every GPU result in the tests is compared against it.
+//!
+//! Batched programs (`forward_rows` / `adjoint_rows`) take the optimised path of `batch`: rows
+//! in parallel, specialised and vectorised kernels, fused one-qubit gates. Its oracle is the
+//! single-state reference path ([`reference_forward_rows`], [`reference_adjoint_rows`]).
 
+mod adjoint;
+mod batch;
+mod kernels;
+mod lower;
 mod reference;
 
-pub use reference::{apply_matrix, CpuState};
+pub use adjoint::{reference_adjoint_rows, reference_forward_rows, run_row};
+pub use batch::{default_memory_budget, fast_adjoint_rows, fast_forward_rows, fast_state};
+pub use reference::{apply_matrix, braket_matrix, weighted_observables_apply, CpuState};
 
 use crate::backend::{check_amplitudes, Backend, Precision, QuantumState};
-use crate::circuit::MAX_QUBITS;
+use crate::circuit::{Observable, MAX_QUBITS};
+use crate::program::{BatchOptions, Program};
 use crate::error::{Error, Result};
 use num_complex::Complex64;
 
@@ -40,5 +51,15 @@ impl Backend for CpuBackend {
     fn state_from_amplitudes(&self, amplitudes: &[Complex64]) -> Result<Box<dyn QuantumState>> {
         let n = check_amplitudes(amplitudes)?;
         Ok(Box::new(CpuState::from_amplitudes_unchecked(n, amplitudes.to_vec())))
+    }
+
+    /// The batched path ([`fast_forward_rows`]): rows in parallel, specialised kernels.
+    fn forward_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], options: &BatchOptions) -> Result<Vec<f64>> {
+        fast_forward_rows(program, rows, num_rows, observables, options)
+    }
+
+    /// The batched adjoint path ([`fast_adjoint_rows`]); [`reference_adjoint_rows`] is its oracle.
+    fn adjoint_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], upstream: &[f64], options: &BatchOptions) -> Result<(Vec<f64>, Vec<f64>)> {
+        fast_adjoint_rows(program, rows, num_rows, observables, upstream, options)
     }
 }

@@ -1,0 +1,818 @@
+//! Gradients: adjoint == parameter-shift == central finite differences, the batched CPU path ==
+//! the reference, sub-batching does not change results, and the error paths of the batched API.
+//!
+//! Every check takes `&dyn Backend` so another backend (the GPU) can be run through the same
+//! checks with its own tolerance; the oracles are the f64 reference functions of `qshade::cpu`.
+
+use qshade::cpu::{reference_adjoint_rows, reference_forward_rows};
+use qshade::program::chain_rule;
+use qshade::rng::Rng;
+use qshade::{
+    Angle, Backend, Batch, BatchOptions, Circuit, Complex64, CpuBackend, Error, Gate, GateKind,
+    GradientMethod, GradientOptions, Gradients, Observable, Program,
+};
+use std::f64::consts::PI;
+
+// ---------------------------------------------------------------------------------------------
+// Random programs
+// ---------------------------------------------------------------------------------------------
+
+/// A random angle: a shared θ_k or an input x_i in an affine form `a·v + b`, or a constant.
+fn random_angle(rng: &mut Rng, num_params: usize, num_inputs: usize) -> Angle {
+    let a = rng.range(-2.0, 2.0);
+    let b = rng.range(-1.0, 1.0);
+    match rng.below(10) {
+        0..=5 => Angle::theta(rng.below(num_params)).times(a).plus(b),
+        6..=8 if num_inputs > 0 => Angle::input(rng.below(num_inputs)).times(a).plus(b),
+        6..=8 => Angle::theta(rng.below(num_params)),
+        _ => Angle::Const(rng.range(-PI, PI)),
+    }
+}
+
+/// A random one-qubit unitary: e^{iα}·U3(θ, φ, λ).
+fn random_unitary1(rng: &mut Rng) -> [Complex64; 4] {
+    let angles = [rng.range(0.0, PI), rng.range(-PI, PI), rng.range(-PI, PI)];
+    let phase = Complex64::from_polar(1.0, rng.range(-PI, PI));
+    let m = GateKind::U3(Angle::Const(0.0), Angle::Const(0.0), Angle::Const(0.0)).matrix(&angles);
+    [m[0] * phase, m[1] * phase, m[2] * phase, m[3] * phase]
+}
+
+/// `count` distinct qubits out of `n`.
+fn distinct(rng: &mut Rng, n: usize, count: usize) -> Vec<usize> {
+    let mut q: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut q);
+    q.truncate(count);
+    q
+}
+
+/// A random circuit on `n ≥ 4` qubits mixing every parameterised kind (plain, controlled and
+/// multi-controlled) with fixed gates, θ shared between gates through affine forms.
+fn random_circuit(
+    rng: &mut Rng,
+    n: usize,
+    depth: usize,
+    num_params: usize,
+    num_inputs: usize,
+) -> Circuit {
+    let mut c = Circuit::new(n).unwrap();
+    // A non-trivial starting layer so every gate sees a generic state.
+    for q in 0..n {
+        c.h(q).unwrap();
+    }
+    for _ in 0..depth {
+        let ang = |rng: &mut Rng| random_angle(rng, num_params, num_inputs);
+        let choice = rng.below(26);
+        let gate = match choice {
+            0 => Gate::new(GateKind::RX(ang(rng)), &distinct(rng, n, 1)),
+            1 => Gate::new(GateKind::RY(ang(rng)), &distinct(rng, n, 1)),
+            2 => Gate::new(GateKind::RZ(ang(rng)), &distinct(rng, n, 1)),
+            3 => Gate::new(GateKind::Phase(ang(rng)), &distinct(rng, n, 1)),
+            4 => Gate::new(
+                GateKind::U3(ang(rng), ang(rng), ang(rng)),
+                &distinct(rng, n, 1),
+            ),
+            5..=8 => {
+                // CRX / CRY / CRZ / CPhase
+                let q = distinct(rng, n, 2);
+                let kind = match choice {
+                    5 => GateKind::RX(ang(rng)),
+                    6 => GateKind::RY(ang(rng)),
+                    7 => GateKind::RZ(ang(rng)),
+                    _ => GateKind::Phase(ang(rng)),
+                };
+                Gate::controlled(kind, &q[..1], &q[1..])
+            }
+            9 => {
+                // multi-controlled rotation
+                let q = distinct(rng, n, 3);
+                let kind = if rng.below(2) == 0 {
+                    GateKind::RY(ang(rng))
+                } else {
+                    GateKind::RX(ang(rng))
+                };
+                Gate::controlled(kind, &q[..2], &q[2..])
+            }
+            10 => {
+                let q = distinct(rng, n, 2);
+                Gate::controlled(GateKind::U3(ang(rng), ang(rng), ang(rng)), &q[..1], &q[1..])
+            }
+            11 => Gate::new(GateKind::RXX(ang(rng)), &distinct(rng, n, 2)),
+            12 => Gate::new(GateKind::RYY(ang(rng)), &distinct(rng, n, 2)),
+            13 => Gate::new(GateKind::RZZ(ang(rng)), &distinct(rng, n, 2)),
+            14 => {
+                let q = distinct(rng, n, 3);
+                Gate::controlled(GateKind::RZZ(ang(rng)), &q[..1], &q[1..])
+            }
+            15 => {
+                let q = distinct(rng, n, 2);
+                Gate::controlled(GateKind::X, &q[..1], &q[1..])
+            }
+            16 => {
+                let q = distinct(rng, n, 3);
+                Gate::controlled(GateKind::X, &q[..2], &q[2..])
+            }
+            17 => Gate::new(GateKind::Swap, &distinct(rng, n, 2)),
+            18 => {
+                let q = distinct(rng, n, 2);
+                Gate::controlled(GateKind::Z, &q[..1], &q[1..])
+            }
+            19 => {
+                let kinds = [
+                    GateKind::H,
+                    GateKind::S,
+                    GateKind::T,
+                    GateKind::SX,
+                    GateKind::Y,
+                    GateKind::Sdg,
+                ];
+                Gate::new(kinds[rng.below(kinds.len())].clone(), &distinct(rng, n, 1))
+            }
+            20 => Gate::new(GateKind::ISwap, &distinct(rng, n, 2)),
+            21 => {
+                // A dense user matrix, sometimes controlled.
+                let q = distinct(rng, n, 2);
+                let m = random_unitary1(rng);
+                if rng.below(2) == 0 {
+                    Gate::new(GateKind::Unitary1(Box::new(m)), &q[..1])
+                } else {
+                    Gate::controlled(GateKind::Unitary1(Box::new(m)), &q[..1], &q[1..])
+                }
+            }
+            22 => {
+                // Diagonal user matrices: diag(e^{ia}, e^{ib}) and diag(1, e^{ib}).
+                let (a, b) = (rng.range(-PI, PI), rng.range(-PI, PI));
+                let first = if rng.below(2) == 0 {
+                    Complex64::from_polar(1.0, a)
+                } else {
+                    Complex64::ONE
+                };
+                let z = Complex64::ZERO;
+                Gate::new(
+                    GateKind::Unitary1(Box::new([first, z, z, Complex64::from_polar(1.0, b)])),
+                    &distinct(rng, n, 1),
+                )
+            }
+            23 => {
+                // A dense two-qubit matrix: (U ⊗ V) · RXX(a).
+                let (u, v) = (random_unitary1(rng), random_unitary1(rng));
+                let rxx = GateKind::RXX(Angle::Const(0.0)).matrix(&[rng.range(-PI, PI)]);
+                let mut m = [Complex64::ZERO; 16];
+                for r in 0..4 {
+                    for k in 0..4 {
+                        m[4 * r + k] = (0..4)
+                            .map(|j| {
+                                u[2 * (r >> 1) + (j >> 1)]
+                                    * v[2 * (r & 1) + (j & 1)]
+                                    * rxx[4 * j + k]
+                            })
+                            .sum();
+                    }
+                }
+                let q = distinct(rng, n, 3);
+                if rng.below(2) == 0 {
+                    Gate::new(GateKind::Unitary2(Box::new(m)), &q[..2])
+                } else {
+                    Gate::controlled(GateKind::Unitary2(Box::new(m)), &q[2..], &q[..2])
+                }
+            }
+            24 => {
+                let mut m = [Complex64::ZERO; 16];
+                for k in 0..4 {
+                    m[5 * k] = Complex64::from_polar(1.0, rng.range(-PI, PI));
+                }
+                Gate::new(GateKind::Unitary2(Box::new(m)), &distinct(rng, n, 2))
+            }
+            _ => {
+                let q = distinct(rng, n, 3);
+                Gate::controlled(GateKind::RXX(ang(rng)), &q[..1], &q[1..])
+            }
+        };
+        c.add(gate).unwrap();
+    }
+    c.declare_params(num_params).declare_inputs(num_inputs);
+    c
+}
+
+/// Observables on ≥ 4 qubits: a single Z, and multi-term Hamiltonians with X/Y/Z strings, a
+/// repeated string and a constant.
+fn observables() -> Vec<Observable> {
+    vec![
+        Observable::z(0),
+        Observable::parse("0.5 Z0 Z1 - 0.25 X0 + 0.3 Y1 Y2 + 0.7 X1 Y0 Z2 + 1.5").unwrap(),
+        Observable::parse("-1.25 X3 + 0.4 Y3 X2 + 0.6 Z1 Z3 - 0.2 X3 + 0.1 Y0").unwrap(),
+    ]
+}
+
+/// A seeded case: the program, a batch's θ (shared), inputs, size and an upstream gradient.
+struct Case {
+    program: Program,
+    theta: Vec<f64>,
+    inputs: Vec<f64>,
+    size: usize,
+    upstream: Vec<f64>,
+    observables: Vec<Observable>,
+}
+
+fn case(seed: u64, n: usize, depth: usize, size: usize) -> Case {
+    let mut rng = Rng::new(seed);
+    let (np, ni) = (5, 3);
+    let circuit = random_circuit(&mut rng, n, depth, np, ni);
+    let program = Program::compile(&circuit);
+    let theta = (0..np).map(|_| rng.range(0.0, 2.0 * PI)).collect();
+    let inputs = (0..size * ni).map(|_| rng.range(0.0, PI)).collect();
+    let observables = observables();
+    let upstream = (0..size * observables.len())
+        .map(|_| rng.range(-1.0, 1.0))
+        .collect();
+    Case {
+        program,
+        theta,
+        inputs,
+        size,
+        upstream,
+        observables,
+    }
+}
+
+fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len(), "length mismatch");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+fn assert_close(what: &str, expected: &[f64], actual: &[f64], tol: f64) {
+    let d = max_abs_diff(expected, actual);
+    assert!(
+        d <= tol,
+        "{what}: max |Δ| = {d:.3e} > {tol:.1e}\n expected {expected:?}\n actual   {actual:?}"
+    );
+}
+
+/// The reference's gradients for a batch (adjoint on the f64 reference path + chain rule).
+fn reference_gradients(c: &Case, batch: &Batch<'_>, per_sample: bool) -> Gradients {
+    let rows = batch.resolve(&c.program);
+    let (values, d) =
+        reference_adjoint_rows(&c.program, &rows, batch.size, &c.observables, &c.upstream).unwrap();
+    chain_rule(&c.program, &d, batch.size, per_sample, values)
+}
+
+/// L = Σ_b Σ_j g_bj ⟨O_j⟩_b on the reference forward path.
+fn reference_loss(c: &Case, theta: &[f64], inputs: &[f64]) -> f64 {
+    let rows = Batch::shared(theta, inputs, c.size).resolve(&c.program);
+    let values = reference_forward_rows(&c.program, &rows, c.size, &c.observables).unwrap();
+    values.iter().zip(&c.upstream).map(|(v, g)| v * g).sum()
+}
+
+fn adjoint(
+    backend: &dyn Backend,
+    c: &Case,
+    batch: &Batch<'_>,
+    per_sample_theta: bool,
+    batch_options: BatchOptions,
+) -> Gradients {
+    let options = GradientOptions {
+        method: GradientMethod::Adjoint,
+        per_sample_theta,
+        batch: batch_options,
+    };
+    backend
+        .gradient_batch_with(&c.program, batch, &c.observables, &c.upstream, &options)
+        .unwrap()
+}
+
+const SEEDS: [u64; 6] = [1, 2, 3, 4, 5, 6];
+
+// ---------------------------------------------------------------------------------------------
+// Checks, written against &dyn Backend
+// ---------------------------------------------------------------------------------------------
+
+/// The backend's adjoint values and gradients (θ and x) equal the reference's adjoint.
+fn check_adjoint_matches_reference(backend: &dyn Backend, tol: f64) {
+    for seed in SEEDS {
+        let c = case(seed, 5, 40, 3);
+        let batch = Batch::shared(&c.theta, &c.inputs, c.size);
+        let got = adjoint(backend, &c, &batch, false, BatchOptions::default());
+        let want = reference_gradients(&c, &batch, false);
+        assert_close(
+            &format!("seed {seed}: values"),
+            &want.values,
+            &got.values,
+            tol,
+        );
+        assert_close(&format!("seed {seed}: dL/dθ"), &want.theta, &got.theta, tol);
+        assert_close(
+            &format!("seed {seed}: dL/dx"),
+            &want.inputs,
+            &got.inputs,
+            tol,
+        );
+    }
+}
+
+/// Adjoint == parameter-shift (both on the backend).
+fn check_adjoint_matches_parameter_shift(backend: &dyn Backend, tol: f64) {
+    for seed in SEEDS {
+        let c = case(seed + 100, 4, 30, 2);
+        let batch = Batch::shared(&c.theta, &c.inputs, c.size);
+        let adj = adjoint(backend, &c, &batch, false, BatchOptions::default());
+        let ps = backend
+            .gradient_batch(
+                &c.program,
+                &batch,
+                &c.observables,
+                &c.upstream,
+                GradientMethod::ParameterShift,
+            )
+            .unwrap();
+        assert_close(
+            &format!("seed {seed}: values"),
+            &ps.values,
+            &adj.values,
+            tol,
+        );
+        assert_close(
+            &format!("seed {seed}: dL/dθ adjoint vs parameter-shift"),
+            &ps.theta,
+            &adj.theta,
+            tol,
+        );
+        assert_close(
+            &format!("seed {seed}: dL/dx adjoint vs parameter-shift"),
+            &ps.inputs,
+            &adj.inputs,
+            tol,
+        );
+    }
+}
+
+/// Adjoint == central finite differences of the reference forward (step 1e-5), for θ and x.
+fn check_adjoint_matches_finite_differences(backend: &dyn Backend, tol: f64) {
+    const H: f64 = 1e-5;
+    for seed in SEEDS {
+        let c = case(seed + 200, 4, 30, 2);
+        let batch = Batch::shared(&c.theta, &c.inputs, c.size);
+        let adj = adjoint(backend, &c, &batch, false, BatchOptions::default());
+        let fd_theta: Vec<f64> = (0..c.theta.len())
+            .map(|k| {
+                let (mut p, mut m) = (c.theta.clone(), c.theta.clone());
+                p[k] += H;
+                m[k] -= H;
+                (reference_loss(&c, &p, &c.inputs) - reference_loss(&c, &m, &c.inputs)) / (2.0 * H)
+            })
+            .collect();
+        let fd_x: Vec<f64> = (0..c.inputs.len())
+            .map(|k| {
+                let (mut p, mut m) = (c.inputs.clone(), c.inputs.clone());
+                p[k] += H;
+                m[k] -= H;
+                (reference_loss(&c, &c.theta, &p) - reference_loss(&c, &c.theta, &m)) / (2.0 * H)
+            })
+            .collect();
+        assert_close(
+            &format!("seed {seed}: dL/dθ adjoint vs finite differences"),
+            &fd_theta,
+            &adj.theta,
+            tol,
+        );
+        assert_close(
+            &format!("seed {seed}: dL/dx adjoint vs finite differences"),
+            &fd_x,
+            &adj.inputs,
+            tol,
+        );
+    }
+}
+
+/// Per-sample θ (a θ row per sample) with per-sample gradients: each row equals the reference
+/// for that sample alone, and the sum equals the returned total.
+fn check_per_sample_theta(backend: &dyn Backend, tol: f64) {
+    let c = case(300, 5, 40, 4);
+    let np = c.program.num_params();
+    let mut rng = Rng::new(301);
+    let thetas: Vec<f64> = (0..c.size * np).map(|_| rng.range(0.0, 2.0 * PI)).collect();
+    let batch = Batch::per_sample(&thetas, &c.inputs, c.size);
+    let got = adjoint(backend, &c, &batch, true, BatchOptions::default());
+    let want = reference_gradients(&c, &batch, true);
+    let per = got
+        .theta_per_sample
+        .as_ref()
+        .expect("per-sample θ gradients were asked for");
+    assert_close(
+        "per-sample dL/dθ",
+        want.theta_per_sample.as_ref().unwrap(),
+        per,
+        tol,
+    );
+    assert_close("dL/dθ", &want.theta, &got.theta, tol);
+    assert_close("dL/dx", &want.inputs, &got.inputs, tol);
+    let summed: Vec<f64> = (0..np)
+        .map(|k| (0..c.size).map(|b| per[b * np + k]).sum())
+        .collect();
+    assert_close("Σ_b per-sample dL/dθ vs total", &got.theta, &summed, tol);
+    // Each sample alone, with the same upstream row.
+    for b in 0..c.size {
+        let no = c.observables.len();
+        let single = Case {
+            program: c.program.clone(),
+            theta: thetas[b * np..(b + 1) * np].to_vec(),
+            inputs: c.inputs[b * 3..(b + 1) * 3].to_vec(),
+            size: 1,
+            upstream: c.upstream[b * no..(b + 1) * no].to_vec(),
+            observables: c.observables.clone(),
+        };
+        let one = adjoint(
+            backend,
+            &single,
+            &Batch::shared(&single.theta, &single.inputs, 1),
+            false,
+            BatchOptions::default(),
+        );
+        assert_close(
+            &format!("sample {b} alone"),
+            &one.theta,
+            &per[b * np..(b + 1) * np],
+            tol,
+        );
+    }
+    // Without the flag there is no per-sample matrix.
+    assert!(adjoint(backend, &c, &batch, false, BatchOptions::default())
+        .theta_per_sample
+        .is_none());
+}
+
+/// `forward_rows` and `adjoint_rows` of the backend equal the reference on raw occurrence rows
+/// (values and d_angles, constant occurrences included).
+fn check_rows_match_reference(backend: &dyn Backend, tol: f64) {
+    for seed in SEEDS {
+        for n in [4, 5, 7] {
+            let c = case(seed + 400 + n as u64, n, 60, 5);
+            let rows = Batch::shared(&c.theta, &c.inputs, c.size).resolve(&c.program);
+            let opts = BatchOptions::default();
+            let want = reference_forward_rows(&c.program, &rows, c.size, &c.observables).unwrap();
+            let got = backend
+                .forward_rows(&c.program, &rows, c.size, &c.observables, &opts)
+                .unwrap();
+            assert_close(
+                &format!("seed {seed} n {n}: forward_rows"),
+                &want,
+                &got,
+                tol,
+            );
+            let (wv, wd) =
+                reference_adjoint_rows(&c.program, &rows, c.size, &c.observables, &c.upstream)
+                    .unwrap();
+            let (gv, gd) = backend
+                .adjoint_rows(
+                    &c.program,
+                    &rows,
+                    c.size,
+                    &c.observables,
+                    &c.upstream,
+                    &opts,
+                )
+                .unwrap();
+            assert_close(&format!("seed {seed} n {n}: adjoint values"), &wv, &gv, tol);
+            assert_close(
+                &format!("seed {seed} n {n}: adjoint d_angles"),
+                &wd,
+                &gd,
+                tol,
+            );
+        }
+    }
+}
+
+/// Splitting the batch (by memory budget or by `max_sub_batch`) gives identical results.
+fn check_sub_batching_is_invisible(backend: &dyn Backend) {
+    let c = case(500, 6, 50, 11);
+    let batch = Batch::shared(&c.theta, &c.inputs, c.size);
+    let whole = adjoint(backend, &c, &batch, true, BatchOptions::default());
+    let whole_fwd = backend
+        .forward_batch(&c.program, &batch, &c.observables)
+        .unwrap();
+    let state_bytes = backend.precision().bytes_per_amplitude() << c.program.num_qubits();
+    let splits = [
+        BatchOptions {
+            memory_budget: None,
+            max_sub_batch: Some(1),
+        },
+        BatchOptions {
+            memory_budget: None,
+            max_sub_batch: Some(4),
+        },
+        // Room for three rows of two states.
+        BatchOptions {
+            memory_budget: Some(6 * state_bytes + 7),
+            max_sub_batch: None,
+        },
+        BatchOptions {
+            memory_budget: Some(2 * state_bytes),
+            max_sub_batch: Some(3),
+        },
+    ];
+    for opts in splits {
+        let split = adjoint(backend, &c, &batch, true, opts.clone());
+        assert_eq!(whole, split, "gradients changed with {opts:?}");
+        let fwd = backend
+            .forward_batch_with(&c.program, &batch, &c.observables, &opts)
+            .unwrap();
+        assert_eq!(whole_fwd, fwd, "forward values changed with {opts:?}");
+    }
+}
+
+/// Every malformed request is an error, not a panic.
+fn check_error_paths(backend: &dyn Backend) {
+    let c = case(600, 4, 20, 2);
+    let batch = Batch::shared(&c.theta, &c.inputs, c.size);
+    let is_invalid = |r: Result<Gradients, Error>, what: &str| match r {
+        Err(Error::InvalidArgument(msg)) => assert!(!msg.is_empty(), "{what}"),
+        other => panic!("{what}: expected InvalidArgument, got {other:?}"),
+    };
+    for method in [GradientMethod::Adjoint, GradientMethod::ParameterShift] {
+        // Upstream of the wrong shape.
+        let short = &c.upstream[1..];
+        is_invalid(
+            backend.gradient_batch(&c.program, &batch, &c.observables, short, method),
+            "short upstream",
+        );
+        let mut long = c.upstream.clone();
+        long.push(0.0);
+        is_invalid(
+            backend.gradient_batch(&c.program, &batch, &c.observables, &long, method),
+            "long upstream",
+        );
+        let mut nan = c.upstream.clone();
+        nan[0] = f64::NAN;
+        is_invalid(
+            backend.gradient_batch(&c.program, &batch, &c.observables, &nan, method),
+            "NaN upstream",
+        );
+        // Per-sample θ of the wrong shape.
+        let bad_theta = vec![0.1; c.size * c.theta.len() - 1];
+        let b = Batch::per_sample(&bad_theta, &c.inputs, c.size);
+        is_invalid(
+            backend.gradient_batch(&c.program, &b, &c.observables, &c.upstream, method),
+            "per-sample θ shape",
+        );
+        // Inputs of the wrong shape.
+        let bad_x = vec![0.1; c.inputs.len() + 1];
+        let b = Batch::shared(&c.theta, &bad_x, c.size);
+        is_invalid(
+            backend.gradient_batch(&c.program, &b, &c.observables, &c.upstream, method),
+            "inputs shape",
+        );
+        // No observables.
+        is_invalid(
+            backend.gradient_batch(&c.program, &batch, &[], &[], method),
+            "empty observables",
+        );
+        // Batch size 0.
+        let b = Batch::shared(&c.theta, &[], 0);
+        is_invalid(
+            backend.gradient_batch(&c.program, &b, &c.observables, &[], method),
+            "batch size 0",
+        );
+    }
+    // Shared θ of the wrong length.
+    let b = Batch::shared(&c.theta[1..], &c.inputs, c.size);
+    assert!(matches!(
+        backend.gradient_batch(
+            &c.program,
+            &b,
+            &c.observables,
+            &c.upstream,
+            GradientMethod::Adjoint
+        ),
+        Err(Error::ParameterCount { .. })
+    ));
+    // Forward errors.
+    assert!(matches!(
+        backend.forward_batch(&c.program, &batch, &[]),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        backend.forward_batch(&c.program, &Batch::shared(&c.theta, &[], 0), &c.observables),
+        Err(Error::InvalidArgument(_))
+    ));
+    // An observable beyond the circuit's width.
+    assert!(matches!(
+        backend.forward_batch(&c.program, &batch, &[Observable::z(9)]),
+        Err(Error::QubitOutOfRange { .. })
+    ));
+    // Raw rows of the wrong length.
+    let rows = batch.resolve(&c.program);
+    assert!(backend
+        .forward_rows(
+            &c.program,
+            &rows[1..],
+            c.size,
+            &c.observables,
+            &BatchOptions::default()
+        )
+        .is_err());
+    assert!(backend
+        .adjoint_rows(
+            &c.program,
+            &rows,
+            c.size,
+            &c.observables,
+            &c.upstream[1..],
+            &BatchOptions::default()
+        )
+        .is_err());
+}
+
+/// A budget below one row's states is an out-of-memory error; a zero sub-batch bound is invalid.
+fn check_memory_budget_errors(backend: &dyn Backend) {
+    let c = case(700, 6, 10, 2);
+    let batch = Batch::shared(&c.theta, &c.inputs, c.size);
+    let tiny = BatchOptions {
+        memory_budget: Some(64),
+        max_sub_batch: None,
+    };
+    assert!(matches!(
+        backend.forward_batch_with(&c.program, &batch, &c.observables, &tiny),
+        Err(Error::OutOfDeviceMemory { .. })
+    ));
+    let opts = GradientOptions {
+        batch: tiny,
+        ..Default::default()
+    };
+    let r = backend.gradient_batch_with(&c.program, &batch, &c.observables, &c.upstream, &opts);
+    assert!(matches!(r, Err(Error::OutOfDeviceMemory { .. })), "{r:?}");
+    let zero = BatchOptions {
+        memory_budget: None,
+        max_sub_batch: Some(0),
+    };
+    assert!(matches!(
+        backend.forward_batch_with(&c.program, &batch, &c.observables, &zero),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+/// A circuit with no parameterised gates and one with no gates at all.
+fn check_degenerate_programs(backend: &dyn Backend, tol: f64) {
+    let mut c = Circuit::new(3).unwrap();
+    c.h(0).unwrap().cnot(0, 1).unwrap().t(2).unwrap();
+    let p = Program::compile(&c);
+    let obs = [Observable::parse("Z0 Z1 + 0.5 X2").unwrap()];
+    let g = backend
+        .gradient_batch(
+            &p,
+            &Batch::shared(&[], &[], 2),
+            &obs,
+            &[1.0, -1.0],
+            GradientMethod::Adjoint,
+        )
+        .unwrap();
+    assert!(g.theta.is_empty() && g.inputs.is_empty());
+    assert_close("values", &[1.0, 1.0], &g.values, tol);
+    let empty = Program::compile(&Circuit::new(2).unwrap());
+    let v = backend
+        .forward_batch(&empty, &Batch::shared(&[], &[], 3), &[Observable::z(1)])
+        .unwrap();
+    assert_close("|00⟩", &[1.0; 3], &v, tol);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CPU backend
+// ---------------------------------------------------------------------------------------------
+
+fn cpu() -> CpuBackend {
+    CpuBackend::new()
+}
+
+#[test]
+fn cpu_adjoint_matches_reference() {
+    check_adjoint_matches_reference(&cpu(), 1e-10);
+}
+
+#[test]
+fn cpu_adjoint_matches_parameter_shift() {
+    check_adjoint_matches_parameter_shift(&cpu(), 1e-8);
+}
+
+#[test]
+fn cpu_adjoint_matches_finite_differences() {
+    check_adjoint_matches_finite_differences(&cpu(), 1e-7);
+}
+
+#[test]
+fn cpu_per_sample_theta_gradients() {
+    check_per_sample_theta(&cpu(), 1e-10);
+}
+
+#[test]
+fn cpu_batched_rows_match_reference() {
+    check_rows_match_reference(&cpu(), 1e-10);
+}
+
+#[test]
+fn cpu_sub_batching_gives_identical_results() {
+    check_sub_batching_is_invisible(&cpu());
+}
+
+#[test]
+fn cpu_error_paths() {
+    check_error_paths(&cpu());
+}
+
+#[test]
+fn cpu_memory_budget_errors() {
+    check_memory_budget_errors(&cpu());
+}
+
+#[test]
+fn cpu_degenerate_programs() {
+    check_degenerate_programs(&cpu(), 1e-12);
+}
+
+/// The fast path's state equals the reference state on circuits with every gate kind.
+#[test]
+fn cpu_fast_state_matches_reference_state() {
+    for seed in SEEDS {
+        let c = case(seed + 800, 6, 80, 1);
+        let row = Batch::shared(&c.theta, &c.inputs, 1).resolve(&c.program);
+        let fast = qshade::cpu::fast_state(&c.program, &row).unwrap();
+        let reference = qshade::cpu::run_row(&c.program, &row).unwrap();
+        let d = fast
+            .iter()
+            .zip(reference.amps())
+            .map(|(a, b)| (a - b).norm())
+            .fold(0.0, f64::max);
+        assert!(d < 1e-12, "seed {seed}: max |Δψ| = {d:.3e}");
+    }
+}
+
+/// The ansatz of the benchmarks (RX encoding, RY/RZ layers, CNOT ring): values and gradient of
+/// Σ_b ⟨Z0⟩_b against the reference and parameter shift.
+#[test]
+fn cpu_benchmark_ansatz_gradient() {
+    let (n, layers, size) = (6, 3, 5);
+    let mut c = Circuit::new(n).unwrap();
+    for q in 0..n {
+        c.rx(q, Angle::input(q)).unwrap();
+    }
+    for l in 0..layers {
+        for q in 0..n {
+            c.ry(q, Angle::theta(2 * n * l + 2 * q)).unwrap();
+            c.rz(q, Angle::theta(2 * n * l + 2 * q + 1)).unwrap();
+        }
+        for q in 0..n {
+            c.cnot(q, (q + 1) % n).unwrap();
+        }
+    }
+    let program = Program::compile(&c);
+    let mut rng = Rng::new(9);
+    let theta: Vec<f64> = (0..program.num_params())
+        .map(|_| rng.range(0.0, 2.0 * PI))
+        .collect();
+    let x: Vec<f64> = (0..size * n).map(|_| rng.range(0.0, PI)).collect();
+    let batch = Batch::shared(&theta, &x, size);
+    let obs = [Observable::z(0)];
+    let up = vec![1.0; size];
+    let backend = cpu();
+    let adj = backend
+        .gradient_batch(&program, &batch, &obs, &up, GradientMethod::Adjoint)
+        .unwrap();
+    let ps = backend
+        .gradient_batch(&program, &batch, &obs, &up, GradientMethod::ParameterShift)
+        .unwrap();
+    assert_close("dL/dθ", &ps.theta, &adj.theta, 1e-9);
+    assert_close("dL/dx", &ps.inputs, &adj.inputs, 1e-9);
+    let rows = batch.resolve(&program);
+    let (rv, rd) = reference_adjoint_rows(&program, &rows, size, &obs, &up).unwrap();
+    let want = chain_rule(&program, &rd, size, false, rv);
+    assert_close("values", &want.values, &adj.values, 1e-12);
+    assert_close("dL/dθ vs reference", &want.theta, &adj.theta, 1e-10);
+}
+
+/// A state large enough to be split over the threads gate by gate (fewer rows than threads):
+/// values equal the reference's, whatever the pool size.
+#[test]
+fn cpu_split_state_forward_matches_reference() {
+    let mut rng = Rng::new(900);
+    let n = 16;
+    let circuit = random_circuit(&mut rng, n, 60, 5, 3);
+    let program = Program::compile(&circuit);
+    let theta: Vec<f64> = (0..5).map(|_| rng.range(0.0, 2.0 * PI)).collect();
+    let x: Vec<f64> = (0..2 * 3).map(|_| rng.range(0.0, PI)).collect();
+    let rows = Batch::shared(&theta, &x, 2).resolve(&program);
+    let obs = [
+        Observable::parse("Z0 Z15 + 0.5 X15 - 0.3 Y7 X0").unwrap(),
+        Observable::z(15),
+    ];
+    let want = reference_forward_rows(&program, &rows, 2, &obs).unwrap();
+    for threads in [1, 3, 8] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let got = pool
+            .install(|| cpu().forward_rows(&program, &rows, 2, &obs, &BatchOptions::default()))
+            .unwrap();
+        assert_close(&format!("{threads} threads"), &want, &got, 1e-10);
+    }
+}
