@@ -12,12 +12,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let b = wid.z;
     let local = deposit(t, op.fixed_mask) | op.ctrl_mask;
     let i = state_base(b) + local;
-    var k = 0u;
-    if op.nq >= 1u {
-        k = (local >> op.q0) & 1u;
-    }
-    if op.nq == 2u {
-        k = k | (((local >> op.q1) & 1u) << 1u);
-    }
-    store(i, cmul(mat(b, k), load(i)));
+    store(i, cmul(mat(b, diag_index(local)), load(i)));
 }

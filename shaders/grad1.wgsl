@@ -14,9 +14,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let i1 = i0 | (1u << op.q0);
         let a0 = load(i0);
         let a1 = load(i1);
-        let m0 = cmul(mat(b, 0u), a0) + cmul(mat(b, 1u), a1);
-        let m1 = cmul(mat(b, 2u), a0) + cmul(mat(b, 3u), a1);
-        v += conj_mul(lam[i0], m0) + conj_mul(lam[i1], m1);
+        v += conj_mul(lam[i0], mat2_row(b, 0u, a0, a1)) + conj_mul(lam[i1], mat2_row(b, 1u, a0, a1));
     }
     write_workgroup_sum(v, lid, b, workgroup_id(wid, nwg));
 }

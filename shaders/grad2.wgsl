@@ -9,20 +9,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let b = wid.z;
     var v = vec2<real>(0.0, 0.0);
     for (var t = thread_id(wid, nwg, lid); t < op.n_threads; t += grid_stride(nwg)) {
-        let base = state_base(b) + (deposit(t, op.fixed_mask) | op.ctrl_mask);
-        let b0 = 1u << op.q0;
-        let b1 = 1u << op.q1;
-        let idx = array<u32, 4>(base, base | b0, base | b1, base | b0 | b1);
-        var a: array<vec2<real>, 4>;
-        for (var k = 0u; k < 4u; k++) {
-            a[k] = load(idx[k]);
-        }
+        let idx = quartet(state_base(b) + (deposit(t, op.fixed_mask) | op.ctrl_mask));
+        let a = array<vec2<real>, 4>(load(idx[0]), load(idx[1]), load(idx[2]), load(idx[3]));
         for (var r = 0u; r < 4u; r++) {
-            var acc = vec2<real>(0.0, 0.0);
-            for (var k = 0u; k < 4u; k++) {
-                acc += cmul(mat(b, 4u * r + k), a[k]);
-            }
-            v += conj_mul(lam[idx[r]], acc);
+            v += conj_mul(lam[idx[r]], mat4_row(b, r, a));
         }
     }
     write_workgroup_sum(v, lid, b, workgroup_id(wid, nwg));

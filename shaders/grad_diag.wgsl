@@ -11,14 +11,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var t = thread_id(wid, nwg, lid); t < op.n_threads; t += grid_stride(nwg)) {
         let local = deposit(t, op.fixed_mask) | op.ctrl_mask;
         let i = state_base(b) + local;
-        var k = 0u;
-        if op.nq >= 1u {
-            k = (local >> op.q0) & 1u;
-        }
-        if op.nq == 2u {
-            k = k | (((local >> op.q1) & 1u) << 1u);
-        }
-        v += conj_mul(lam[i], cmul(mat(b, k), load(i)));
+        v += conj_mul(lam[i], cmul(mat(b, diag_index(local)), load(i)));
     }
     write_workgroup_sum(v, lid, b, workgroup_id(wid, nwg));
 }

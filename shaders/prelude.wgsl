@@ -85,9 +85,9 @@ fn grid_stride(nwg: vec3<u32>) -> u32 {
 
 var<workgroup> partial_scratch: array<vec2<real>, 256>;
 
-// Sums `v` over the workgroup (tree reduction in workgroup memory) and writes the total to
-// aux_out[2*(out_offset + b*count + wg)]. Call from uniform control flow.
-fn write_workgroup_sum(v: vec2<real>, lid: u32, b: u32, wg: u32) {
+// The sum of `v` over the workgroup (tree reduction in workgroup memory), valid in invocation
+// 0. Call from uniform control flow.
+fn workgroup_total(v: vec2<real>, lid: u32) -> vec2<real> {
     partial_scratch[lid] = v;
     workgroupBarrier();
     for (var s = WG / 2u; s > 0u; s = s >> 1u) {
@@ -96,11 +96,56 @@ fn write_workgroup_sum(v: vec2<real>, lid: u32, b: u32, wg: u32) {
         }
         workgroupBarrier();
     }
+    return partial_scratch[0];
+}
+
+// Writes complex `v` to aux_out at complex index `at`.
+fn write_complex(at: u32, v: vec2<real>) {
+    aux_out[2u * at] = v.x;
+    aux_out[2u * at + 1u] = v.y;
+}
+
+// Sums `v` over the workgroup and writes the total to complex index out_offset + b*count + wg.
+// Call from uniform control flow.
+fn write_workgroup_sum(v: vec2<real>, lid: u32, b: u32, wg: u32) {
+    let total = workgroup_total(v, lid);
     if lid == 0u {
-        let o = 2u * (op.out_offset + b * op.count + wg);
-        aux_out[o] = partial_scratch[0].x;
-        aux_out[o + 1u] = partial_scratch[0].y;
+        write_complex(op.out_offset + b * op.count + wg, total);
     }
+}
+
+// Row r of state b's 2x2 matrix applied to the pair (a0, a1).
+fn mat2_row(b: u32, r: u32, a0: vec2<real>, a1: vec2<real>) -> vec2<real> {
+    return cmul(mat(b, 2u * r), a0) + cmul(mat(b, 2u * r + 1u), a1);
+}
+
+// The amplitude indices of the (q0, q1) quartet based at `base`, in matrix-index order.
+fn quartet(base: u32) -> array<u32, 4> {
+    let b0 = 1u << op.q0;
+    let b1 = 1u << op.q1;
+    return array<u32, 4>(base, base | b0, base | b1, base | b0 | b1);
+}
+
+// Row r of state b's 4x4 matrix applied to the quartet `a`.
+fn mat4_row(b: u32, r: u32, a: array<vec2<real>, 4>) -> vec2<real> {
+    var acc = vec2<real>(0.0, 0.0);
+    for (var k = 0u; k < 4u; k++) {
+        acc += cmul(mat(b, 4u * r + k), a[k]);
+    }
+    return acc;
+}
+
+// Which diagonal entry applies to basis state `local`: bit(q0) when nq >= 1, plus 2*bit(q1)
+// when nq == 2 (0 for a folded phase gate, nq == 0).
+fn diag_index(local: u32) -> u32 {
+    var k = 0u;
+    if op.nq >= 1u {
+        k = (local >> op.q0) & 1u;
+    }
+    if op.nq == 2u {
+        k = k | (((local >> op.q1) & 1u) << 1u);
+    }
+    return k;
 }
 
 fn conj_mul(a: vec2<real>, b: vec2<real>) -> vec2<real> {

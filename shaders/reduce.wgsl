@@ -12,17 +12,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let o = 2u * (seg * op.count + i);
         v = vec2<real>(aux_in[o], aux_in[o + 1u]);
     }
-    partial_scratch[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-        if lid < s {
-            partial_scratch[lid] += partial_scratch[lid + s];
-        }
-        workgroupBarrier();
-    }
+    let total = workgroup_total(v, lid);
     if lid == 0u {
-        let o = 2u * (seg * nwg.x + wid.x);
-        aux_out[o] = partial_scratch[0].x;
-        aux_out[o + 1u] = partial_scratch[0].y;
+        write_complex(seg * nwg.x + wid.x, total);
     }
 }

@@ -314,18 +314,7 @@ impl Plan {
         let layout = build_layout(program, terms, sub_batch, adjoint, Some(ctx.tile_qubits));
         let param_reals = layout.reals;
         let (steps, records, result_in_a) = build_steps(program, terms, &layout, sub_batch, adjoint, ctx.tile_workgroup);
-        let stride = ctx.op_stride as usize;
-        let mut bytes = vec![0u8; records.len() * stride];
-        for (i, r) in records.iter().enumerate() {
-            bytes[i * stride..i * stride + std::mem::size_of::<OpRecord>()].copy_from_slice(bytemuck::bytes_of(r));
-        }
-        let records_buf = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("qshade batch records"),
-            size: bytes.len() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        ctx.queue.write_buffer(&records_buf, 0, &bytes);
+        let records_buf = ctx.record_buffer("qshade batch records", &records);
         let state_bytes = ctx.precision.bytes_per_amplitude() << n;
         let segments_per_row = terms.len() + layout.derivatives.len();
         let partials = reduction_groups(1 << n);
@@ -531,17 +520,7 @@ fn prepare_states(ctx: &GpuContext, program: &Program, rows: &[f64], count: usiz
     // Without terms there is nothing to reduce: the steps are init + gates.
     let (steps, records, _) = build_steps(program, &[], &layout, count, false, ctx.tile_workgroup);
     let stride = ctx.op_stride as usize;
-    let mut bytes = vec![0u8; records.len().max(1) * stride];
-    for (i, r) in records.iter().enumerate() {
-        bytes[i * stride..i * stride + std::mem::size_of::<OpRecord>()].copy_from_slice(bytemuck::bytes_of(r));
-    }
-    let records_buf = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("qshade prepare records"),
-        size: bytes.len() as u64,
-        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    ctx.queue.write_buffer(&records_buf, 0, &bytes);
+    let records_buf = ctx.record_buffer("qshade prepare records", &records);
     let bpr = ctx.precision.bytes_per_amplitude() / 2;
     let states = ctx.storage_buffer("qshade prepared states", (ctx.precision.bytes_per_amplitude() << n) * count as u64, wgpu::BufferUsages::empty())?;
     let params = ctx.storage_buffer("qshade prepare parameters", param_reals as u64 * bpr, wgpu::BufferUsages::empty())?;
@@ -598,17 +577,7 @@ pub(crate) fn overlaps(ctx: &GpuContext, program: &Program, rows_a: &[f64], num_
                 len = out_len;
             }
             let stride = ctx.op_stride as usize;
-            let mut bytes = vec![0u8; records.len() * stride];
-            for (i, r) in records.iter().enumerate() {
-                bytes[i * stride..i * stride + std::mem::size_of::<OpRecord>()].copy_from_slice(bytemuck::bytes_of(r));
-            }
-            let records_buf = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("qshade overlap records"),
-                size: bytes.len() as u64,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            ctx.queue.write_buffer(&records_buf, 0, &bytes);
+            let records_buf = ctx.record_buffer("qshade overlap records", &records);
             let gram = ctx.bind_group(&records_buf, None, [Some(&states_a), Some(&states_b), None, None], Some(&partials));
             let ab = ctx.bind_group(&records_buf, Some(&partials), [None; 4], Some(&reduced));
             let ba = ctx.bind_group(&records_buf, Some(&reduced), [None; 4], Some(&partials));

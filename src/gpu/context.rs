@@ -4,6 +4,7 @@
 use super::GpuConfig;
 use crate::backend::Precision;
 use crate::error::{Error, Result};
+use super::lower::OpRecord;
 use crate::shaders::{self, Access, Kernel};
 use std::collections::HashMap;
 use std::num::NonZeroU64;
@@ -193,6 +194,31 @@ impl GpuContext {
             dummies,
             device_errors,
         })
+    }
+
+    /// `records` laid out at the dynamic-offset stride, ready for a uniform buffer.
+    pub(crate) fn record_bytes<'r>(&self, records: impl IntoIterator<Item = &'r OpRecord>) -> Vec<u8> {
+        let stride = self.op_stride as usize;
+        let mut bytes = Vec::new();
+        for r in records {
+            let at = bytes.len();
+            bytes.resize(at + stride, 0);
+            bytes[at..at + std::mem::size_of::<OpRecord>()].copy_from_slice(bytemuck::bytes_of(r));
+        }
+        bytes
+    }
+
+    /// A uniform buffer holding `records` (one per dispatch, bound at offset i · op_stride).
+    pub(crate) fn record_buffer<'r>(&self, label: &str, records: impl IntoIterator<Item = &'r OpRecord>) -> wgpu::Buffer {
+        let bytes = self.record_bytes(records);
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: (bytes.len() as u64).max(self.op_stride),
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.queue.write_buffer(&buffer, 0, &bytes);
+        buffer
     }
 
     /// The pipeline for `kernel` with `access`, compiled on first use and cached.

@@ -66,15 +66,7 @@ impl CopyProbe {
         let dst = ctx.storage_buffer("qshade copy destination", bytes, wgpu::BufferUsages::empty())?;
         let threads = 1u64 << num_qubits;
         let record = lower::OpRecord { n_threads: threads as u32, ..Default::default() };
-        let mut data = vec![0u8; ctx.op_stride as usize];
-        data[..std::mem::size_of::<lower::OpRecord>()].copy_from_slice(bytemuck::bytes_of(&record));
-        let ops = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("qshade copy record"),
-            size: data.len() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        ctx.queue.write_buffer(&ops, 0, &data);
+        let ops = ctx.record_buffer("qshade copy record", [&record]);
         let group = ctx.bind_group(&ops, None, [Some(&src), Some(&dst), None, None], None);
         Ok(CopyProbe { ctx, group, threads, bytes_moved: 2 * bytes })
     }

@@ -34,17 +34,7 @@ fn run_jobs(ctx: &GpuContext, jobs: &[Job<'_>]) -> Result<()> {
         return Ok(());
     }
     let stride = ctx.op_stride as usize;
-    let mut records = vec![0u8; jobs.len() * stride];
-    for (i, j) in jobs.iter().enumerate() {
-        records[i * stride..i * stride + std::mem::size_of::<OpRecord>()].copy_from_slice(bytemuck::bytes_of(&j.record));
-    }
-    let ops = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("qshade readout records"),
-        size: records.len() as u64,
-        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    ctx.queue.write_buffer(&ops, 0, &records);
+    let ops = ctx.record_buffer("qshade readout records", jobs.iter().map(|j| &j.record));
     let groups: Vec<wgpu::BindGroup> = jobs.iter().map(|j| ctx.bind_group(&ops, j.binds.aux_in, j.binds.slots, j.binds.aux_out)).collect();
     let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qshade readout") });
     {

@@ -3,7 +3,7 @@
 //! is read back between gates.
 
 use super::context::{grid, reals_to_bytes, GpuContext};
-use super::lower::{expand, lower_bound, lower_dense, Dispatch, GateOp, OpRecord};
+use super::lower::{expand, lower_bound, lower_dense, Dispatch, GateOp};
 use crate::fusion::{fuse_where, FusedOp};
 use super::tile::{self, Segment};
 use crate::shaders::{Access, Kernel};
@@ -152,11 +152,7 @@ impl GpuState {
         matrices.push(0.0); // never bind an empty buffer
         let ctx = Arc::clone(&self.ctx);
         let stride = ctx.op_stride;
-        let mut records = vec![0u8; dispatches.len() * stride as usize];
-        for (i, d) in dispatches.iter().enumerate() {
-            let at = i * stride as usize;
-            records[at..at + std::mem::size_of::<OpRecord>()].copy_from_slice(bytemuck::bytes_of(&d.record));
-        }
+        let records = ctx.record_bytes(dispatches.iter().map(|d| &d.record));
         let mat_bytes = reals_to_bytes(&matrices, ctx.precision);
         let grown_ops = Self::ensure(&ctx, &mut self.ops, records.len() as u64, wgpu::BufferUsages::UNIFORM, "qshade op records");
         let grown_mats = Self::ensure(&ctx, &mut self.mats, mat_bytes.len() as u64, wgpu::BufferUsages::STORAGE, "qshade gate matrices");
