@@ -28,8 +28,15 @@ struct Op {
     state_bits: u32,  // log2(amplitudes per state) in a batch
     batch_stride: u32,// reals between consecutive states' data in aux_in (0: shared)
     seg_base: u32,    // reduce: first segment of this dispatch
+    inline_mat: u32,  // 1: the gate matrix is `m` below, not in aux_in
     pad0: u32,
     pad1: u32,
+    pad2: u32,
+    pad3: u32,
+    pad4: u32,
+    // Up to 16 complex entries (two per vec4), for gates whose matrix is shared by every state:
+    // uniform data, so every invocation reads the same scalars instead of loading from storage.
+    m: array<vec4<real>, 8>,
 }
 
 const WG: u32 = 256u;
@@ -72,8 +79,13 @@ fn state_base(b: u32) -> u32 {
     return b << op.state_bits;
 }
 
-// The matrix entry k (complex) of the current op for batch state b, read from aux_in.
+// The matrix entry k (complex) of the current op for batch state b: inline in the record when
+// shared, else from aux_in.
 fn mat(b: u32, k: u32) -> vec2<real> {
+    if op.inline_mat == 1u {
+        let v = op.m[k >> 1u];
+        return select(v.zw, v.xy, (k & 1u) == 0u);
+    }
     let o = op.in_offset + b * op.batch_stride + 2u * k;
     return vec2<real>(aux_in[o], aux_in[o + 1u]);
 }

@@ -5,13 +5,19 @@ use super::GpuConfig;
 use crate::backend::Precision;
 use crate::error::{Error, Result};
 use super::lower::OpRecord;
+use num_complex::Complex64 as C64;
 use crate::shaders::{self, Access, Kernel};
 use std::collections::HashMap;
 use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex};
 
-/// Bytes of one `Op` record (20 × u32) as the kernels read it.
-pub(crate) const OP_RECORD_BYTES: u64 = 80;
+/// Bytes of an `Op` record's header (24 × u32), before its inline matrix.
+pub(crate) const OP_HEADER_BYTES: u64 = 96;
+
+/// Bytes of a whole `Op` record at `precision`: the header and 16 inline complex entries.
+pub(crate) fn op_record_bytes(precision: Precision) -> u64 {
+    OP_HEADER_BYTES + 16 * precision.bytes_per_amplitude()
+}
 
 /// Invocations per workgroup in every kernel (`const WG` in the prelude).
 pub(crate) const WORKGROUP_SIZE: u64 = 256;
@@ -150,7 +156,7 @@ impl GpuContext {
         let tile_bytes = (limits.max_compute_workgroup_storage_size as u64 / bpa).max(1);
         let tile_qubits = if config.tile_fusion { (63 - tile_bytes.leading_zeros() as usize).min(12) } else { 0 };
         let tile_workgroup = std::env::var("QSHADE_TILE_WG").ok().and_then(|v| v.parse().ok()).unwrap_or(if info.device_type == wgpu::DeviceType::Cpu { 32 } else { 256 });
-        let op_stride = OP_RECORD_BYTES.next_multiple_of(limits.min_uniform_buffer_offset_alignment.max(1) as u64);
+        let op_stride = op_record_bytes(config.precision).next_multiple_of(limits.min_uniform_buffer_offset_alignment.max(1) as u64);
         // wgpu panics on uncaptured errors by default; record them instead and report them as
         // Error::Device at the next synchronisation point.
         let device_errors: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -160,7 +166,7 @@ impl GpuContext {
                 errors.push(e.to_string());
             }
         }));
-        let layout = create_layout(&device);
+        let layout = create_layout(&device, config.precision);
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("qshade kernels"),
             bind_group_layouts: &[Some(&layout)],
@@ -198,12 +204,26 @@ impl GpuContext {
 
     /// `records` laid out at the dynamic-offset stride, ready for a uniform buffer.
     pub(crate) fn record_bytes<'r>(&self, records: impl IntoIterator<Item = &'r OpRecord>) -> Vec<u8> {
+        self.record_bytes_with_matrices(records.into_iter().map(|r| (r, None)))
+    }
+
+    /// Like [`GpuContext::record_bytes`], with a matrix (≤ 16 complex entries) written inline
+    /// into each record that has one; such records get `inline_mat = 1`.
+    pub(crate) fn record_bytes_with_matrices<'r>(&self, records: impl IntoIterator<Item = (&'r OpRecord, Option<&'r [C64]>)>) -> Vec<u8> {
         let stride = self.op_stride as usize;
+        let header = std::mem::size_of::<OpRecord>();
         let mut bytes = Vec::new();
-        for r in records {
+        for (r, matrix) in records {
             let at = bytes.len();
             bytes.resize(at + stride, 0);
-            bytes[at..at + std::mem::size_of::<OpRecord>()].copy_from_slice(bytemuck::bytes_of(r));
+            let mut record = *r;
+            if let Some(m) = matrix {
+                record.inline_mat = 1;
+                let flat: Vec<f64> = m.iter().flat_map(|z| [z.re, z.im]).collect();
+                let data = reals_to_bytes(&flat, self.precision);
+                bytes[at + header..at + header + data.len()].copy_from_slice(&data);
+            }
+            bytes[at..at + header].copy_from_slice(bytemuck::bytes_of(&record));
         }
         bytes
     }
@@ -250,7 +270,7 @@ impl GpuContext {
         let mut entries = vec![
             wgpu::BindGroupEntry {
                 binding: 0,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: ops, offset: 0, size: NonZeroU64::new(OP_RECORD_BYTES) }),
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: ops, offset: 0, size: NonZeroU64::new(op_record_bytes(self.precision)) }),
             },
             wgpu::BindGroupEntry { binding: 1, resource: pick(aux_in, 1) },
         ];
@@ -358,7 +378,7 @@ pub(crate) fn reals_from_bytes(bytes: &[u8], precision: Precision) -> Vec<f64> {
     }
 }
 
-fn create_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
+fn create_layout(device: &wgpu::Device, precision: Precision) -> wgpu::BindGroupLayout {
     let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
@@ -369,7 +389,7 @@ fn create_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
         wgpu::BindGroupLayoutEntry {
             binding: 0,
             visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: true, min_binding_size: NonZeroU64::new(OP_RECORD_BYTES) },
+            ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: true, min_binding_size: NonZeroU64::new(op_record_bytes(precision)) },
             count: None,
         },
         storage(1, true),

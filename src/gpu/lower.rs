@@ -35,9 +35,20 @@ pub(crate) struct OpRecord {
     pub state_bits: u32,
     pub batch_stride: u32,
     pub seg_base: u32,
+    pub inline_mat: u32,
     pub pad0: u32,
     pub pad1: u32,
+    pub pad2: u32,
+    pub pad3: u32,
+    pub pad4: u32,
 }
+
+// The header is 24 words so the inline matrix starts at byte 96, where WGSL aligns
+// `array<vec4<real>, 8>` for both precisions.
+const _: () = assert!(std::mem::size_of::<OpRecord>() as u64 == super::context::OP_HEADER_BYTES);
+
+/// Complex entries an `Op` record can carry inline (`m: array<vec4<real>, 8>`).
+pub(crate) const INLINE_MATRIX_ENTRIES: usize = 16;
 
 /// A gate lowered to one kernel, with its matrix already bound.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,6 +146,8 @@ pub(crate) struct Dispatch {
     /// Chunk index bound to each slot (`None`: unused slot).
     pub slots: [Option<u32>; 4],
     pub threads: u64,
+    /// The op's kernel data, for records that carry it inline.
+    pub matrix: Option<Vec<C64>>,
 }
 
 /// Places the bits of `j` at the bit positions listed in `positions` (ascending order).
@@ -202,7 +215,8 @@ pub(crate) fn expand(op: &GateOp, num_qubits: usize, chunk_bits: usize, in_offse
         for (j, slot) in slots.iter_mut().enumerate().take(1 << h) {
             *slot = Some((base | scatter_bits(j, &high_chunk_bits)) as u32);
         }
-        out.push(Dispatch { kernel: op.kernel, access, record, slots, threads });
+        let matrix = (!op.matrix.is_empty()).then(|| op.matrix.clone());
+        out.push(Dispatch { kernel: op.kernel, access, record, slots, threads, matrix });
     }
     out
 }

@@ -14,6 +14,13 @@ use num_complex::Complex64;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The matrix a dispatch may carry inline in its record: shared, at most 16 entries, for the
+/// kernels that read it through `mat()`.
+fn inline_matrix(d: &Dispatch) -> Option<&[Complex64]> {
+    let matrix = d.matrix.as_deref()?;
+    (matrix.len() <= super::lower::INLINE_MATRIX_ENTRIES && matches!(d.kernel, Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal)).then_some(matrix)
+}
+
 /// A growable GPU buffer (grows by doubling; contents are rewritten each use).
 struct Scratch {
     buffer: wgpu::Buffer,
@@ -141,6 +148,7 @@ impl GpuState {
                             record: tile::record(header, descriptors, count, tiles, chunk, 0),
                             slots: [Some(chunk), None, None, None],
                             threads: tiles * super::context::WORKGROUP_SIZE, // one workgroup per tile
+                            matrix: None,
                         });
                     }
                 }
@@ -152,7 +160,8 @@ impl GpuState {
         matrices.push(0.0); // never bind an empty buffer
         let ctx = Arc::clone(&self.ctx);
         let stride = ctx.op_stride;
-        let records = ctx.record_bytes(dispatches.iter().map(|d| &d.record));
+        // Shared matrices of up to 16 entries ride inline in the uniform record.
+        let records = ctx.record_bytes_with_matrices(dispatches.iter().map(|d| (&d.record, inline_matrix(d))));
         let mat_bytes = reals_to_bytes(&matrices, ctx.precision);
         let grown_ops = Self::ensure(&ctx, &mut self.ops, records.len() as u64, wgpu::BufferUsages::UNIFORM, "qshade op records");
         let grown_mats = Self::ensure(&ctx, &mut self.mats, mat_bytes.len() as u64, wgpu::BufferUsages::STORAGE, "qshade gate matrices");
