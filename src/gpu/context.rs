@@ -155,7 +155,7 @@ impl GpuContext {
         }
         let tile_bytes = (limits.max_compute_workgroup_storage_size as u64 / bpa).max(1);
         let tile_qubits = if config.tile_fusion { (63 - tile_bytes.leading_zeros() as usize).min(12) } else { 0 };
-        let tile_workgroup = std::env::var("QSHADE_TILE_WG").ok().and_then(|v| v.parse().ok()).unwrap_or(if info.device_type == wgpu::DeviceType::Cpu { 32 } else { 256 });
+        let tile_workgroup = std::env::var("QSHADE_TILE_WG").ok().and_then(|v| v.parse().ok()).unwrap_or(if info.device_type == wgpu::DeviceType::Cpu { 16 } else { 256 });
         let op_stride = op_record_bytes(config.precision).next_multiple_of(limits.min_uniform_buffer_offset_alignment.max(1) as u64);
         // wgpu panics on uncaptured errors by default; record them instead and report them as
         // Error::Device at the next synchronisation point.
