@@ -74,9 +74,10 @@ fn create_all() -> Vec<(String, GpuBackend)> {
         match try_gpu(GpuConfig { tile_fusion, ..config(precision, chunk) }) {
             Some(backend) => {
                 if out.is_empty() {
-                    let name = backend.adapter_name();
-                    println!("GPU tests run on adapter: {name}");
-                    eprintln!("GPU tests run on adapter: {name} ({})", backend.name());
+                    // Written to the process's stderr directly, not through eprintln!, so the
+                    // test harness does not capture it: plain `cargo test` shows the adapter.
+                    use std::io::Write;
+                    let _ = writeln!(std::io::stderr(), "GPU tests run on adapter: {} ({})", backend.adapter_name(), backend.name());
                 }
                 out.push((label(config_label), backend));
             }
