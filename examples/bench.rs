@@ -4,15 +4,19 @@
 //! Run (release!):
 //!
 //! ```text
-//! cargo run --release --example bench -- [--backend cpu|gpu|gpu-f64[,…]] [--workloads gate1q,gate2q,ansatz,grad,batch]
+//! cargo run --release --example bench -- [--backend cpu|cpu-f32|gpu|gpu-f64[,…]] [--workloads gate1q,gate2q,ansatz,grad,batch]
 //!     [--sizes "gate1q=20,22;ansatz=16"] [--budget-s 5]
 //! ```
 //!
-//! The CPU backend uses rayon's pool: `RAYON_NUM_THREADS=2` fixes its thread count. Every
-//! workload is first run at n = 8 and compared with the f64 reference backend (tolerance 2e-4 in
-//! single, 1e-9 in double precision); the verdict is in each line's `verify`.
+//! `cpu` is the fast CPU backend in f64, `cpu-f32` the same in f32. The CPU backends use
+//! rayon's pool: `RAYON_NUM_THREADS=2` fixes their thread count. Every workload is first run at
+//! n = 8 and compared with the f64 reference backend (tolerance 2e-4 in single, 1e-9 in double
+//! precision); the verdict is in each line's `verify`. For gate1q/gate2q/ansatz the check
+//! covers both ways a CPU forward call can go: the batched rows path (what `forward_batch`
+//! takes at n = 8) and a fast state run + expectation (what it takes for one row from 12
+//! qubits on, i.e. what the timed sizes run).
 
-use qshade::cpu::{fast_state, reference_adjoint_rows, reference_forward_rows, run_row};
+use qshade::cpu::{reference_adjoint_rows, reference_forward_rows, run_row};
 use qshade::program::chain_rule;
 use qshade::rng::Rng;
 use qshade::{
@@ -36,8 +40,9 @@ const VERIFY_B: usize = 16;
 const MIN_REP: usize = 3;
 /// What the CPU backend's per-gate figures include.
 const FUSION_NOTE: &str =
-    "cpu: consecutive one-qubit gates on a qubit run as one fused pass, so gate1q's \
-                           per-gate figure is not one kernel's time";
+    "cpu: consecutive one-qubit gates on a qubit are fused into one matrix and gates run in \
+     cache-sized tiles (several gates per sweep over memory), so the per-gate figure is not one \
+     kernel's time";
 const MAX_REP: usize = 1000;
 
 // -------------------------------------------------------------------------------------------
@@ -305,18 +310,27 @@ impl Bench<'_> {
         )?[0])
     }
 
-    /// The final state of the backend's own path: the batched kernels on the CPU, a GPU state
-    /// read back on the GPU.
+    /// The final state of the backend's own state path (a fast CPU state, a GPU state read
+    /// back).
     fn state(&self, program: &Program) -> Result<Vec<Complex64>> {
         let row = Batch::shared(&[], &[], 1).resolve(program);
-        if self.label == "cpu" {
-            fast_state(program, &row)
-        } else {
-            let circuit = program.bind_row(&row)?;
-            self.backend
-                .run(&circuit, &qshade::Bindings::none())?
-                .amplitudes()
-        }
+        let circuit = program.bind_row(&row)?;
+        self.backend
+            .run(&circuit, &qshade::Bindings::none())?
+            .amplitudes()
+    }
+
+    /// ⟨Z0⟩ of a state run (the path a CPU forward call takes for one row of a large state).
+    fn z0_state(&self, program: &Program, theta: &[f64]) -> Result<f64> {
+        let row = Batch::shared(theta, &[], 1).resolve(program);
+        let circuit = program.bind_row(&row)?;
+        self.backend
+            .run(&circuit, &qshade::Bindings::none())?
+            .expectation(&Observable::z(0))
+    }
+
+    fn is_cpu(&self) -> bool {
+        self.label.starts_with("cpu")
     }
 
     fn gate(&self, workload: &str, sizes: &[usize]) -> Result<()> {
@@ -344,7 +358,9 @@ impl Bench<'_> {
             .zip(&state)
             .map(|(a, b)| (a - b).norm())
             .fold(0.0, f64::max);
-        let err = state_err.max((self.z0(&vprog, &[])? - ref_z0).abs());
+        let err = state_err
+            .max((self.z0(&vprog, &[])? - ref_z0).abs())
+            .max((self.z0_state(&vprog, &[])? - ref_z0).abs());
         let verify = self.verdict(err);
         let bpa = self.backend.precision().bytes_per_amplitude() as f64;
         for &n in sizes {
@@ -366,7 +382,7 @@ impl Bench<'_> {
                     .num("per_gate_net_s", net)
                     .num("eff_bw_net_GBps", bytes / net / 1e9)
                     .num("result_z0", z)
-                    .str("note", if self.label == "cpu" { FUSION_NOTE } else { "" })
+                    .str("note", if self.is_cpu() { FUSION_NOTE } else { "" })
                     .obj("verify", verify.clone())
                     .emit();
                 Ok(())
@@ -386,7 +402,11 @@ impl Bench<'_> {
         let th = thetas(vprog.num_params());
         let row = Batch::shared(&th, &[], 1).resolve(&vprog);
         let want = reference_forward_rows(&vprog, &row, 1, &[Observable::z(0)])?[0];
-        let verify = self.verdict((self.z0(&vprog, &th)? - want).abs());
+        let verify = self.verdict(
+            (self.z0(&vprog, &th)? - want)
+                .abs()
+                .max((self.z0_state(&vprog, &th)? - want).abs()),
+        );
         for &n in sizes {
             let result = (|| -> Result<()> {
                 let program = build(n, |c| ansatz(c, n, ANSATZ_L))?;
@@ -549,7 +569,7 @@ struct Args {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: bench [--backend cpu|gpu|gpu-f64[,…]] [--workloads gate1q,gate2q,ansatz,grad,batch] \
+        "usage: bench [--backend cpu|cpu-f32|gpu|gpu-f64[,…]] [--workloads gate1q,gate2q,ansatz,grad,batch] \
          [--sizes \"gate1q=20,22;ansatz=16\"] [--budget-s 5]"
     );
     std::process::exit(2)
@@ -611,6 +631,7 @@ fn main() {
     for label in &args.backends {
         let backend: Box<dyn Backend> = match label.as_str() {
             "cpu" => Box::new(CpuBackend::new()),
+            "cpu-f32" => Box::new(CpuBackend::with_precision(Precision::F32)),
             "gpu" | "gpu-f64" => {
                 let precision = if label == "gpu" {
                     Precision::F32
@@ -636,13 +657,13 @@ fn main() {
                 Json::default()
                     .str("sim", "qshade")
                     .str("backend", other)
-                    .str("error", "unknown backend: use cpu, gpu or gpu-f64")
+                    .str("error", "unknown backend: use cpu, cpu-f32, gpu or gpu-f64")
                     .emit();
                 continue;
             }
         };
         let precision = backend.precision();
-        let threads = if label == "cpu" {
+        let threads = if label.starts_with("cpu") {
             rayon::current_num_threads()
         } else {
             0

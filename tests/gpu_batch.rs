@@ -71,8 +71,8 @@ fn check(precision: Precision, tol: f64, options: BatchOptions) {
         for (k, (w, g)) in want_grads.iter().zip(&grads).enumerate() {
             assert!((w - g).abs() <= tol, "n={n} {precision:?}: d/d(angle) row {} occurrence {}: gpu {g} vs reference {w}", k / program.num_angles(), k % program.num_angles());
         }
-        // The full gradient API (chain rule, shared θ, inputs) against the CPU backend.
-        let cpu = qshade::CpuBackend::new();
+        // The full gradient API (chain rule, shared θ, inputs) against the CPU reference.
+        let cpu = qshade::CpuBackend::reference();
         let want = cpu.gradient_batch(&program, &batch, &obs, &upstream, GradientMethod::Adjoint).unwrap();
         let got = gpu.gradient_batch_with(&program, &batch, &obs, &upstream, &qshade::GradientOptions { batch: options.clone(), ..Default::default() }).unwrap();
         for (k, (w, g)) in want.theta.iter().zip(&got.theta).enumerate() {
@@ -128,7 +128,7 @@ fn gpu_overlaps_match_reference_inner_products() {
     let raw_b: Vec<f64> = (0..3 * 4).map(|_| rng.range(0.0, 2.0)).collect();
     let rows = |raw: &[f64], count: usize| Batch::shared(&[], &fm.features_batch(raw).unwrap(), count).resolve(&program);
     let (rows_a, rows_b) = (rows(&raw_a, 5), rows(&raw_b, 3));
-    let cpu = qshade::CpuBackend::new();
+    let cpu = qshade::CpuBackend::reference();
     let want = cpu.overlaps(&program, &rows_a, 5, &rows_b, 3, &BatchOptions::default()).unwrap();
     for (precision, tol) in [(Precision::F32, 2e-6), (Precision::F64, 1e-12)] {
         let Some(gpu) = gpu(precision) else { return };
@@ -149,8 +149,11 @@ fn malformed_rows_are_errors_not_panics() {
     let program = Program::compile(&training_circuit(4));
     let obs = observables(4);
     let short = vec![0.0; program.num_angles() * 2 - 1];
-    let cpu = qshade::CpuBackend::new();
-    let mut backends: Vec<Box<dyn Backend>> = vec![Box::new(cpu)];
+    let mut backends: Vec<Box<dyn Backend>> = vec![
+        Box::new(qshade::CpuBackend::reference()),
+        Box::new(qshade::CpuBackend::new()),
+        Box::new(qshade::CpuBackend::with_precision(Precision::F32)),
+    ];
     if let Some(g) = gpu(Precision::F32) {
         backends.push(Box::new(g));
     }

@@ -53,7 +53,7 @@ fn check_large(n: usize) {
     assert_eq!(gpu_state.num_chunks(), 1 << (n - chunk_qubits));
     drop(gpu_state);
     let got = gpu.run(&circuit, &bindings).unwrap().expectations(&observables).unwrap();
-    let want = CpuBackend::new().run(&circuit, &bindings).unwrap().expectations(&observables).unwrap();
+    let want = CpuBackend::reference().run(&circuit, &bindings).unwrap().expectations(&observables).unwrap();
     let mut worst = 0.0f64;
     for k in 0..n {
         let err = (got[k] - want[k]).abs();

@@ -120,10 +120,11 @@ fn cpu_kernel_matches_direct_state_overlaps() {
     let fm = zz_feature_map(3, 2, Entanglement::Full).unwrap();
     let kernel = FidelityKernel::new(fm.clone()).unwrap();
     let (x_train, x_test) = (random_samples(6, 3, 1), random_samples(4, 3, 2));
-    let cpu = CpuBackend::new();
+    let (cpu, oracle) = (CpuBackend::new(), CpuBackend::reference());
     let state = |x: &[f64]| {
         let f = fm.features(x).unwrap();
-        cpu.run(&fm.circuit, &Bindings::new(&[], &f))
+        oracle
+            .run(&fm.circuit, &Bindings::new(&[], &f))
             .unwrap()
             .amplitudes()
             .unwrap()
@@ -206,7 +207,7 @@ fn gpu_matches_cpu(
     min_eig_floor: f64,
 ) {
     let Some(gpu) = gpu(precision) else { return };
-    let cpu = CpuBackend::new();
+    let cpu = CpuBackend::reference();
     let kernel = zz_kernel(3);
     let (x_train, x_test) = (random_samples(24, 3, 5), random_samples(10, 3, 6));
     let (k_gpu, c_gpu) = (

@@ -84,6 +84,33 @@ fn check_shapes(
     Ok(())
 }
 
+/// The checks of [`fast_forward_rows`] for a path that holds one state of `bytes_per_amp`-byte
+/// amplitudes at a time: shapes, observables, `max_sub_batch ≥ 1` and the memory budget.
+pub(crate) fn check_forward(
+    program: &Program,
+    rows: &[f64],
+    num_rows: usize,
+    observables: &[Observable],
+    options: &BatchOptions,
+    bytes_per_amp: u64,
+) -> Result<()> {
+    check_shapes(program, rows, num_rows, observables)?;
+    if options.max_sub_batch == Some(0) {
+        return Err(Error::InvalidArgument(
+            "max_sub_batch must be at least 1".into(),
+        ));
+    }
+    let needed = bytes_per_amp << program.num_qubits();
+    let budget = options.memory_budget.unwrap_or_else(default_memory_budget);
+    if needed > budget {
+        return Err(Error::OutOfDeviceMemory {
+            needed,
+            available: budget,
+        });
+    }
+    Ok(())
+}
+
 /// One worker's buffers, reused for every row it runs.
 struct Scratch {
     psi: Vec<C>,

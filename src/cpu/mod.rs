@@ -1,61 +1,160 @@
-//! The CPU reference backend: f64 amplitudes, plain loops, deliberately simple so that it can be
-//! read and trusted. Every GPU result in the tests is compared against it.
+//! The CPU backend in two forms.
 //!
-//! Batched programs (`forward_rows` / `adjoint_rows`) take the optimised path of `batch`: rows
-//! in parallel, specialised and vectorised kernels, fused one-qubit gates. Its oracle is the
-//! single-state reference path ([`reference_forward_rows`], [`reference_adjoint_rows`]).
+//! * [`CpuBackend::reference`]: the reference ([`CpuState`]): f64 amplitudes, plain loops, one
+//!   generic matrix routine, deliberately simple so that it can be read and trusted. Every
+//!   other backend's results are compared against it in the tests.
+//! * [`CpuBackend::new`] / [`CpuBackend::with_precision`]: the fast backend ([`FastCpuState`],
+//!   f64 or f32): gates fused and run tile by tile in cache with specialised, vectorised
+//!   kernels, tiles in parallel (see `fast`).
+//!
+//! Batched programs (`forward_rows` / `adjoint_rows`) take the optimised path of `batch` on
+//! both: rows in parallel, specialised and vectorised kernels, fused one-qubit gates, in f64
+//! whatever the backend's precision. Its oracle is the single-state reference path
+//! ([`reference_forward_rows`], [`reference_adjoint_rows`]). On the fast backend, a forward
+//! call with fewer rows than threads on a large state runs each row through a fast state of
+//! the backend's precision instead (parallel inside the state).
 
 mod adjoint;
 mod batch;
+mod fast;
 mod kernels;
 mod lower;
+mod real;
 mod reference;
 
 pub use adjoint::{reference_adjoint_rows, reference_forward_rows, run_row};
 pub use batch::{default_memory_budget, fast_adjoint_rows, fast_forward_rows, fast_state};
+pub use fast::{CpuConfig, FastCpuState};
+pub use real::Real;
 pub use reference::{apply_matrix, braket_matrix, weighted_observables_apply, CpuState};
 
 use crate::backend::{check_amplitudes, Backend, Precision, QuantumState};
-use crate::circuit::{Observable, MAX_QUBITS};
+use crate::circuit::{Bindings, Observable, MAX_QUBITS};
 use crate::program::{BatchOptions, Program};
 use crate::error::{Error, Result};
 use num_complex::Complex64;
 
-/// The CPU backend (f64). Always available; the oracle for the GPU backend's tests.
-#[derive(Clone, Debug, Default)]
-pub struct CpuBackend {}
+/// Which CPU implementation a [`CpuBackend`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Engine {
+    Reference,
+    Fast(CpuConfig),
+}
+
+/// The CPU backend. Always available. [`CpuBackend::new`] is the fast f64 backend,
+/// [`CpuBackend::with_precision`] picks f32 or f64, and [`CpuBackend::reference`] is the simple
+/// f64 reference, the oracle of the tests.
+#[derive(Clone, Debug)]
+pub struct CpuBackend {
+    engine: Engine,
+}
+
+impl Default for CpuBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Forward calls on states of at least this many qubits with fewer rows than threads run each
+/// row through a fast state (parallel inside it) rather than rows in parallel.
+const SINGLE_STATE_QUBITS: usize = 12;
 
 impl CpuBackend {
-    /// A CPU backend.
+    /// The fast CPU backend in f64.
     pub fn new() -> Self {
-        CpuBackend {}
+        Self::with_config(CpuConfig::default())
+    }
+
+    /// The fast CPU backend in `precision`.
+    pub fn with_precision(precision: Precision) -> Self {
+        Self::with_config(CpuConfig::with_precision(precision))
+    }
+
+    /// The fast CPU backend with explicit tuning (tile size, fusion, parallelism).
+    pub fn with_config(config: CpuConfig) -> Self {
+        CpuBackend { engine: Engine::Fast(config) }
+    }
+
+    /// The reference backend: [`CpuState`] (f64, one generic matrix routine per gate).
+    pub fn reference() -> Self {
+        CpuBackend { engine: Engine::Reference }
+    }
+
+    /// The fast backend's configuration (`None` for the reference).
+    pub fn config(&self) -> Option<CpuConfig> {
+        match self.engine {
+            Engine::Reference => None,
+            Engine::Fast(c) => Some(c),
+        }
+    }
+
+    /// ⟨O_j⟩ per row through one fast state of precision `T`, reused across the rows.
+    fn forward_rows_single<T: Real>(config: CpuConfig, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable]) -> Result<Vec<f64>> {
+        let na = program.num_angles();
+        let mut state = FastCpuState::<T>::zero(program.num_qubits(), config)?;
+        let mut out = Vec::with_capacity(num_rows * observables.len());
+        for r in 0..num_rows {
+            let circuit = program.bind_row(&rows[r * na..(r + 1) * na])?;
+            state.reset();
+            state.apply(&circuit, &Bindings::none())?;
+            out.extend(state.expectations(observables)?);
+        }
+        Ok(out)
     }
 }
 
 impl Backend for CpuBackend {
     fn name(&self) -> String {
-        "cpu-reference (f64)".to_string()
+        match self.engine {
+            Engine::Reference => "cpu-reference (f64)".to_string(),
+            Engine::Fast(c) => format!("cpu ({})", if c.precision == Precision::F32 { "f32" } else { "f64" }),
+        }
     }
 
     fn precision(&self) -> Precision {
-        Precision::F64
+        match self.engine {
+            Engine::Reference => Precision::F64,
+            Engine::Fast(c) => c.precision,
+        }
     }
 
     fn zero_state(&self, num_qubits: usize) -> Result<Box<dyn QuantumState>> {
         if num_qubits == 0 || num_qubits > MAX_QUBITS {
             return Err(Error::UnsupportedQubitCount { num_qubits, max: MAX_QUBITS });
         }
-        Ok(Box::new(CpuState::zero(num_qubits)?))
+        Ok(match self.engine {
+            Engine::Reference => Box::new(CpuState::zero(num_qubits)?),
+            Engine::Fast(c) if c.precision == Precision::F32 => Box::new(FastCpuState::<f32>::zero(num_qubits, c)?),
+            Engine::Fast(c) => Box::new(FastCpuState::<f64>::zero(num_qubits, c)?),
+        })
     }
 
     fn state_from_amplitudes(&self, amplitudes: &[Complex64]) -> Result<Box<dyn QuantumState>> {
-        let n = check_amplitudes(amplitudes)?;
-        Ok(Box::new(CpuState::from_amplitudes_unchecked(n, amplitudes.to_vec())))
+        Ok(match self.engine {
+            Engine::Reference => {
+                let n = check_amplitudes(amplitudes)?;
+                Box::new(CpuState::from_amplitudes_unchecked(n, amplitudes.to_vec()))
+            }
+            Engine::Fast(c) if c.precision == Precision::F32 => Box::new(FastCpuState::<f32>::from_amplitudes(amplitudes, c)?),
+            Engine::Fast(c) => Box::new(FastCpuState::<f64>::from_amplitudes(amplitudes, c)?),
+        })
     }
 
-    /// The batched path ([`fast_forward_rows`]): rows in parallel, specialised kernels.
+    /// The batched path ([`fast_forward_rows`], f64): rows in parallel, specialised kernels. On
+    /// the fast backend, fewer rows than threads on a state of 12 or more qubits run one row at
+    /// a time through a [`FastCpuState`] of the backend's precision (tiles in parallel).
     fn forward_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], options: &BatchOptions) -> Result<Vec<f64>> {
-        fast_forward_rows(program, rows, num_rows, observables, options)
+        match self.engine {
+            Engine::Fast(c) if program.num_qubits() >= SINGLE_STATE_QUBITS && num_rows < rayon::current_num_threads().max(2) => {
+                batch::check_forward(program, rows, num_rows, observables, options, c.precision.bytes_per_amplitude())?;
+                if c.precision == Precision::F32 {
+                    Self::forward_rows_single::<f32>(c, program, rows, num_rows, observables)
+                } else {
+                    Self::forward_rows_single::<f64>(c, program, rows, num_rows, observables)
+                }
+            }
+            _ => fast_forward_rows(program, rows, num_rows, observables, options),
+        }
     }
 
     /// The batched adjoint path ([`fast_adjoint_rows`]); [`reference_adjoint_rows`] is its oracle.

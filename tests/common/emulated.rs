@@ -89,7 +89,7 @@ impl F32State {
         for a in &mut v {
             *a /= norm;
         }
-        CpuBackend::new().state_from_amplitudes(&v)
+        CpuBackend::reference().state_from_amplitudes(&v)
     }
 }
 
@@ -142,7 +142,7 @@ impl Simulate for F32Emulator {
         Precision::F32
     }
     fn sim_state_from(&self, amplitudes: &[Complex64]) -> Result<Box<dyn QuantumState>> {
-        CpuBackend::new().state_from_amplitudes(amplitudes)?; // validation only
+        CpuBackend::reference().state_from_amplitudes(amplitudes)?; // validation only
         Ok(Box::new(F32State {
             amps: amplitudes
                 .iter()
@@ -152,7 +152,7 @@ impl Simulate for F32Emulator {
     }
     fn sim_run(&self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<Box<dyn QuantumState>> {
         let mut state = self.sim_state_from(
-            &CpuBackend::new()
+            &CpuBackend::reference()
                 .zero_state(circuit.num_qubits())?
                 .amplitudes()?,
         )?;
@@ -280,13 +280,13 @@ impl Simulate for Mutant {
     fn sim_state_from(&self, amplitudes: &[Complex64]) -> Result<Box<dyn QuantumState>> {
         Ok(Box::new(MutantState {
             mutation: self.0,
-            inner: CpuBackend::new().state_from_amplitudes(amplitudes)?,
+            inner: CpuBackend::reference().state_from_amplitudes(amplitudes)?,
         }))
     }
     fn sim_run(&self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<Box<dyn QuantumState>> {
         let mut state: Box<dyn QuantumState> = Box::new(MutantState {
             mutation: self.0,
-            inner: CpuBackend::new().zero_state(circuit.num_qubits())?,
+            inner: CpuBackend::reference().zero_state(circuit.num_qubits())?,
         });
         state.apply(circuit, bindings)?;
         Ok(state)

@@ -2,11 +2,13 @@
 //! comparison, and seeded random states, unitaries and circuits.
 //!
 //! Every check in the suite is written once against `&dyn Backend` and run on every backend
-//! that [`all_backends`] returns: the f64 CPU reference first, then the GPU backend in four
-//! configurations (f32/f64, unchunked/chunked at 2^3 amplitudes). No adapter fails the GPU
-//! tests unless `QSHADE_ALLOW_NO_GPU=1` (see `gpu.rs`).
+//! that [`all_backends`] returns: the f64 CPU reference first, then the fast CPU backend in
+//! four configurations (see [`CPU_CONFIGS`]), then the GPU backend in its configurations
+//! (f32/f64, unchunked/chunked at 2^3 amplitudes, …). No adapter fails the GPU tests unless
+//! `QSHADE_ALLOW_NO_GPU=1` (see `gpu.rs`).
 #![allow(dead_code)]
 
+use qshade::cpu::CpuConfig;
 use qshade::rng::Rng;
 use qshade::{Angle, Backend, Circuit, Complex64, CpuBackend, Gate, GateKind, Precision};
 use std::f64::consts::PI;
@@ -21,19 +23,57 @@ pub use gpu::gpu_backends;
 
 /// The f64 CPU reference backend, the oracle of every comparison.
 pub fn cpu() -> Box<dyn Backend> {
-    Box::new(CpuBackend::new())
+    Box::new(CpuBackend::reference())
 }
 
-/// The CPU reference followed by every GPU configuration (see [`gpu::CONFIGS`]).
+/// A fast CPU configuration: the defaults except for precision, tile qubits, minimum run
+/// qubits, fusion qubits, and the qubit count from which tiles run in parallel.
+const fn fast(
+    precision: Precision,
+    tile_qubits: Option<usize>,
+    min_run_qubits: usize,
+    fusion_qubits: usize,
+    parallel_qubits: usize,
+) -> CpuConfig {
+    CpuConfig {
+        precision,
+        tile_qubits,
+        min_run_qubits,
+        fusion_qubits,
+        parallel_qubits,
+    }
+}
+
+/// The fast CPU configurations every check runs in, with their labels. The defaults first;
+/// then tiles of 2^5 amplitudes made of runs of 8, so that from 6 qubits on states are split
+/// into copied tiles (controls outside a tile, folded permutations) and run in parallel; then
+/// fusion into dense blocks of up to 3 qubits on tiles of 2^6.
+pub const CPU_CONFIGS: [(&str, CpuConfig); 4] = [
+    ("cpu-fast-f64", fast(Precision::F64, None, 4, 1, 14)),
+    ("cpu-fast-f32", fast(Precision::F32, None, 4, 1, 14)),
+    ("cpu-fast-f64-tile5", fast(Precision::F64, Some(5), 3, 1, 0)),
+    (
+        "cpu-fast-f32-fused3",
+        fast(Precision::F32, Some(6), 3, 3, 0),
+    ),
+];
+
+/// The CPU reference, the fast CPU configurations ([`CPU_CONFIGS`]), then every GPU
+/// configuration (see [`gpu::CONFIGS`]).
 ///
 /// `QSHADE_TEST_BACKENDS=<labels, comma-separated>` restricts the list: exact labels
-/// (`cpu-reference`, `gpu-f32`, `gpu-f64`, `gpu-f32-chunk3`, `gpu-f64-chunk3`) or `cpu` / `gpu`
-/// for all of a kind; `cpu` alone opens no GPU. The restriction is printed to stderr (shown with
-/// `-- --nocapture`). Leave it unset in CI.
+/// (`cpu-reference`, `cpu-fast-f64`, `cpu-fast-f32`, …, `gpu-f32`, `gpu-f64`, `gpu-f32-chunk3`,
+/// `gpu-f64-chunk3`, …) or `cpu` / `gpu` for all of a kind; `cpu` alone opens no GPU. The
+/// restriction is printed to stderr (shown with `-- --nocapture`). Leave it unset in CI.
 pub fn all_backends() -> Vec<NamedBackend> {
     let mut backends: Vec<NamedBackend> = Vec::new();
     if backend_selected("cpu-reference") {
         backends.push(("cpu-reference".to_string(), cpu()));
+    }
+    for (label, config) in CPU_CONFIGS {
+        if backend_selected(label) {
+            backends.push((label.to_string(), Box::new(CpuBackend::with_config(config))));
+        }
     }
     if gpu::CONFIGS
         .iter()
