@@ -40,7 +40,10 @@ fn circuit(kind: &str, n: usize) -> (Circuit, usize) {
         // 20 one- and two-qubit gates on low qubits: one tile pass when fused.
         _ => {
             for k in 0..10 {
-                c.ry(k % 8, Angle::Const(0.1 * k as f64)).unwrap().cnot(k % 8, (k + 1) % 8).unwrap();
+                c.ry(k % 8, Angle::Const(0.1 * k as f64))
+                    .unwrap()
+                    .cnot(k % 8, (k + 1) % 8)
+                    .unwrap();
             }
         }
     }
@@ -56,22 +59,44 @@ fn bench_gpu(c: &mut Criterion) {
             return;
         }
     };
-    let per_gate = GpuBackend::with_config(GpuConfig { tile_fusion: false, ..Default::default() }).unwrap();
+    let per_gate = GpuBackend::with_config(GpuConfig {
+        tile_fusion: false,
+        ..Default::default()
+    })
+    .unwrap();
     println!("adapter: {}", fused.name());
     let bpa = fused.precision().bytes_per_amplitude();
-    for kind in ["1q", "controlled", "diagonal", "permutation", "2q", "tile-run"] {
+    for kind in [
+        "1q",
+        "controlled",
+        "diagonal",
+        "permutation",
+        "2q",
+        "tile-run",
+    ] {
         let mut group = c.benchmark_group(format!("gpu_{kind}"));
-        group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(2));
         for n in sizes() {
             let (circ, gates) = circuit(kind, n);
             group.throughput(Throughput::Bytes(2 * (bpa << n) * gates as u64));
-            let variants: Vec<(&str, &GpuBackend)> = if kind == "tile-run" { vec![("fused", &fused), ("per-gate", &per_gate)] } else { vec![("", &fused)] };
+            let variants: Vec<(&str, &GpuBackend)> = if kind == "tile-run" {
+                vec![("fused", &fused), ("per-gate", &per_gate)]
+            } else {
+                vec![("", &fused)]
+            };
             for (label, backend) in variants {
                 let Ok(mut state) = backend.zero_gpu_state(n) else {
                     eprintln!("n = {n} does not fit this adapter; skipped");
                     continue;
                 };
-                let id = if label.is_empty() { BenchmarkId::from_parameter(n) } else { BenchmarkId::new(label, n) };
+                let id = if label.is_empty() {
+                    BenchmarkId::from_parameter(n)
+                } else {
+                    BenchmarkId::new(label, n)
+                };
                 group.bench_with_input(id, &n, |b, _| {
                     b.iter(|| {
                         state.apply(&circ, &Bindings::none()).unwrap();
@@ -83,11 +108,18 @@ fn bench_gpu(c: &mut Criterion) {
         group.finish();
     }
     let mut group = c.benchmark_group("gpu_copy");
-    group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
     for n in sizes() {
-        let Ok(probe) = fused.copy_probe(n) else { continue };
+        let Ok(probe) = fused.copy_probe(n) else {
+            continue;
+        };
         group.throughput(Throughput::Bytes(probe.bytes_moved));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| b.iter(|| probe.run(1).unwrap()));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| probe.run(1).unwrap())
+        });
     }
     group.finish();
 }

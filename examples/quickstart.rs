@@ -33,7 +33,10 @@ fn variational(n: usize) -> Result<Circuit> {
 }
 
 fn report(label: &str, gpu: f64, cpu: f64) {
-    println!("  {label:<18} gpu {gpu:+.6}   cpu {cpu:+.6}   |diff| {:.1e}", (gpu - cpu).abs());
+    println!(
+        "  {label:<18} gpu {gpu:+.6}   cpu {cpu:+.6}   |diff| {:.1e}",
+        (gpu - cpu).abs()
+    );
 }
 
 fn main() -> Result<()> {
@@ -56,26 +59,50 @@ fn main() -> Result<()> {
     let xs = Observable::parse("X0 X1 X2 X3 X4")?;
     report("<Z0 Z4>", g.expectation(&parity)?, c.expectation(&parity)?);
     report("<X0 X1 X2 X3 X4>", g.expectation(&xs)?, c.expectation(&xs)?);
-    report("<Z2>", g.expectation(&Observable::z(2))?, c.expectation(&Observable::z(2))?);
+    report(
+        "<Z2>",
+        g.expectation(&Observable::z(2))?,
+        c.expectation(&Observable::z(2))?,
+    );
     let shots = g.sample(10, 7)?;
     let bits: Vec<String> = shots.iter().map(|s| format!("{s:0n$b}")).collect();
     println!("  10 GPU samples: {}", bits.join(" "));
 
     let circuit = variational(4)?;
-    let theta: Vec<f64> = (0..circuit.num_params()).map(|k| 0.1 + 0.2 * k as f64).collect();
+    let theta: Vec<f64> = (0..circuit.num_params())
+        .map(|k| 0.1 + 0.2 * k as f64)
+        .collect();
     let x = [0.3, 1.1, 2.0, 0.7];
     let bindings = Bindings::new(&theta, &x);
     let g = gpu.run(&circuit, &bindings)?;
     let c = cpu.run(&circuit, &bindings)?;
-    println!("\nParameterized circuit ({} θ, {} inputs):", circuit.num_params(), circuit.num_inputs());
+    println!(
+        "\nParameterized circuit ({} θ, {} inputs):",
+        circuit.num_params(),
+        circuit.num_inputs()
+    );
     let hamiltonian = Observable::parse("0.5 Z0 Z1 - 0.3 X2 + 0.2 Y3 Y0 + 1.0")?;
-    report("<H>", g.expectation(&hamiltonian)?, c.expectation(&hamiltonian)?);
+    report(
+        "<H>",
+        g.expectation(&hamiltonian)?,
+        c.expectation(&hamiltonian)?,
+    );
     for q in 0..4 {
-        report(&format!("<Z{q}>"), g.expectation(&Observable::z(q))?, c.expectation(&Observable::z(q))?);
+        report(
+            &format!("<Z{q}>"),
+            g.expectation(&Observable::z(q))?,
+            c.expectation(&Observable::z(q))?,
+        );
     }
     let pg = g.marginal_probabilities(&[0, 1])?;
     let pc = c.marginal_probabilities(&[0, 1])?;
-    println!("  P(q1 q0) gpu {:?}", pg.iter().map(|p| format!("{p:.4}")).collect::<Vec<_>>());
-    println!("  P(q1 q0) cpu {:?}", pc.iter().map(|p| format!("{p:.4}")).collect::<Vec<_>>());
+    println!(
+        "  P(q1 q0) gpu {:?}",
+        pg.iter().map(|p| format!("{p:.4}")).collect::<Vec<_>>()
+    );
+    println!(
+        "  P(q1 q0) cpu {:?}",
+        pc.iter().map(|p| format!("{p:.4}")).collect::<Vec<_>>()
+    );
     Ok(())
 }

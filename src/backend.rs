@@ -2,7 +2,10 @@
 
 use crate::circuit::{Bindings, Circuit, Observable};
 use crate::error::{Error, Result};
-use crate::program::{chain_rule, check_upstream, parameter_shift, Batch, BatchOptions, GradientMethod, Gradients, Program};
+use crate::program::{
+    chain_rule, check_upstream, parameter_shift, Batch, BatchOptions, GradientMethod, Gradients,
+    Program,
+};
 use num_complex::Complex64;
 
 /// Floating-point precision of a backend's amplitudes.
@@ -48,57 +51,141 @@ pub trait Backend {
 
     /// ⟨O_j⟩ for `num_rows` occurrence rows (`rows` is `num_rows × program.num_angles()`, see
     /// [`Program`]), returned row-major `num_rows × observables.len()`. Inputs are validated.
-    fn forward_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], options: &BatchOptions) -> Result<Vec<f64>>;
+    fn forward_rows(
+        &self,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+        options: &BatchOptions,
+    ) -> Result<Vec<f64>>;
 
     /// Values (`R × n_obs`) and dL/d(occurrence) (`R × num_angles`) by adjoint differentiation,
     /// for the loss gradient `upstream = dL/d⟨O_j⟩_r` (`R × n_obs`).
-    fn adjoint_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], upstream: &[f64], options: &BatchOptions) -> Result<(Vec<f64>, Vec<f64>)>;
+    fn adjoint_rows(
+        &self,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+        upstream: &[f64],
+        options: &BatchOptions,
+    ) -> Result<(Vec<f64>, Vec<f64>)>;
 
     /// ⟨φ_i|φ_j⟩ for the states `program` prepares from the occurrence rows `rows_a` (i) and
     /// `rows_b` (j), row-major `num_a × num_b`: the building block of fidelity quantum
     /// kernels. This default prepares each state and multiplies on the host; the GPU backend
     /// overrides it with batched preparation and an on-device Gram product.
-    fn overlaps(&self, program: &Program, rows_a: &[f64], num_a: usize, rows_b: &[f64], num_b: usize, _options: &BatchOptions) -> Result<Vec<Complex64>> {
+    fn overlaps(
+        &self,
+        program: &Program,
+        rows_a: &[f64],
+        num_a: usize,
+        rows_b: &[f64],
+        num_b: usize,
+        _options: &BatchOptions,
+    ) -> Result<Vec<Complex64>> {
         check_rows(program, rows_a, num_a)?;
         check_rows(program, rows_b, num_b)?;
         host_overlaps(self, program, rows_a, num_a, rows_b, num_b)
     }
 
     /// ⟨O_j⟩_b for every sample of `batch`: row-major `B × observables.len()`.
-    fn forward_batch(&self, program: &Program, batch: &Batch<'_>, observables: &[Observable]) -> Result<Vec<f64>> {
+    fn forward_batch(
+        &self,
+        program: &Program,
+        batch: &Batch<'_>,
+        observables: &[Observable],
+    ) -> Result<Vec<f64>> {
         self.forward_batch_with(program, batch, observables, &BatchOptions::default())
     }
 
     /// [`Backend::forward_batch`] with scheduler options (memory budget, sub-batch bound).
-    fn forward_batch_with(&self, program: &Program, batch: &Batch<'_>, observables: &[Observable], options: &BatchOptions) -> Result<Vec<f64>> {
+    fn forward_batch_with(
+        &self,
+        program: &Program,
+        batch: &Batch<'_>,
+        observables: &[Observable],
+        options: &BatchOptions,
+    ) -> Result<Vec<f64>> {
         batch.validate(program)?;
         program.check_observables(observables)?;
-        self.forward_rows(program, &batch.resolve(program), batch.size, observables, options)
+        self.forward_rows(
+            program,
+            &batch.resolve(program),
+            batch.size,
+            observables,
+            options,
+        )
     }
 
     /// Values and gradients of a loss L(⟨O_j⟩_b) given `upstream = dL/d⟨O_j⟩_b`
     /// (`B × observables.len()`): dL/dθ summed over the batch and dL/dx per sample.
-    fn gradient_batch(&self, program: &Program, batch: &Batch<'_>, observables: &[Observable], upstream: &[f64], method: GradientMethod) -> Result<Gradients> {
-        self.gradient_batch_with(program, batch, observables, upstream, &GradientOptions { method, ..Default::default() })
+    fn gradient_batch(
+        &self,
+        program: &Program,
+        batch: &Batch<'_>,
+        observables: &[Observable],
+        upstream: &[f64],
+        method: GradientMethod,
+    ) -> Result<Gradients> {
+        self.gradient_batch_with(
+            program,
+            batch,
+            observables,
+            upstream,
+            &GradientOptions {
+                method,
+                ..Default::default()
+            },
+        )
     }
 
     /// [`Backend::gradient_batch`] with all options.
-    fn gradient_batch_with(&self, program: &Program, batch: &Batch<'_>, observables: &[Observable], upstream: &[f64], options: &GradientOptions) -> Result<Gradients> {
+    fn gradient_batch_with(
+        &self,
+        program: &Program,
+        batch: &Batch<'_>,
+        observables: &[Observable],
+        upstream: &[f64],
+        options: &GradientOptions,
+    ) -> Result<Gradients> {
         batch.validate(program)?;
         program.check_observables(observables)?;
         check_upstream(upstream, batch.size, observables.len())?;
         let rows = batch.resolve(program);
         let (values, d_angles) = match options.method {
-            GradientMethod::Adjoint => self.adjoint_rows(program, &rows, batch.size, observables, upstream, &options.batch)?,
+            GradientMethod::Adjoint => self.adjoint_rows(
+                program,
+                &rows,
+                batch.size,
+                observables,
+                upstream,
+                &options.batch,
+            )?,
             GradientMethod::ParameterShift => {
-                let values = self.forward_rows(program, &rows, batch.size, observables, &options.batch)?;
-                let d = parameter_shift(program, &rows, batch.size, observables.len(), upstream, |shifted, count| {
-                    self.forward_rows(program, shifted, count, observables, &options.batch)
-                })?;
+                let values =
+                    self.forward_rows(program, &rows, batch.size, observables, &options.batch)?;
+                let d = parameter_shift(
+                    program,
+                    &rows,
+                    batch.size,
+                    observables.len(),
+                    upstream,
+                    |shifted, count| {
+                        self.forward_rows(program, shifted, count, observables, &options.batch)
+                    },
+                )?;
                 (values, d)
             }
         };
-        Ok(chain_rule(program, &d_angles, batch.size, options.per_sample_theta, values))
+        Ok(chain_rule(
+            program,
+            &d_angles,
+            batch.size,
+            options.per_sample_theta,
+            values,
+        ))
     }
 }
 
@@ -154,19 +241,42 @@ pub fn check_rows(program: &Program, rows: &[f64], count: usize) -> Result<()> {
         )));
     }
     if let Some(k) = rows.iter().position(|v| !v.is_finite()) {
-        return Err(Error::InvalidArgument(format!("angle value {k} is NaN or infinite")));
+        return Err(Error::InvalidArgument(format!(
+            "angle value {k} is NaN or infinite"
+        )));
     }
     Ok(())
 }
 
 /// ⟨φ_i|φ_j⟩ by preparing every state with `backend.run` and multiplying on the host.
-pub(crate) fn host_overlaps<B: Backend + ?Sized>(backend: &B, program: &Program, rows_a: &[f64], num_a: usize, rows_b: &[f64], num_b: usize) -> Result<Vec<Complex64>> {
+pub(crate) fn host_overlaps<B: Backend + ?Sized>(
+    backend: &B,
+    program: &Program,
+    rows_a: &[f64],
+    num_a: usize,
+    rows_b: &[f64],
+    num_b: usize,
+) -> Result<Vec<Complex64>> {
     let na = program.num_angles();
     let prepare = |rows: &[f64], count: usize| -> Result<Vec<Vec<Complex64>>> {
-        (0..count).map(|r| backend.run(&program.bind_row(&rows[r * na..(r + 1) * na])?, &Bindings::none())?.amplitudes()).collect()
+        (0..count)
+            .map(|r| {
+                backend
+                    .run(
+                        &program.bind_row(&rows[r * na..(r + 1) * na])?,
+                        &Bindings::none(),
+                    )?
+                    .amplitudes()
+            })
+            .collect()
     };
     let (a, b) = (prepare(rows_a, num_a)?, prepare(rows_b, num_b)?);
-    Ok(a.iter().flat_map(|u| b.iter().map(move |v| u.iter().zip(v).map(|(x, y)| x.conj() * y).sum())).collect())
+    Ok(a.iter()
+        .flat_map(|u| {
+            b.iter()
+                .map(move |v| u.iter().zip(v).map(|(x, y)| x.conj() * y).sum())
+        })
+        .collect())
 }
 
 /// Checks a qubit list for a marginal: each in range and distinct.
@@ -174,10 +284,16 @@ pub(crate) fn check_marginal_qubits(qubits: &[usize], num_qubits: usize) -> Resu
     let mut seen = 0u64;
     for &q in qubits {
         if q >= num_qubits {
-            return Err(Error::QubitOutOfRange { qubit: q, num_qubits });
+            return Err(Error::QubitOutOfRange {
+                qubit: q,
+                num_qubits,
+            });
         }
         if seen & (1 << q) != 0 {
-            return Err(Error::RepeatedQubit { qubit: q, gate: "marginal".into() });
+            return Err(Error::RepeatedQubit {
+                qubit: q,
+                gate: "marginal".into(),
+            });
         }
         seen |= 1 << q;
     }
@@ -188,11 +304,15 @@ pub(crate) fn check_marginal_qubits(qubits: &[usize], num_qubits: usize) -> Resu
 pub(crate) fn check_amplitudes(amplitudes: &[Complex64]) -> Result<usize> {
     let len = amplitudes.len();
     if len < 2 || !len.is_power_of_two() {
-        return Err(Error::InvalidState(format!("length {len} is not a power of two ≥ 2")));
+        return Err(Error::InvalidState(format!(
+            "length {len} is not a power of two ≥ 2"
+        )));
     }
     let norm: f64 = amplitudes.iter().map(|a| a.norm_sqr()).sum();
     if !norm.is_finite() || (norm - 1.0).abs() > 1e-6 {
-        return Err(Error::InvalidState(format!("squared norm is {norm}, expected 1 (within 1e-6)")));
+        return Err(Error::InvalidState(format!(
+            "squared norm is {norm}, expected 1 (within 1e-6)"
+        )));
     }
     Ok(len.trailing_zeros() as usize)
 }

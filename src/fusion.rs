@@ -33,7 +33,10 @@ pub enum FusedOp {
 
 /// The qubits a gate touches (targets and controls).
 fn gate_mask(g: &Gate) -> u64 {
-    g.targets.iter().chain(&g.controls).fold(0u64, |m, &q| m | (1u64 << q))
+    g.targets
+        .iter()
+        .chain(&g.controls)
+        .fold(0u64, |m, &q| m | (1u64 << q))
 }
 
 /// The full matrix of a controlled gate embedded on the sorted qubit list `qubits`
@@ -45,7 +48,11 @@ pub fn embed(gate: &Gate, matrix: &[C64], qubits: &[usize]) -> Vec<C64> {
     let tpos: Vec<usize> = gate.targets.iter().map(|&q| local(q)).collect();
     let cmask: usize = gate.controls.iter().fold(0, |m, &q| m | (1 << local(q)));
     let tmask: usize = tpos.iter().fold(0, |m, &p| m | (1 << p));
-    let sub = |s: usize| tpos.iter().enumerate().fold(0usize, |acc, (j, &p)| acc | (((s >> p) & 1) << j));
+    let sub = |s: usize| {
+        tpos.iter()
+            .enumerate()
+            .fold(0usize, |acc, (j, &p)| acc | (((s >> p) & 1) << j))
+    };
     let mut out = vec![C64::ZERO; dim * dim];
     let td = 1usize << tpos.len();
     for col in 0..dim {
@@ -56,7 +63,10 @@ pub fn embed(gate: &Gate, matrix: &[C64], qubits: &[usize]) -> Vec<C64> {
         let rest = col & !tmask;
         let c = sub(col);
         for r in 0..td {
-            let row = tpos.iter().enumerate().fold(rest, |acc, (j, &p)| acc | (((r >> j) & 1) << p));
+            let row = tpos
+                .iter()
+                .enumerate()
+                .fold(rest, |acc, (j, &p)| acc | (((r >> j) & 1) << p));
             out[row * dim + col] = matrix[r * td + c];
         }
     }
@@ -95,9 +105,16 @@ pub fn fuse(gates: &[Gate], matrices: &[Vec<C64>], max_qubits: usize) -> Vec<Fus
 
 /// [`fuse`], leaving every gate for which `fusable` is false on its own (it still orders the
 /// blocks around it).
-pub fn fuse_where(gates: &[Gate], matrices: &[Vec<C64>], max_qubits: usize, fusable: impl Fn(&Gate) -> bool) -> Vec<FusedOp> {
+pub fn fuse_where(
+    gates: &[Gate],
+    matrices: &[Vec<C64>],
+    max_qubits: usize,
+    fusable: impl Fn(&Gate) -> bool,
+) -> Vec<FusedOp> {
     if max_qubits < 2 {
-        return (0..gates.len()).map(|index| FusedOp::Gate { index }).collect();
+        return (0..gates.len())
+            .map(|index| FusedOp::Gate { index })
+            .collect();
     }
     let mut blocks: Vec<Block> = Vec::new();
     let mut last: Vec<Option<usize>> = vec![None; 64];
@@ -107,13 +124,21 @@ pub fn fuse_where(gates: &[Gate], matrices: &[Vec<C64>], max_qubits: usize, fusa
         let latest = qubits.iter().filter_map(|&q| last[q]).max();
         let ok = fusable(g) && (mask.count_ones() as usize) <= max_qubits;
         let joined = match latest {
-            Some(b) if ok && !blocks[b].sealed && ((blocks[b].mask | mask).count_ones() as usize) <= max_qubits => {
+            Some(b)
+                if ok
+                    && !blocks[b].sealed
+                    && ((blocks[b].mask | mask).count_ones() as usize) <= max_qubits =>
+            {
                 blocks[b].mask |= mask;
                 blocks[b].members.push(i);
                 b
             }
             _ => {
-                blocks.push(Block { mask, members: vec![i], sealed: !ok });
+                blocks.push(Block {
+                    mask,
+                    members: vec![i],
+                    sealed: !ok,
+                });
                 blocks.len() - 1
             }
         };
@@ -125,16 +150,30 @@ pub fn fuse_where(gates: &[Gate], matrices: &[Vec<C64>], max_qubits: usize, fusa
         .into_iter()
         .map(|block| {
             if block.members.len() == 1 {
-                return FusedOp::Gate { index: block.members[0] };
+                return FusedOp::Gate {
+                    index: block.members[0],
+                };
             }
             let qubits: Vec<usize> = (0..64).filter(|q| block.mask >> q & 1 == 1).collect();
             let dim = 1usize << qubits.len();
-            let mut m: Vec<C64> = (0..dim * dim).map(|k| if k % (dim + 1) == 0 { C64::ONE } else { C64::ZERO }).collect();
+            let mut m: Vec<C64> = (0..dim * dim)
+                .map(|k| {
+                    if k % (dim + 1) == 0 {
+                        C64::ONE
+                    } else {
+                        C64::ZERO
+                    }
+                })
+                .collect();
             for &i in &block.members {
                 let g = embed(&gates[i], &matrices[i], &qubits);
                 m = matmul(&g, &m, dim);
             }
-            FusedOp::Dense { qubits, matrix: m, gates: block.members.len() }
+            FusedOp::Dense {
+                qubits,
+                matrix: m,
+                gates: block.members.len(),
+            }
         })
         .collect()
 }
@@ -152,7 +191,11 @@ mod tests {
     use crate::rng::Rng;
 
     fn run_fused(c: &Circuit, k: usize, state: &[C64]) -> (Vec<C64>, usize) {
-        let mats: Vec<Vec<C64>> = c.gates().iter().map(|g| g.bound_matrix(&Bindings::none())).collect();
+        let mats: Vec<Vec<C64>> = c
+            .gates()
+            .iter()
+            .map(|g| g.bound_matrix(&Bindings::none()))
+            .collect();
         let ops = fuse(c.gates(), &mats, k);
         let mut amps = state.to_vec();
         for op in &ops {

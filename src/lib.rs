@@ -43,8 +43,8 @@ struct ReadmeDoctests;
 pub use backend::{Backend, GradientOptions, Precision, QuantumState};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
 pub use cpu::{CpuBackend, CpuState};
-pub use gpu::{GpuBackend, GpuConfig, GpuState};
 pub use error::{Error, Result};
+pub use gpu::{GpuBackend, GpuConfig, GpuState};
 
 pub use num_complex::Complex64;
 pub use program::{Batch, BatchOptions, GradientMethod, Gradients, Program, ThetaBatch};

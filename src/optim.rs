@@ -12,7 +12,11 @@ pub trait Optimizer {
 
 fn check_lengths(params: &[f64], grad: &[f64]) -> Result<()> {
     if params.len() != grad.len() {
-        return Err(Error::InvalidArgument(format!("gradient has {} entries for {} parameters", grad.len(), params.len())));
+        return Err(Error::InvalidArgument(format!(
+            "gradient has {} entries for {} parameters",
+            grad.len(),
+            params.len()
+        )));
     }
     Ok(())
 }
@@ -30,7 +34,11 @@ pub struct Sgd {
 impl Sgd {
     /// SGD with learning rate `learning_rate` and momentum `momentum`.
     pub fn new(learning_rate: f64, momentum: f64) -> Self {
-        Sgd { learning_rate, momentum, velocity: Vec::new() }
+        Sgd {
+            learning_rate,
+            momentum,
+            velocity: Vec::new(),
+        }
     }
 }
 
@@ -65,7 +73,15 @@ pub struct Adam {
 impl Adam {
     /// Adam with the usual defaults β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
     pub fn new(learning_rate: f64) -> Self {
-        Adam { learning_rate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, m: Vec::new(), v: Vec::new(), t: 0 }
+        Adam {
+            learning_rate,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            m: Vec::new(),
+            v: Vec::new(),
+            t: 0,
+        }
     }
 }
 
@@ -80,7 +96,8 @@ impl Optimizer for Adam {
         for i in 0..params.len() {
             self.m[i] = self.beta1 * self.m[i] + (1.0 - self.beta1) * grad[i];
             self.v[i] = self.beta2 * self.v[i] + (1.0 - self.beta2) * grad[i] * grad[i];
-            params[i] -= self.learning_rate * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + self.epsilon);
+            params[i] -=
+                self.learning_rate * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + self.epsilon);
         }
         Ok(())
     }
@@ -107,15 +124,29 @@ pub struct Spsa {
 impl Spsa {
     /// SPSA with gains a, c, Spall's exponents, A = 10, and a seeded perturbation stream.
     pub fn new(a: f64, c: f64, seed: u64) -> Self {
-        Spsa { a, c, alpha: 0.602, gamma: 0.101, stability: 10.0, k: 0, rng: Rng::new(seed) }
+        Spsa {
+            a,
+            c,
+            alpha: 0.602,
+            gamma: 0.101,
+            stability: 10.0,
+            k: 0,
+            rng: Rng::new(seed),
+        }
     }
 
     /// One SPSA step on `loss`; returns the mean of the two evaluated losses.
-    pub fn step(&mut self, params: &mut [f64], mut loss: impl FnMut(&[f64]) -> Result<f64>) -> Result<f64> {
+    pub fn step(
+        &mut self,
+        params: &mut [f64],
+        mut loss: impl FnMut(&[f64]) -> Result<f64>,
+    ) -> Result<f64> {
         let k = self.k as f64;
         let ak = self.a / (k + 1.0 + self.stability).powf(self.alpha);
         let ck = self.c / (k + 1.0).powf(self.gamma);
-        let delta: Vec<f64> = (0..params.len()).map(|_| if self.rng.uniform() < 0.5 { -1.0 } else { 1.0 }).collect();
+        let delta: Vec<f64> = (0..params.len())
+            .map(|_| if self.rng.uniform() < 0.5 { -1.0 } else { 1.0 })
+            .collect();
         let plus: Vec<f64> = params.iter().zip(&delta).map(|(p, d)| p + ck * d).collect();
         let minus: Vec<f64> = params.iter().zip(&delta).map(|(p, d)| p - ck * d).collect();
         let (lp, lm) = (loss(&plus)?, loss(&minus)?);
@@ -133,7 +164,10 @@ mod tests {
 
     /// f(x) = Σ (x_i − i)², minimum at x_i = i.
     fn quadratic_grad(x: &[f64]) -> Vec<f64> {
-        x.iter().enumerate().map(|(i, v)| 2.0 * (v - i as f64)).collect()
+        x.iter()
+            .enumerate()
+            .map(|(i, v)| 2.0 * (v - i as f64))
+            .collect()
     }
 
     #[test]
@@ -148,11 +182,20 @@ mod tests {
         }
         let mut spsa = Spsa::new(0.5, 0.1, 3);
         for _ in 0..2000 {
-            spsa.step(&mut c, |x| Ok(x.iter().enumerate().map(|(i, v)| (v - i as f64).powi(2)).sum())).unwrap();
+            spsa.step(&mut c, |x| {
+                Ok(x.iter()
+                    .enumerate()
+                    .map(|(i, v)| (v - i as f64).powi(2))
+                    .sum())
+            })
+            .unwrap();
         }
         for (name, x, tol) in [("sgd", &a, 1e-6), ("adam", &b, 1e-3), ("spsa", &c, 5e-2)] {
             for (i, v) in x.iter().enumerate() {
-                assert!((v - i as f64).abs() < tol, "{name}: x[{i}] = {v}, expected {i}");
+                assert!(
+                    (v - i as f64).abs() < tol,
+                    "{name}: x[{i}] = {v}, expected {i}"
+                );
             }
         }
     }

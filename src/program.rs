@@ -45,12 +45,23 @@ impl Program {
         let mut angles = Vec::new();
         for gate in circuit.gates() {
             let gate_angles = gate.kind.angles();
-            ops.push(ProgramOp { gate: gate.clone(), first_angle: angles.len(), num_angles: gate_angles.len() });
+            ops.push(ProgramOp {
+                gate: gate.clone(),
+                first_angle: angles.len(),
+                num_angles: gate_angles.len(),
+            });
             angles.extend(gate_angles);
         }
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Program { id, num_qubits: circuit.num_qubits(), num_params: circuit.num_params(), num_inputs: circuit.num_inputs(), ops, angles }
+        Program {
+            id,
+            num_qubits: circuit.num_qubits(),
+            num_params: circuit.num_params(),
+            num_inputs: circuit.num_inputs(),
+            ops,
+            angles,
+        }
     }
 
     /// A number unique to this compilation (backends key their device-side caches by it).
@@ -105,9 +116,13 @@ impl Program {
     /// Checks that observables fit the program's width and are non-empty.
     pub fn check_observables(&self, observables: &[Observable]) -> Result<()> {
         if observables.is_empty() {
-            return Err(Error::InvalidArgument("at least one observable is needed".into()));
+            return Err(Error::InvalidArgument(
+                "at least one observable is needed".into(),
+            ));
         }
-        observables.iter().try_for_each(|o| o.validate(self.num_qubits))
+        observables
+            .iter()
+            .try_for_each(|o| o.validate(self.num_qubits))
     }
 
     /// The occurrences that can be differentiated (depend on θ or x) with their shift rule.
@@ -152,12 +167,20 @@ pub struct Batch<'a> {
 impl<'a> Batch<'a> {
     /// B samples sharing one θ; `inputs` is row-major `B × num_inputs`.
     pub fn shared(theta: &'a [f64], inputs: &'a [f64], size: usize) -> Self {
-        Batch { theta: ThetaBatch::Shared(theta), inputs, size }
+        Batch {
+            theta: ThetaBatch::Shared(theta),
+            inputs,
+            size,
+        }
     }
 
     /// B samples with their own θ rows (`B × num_params`) and inputs (`B × num_inputs`).
     pub fn per_sample(theta: &'a [f64], inputs: &'a [f64], size: usize) -> Self {
-        Batch { theta: ThetaBatch::PerSample(theta), inputs, size }
+        Batch {
+            theta: ThetaBatch::PerSample(theta),
+            inputs,
+            size,
+        }
     }
 
     /// Sample b's θ.
@@ -176,34 +199,54 @@ impl<'a> Batch<'a> {
     /// Checks shapes and finiteness against `program`.
     pub fn validate(&self, program: &Program) -> Result<()> {
         if self.size == 0 {
-            return Err(Error::InvalidArgument("batch size must be at least 1".into()));
+            return Err(Error::InvalidArgument(
+                "batch size must be at least 1".into(),
+            ));
         }
         let (p, i) = (program.num_params(), program.num_inputs());
         let theta_len = match self.theta {
             ThetaBatch::Shared(t) => {
                 if t.len() != p {
-                    return Err(Error::ParameterCount { kind: "trainable parameters (θ)", expected: p, got: t.len() });
+                    return Err(Error::ParameterCount {
+                        kind: "trainable parameters (θ)",
+                        expected: p,
+                        got: t.len(),
+                    });
                 }
                 t.len()
             }
             ThetaBatch::PerSample(t) => {
                 if t.len() != p * self.size {
-                    return Err(Error::InvalidArgument(format!("per-sample θ has {} values, expected B × num_params = {} × {p}", t.len(), self.size)));
+                    return Err(Error::InvalidArgument(format!(
+                        "per-sample θ has {} values, expected B × num_params = {} × {p}",
+                        t.len(),
+                        self.size
+                    )));
                 }
                 t.len()
             }
         };
         if self.inputs.len() != i * self.size {
-            return Err(Error::InvalidArgument(format!("inputs have {} values, expected B × num_inputs = {} × {i}", self.inputs.len(), self.size)));
+            return Err(Error::InvalidArgument(format!(
+                "inputs have {} values, expected B × num_inputs = {} × {i}",
+                self.inputs.len(),
+                self.size
+            )));
         }
         let theta = match self.theta {
             ThetaBatch::Shared(t) | ThetaBatch::PerSample(t) => t,
         };
         if let Some(k) = theta[..theta_len].iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteParameter { kind: "θ", index: k });
+            return Err(Error::NonFiniteParameter {
+                kind: "θ",
+                index: k,
+            });
         }
         if let Some(k) = self.inputs.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteParameter { kind: "x", index: k });
+            return Err(Error::NonFiniteParameter {
+                kind: "x",
+                index: k,
+            });
         }
         Ok(())
     }
@@ -213,7 +256,11 @@ impl<'a> Batch<'a> {
         let n = program.num_angles();
         let mut rows = vec![0.0; self.size * n];
         for b in 0..self.size {
-            program.resolve_into(self.theta_row(b, program.num_params()), self.input_row(b, program.num_inputs()), &mut rows[b * n..(b + 1) * n]);
+            program.resolve_into(
+                self.theta_row(b, program.num_params()),
+                self.input_row(b, program.num_inputs()),
+                &mut rows[b * n..(b + 1) * n],
+            );
         }
         rows
     }
@@ -254,10 +301,24 @@ pub struct Gradients {
 }
 
 /// Applies the chain rule from per-occurrence gradients (`B × num_angles`) to θ and x.
-pub fn chain_rule(program: &Program, d_angles: &[f64], size: usize, per_sample_theta: bool, values: Vec<f64>) -> Gradients {
-    let (na, np, ni) = (program.num_angles(), program.num_params(), program.num_inputs());
+pub fn chain_rule(
+    program: &Program,
+    d_angles: &[f64],
+    size: usize,
+    per_sample_theta: bool,
+    values: Vec<f64>,
+) -> Gradients {
+    let (na, np, ni) = (
+        program.num_angles(),
+        program.num_params(),
+        program.num_inputs(),
+    );
     let mut theta = vec![0.0; np];
-    let mut per_sample = if per_sample_theta { Some(vec![0.0; size * np]) } else { None };
+    let mut per_sample = if per_sample_theta {
+        Some(vec![0.0; size * np])
+    } else {
+        None
+    };
     let mut inputs = vec![0.0; size * ni];
     for b in 0..size {
         for (o, angle) in program.angle_exprs().iter().enumerate() {
@@ -274,7 +335,12 @@ pub fn chain_rule(program: &Program, d_angles: &[f64], size: usize, per_sample_t
             }
         }
     }
-    Gradients { values, theta, theta_per_sample: per_sample, inputs }
+    Gradients {
+        values,
+        theta,
+        theta_per_sample: per_sample,
+        inputs,
+    }
 }
 
 /// Checks the upstream gradient's shape (`B × num_observables`).
@@ -286,7 +352,9 @@ pub fn check_upstream(upstream: &[f64], size: usize, num_observables: usize) -> 
         )));
     }
     if let Some(k) = upstream.iter().position(|v| !v.is_finite()) {
-        return Err(Error::InvalidArgument(format!("upstream gradient entry {k} is NaN or infinite")));
+        return Err(Error::InvalidArgument(format!(
+            "upstream gradient entry {k} is NaN or infinite"
+        )));
     }
     Ok(())
 }
@@ -323,7 +391,9 @@ pub fn parameter_shift(
         }
         let values = forward(&shifted, part.len())?;
         for (r, &(b, occ, _, weight)) in part.iter().enumerate() {
-            let dl: f64 = (0..num_observables).map(|j| upstream[b * num_observables + j] * values[r * num_observables + j]).sum();
+            let dl: f64 = (0..num_observables)
+                .map(|j| upstream[b * num_observables + j] * values[r * num_observables + j])
+                .sum();
             d_angles[b * na + occ] += weight * dl;
         }
     }

@@ -103,7 +103,19 @@ impl Kernel {
     /// Whether the kernel exists in `access` mode: the kernels that read two states (ψ and λ)
     /// bind λ at binding 3 and run on single-binding states only.
     pub fn supports(self, access: Access) -> bool {
-        !matches!((self, access), (Kernel::Grad1 | Kernel::Grad2 | Kernel::GradDiag | Kernel::PauliAccumulate | Kernel::Overlap | Kernel::Tile(..) | Kernel::Copy, Access::Chunked))
+        !matches!(
+            (self, access),
+            (
+                Kernel::Grad1
+                    | Kernel::Grad2
+                    | Kernel::GradDiag
+                    | Kernel::PauliAccumulate
+                    | Kernel::Overlap
+                    | Kernel::Tile(..)
+                    | Kernel::Copy,
+                Access::Chunked
+            )
+        )
     }
 
     /// The entry point's name.
@@ -136,7 +148,9 @@ pub fn source(kernel: Kernel, precision: Precision, access: Access) -> String {
         Access::Chunked => ACCESS_CHUNKED,
     };
     let tile = match kernel {
-        Kernel::Tile(t, wg) => format!("const TILE_QUBITS: u32 = {t}u;\nconst TILE_WG: u32 = {wg}u;\n"),
+        Kernel::Tile(t, wg) => {
+            format!("const TILE_QUBITS: u32 = {t}u;\nconst TILE_WG: u32 = {wg}u;\n")
+        }
         Kernel::GateK(k) => format!("const K: u32 = {k}u;\n"),
         _ => String::new(),
     };
@@ -145,7 +159,8 @@ pub fn source(kernel: Kernel, precision: Precision, access: Access) -> String {
 
 /// Parses and validates `wgsl` with naga, allowing f64 when `precision` is F64.
 pub fn validate(wgsl: &str, precision: Precision) -> Result<()> {
-    let module = naga::front::wgsl::parse_str(wgsl).map_err(|e| Error::Device(format!("WGSL parse error: {}", e.emit_to_string(wgsl))))?;
+    let module = naga::front::wgsl::parse_str(wgsl)
+        .map_err(|e| Error::Device(format!("WGSL parse error: {}", e.emit_to_string(wgsl))))?;
     let mut caps = naga::valid::Capabilities::empty();
     if precision == Precision::F64 {
         caps |= naga::valid::Capabilities::FLOAT64;

@@ -8,12 +8,20 @@
 use qshade::cpu::{reference_adjoint_rows, reference_forward_rows};
 use qshade::program::BatchOptions;
 use qshade::rng::Rng;
-use qshade::{Angle, Backend, Batch, Circuit, GpuBackend, GpuConfig, GradientMethod, Observable, Precision, Program};
+use qshade::{
+    Angle, Backend, Batch, Circuit, GpuBackend, GpuConfig, GradientMethod, Observable, Precision,
+    Program,
+};
 
 fn gpu(precision: Precision) -> Option<GpuBackend> {
-    match GpuBackend::with_config(GpuConfig { precision, ..Default::default() }) {
+    match GpuBackend::with_config(GpuConfig {
+        precision,
+        ..Default::default()
+    }) {
         Ok(g) => Some(g),
-        Err(qshade::Error::NoAdapter { reason }) if std::env::var("QSHADE_ALLOW_NO_GPU").as_deref() == Ok("1") => {
+        Err(qshade::Error::NoAdapter { reason })
+            if std::env::var("QSHADE_ALLOW_NO_GPU").as_deref() == Ok("1") =>
+        {
             println!("GPU test skipped: no adapter ({reason}); QSHADE_ALLOW_NO_GPU=1");
             None
         }
@@ -35,16 +43,38 @@ fn training_circuit(n: usize) -> Circuit {
     c.rzz(0, n - 1, Angle::theta(0).times(-0.5)).unwrap(); // θ0 shared
     c.rxx(1, 2, Angle::theta(2 * n)).unwrap();
     c.ryy(2, 0, Angle::theta(2 * n + 1).plus(0.3)).unwrap();
-    c.u3(1, Angle::theta(2 * n + 2), Angle::theta(2 * n + 3), Angle::input(1)).unwrap();
+    c.u3(
+        1,
+        Angle::theta(2 * n + 2),
+        Angle::theta(2 * n + 3),
+        Angle::input(1),
+    )
+    .unwrap();
     c.cphase(0, 2, Angle::theta(2 * n + 4)).unwrap();
     c.cry(2, 1, Angle::theta(1).times(2.0)).unwrap();
-    c.multi_controlled(qshade::GateKind::RX(Angle::theta(2 * n + 5)), &[0, 1], 3 % n).ok();
-    c.h(n - 1).unwrap().t(0).unwrap().swap(0, n - 1).unwrap().phase(1, Angle::theta(3)).unwrap();
+    c.multi_controlled(
+        qshade::GateKind::RX(Angle::theta(2 * n + 5)),
+        &[0, 1],
+        3 % n,
+    )
+    .ok();
+    c.h(n - 1)
+        .unwrap()
+        .t(0)
+        .unwrap()
+        .swap(0, n - 1)
+        .unwrap()
+        .phase(1, Angle::theta(3))
+        .unwrap();
     c
 }
 
 fn observables(n: usize) -> Vec<Observable> {
-    vec![Observable::z(0), Observable::parse(&format!("0.5 Z0 Z{} - 0.3 X1 Y2 + 0.25", n - 1)).unwrap(), Observable::x(n - 1)]
+    vec![
+        Observable::z(0),
+        Observable::parse(&format!("0.5 Z0 Z{} - 0.3 X1 Y2 + 0.25", n - 1)).unwrap(),
+        Observable::x(n - 1),
+    ]
 }
 
 fn check(precision: Precision, tol: f64, options: BatchOptions) {
@@ -54,32 +84,71 @@ fn check(precision: Precision, tol: f64, options: BatchOptions) {
         let program = Program::compile(&circuit);
         let b = 7;
         let mut rng = Rng::new(11 + n as u64);
-        let theta: Vec<f64> = (0..program.num_params()).map(|_| rng.range(0.0, std::f64::consts::TAU)).collect();
-        let inputs: Vec<f64> = (0..b * program.num_inputs()).map(|_| rng.range(0.0, std::f64::consts::PI)).collect();
+        let theta: Vec<f64> = (0..program.num_params())
+            .map(|_| rng.range(0.0, std::f64::consts::TAU))
+            .collect();
+        let inputs: Vec<f64> = (0..b * program.num_inputs())
+            .map(|_| rng.range(0.0, std::f64::consts::PI))
+            .collect();
         let obs = observables(n);
         let upstream: Vec<f64> = (0..b * obs.len()).map(|_| rng.range(-1.0, 1.0)).collect();
         let batch = Batch::shared(&theta, &inputs, b);
         let rows = batch.resolve(&program);
         let want_values = reference_forward_rows(&program, &rows, b, &obs).unwrap();
         let (_, want_grads) = reference_adjoint_rows(&program, &rows, b, &obs, &upstream).unwrap();
-        let values = gpu.forward_batch_with(&program, &batch, &obs, &options).unwrap();
-        let (adj_values, grads) = gpu.adjoint_rows(&program, &rows, b, &obs, &upstream, &options).unwrap();
+        let values = gpu
+            .forward_batch_with(&program, &batch, &obs, &options)
+            .unwrap();
+        let (adj_values, grads) = gpu
+            .adjoint_rows(&program, &rows, b, &obs, &upstream, &options)
+            .unwrap();
         for (k, (w, g)) in want_values.iter().zip(&values).enumerate() {
-            assert!((w - g).abs() <= tol, "n={n} {precision:?}: value {k}: gpu {g} vs reference {w}");
-            assert!((w - adj_values[k]).abs() <= tol, "n={n}: adjoint pass value {k}: {} vs {w}", adj_values[k]);
+            assert!(
+                (w - g).abs() <= tol,
+                "n={n} {precision:?}: value {k}: gpu {g} vs reference {w}"
+            );
+            assert!(
+                (w - adj_values[k]).abs() <= tol,
+                "n={n}: adjoint pass value {k}: {} vs {w}",
+                adj_values[k]
+            );
         }
         for (k, (w, g)) in want_grads.iter().zip(&grads).enumerate() {
-            assert!((w - g).abs() <= tol, "n={n} {precision:?}: d/d(angle) row {} occurrence {}: gpu {g} vs reference {w}", k / program.num_angles(), k % program.num_angles());
+            assert!(
+                (w - g).abs() <= tol,
+                "n={n} {precision:?}: d/d(angle) row {} occurrence {}: gpu {g} vs reference {w}",
+                k / program.num_angles(),
+                k % program.num_angles()
+            );
         }
         // The full gradient API (chain rule, shared θ, inputs) against the CPU reference.
         let cpu = qshade::CpuBackend::reference();
-        let want = cpu.gradient_batch(&program, &batch, &obs, &upstream, GradientMethod::Adjoint).unwrap();
-        let got = gpu.gradient_batch_with(&program, &batch, &obs, &upstream, &qshade::GradientOptions { batch: options.clone(), ..Default::default() }).unwrap();
+        let want = cpu
+            .gradient_batch(&program, &batch, &obs, &upstream, GradientMethod::Adjoint)
+            .unwrap();
+        let got = gpu
+            .gradient_batch_with(
+                &program,
+                &batch,
+                &obs,
+                &upstream,
+                &qshade::GradientOptions {
+                    batch: options.clone(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         for (k, (w, g)) in want.theta.iter().zip(&got.theta).enumerate() {
-            assert!((w - g).abs() <= tol * b as f64, "n={n}: dL/dθ[{k}] gpu {g} vs cpu {w}");
+            assert!(
+                (w - g).abs() <= tol * b as f64,
+                "n={n}: dL/dθ[{k}] gpu {g} vs cpu {w}"
+            );
         }
         for (k, (w, g)) in want.inputs.iter().zip(&got.inputs).enumerate() {
-            assert!((w - g).abs() <= tol * 3.0, "n={n}: dL/dx[{k}] gpu {g} vs cpu {w}");
+            assert!(
+                (w - g).abs() <= tol * 3.0,
+                "n={n}: dL/dx[{k}] gpu {g} vs cpu {w}"
+            );
         }
     }
 }
@@ -97,14 +166,26 @@ fn f64_batched_forward_and_adjoint_match_reference() {
 #[test]
 fn sub_batches_give_the_same_results() {
     // Sub-batches of 2 (and a budget that forces the same): identical results to one batch.
-    check(Precision::F64, 1e-9, BatchOptions { max_sub_batch: Some(2), ..Default::default() });
+    check(
+        Precision::F64,
+        1e-9,
+        BatchOptions {
+            max_sub_batch: Some(2),
+            ..Default::default()
+        },
+    );
     // A budget below one state's needs is a clear error that says what one row needs...
-    let Some(gpu) = gpu(Precision::F64) else { return };
+    let Some(gpu) = gpu(Precision::F64) else {
+        return;
+    };
     let program = Program::compile(&training_circuit(6));
     let rows = vec![0.0; 7 * program.num_angles()];
     let obs = observables(6);
     let upstream = vec![1.0; 7 * obs.len()];
-    let tiny = BatchOptions { memory_budget: Some(1024), ..Default::default() };
+    let tiny = BatchOptions {
+        memory_budget: Some(1024),
+        ..Default::default()
+    };
     let needed = match gpu.adjoint_rows(&program, &rows, 7, &obs, &upstream, &tiny) {
         Err(qshade::Error::OutOfDeviceMemory { needed, available }) => {
             assert_eq!(available, 1024);
@@ -114,31 +195,52 @@ fn sub_batches_give_the_same_results() {
         other => panic!("expected OutOfDeviceMemory, got {other:?}"),
     };
     // ...and a budget of 2.5 rows splits the batch of 7 into sub-batches of 2.
-    check(Precision::F64, 1e-9, BatchOptions { memory_budget: Some(needed * 5 / 2), ..Default::default() });
+    check(
+        Precision::F64,
+        1e-9,
+        BatchOptions {
+            memory_budget: Some(needed * 5 / 2),
+            ..Default::default()
+        },
+    );
 }
 
 #[test]
 fn gpu_overlaps_match_reference_inner_products() {
     // ⟨φ(x_i)|φ(x_j)⟩ of a ZZ feature map on 4 qubits: Gram product on the GPU vs inner
     // products of reference states. f32: 2e-6 per entry (|overlap| ≤ 1, 2^4-term sums, depth ~30).
-    let fm = qshade::templates::zz_feature_map(4, 2, qshade::templates::Entanglement::Full).unwrap();
+    let fm =
+        qshade::templates::zz_feature_map(4, 2, qshade::templates::Entanglement::Full).unwrap();
     let program = Program::compile(&fm.circuit);
     let mut rng = Rng::new(5);
     let raw_a: Vec<f64> = (0..5 * 4).map(|_| rng.range(0.0, 2.0)).collect();
     let raw_b: Vec<f64> = (0..3 * 4).map(|_| rng.range(0.0, 2.0)).collect();
-    let rows = |raw: &[f64], count: usize| Batch::shared(&[], &fm.features_batch(raw).unwrap(), count).resolve(&program);
+    let rows = |raw: &[f64], count: usize| {
+        Batch::shared(&[], &fm.features_batch(raw).unwrap(), count).resolve(&program)
+    };
     let (rows_a, rows_b) = (rows(&raw_a, 5), rows(&raw_b, 3));
     let cpu = qshade::CpuBackend::reference();
-    let want = cpu.overlaps(&program, &rows_a, 5, &rows_b, 3, &BatchOptions::default()).unwrap();
+    let want = cpu
+        .overlaps(&program, &rows_a, 5, &rows_b, 3, &BatchOptions::default())
+        .unwrap();
     for (precision, tol) in [(Precision::F32, 2e-6), (Precision::F64, 1e-12)] {
         let Some(gpu) = gpu(precision) else { return };
-        let got = gpu.overlaps(&program, &rows_a, 5, &rows_b, 3, &BatchOptions::default()).unwrap();
+        let got = gpu
+            .overlaps(&program, &rows_a, 5, &rows_b, 3, &BatchOptions::default())
+            .unwrap();
         for (k, (w, g)) in want.iter().zip(&got).enumerate() {
-            assert!((w - g).norm() <= tol, "{precision:?} overlap ({}, {}): gpu {g} vs reference {w}", k / 3, k % 3);
+            assert!(
+                (w - g).norm() <= tol,
+                "{precision:?} overlap ({}, {}): gpu {g} vs reference {w}",
+                k / 3,
+                k % 3
+            );
         }
     }
     // The diagonal of a self-overlap is 1.
-    let self_overlap = cpu.overlaps(&program, &rows_a, 5, &rows_a, 5, &BatchOptions::default()).unwrap();
+    let self_overlap = cpu
+        .overlaps(&program, &rows_a, 5, &rows_a, 5, &BatchOptions::default())
+        .unwrap();
     for i in 0..5 {
         assert!((self_overlap[i * 5 + i] - qshade::Complex64::ONE).norm() < 1e-12);
     }
@@ -160,14 +262,38 @@ fn malformed_rows_are_errors_not_panics() {
     for b in &backends {
         let name = b.name();
         let opts = BatchOptions::default();
-        assert!(matches!(b.overlaps(&program, &short, 2, &short, 2, &opts), Err(qshade::Error::InvalidArgument(_))), "{name}: overlaps");
+        assert!(
+            matches!(
+                b.overlaps(&program, &short, 2, &short, 2, &opts),
+                Err(qshade::Error::InvalidArgument(_))
+            ),
+            "{name}: overlaps"
+        );
         let mut nan = vec![0.0; program.num_angles()];
         nan[0] = f64::NAN;
-        assert!(matches!(b.overlaps(&program, &nan, 1, &nan, 1, &opts), Err(qshade::Error::InvalidArgument(_))), "{name}: NaN rows");
+        assert!(
+            matches!(
+                b.overlaps(&program, &nan, 1, &nan, 1, &opts),
+                Err(qshade::Error::InvalidArgument(_))
+            ),
+            "{name}: NaN rows"
+        );
         if name.starts_with("gpu") {
-            assert!(matches!(b.forward_rows(&program, &short, 2, &obs, &opts), Err(qshade::Error::InvalidArgument(_))), "{name}: forward_rows");
+            assert!(
+                matches!(
+                    b.forward_rows(&program, &short, 2, &obs, &opts),
+                    Err(qshade::Error::InvalidArgument(_))
+                ),
+                "{name}: forward_rows"
+            );
             let full = vec![0.0; program.num_angles() * 2];
-            assert!(matches!(b.adjoint_rows(&program, &full, 2, &obs, &[1.0], &opts), Err(qshade::Error::InvalidArgument(_))), "{name}: upstream shape");
+            assert!(
+                matches!(
+                    b.adjoint_rows(&program, &full, 2, &obs, &[1.0], &opts),
+                    Err(qshade::Error::InvalidArgument(_))
+                ),
+                "{name}: upstream shape"
+            );
         }
     }
 }

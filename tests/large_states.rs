@@ -8,14 +8,18 @@
 //! f32 adds ≲ log2(2^26) · 2^-24 ≈ 1.6e-6 relative; 2e-5 is that sum with a ×10 margin.
 
 use qshade::rng::Rng;
-use qshade::{Backend, Bindings, Circuit, CpuBackend, GpuBackend, GpuConfig, Observable, Precision};
+use qshade::{
+    Backend, Bindings, Circuit, CpuBackend, GpuBackend, GpuConfig, Observable, Precision,
+};
 
 /// The GPU backend, or `None` (skipped, printed) only when there is no adapter and
 /// `QSHADE_ALLOW_NO_GPU=1`; without that variable a missing adapter fails the test.
 fn gpu_or_skip(config: GpuConfig) -> Option<GpuBackend> {
     match GpuBackend::with_config(config) {
         Ok(g) => Some(g),
-        Err(qshade::Error::NoAdapter { reason }) if std::env::var("QSHADE_ALLOW_NO_GPU").as_deref() == Ok("1") => {
+        Err(qshade::Error::NoAdapter { reason })
+            if std::env::var("QSHADE_ALLOW_NO_GPU").as_deref() == Ok("1") =>
+        {
             println!("GPU test skipped: no adapter ({reason}); QSHADE_ALLOW_NO_GPU=1");
             None
         }
@@ -38,12 +42,19 @@ fn random_layer_circuit(n: usize, seed: u64) -> (Circuit, Vec<f64>) {
     c.rzz(n - 1, n - 2, qshade::Angle::theta(n + 1)).unwrap();
     c.swap(1, n - 1).unwrap();
     c.h(n - 2).unwrap();
-    let theta = (0..n + 2).map(|_| rng.range(0.0, std::f64::consts::TAU)).collect();
+    let theta = (0..n + 2)
+        .map(|_| rng.range(0.0, std::f64::consts::TAU))
+        .collect();
     (c, theta)
 }
 
 fn check_large(n: usize) {
-    let Some(gpu) = gpu_or_skip(GpuConfig { precision: Precision::F32, ..Default::default() }) else { return };
+    let Some(gpu) = gpu_or_skip(GpuConfig {
+        precision: Precision::F32,
+        ..Default::default()
+    }) else {
+        return;
+    };
     let chunk_qubits = gpu.max_chunk_qubits();
     assert!(chunk_qubits < n, "n = {n} must need chunking on this adapter (one binding holds 2^{chunk_qubits} amplitudes)");
     let (circuit, theta) = random_layer_circuit(n, 7 + n as u64);
@@ -52,15 +63,32 @@ fn check_large(n: usize) {
     let gpu_state = gpu.zero_gpu_state(n).unwrap();
     assert_eq!(gpu_state.num_chunks(), 1 << (n - chunk_qubits));
     drop(gpu_state);
-    let got = gpu.run(&circuit, &bindings).unwrap().expectations(&observables).unwrap();
-    let want = CpuBackend::reference().run(&circuit, &bindings).unwrap().expectations(&observables).unwrap();
+    let got = gpu
+        .run(&circuit, &bindings)
+        .unwrap()
+        .expectations(&observables)
+        .unwrap();
+    let want = CpuBackend::reference()
+        .run(&circuit, &bindings)
+        .unwrap()
+        .expectations(&observables)
+        .unwrap();
     let mut worst = 0.0f64;
     for k in 0..n {
         let err = (got[k] - want[k]).abs();
         worst = worst.max(err);
-        assert!(err <= 2e-5, "n = {n}: <Z{k}> gpu {} vs cpu {} (|diff| {err:.2e} > 2e-5)", got[k], want[k]);
+        assert!(
+            err <= 2e-5,
+            "n = {n}: <Z{k}> gpu {} vs cpu {} (|diff| {err:.2e} > 2e-5)",
+            got[k],
+            want[k]
+        );
     }
-    println!("n = {n}: {} chunks on {}, max |<Z_k> diff| = {worst:.2e}", 1 << (n - chunk_qubits), gpu.adapter_name());
+    println!(
+        "n = {n}: {} chunks on {}, max |<Z_k> diff| = {worst:.2e}",
+        1 << (n - chunk_qubits),
+        gpu.adapter_name()
+    );
 }
 
 #[test]
@@ -75,13 +103,17 @@ fn n26_chunked_matches_reference() {
 
 #[test]
 fn state_beyond_device_memory_is_a_clear_error() {
-    let Some(gpu) = gpu_or_skip(GpuConfig::default()) else { return };
+    let Some(gpu) = gpu_or_skip(GpuConfig::default()) else {
+        return;
+    };
     let Some(budget) = gpu.memory_budget() else {
         println!("adapter reports no memory size; covered by the memory_budget test in gpu_errors");
         return;
     };
     // The smallest qubit count whose f32 state exceeds the adapter's memory.
-    let n = (0..=qshade::circuit::MAX_QUBITS).find(|&n| (8u64 << n) > budget).unwrap();
+    let n = (0..=qshade::circuit::MAX_QUBITS)
+        .find(|&n| (8u64 << n) > budget)
+        .unwrap();
     match gpu.zero_state(n) {
         Err(qshade::Error::OutOfDeviceMemory { needed, available }) => {
             assert_eq!(needed, 8u64 << n);

@@ -20,7 +20,12 @@ fn every_kernel_validates_in_every_variant() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {checked} variants failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} variants failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // 11 kernels in both access modes; 5 two-state kernels, the tile and the copy kernel
     // single-binding only; two precisions.
     assert_eq!(checked, 2 * (11 * 2 + 7));
@@ -32,7 +37,8 @@ fn tile_kernel_validates_for_every_tile_size() {
         for wg in [32u16, 64, 256] {
             for precision in [Precision::F32, Precision::F64] {
                 let src = source(Kernel::Tile(t, wg), precision, Access::Single);
-                validate(&src, precision).unwrap_or_else(|e| panic!("tile {t} wg {wg} {precision:?}: {e}"));
+                validate(&src, precision)
+                    .unwrap_or_else(|e| panic!("tile {t} wg {wg} {precision:?}: {e}"));
             }
         }
     }
@@ -44,7 +50,8 @@ fn dense_k_kernel_validates_for_k_3_to_5() {
         for precision in [Precision::F32, Precision::F64] {
             for access in [Access::Single, Access::Chunked] {
                 let src = source(Kernel::GateK(k), precision, access);
-                validate(&src, precision).unwrap_or_else(|e| panic!("k {k} {precision:?} {access:?}: {e}"));
+                validate(&src, precision)
+                    .unwrap_or_else(|e| panic!("k {k} {precision:?} {access:?}: {e}"));
             }
         }
     }

@@ -1134,15 +1134,27 @@ fn feature_map_and_custom_circuits_train_too() {
 #[test]
 fn file_and_format_errors_name_the_file_and_line() {
     match Dataset::load_csv(temp_path("no_such_file.csv")) {
-        Err(qshade::Error::Io { path, .. }) => assert!(path.ends_with("no_such_file.csv"), "{path}"),
+        Err(qshade::Error::Io { path, .. }) => {
+            assert!(path.ends_with("no_such_file.csv"), "{path}")
+        }
         other => panic!("expected Error::Io, got {other:?}"),
     }
     match Dataset::from_csv_str("a,b,class\n1.0,2.0,x\n1.0,oops,y\n") {
-        Err(qshade::Error::Parse { what: "CSV", line: 3, message }) => assert!(message.contains("oops"), "{message}"),
+        Err(qshade::Error::Parse {
+            what: "CSV",
+            line: 3,
+            message,
+        }) => assert!(message.contains("oops"), "{message}"),
         other => panic!("expected a CSV parse error on line 3, got {other:?}"),
     }
-    match qshade::train::params::parse_parameters("# qshade parameters v1\ntheta[0] 0.5\ntheta[1] zero\n") {
-        Err(qshade::Error::Parse { what: "parameter file", line: 3, .. }) => {}
+    match qshade::train::params::parse_parameters(
+        "# qshade parameters v1\ntheta[0] 0.5\ntheta[1] zero\n",
+    ) {
+        Err(qshade::Error::Parse {
+            what: "parameter file",
+            line: 3,
+            ..
+        }) => {}
         other => panic!("expected a parameter-file parse error on line 3, got {other:?}"),
     }
 }

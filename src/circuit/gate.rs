@@ -70,7 +70,12 @@ impl GateKind {
     /// How many target qubits the kind acts on (1 or 2).
     pub fn num_targets(&self) -> usize {
         match self {
-            GateKind::Swap | GateKind::ISwap | GateKind::RXX(_) | GateKind::RYY(_) | GateKind::RZZ(_) | GateKind::Unitary2(_) => 2,
+            GateKind::Swap
+            | GateKind::ISwap
+            | GateKind::RXX(_)
+            | GateKind::RYY(_)
+            | GateKind::RZZ(_)
+            | GateKind::Unitary2(_) => 2,
             _ => 1,
         }
     }
@@ -106,7 +111,13 @@ impl GateKind {
     /// The kind's angles, in the order [`GateKind::matrix`] takes their values.
     pub fn angles(&self) -> Vec<Angle> {
         match self {
-            GateKind::RX(a) | GateKind::RY(a) | GateKind::RZ(a) | GateKind::Phase(a) | GateKind::RXX(a) | GateKind::RYY(a) | GateKind::RZZ(a) => {
+            GateKind::RX(a)
+            | GateKind::RY(a)
+            | GateKind::RZ(a)
+            | GateKind::Phase(a)
+            | GateKind::RXX(a)
+            | GateKind::RYY(a)
+            | GateKind::RZZ(a) => {
                 vec![*a]
             }
             GateKind::U3(t, p, l) => vec![*t, *p, *l],
@@ -117,9 +128,19 @@ impl GateKind {
     /// True when the matrix is diagonal for every angle (a phase-only gate).
     pub fn is_diagonal(&self) -> bool {
         match self {
-            GateKind::I | GateKind::Z | GateKind::S | GateKind::Sdg | GateKind::T | GateKind::Tdg | GateKind::RZ(_) | GateKind::Phase(_) | GateKind::RZZ(_) => true,
+            GateKind::I
+            | GateKind::Z
+            | GateKind::S
+            | GateKind::Sdg
+            | GateKind::T
+            | GateKind::Tdg
+            | GateKind::RZ(_)
+            | GateKind::Phase(_)
+            | GateKind::RZZ(_) => true,
             GateKind::Unitary1(m) => m[1] == C64::ZERO && m[2] == C64::ZERO,
-            GateKind::Unitary2(m) => (0..4).all(|r| (0..4).all(|k| r == k || m[4 * r + k] == C64::ZERO)),
+            GateKind::Unitary2(m) => {
+                (0..4).all(|r| (0..4).all(|k| r == k || m[4 * r + k] == C64::ZERO))
+            }
             _ => false,
         }
     }
@@ -157,7 +178,12 @@ impl GateKind {
             GateKind::U3(..) => {
                 let (s, co) = (a(0) / 2.0).sin_cos();
                 let (phi, lam) = (a(1), a(2));
-                vec![c(co, 0.0), -expi(lam) * s, expi(phi) * s, expi(phi + lam) * co]
+                vec![
+                    c(co, 0.0),
+                    -expi(lam) * s,
+                    expi(phi) * s,
+                    expi(phi + lam) * co,
+                ]
             }
             GateKind::Unitary1(m) => m.to_vec(),
             GateKind::Swap => {
@@ -227,12 +253,20 @@ pub struct Gate {
 impl Gate {
     /// A gate with targets and no controls.
     pub fn new(kind: GateKind, targets: &[usize]) -> Self {
-        Gate { kind, targets: targets.to_vec(), controls: Vec::new() }
+        Gate {
+            kind,
+            targets: targets.to_vec(),
+            controls: Vec::new(),
+        }
     }
 
     /// A gate with targets and controls.
     pub fn controlled(kind: GateKind, controls: &[usize], targets: &[usize]) -> Self {
-        Gate { kind, targets: targets.to_vec(), controls: controls.to_vec() }
+        Gate {
+            kind,
+            targets: targets.to_vec(),
+            controls: controls.to_vec(),
+        }
     }
 
     /// Bit mask of the control qubits.
@@ -242,13 +276,23 @@ impl Gate {
 
     /// The matrix of the kind with its angles resolved under `bindings`.
     pub fn bound_matrix(&self, bindings: &super::Bindings<'_>) -> Vec<C64> {
-        let values: Vec<f64> = self.kind.angles().iter().map(|a| a.value(bindings)).collect();
+        let values: Vec<f64> = self
+            .kind
+            .angles()
+            .iter()
+            .map(|a| a.value(bindings))
+            .collect();
         self.kind.matrix(&values)
     }
 
     /// A readable label such as `CX(c=[0], t=[1])`.
     pub fn label(&self) -> String {
-        format!("{}(c={:?}, t={:?})", self.kind.name(), self.controls, self.targets)
+        format!(
+            "{}(c={:?}, t={:?})",
+            self.kind.name(),
+            self.controls,
+            self.targets
+        )
     }
 }
 
@@ -283,7 +327,12 @@ impl ShiftRule {
                 let s2 = std::f64::consts::SQRT_2;
                 let cp = (s2 + 1.0) / (4.0 * s2);
                 let cm = (s2 - 1.0) / (4.0 * s2);
-                vec![(FRAC_PI_2, cp), (-FRAC_PI_2, -cp), (3.0 * FRAC_PI_2, -cm), (-3.0 * FRAC_PI_2, cm)]
+                vec![
+                    (FRAC_PI_2, cp),
+                    (-FRAC_PI_2, -cp),
+                    (3.0 * FRAC_PI_2, -cm),
+                    (-3.0 * FRAC_PI_2, cm),
+                ]
             }
         }
     }
@@ -298,22 +347,36 @@ impl GateKind {
         let mi = C64::new(0.0, -0.5);
         let rotation = |generator: Vec<C64>, d: usize| -> Vec<C64> {
             // R(θ) = exp(−iθG/2)  ⇒  dR/dθ = −(i/2)·G·R(θ).
-            matmul(&generator, &self.matrix(angles), d).into_iter().map(|v| mi * v).collect()
+            matmul(&generator, &self.matrix(angles), d)
+                .into_iter()
+                .map(|v| mi * v)
+                .collect()
         };
         match self {
             GateKind::RX(_) => rotation(GateKind::X.matrix(&[]), 2),
             GateKind::RY(_) => rotation(GateKind::Y.matrix(&[]), 2),
             GateKind::RZ(_) => rotation(GateKind::Z.matrix(&[]), 2),
-            GateKind::RXX(_) => rotation(kron(&GateKind::X.matrix(&[]), &GateKind::X.matrix(&[])), 4),
-            GateKind::RYY(_) => rotation(kron(&GateKind::Y.matrix(&[]), &GateKind::Y.matrix(&[])), 4),
-            GateKind::RZZ(_) => rotation(kron(&GateKind::Z.matrix(&[]), &GateKind::Z.matrix(&[])), 4),
+            GateKind::RXX(_) => {
+                rotation(kron(&GateKind::X.matrix(&[]), &GateKind::X.matrix(&[])), 4)
+            }
+            GateKind::RYY(_) => {
+                rotation(kron(&GateKind::Y.matrix(&[]), &GateKind::Y.matrix(&[])), 4)
+            }
+            GateKind::RZZ(_) => {
+                rotation(kron(&GateKind::Z.matrix(&[]), &GateKind::Z.matrix(&[])), 4)
+            }
             GateKind::Phase(_) => vec![z, z, z, C64::I * expi(a(0))],
             GateKind::U3(..) => {
                 let (s, c) = (a(0) / 2.0).sin_cos();
                 let (phi, lam) = (a(1), a(2));
                 let i = C64::I;
                 match which {
-                    0 => vec![C64::new(-s / 2.0, 0.0), -expi(lam) * (c / 2.0), expi(phi) * (c / 2.0), -expi(phi + lam) * (s / 2.0)],
+                    0 => vec![
+                        C64::new(-s / 2.0, 0.0),
+                        -expi(lam) * (c / 2.0),
+                        expi(phi) * (c / 2.0),
+                        -expi(phi + lam) * (s / 2.0),
+                    ],
                     1 => vec![z, z, i * expi(phi) * s, i * expi(phi + lam) * c],
                     _ => vec![z, -i * expi(lam) * s, z, i * expi(phi + lam) * c],
                 }
@@ -348,9 +411,17 @@ impl GateKind {
             GateKind::Phase(_) => Some(ShiftRule::TwoTerm),
             // U3(θ, φ, λ) = P(φ)·RY(θ)·P(λ): φ and λ are phase angles, θ a rotation angle.
             GateKind::U3(..) if which > 0 => Some(ShiftRule::TwoTerm),
-            GateKind::RX(_) | GateKind::RY(_) | GateKind::RZ(_) | GateKind::RXX(_) | GateKind::RYY(_) | GateKind::RZZ(_) | GateKind::U3(..) => {
-                Some(if controlled { ShiftRule::FourTerm } else { ShiftRule::TwoTerm })
-            }
+            GateKind::RX(_)
+            | GateKind::RY(_)
+            | GateKind::RZ(_)
+            | GateKind::RXX(_)
+            | GateKind::RYY(_)
+            | GateKind::RZZ(_)
+            | GateKind::U3(..) => Some(if controlled {
+                ShiftRule::FourTerm
+            } else {
+                ShiftRule::TwoTerm
+            }),
             _ => None,
         }
     }

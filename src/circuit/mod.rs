@@ -51,9 +51,18 @@ impl Circuit {
     /// An empty circuit on `num_qubits` qubits (1..=[`MAX_QUBITS`]).
     pub fn new(num_qubits: usize) -> Result<Self> {
         if num_qubits == 0 || num_qubits > MAX_QUBITS {
-            return Err(Error::UnsupportedQubitCount { num_qubits, max: MAX_QUBITS });
+            return Err(Error::UnsupportedQubitCount {
+                num_qubits,
+                max: MAX_QUBITS,
+            });
         }
-        Ok(Circuit { num_qubits, gates: Vec::new(), num_params: 0, num_inputs: 0, param_names: Vec::new() })
+        Ok(Circuit {
+            num_qubits,
+            gates: Vec::new(),
+            num_params: 0,
+            num_inputs: 0,
+            param_names: Vec::new(),
+        })
     }
 
     /// Number of qubits.
@@ -95,7 +104,15 @@ impl Circuit {
 
     /// The name of every θ entry (`theta[k]` where none was given).
     pub fn param_names(&self) -> Vec<String> {
-        (0..self.num_params).map(|k| self.param_names.get(k).cloned().flatten().unwrap_or_else(|| format!("theta[{k}]"))).collect()
+        (0..self.num_params)
+            .map(|k| {
+                self.param_names
+                    .get(k)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| format!("theta[{k}]"))
+            })
+            .collect()
     }
 
     /// Makes the circuit take at least `count` x values.
@@ -153,10 +170,16 @@ impl Circuit {
         let mut seen = 0u64;
         for &q in gate.targets.iter().chain(gate.controls.iter()) {
             if q >= self.num_qubits {
-                return Err(Error::QubitOutOfRange { qubit: q, num_qubits: self.num_qubits });
+                return Err(Error::QubitOutOfRange {
+                    qubit: q,
+                    num_qubits: self.num_qubits,
+                });
             }
             if seen & (1u64 << q) != 0 {
-                return Err(Error::RepeatedQubit { qubit: q, gate: gate.kind.name().to_string() });
+                return Err(Error::RepeatedQubit {
+                    qubit: q,
+                    gate: gate.kind.name().to_string(),
+                });
             }
             seen |= 1u64 << q;
         }
@@ -187,11 +210,25 @@ impl Circuit {
                 }
             }
             let kind = if d == 2 {
-                GateKind::Unitary1(Box::new(adj.try_into().map_err(|_| Error::BadMatrixSize { expected: 4, got: 0 })?))
+                GateKind::Unitary1(Box::new(adj.try_into().map_err(|_| {
+                    Error::BadMatrixSize {
+                        expected: 4,
+                        got: 0,
+                    }
+                })?))
             } else {
-                GateKind::Unitary2(Box::new(adj.try_into().map_err(|_| Error::BadMatrixSize { expected: 16, got: 0 })?))
+                GateKind::Unitary2(Box::new(adj.try_into().map_err(|_| {
+                    Error::BadMatrixSize {
+                        expected: 16,
+                        got: 0,
+                    }
+                })?))
             };
-            inv.add(Gate { kind, targets: g.targets.clone(), controls: g.controls.clone() })?;
+            inv.add(Gate {
+                kind,
+                targets: g.targets.clone(),
+                controls: g.controls.clone(),
+            })?;
         }
         Ok(inv)
     }
@@ -265,7 +302,13 @@ impl Circuit {
         self.one(GateKind::Phase(lambda.into()), q)
     }
     /// U3(θ, φ, λ) on `q`.
-    pub fn u3(&mut self, q: usize, theta: impl Into<Angle>, phi: impl Into<Angle>, lambda: impl Into<Angle>) -> Result<&mut Self> {
+    pub fn u3(
+        &mut self,
+        q: usize,
+        theta: impl Into<Angle>,
+        phi: impl Into<Angle>,
+        lambda: impl Into<Angle>,
+    ) -> Result<&mut Self> {
         self.one(GateKind::U3(theta.into(), phi.into(), lambda.into()), q)
     }
     /// An arbitrary 2×2 unitary (row-major) on `q`; errors if not unitary within 1e-8.
@@ -289,19 +332,39 @@ impl Circuit {
         self.ctrl(GateKind::Z, control, target)
     }
     /// Controlled RX.
-    pub fn crx(&mut self, control: usize, target: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+    pub fn crx(
+        &mut self,
+        control: usize,
+        target: usize,
+        angle: impl Into<Angle>,
+    ) -> Result<&mut Self> {
         self.ctrl(GateKind::RX(angle.into()), control, target)
     }
     /// Controlled RY.
-    pub fn cry(&mut self, control: usize, target: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+    pub fn cry(
+        &mut self,
+        control: usize,
+        target: usize,
+        angle: impl Into<Angle>,
+    ) -> Result<&mut Self> {
         self.ctrl(GateKind::RY(angle.into()), control, target)
     }
     /// Controlled RZ.
-    pub fn crz(&mut self, control: usize, target: usize, angle: impl Into<Angle>) -> Result<&mut Self> {
+    pub fn crz(
+        &mut self,
+        control: usize,
+        target: usize,
+        angle: impl Into<Angle>,
+    ) -> Result<&mut Self> {
         self.ctrl(GateKind::RZ(angle.into()), control, target)
     }
     /// Controlled phase: |11⟩ gets e^{iλ}.
-    pub fn cphase(&mut self, control: usize, target: usize, lambda: impl Into<Angle>) -> Result<&mut Self> {
+    pub fn cphase(
+        &mut self,
+        control: usize,
+        target: usize,
+        lambda: impl Into<Angle>,
+    ) -> Result<&mut Self> {
         self.ctrl(GateKind::Phase(lambda.into()), control, target)
     }
     /// Toffoli (CCX).
@@ -309,7 +372,12 @@ impl Circuit {
         self.add(Gate::controlled(GateKind::X, &[c0, c1], &[target]))
     }
     /// Any one-qubit kind with any number of controls (all must be |1⟩).
-    pub fn multi_controlled(&mut self, kind: GateKind, controls: &[usize], target: usize) -> Result<&mut Self> {
+    pub fn multi_controlled(
+        &mut self,
+        kind: GateKind,
+        controls: &[usize],
+        target: usize,
+    ) -> Result<&mut Self> {
         self.add(Gate::controlled(kind, controls, &[target]))
     }
     /// SWAP.
@@ -341,10 +409,16 @@ impl Circuit {
 /// Checks that a row-major `d × d` matrix is unitary within [`UNITARY_TOLERANCE`].
 pub fn check_unitary(m: &[C64], d: usize) -> Result<()> {
     if m.len() != d * d {
-        return Err(Error::BadMatrixSize { expected: d * d, got: m.len() });
+        return Err(Error::BadMatrixSize {
+            expected: d * d,
+            got: m.len(),
+        });
     }
     if m.iter().any(|z| !z.re.is_finite() || !z.im.is_finite()) {
-        return Err(Error::NotUnitary { deviation: f64::INFINITY, tolerance: UNITARY_TOLERANCE });
+        return Err(Error::NotUnitary {
+            deviation: f64::INFINITY,
+            tolerance: UNITARY_TOLERANCE,
+        });
     }
     let mut worst = 0.0f64;
     for r in 0..d {
@@ -358,7 +432,10 @@ pub fn check_unitary(m: &[C64], d: usize) -> Result<()> {
         }
     }
     if worst > UNITARY_TOLERANCE {
-        return Err(Error::NotUnitary { deviation: worst, tolerance: UNITARY_TOLERANCE });
+        return Err(Error::NotUnitary {
+            deviation: worst,
+            tolerance: UNITARY_TOLERANCE,
+        });
     }
     Ok(())
 }

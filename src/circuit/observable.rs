@@ -28,19 +28,28 @@ impl PauliTerm {
         let mut ops = ops.to_vec();
         ops.sort_by_key(|&(q, _)| q);
         if let Some(w) = ops.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(Error::RepeatedQubit { qubit: w[0].0, gate: "Pauli term".into() });
+            return Err(Error::RepeatedQubit {
+                qubit: w[0].0,
+                gate: "Pauli term".into(),
+            });
         }
         Ok(PauliTerm { coeff, ops })
     }
 
     /// Bit mask of qubits with X or Y (the qubits the term flips).
     pub fn x_mask(&self) -> u64 {
-        self.ops.iter().filter(|(_, p)| matches!(p, Pauli::X | Pauli::Y)).fold(0, |m, &(q, _)| m | (1u64 << q))
+        self.ops
+            .iter()
+            .filter(|(_, p)| matches!(p, Pauli::X | Pauli::Y))
+            .fold(0, |m, &(q, _)| m | (1u64 << q))
     }
 
     /// Bit mask of qubits with Z or Y (the qubits that give a sign).
     pub fn z_mask(&self) -> u64 {
-        self.ops.iter().filter(|(_, p)| matches!(p, Pauli::Z | Pauli::Y)).fold(0, |m, &(q, _)| m | (1u64 << q))
+        self.ops
+            .iter()
+            .filter(|(_, p)| matches!(p, Pauli::Z | Pauli::Y))
+            .fold(0, |m, &(q, _)| m | (1u64 << q))
     }
 
     /// Number of Y factors (each contributes a factor i).
@@ -79,12 +88,22 @@ impl Observable {
     }
 
     fn single(qubit: usize, p: Pauli) -> Self {
-        Observable { terms: vec![PauliTerm { coeff: 1.0, ops: vec![(qubit, p)] }] }
+        Observable {
+            terms: vec![PauliTerm {
+                coeff: 1.0,
+                ops: vec![(qubit, p)],
+            }],
+        }
     }
 
     /// The identity times `c` (an energy offset).
     pub fn constant(c: f64) -> Self {
-        Observable { terms: vec![PauliTerm { coeff: c, ops: Vec::new() }] }
+        Observable {
+            terms: vec![PauliTerm {
+                coeff: c,
+                ops: Vec::new(),
+            }],
+        }
     }
 
     /// Parses a sum like `"0.5 Z0 Z1 - 0.25 X0 + 1.0"`, `"-Z0 + 1e-3 X1"`, or a single string
@@ -95,7 +114,12 @@ impl Observable {
         for raw in split_terms(text) {
             let (sign, body) = match raw.trim_start().strip_prefix('-') {
                 Some(rest) => (-1.0, rest),
-                None => (1.0, raw.trim_start().strip_prefix('+').unwrap_or(raw.trim_start())),
+                None => (
+                    1.0,
+                    raw.trim_start()
+                        .strip_prefix('+')
+                        .unwrap_or(raw.trim_start()),
+                ),
             };
             let mut coeff = sign;
             let mut ops = Vec::new();
@@ -108,27 +132,39 @@ impl Observable {
                 };
                 match pauli {
                     Some(p) => {
-                        let q: usize = tok[1..]
-                            .parse()
-                            .map_err(|_| Error::InvalidArgument(format!("cannot read qubit index in Pauli factor '{tok}' of '{text}'")))?;
+                        let q: usize = tok[1..].parse().map_err(|_| {
+                            Error::InvalidArgument(format!(
+                                "cannot read qubit index in Pauli factor '{tok}' of '{text}'"
+                            ))
+                        })?;
                         ops.push((q, p));
                     }
                     None => {
-                        let v: f64 = tok.parse().map_err(|_| Error::InvalidArgument(format!("cannot read '{tok}' in observable '{text}'")))?;
+                        let v: f64 = tok.parse().map_err(|_| {
+                            Error::InvalidArgument(format!(
+                                "cannot read '{tok}' in observable '{text}'"
+                            ))
+                        })?;
                         if !v.is_finite() {
-                            return Err(Error::InvalidArgument(format!("coefficient '{tok}' in observable '{text}' is not finite")));
+                            return Err(Error::InvalidArgument(format!(
+                                "coefficient '{tok}' in observable '{text}' is not finite"
+                            )));
                         }
                         coeff *= v;
                     }
                 }
             }
             if ops.is_empty() && body.split_whitespace().next().is_none() {
-                return Err(Error::InvalidArgument(format!("observable '{text}' has a sign with no term after it")));
+                return Err(Error::InvalidArgument(format!(
+                    "observable '{text}' has a sign with no term after it"
+                )));
             }
             terms.push(PauliTerm::new(coeff, &ops)?);
         }
         if terms.is_empty() {
-            return Err(Error::InvalidArgument(format!("observable '{text}' has no terms")));
+            return Err(Error::InvalidArgument(format!(
+                "observable '{text}' has no terms"
+            )));
         }
         Ok(Observable { terms })
     }
@@ -144,7 +180,10 @@ impl Observable {
         for t in &self.terms {
             if let Some(q) = t.max_qubit() {
                 if q >= num_qubits {
-                    return Err(Error::QubitOutOfRange { qubit: q, num_qubits });
+                    return Err(Error::QubitOutOfRange {
+                        qubit: q,
+                        num_qubits,
+                    });
                 }
             }
         }
@@ -160,7 +199,9 @@ fn split_terms(text: &str) -> Vec<&str> {
     let mut start = 0;
     for (i, &c) in bytes.iter().enumerate() {
         if (c == b'+' || c == b'-') && i > 0 {
-            let exponent = matches!(bytes[i - 1], b'e' | b'E') && i >= 2 && (bytes[i - 2].is_ascii_digit() || bytes[i - 2] == b'.');
+            let exponent = matches!(bytes[i - 1], b'e' | b'E')
+                && i >= 2
+                && (bytes[i - 2].is_ascii_digit() || bytes[i - 2] == b'.');
             if !exponent {
                 pieces.push(&text[start..i]);
                 start = i;
@@ -168,5 +209,8 @@ fn split_terms(text: &str) -> Vec<&str> {
         }
     }
     pieces.push(&text[start..]);
-    pieces.into_iter().filter(|p| !p.trim().is_empty()).collect()
+    pieces
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+        .collect()
 }

@@ -34,20 +34,44 @@ pub enum Angle {
 impl Angle {
     /// The trainable parameter θ[index].
     pub fn theta(index: usize) -> Self {
-        Angle::Theta { index, scale: 1.0, offset: 0.0 }
+        Angle::Theta {
+            index,
+            scale: 1.0,
+            offset: 0.0,
+        }
     }
 
     /// The input feature x[index].
     pub fn input(index: usize) -> Self {
-        Angle::Input { index, scale: 1.0, offset: 0.0 }
+        Angle::Input {
+            index,
+            scale: 1.0,
+            offset: 0.0,
+        }
     }
 
     /// This angle multiplied by `a` (the offset is multiplied too: a·(sθ + b)).
     pub fn times(self, a: f64) -> Self {
         match self {
             Angle::Const(v) => Angle::Const(a * v),
-            Angle::Theta { index, scale, offset } => Angle::Theta { index, scale: a * scale, offset: a * offset },
-            Angle::Input { index, scale, offset } => Angle::Input { index, scale: a * scale, offset: a * offset },
+            Angle::Theta {
+                index,
+                scale,
+                offset,
+            } => Angle::Theta {
+                index,
+                scale: a * scale,
+                offset: a * offset,
+            },
+            Angle::Input {
+                index,
+                scale,
+                offset,
+            } => Angle::Input {
+                index,
+                scale: a * scale,
+                offset: a * offset,
+            },
         }
     }
 
@@ -55,8 +79,24 @@ impl Angle {
     pub fn plus(self, b: f64) -> Self {
         match self {
             Angle::Const(v) => Angle::Const(v + b),
-            Angle::Theta { index, scale, offset } => Angle::Theta { index, scale, offset: offset + b },
-            Angle::Input { index, scale, offset } => Angle::Input { index, scale, offset: offset + b },
+            Angle::Theta {
+                index,
+                scale,
+                offset,
+            } => Angle::Theta {
+                index,
+                scale,
+                offset: offset + b,
+            },
+            Angle::Input {
+                index,
+                scale,
+                offset,
+            } => Angle::Input {
+                index,
+                scale,
+                offset: offset + b,
+            },
         }
     }
 
@@ -65,8 +105,16 @@ impl Angle {
     pub fn value(&self, bindings: &Bindings<'_>) -> f64 {
         match *self {
             Angle::Const(v) => v,
-            Angle::Theta { index, scale, offset } => scale * bindings.theta.get(index).copied().unwrap_or(0.0) + offset,
-            Angle::Input { index, scale, offset } => scale * bindings.inputs.get(index).copied().unwrap_or(0.0) + offset,
+            Angle::Theta {
+                index,
+                scale,
+                offset,
+            } => scale * bindings.theta.get(index).copied().unwrap_or(0.0) + offset,
+            Angle::Input {
+                index,
+                scale,
+                offset,
+            } => scale * bindings.inputs.get(index).copied().unwrap_or(0.0) + offset,
         }
     }
 
@@ -114,7 +162,10 @@ pub struct Bindings<'a> {
 impl<'a> Bindings<'a> {
     /// No θ and no x: for circuits with constant angles only.
     pub fn none() -> Self {
-        Bindings { theta: &[], inputs: &[] }
+        Bindings {
+            theta: &[],
+            inputs: &[],
+        }
     }
 
     /// θ only.

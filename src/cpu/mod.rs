@@ -30,8 +30,8 @@ pub use reference::{apply_matrix, braket_matrix, weighted_observables_apply, Cpu
 
 use crate::backend::{check_amplitudes, Backend, Precision, QuantumState};
 use crate::circuit::{Bindings, Observable, MAX_QUBITS};
-use crate::program::{BatchOptions, Program};
 use crate::error::{Error, Result};
+use crate::program::{BatchOptions, Program};
 use num_complex::Complex64;
 
 /// Which CPU implementation a [`CpuBackend`] runs.
@@ -72,12 +72,16 @@ impl CpuBackend {
 
     /// The fast CPU backend with explicit tuning (tile size, fusion, parallelism).
     pub fn with_config(config: CpuConfig) -> Self {
-        CpuBackend { engine: Engine::Fast(config) }
+        CpuBackend {
+            engine: Engine::Fast(config),
+        }
     }
 
     /// The reference backend: [`CpuState`] (f64, one generic matrix routine per gate).
     pub fn reference() -> Self {
-        CpuBackend { engine: Engine::Reference }
+        CpuBackend {
+            engine: Engine::Reference,
+        }
     }
 
     /// The fast backend's configuration (`None` for the reference).
@@ -89,7 +93,13 @@ impl CpuBackend {
     }
 
     /// ⟨O_j⟩ per row through one fast state of precision `T`, reused across the rows.
-    fn forward_rows_single<T: Real>(config: CpuConfig, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable]) -> Result<Vec<f64>> {
+    fn forward_rows_single<T: Real>(
+        config: CpuConfig,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+    ) -> Result<Vec<f64>> {
         let na = program.num_angles();
         let mut state = FastCpuState::<T>::zero(program.num_qubits(), config)?;
         let mut out = Vec::with_capacity(num_rows * observables.len());
@@ -107,7 +117,14 @@ impl Backend for CpuBackend {
     fn name(&self) -> String {
         match self.engine {
             Engine::Reference => "cpu-reference (f64)".to_string(),
-            Engine::Fast(c) => format!("cpu ({})", if c.precision == Precision::F32 { "f32" } else { "f64" }),
+            Engine::Fast(c) => format!(
+                "cpu ({})",
+                if c.precision == Precision::F32 {
+                    "f32"
+                } else {
+                    "f64"
+                }
+            ),
         }
     }
 
@@ -120,11 +137,16 @@ impl Backend for CpuBackend {
 
     fn zero_state(&self, num_qubits: usize) -> Result<Box<dyn QuantumState>> {
         if num_qubits == 0 || num_qubits > MAX_QUBITS {
-            return Err(Error::UnsupportedQubitCount { num_qubits, max: MAX_QUBITS });
+            return Err(Error::UnsupportedQubitCount {
+                num_qubits,
+                max: MAX_QUBITS,
+            });
         }
         Ok(match self.engine {
             Engine::Reference => Box::new(CpuState::zero(num_qubits)?),
-            Engine::Fast(c) if c.precision == Precision::F32 => Box::new(FastCpuState::<f32>::zero(num_qubits, c)?),
+            Engine::Fast(c) if c.precision == Precision::F32 => {
+                Box::new(FastCpuState::<f32>::zero(num_qubits, c)?)
+            }
             Engine::Fast(c) => Box::new(FastCpuState::<f64>::zero(num_qubits, c)?),
         })
     }
@@ -135,7 +157,9 @@ impl Backend for CpuBackend {
                 let n = check_amplitudes(amplitudes)?;
                 Box::new(CpuState::from_amplitudes_unchecked(n, amplitudes.to_vec()))
             }
-            Engine::Fast(c) if c.precision == Precision::F32 => Box::new(FastCpuState::<f32>::from_amplitudes(amplitudes, c)?),
+            Engine::Fast(c) if c.precision == Precision::F32 => {
+                Box::new(FastCpuState::<f32>::from_amplitudes(amplitudes, c)?)
+            }
             Engine::Fast(c) => Box::new(FastCpuState::<f64>::from_amplitudes(amplitudes, c)?),
         })
     }
@@ -143,10 +167,27 @@ impl Backend for CpuBackend {
     /// The batched path ([`fast_forward_rows`], f64): rows in parallel, specialised kernels. On
     /// the fast backend, fewer rows than threads on a state of 12 or more qubits run one row at
     /// a time through a [`FastCpuState`] of the backend's precision (tiles in parallel).
-    fn forward_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], options: &BatchOptions) -> Result<Vec<f64>> {
+    fn forward_rows(
+        &self,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+        options: &BatchOptions,
+    ) -> Result<Vec<f64>> {
         match self.engine {
-            Engine::Fast(c) if program.num_qubits() >= SINGLE_STATE_QUBITS && num_rows < rayon::current_num_threads().max(2) => {
-                batch::check_forward(program, rows, num_rows, observables, options, c.precision.bytes_per_amplitude())?;
+            Engine::Fast(c)
+                if program.num_qubits() >= SINGLE_STATE_QUBITS
+                    && num_rows < rayon::current_num_threads().max(2) =>
+            {
+                batch::check_forward(
+                    program,
+                    rows,
+                    num_rows,
+                    observables,
+                    options,
+                    c.precision.bytes_per_amplitude(),
+                )?;
                 if c.precision == Precision::F32 {
                     Self::forward_rows_single::<f32>(c, program, rows, num_rows, observables)
                 } else {
@@ -158,7 +199,15 @@ impl Backend for CpuBackend {
     }
 
     /// The batched adjoint path ([`fast_adjoint_rows`]); [`reference_adjoint_rows`] is its oracle.
-    fn adjoint_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], upstream: &[f64], options: &BatchOptions) -> Result<(Vec<f64>, Vec<f64>)> {
+    fn adjoint_rows(
+        &self,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+        upstream: &[f64],
+        options: &BatchOptions,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
         fast_adjoint_rows(program, rows, num_rows, observables, upstream, options)
     }
 }

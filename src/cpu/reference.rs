@@ -23,7 +23,11 @@ pub fn apply_matrix(amps: &mut [Complex64], m: &[Complex64], targets: &[usize], 
     let control_mask = control_mask as usize;
     let mut offsets = vec![0usize; dim];
     for (j, off) in offsets.iter_mut().enumerate() {
-        *off = targets.iter().enumerate().filter(|(b, _)| (j >> b) & 1 == 1).fold(0, |acc, (_, &t)| acc | (1 << t));
+        *off = targets
+            .iter()
+            .enumerate()
+            .filter(|(b, _)| (j >> b) & 1 == 1)
+            .fold(0, |acc, (_, &t)| acc | (1 << t));
     }
     let mut gathered = vec![Complex64::ZERO; dim];
     for base in 0..amps.len() {
@@ -57,7 +61,10 @@ impl CpuState {
     pub fn zero(num_qubits: usize) -> Result<Self> {
         let len = 1usize
             .checked_shl(num_qubits as u32)
-            .ok_or(Error::UnsupportedQubitCount { num_qubits, max: crate::circuit::MAX_QUBITS })?;
+            .ok_or(Error::UnsupportedQubitCount {
+                num_qubits,
+                max: crate::circuit::MAX_QUBITS,
+            })?;
         let mut amps = vec![Complex64::ZERO; len];
         amps[0] = Complex64::ONE;
         Ok(CpuState { num_qubits, amps })
@@ -79,7 +86,11 @@ impl CpuState {
 
     /// ⟨self|other⟩.
     pub fn inner(&self, other: &CpuState) -> Complex64 {
-        self.amps.iter().zip(&other.amps).map(|(a, b)| a.conj() * b).sum()
+        self.amps
+            .iter()
+            .zip(&other.amps)
+            .map(|(a, b)| a.conj() * b)
+            .sum()
     }
 }
 
@@ -90,7 +101,10 @@ impl QuantumState for CpuState {
 
     fn apply(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()> {
         if circuit.num_qubits() != self.num_qubits {
-            return Err(Error::WidthMismatch { circuit: circuit.num_qubits(), state: self.num_qubits });
+            return Err(Error::WidthMismatch {
+                circuit: circuit.num_qubits(),
+                state: self.num_qubits,
+            });
         }
         circuit.check_bindings(bindings)?;
         for gate in circuit.gates() {
@@ -122,7 +136,12 @@ impl QuantumState for CpuState {
             for &(q, p) in &term.ops {
                 apply_matrix(&mut image, &pauli_matrix(p), &[q], 0);
             }
-            let value: Complex64 = self.amps.iter().zip(&image).map(|(a, b)| a.conj() * b).sum();
+            let value: Complex64 = self
+                .amps
+                .iter()
+                .zip(&image)
+                .map(|(a, b)| a.conj() * b)
+                .sum();
             total += term.coeff * value.re;
         }
         Ok(total)
@@ -147,7 +166,13 @@ impl QuantumState for CpuState {
 /// ⟨bra| M |ket⟩ restricted to the subspace where the `control_mask` bits are 1, for a row-major
 /// `2^k × 2^k` matrix `m` on `targets`: the building block of adjoint derivatives of
 /// controlled gates (their derivative vanishes where a control is 0).
-pub fn braket_matrix(bra: &[Complex64], ket: &[Complex64], m: &[Complex64], targets: &[usize], control_mask: u64) -> Complex64 {
+pub fn braket_matrix(
+    bra: &[Complex64],
+    ket: &[Complex64],
+    m: &[Complex64],
+    targets: &[usize],
+    control_mask: u64,
+) -> Complex64 {
     let mut image = ket.to_vec();
     apply_matrix(&mut image, m, targets, control_mask);
     let control_mask = control_mask as usize;
@@ -161,7 +186,11 @@ pub fn braket_matrix(bra: &[Complex64], ket: &[Complex64], m: &[Complex64], targ
 }
 
 /// `Σ_j w_j O_j |ψ⟩` for observables `O_j` with weights `w_j` (the adjoint seed λ).
-pub fn weighted_observables_apply(psi: &[Complex64], observables: &[Observable], weights: &[f64]) -> Vec<Complex64> {
+pub fn weighted_observables_apply(
+    psi: &[Complex64],
+    observables: &[Observable],
+    weights: &[f64],
+) -> Vec<Complex64> {
     let mut out = vec![Complex64::ZERO; psi.len()];
     for (obs, &w) in observables.iter().zip(weights) {
         for term in &obs.terms {

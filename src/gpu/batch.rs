@@ -98,7 +98,12 @@ enum ForwardStep {
     /// Lowered op `index` through its own kernel.
     Single(usize),
     /// A run of ops in workgroup tiles of `qubits` qubits (descriptors in the parameter buffer).
-    Tile { qubits: usize, header: u32, descriptors: u32, count: u32 },
+    Tile {
+        qubits: usize,
+        header: u32,
+        descriptors: u32,
+        count: u32,
+    },
 }
 
 /// Host-side layout of the parameter buffer.
@@ -127,7 +132,13 @@ fn terms_of(observables: &[Observable]) -> (Vec<Term>, Vec<f64>) {
             if t.ops.is_empty() {
                 constants[j] += t.coeff;
             } else {
-                terms.push(Term { observable: j, coeff: t.coeff, x_mask: t.x_mask(), z_mask: t.z_mask(), num_y: t.num_y() as u32 });
+                terms.push(Term {
+                    observable: j,
+                    coeff: t.coeff,
+                    x_mask: t.x_mask(),
+                    z_mask: t.z_mask(),
+                    num_y: t.num_y() as u32,
+                });
             }
         }
     }
@@ -168,16 +179,31 @@ fn dagger(m: &[C64]) -> Vec<C64> {
 
 /// Lays out the parameter buffer for `sub_batch` rows; with `tile = Some((t, workgroup))` the
 /// forward pass fuses runs of ops into workgroup tiles of t qubits.
-fn build_layout(program: &Program, terms: &[Term], sub_batch: usize, adjoint: bool, tile: Option<usize>) -> Layout {
+fn build_layout(
+    program: &Program,
+    terms: &[Term],
+    sub_batch: usize,
+    adjoint: bool,
+    tile: Option<usize>,
+) -> Layout {
     let mut cursor = 0usize;
     let mut slot = |reals_per_row: usize, per_row: bool| {
-        let s = DataSlot { offset: cursor, stride: if per_row { reals_per_row } else { 0 } };
-        cursor += if per_row { reals_per_row * sub_batch } else { reals_per_row };
+        let s = DataSlot {
+            offset: cursor,
+            stride: if per_row { reals_per_row } else { 0 },
+        };
+        cursor += if per_row {
+            reals_per_row * sub_batch
+        } else {
+            reals_per_row
+        };
         s
     };
     let mut layout = Layout::default();
     for (index, pop) in program.ops().iter().enumerate() {
-        let Some(op) = lower_structure(&pop.gate) else { continue };
+        let Some(op) = lower_structure(&pop.gate) else {
+            continue;
+        };
         let len = 2 * data_len(&op);
         let per_row = pop.num_angles > 0;
         let fwd = slot(len, per_row);
@@ -207,8 +233,14 @@ fn build_layout(program: &Program, terms: &[Term], sub_batch: usize, adjoint: bo
                 let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
                 let offsets: Vec<usize> = list.iter().map(|&i| layout.ops[i].2.offset).collect();
                 let strides: Vec<usize> = list.iter().map(|&i| layout.ops[i].2.stride).collect();
-                let (header, descriptors, count) = tile::encode(&mut data, qubits, n, &run, &offsets, &strides);
-                layout.forward.push(ForwardStep::Tile { qubits: t, header, descriptors, count });
+                let (header, descriptors, count) =
+                    tile::encode(&mut data, qubits, n, &run, &offsets, &strides);
+                layout.forward.push(ForwardStep::Tile {
+                    qubits: t,
+                    header,
+                    descriptors,
+                    count,
+                });
             }
         }
     }
@@ -219,17 +251,33 @@ fn build_layout(program: &Program, terms: &[Term], sub_batch: usize, adjoint: bo
 }
 
 /// Builds the steps and their op records.
-fn build_steps(program: &Program, terms: &[Term], layout: &Layout, sub_batch: usize, adjoint: bool, tile_workgroup: u16) -> (Vec<Step>, Vec<OpRecord>, bool) {
+fn build_steps(
+    program: &Program,
+    terms: &[Term],
+    layout: &Layout,
+    sub_batch: usize,
+    adjoint: bool,
+    tile_workgroup: u16,
+) -> (Vec<Step>, Vec<OpRecord>, bool) {
     let n = program.num_qubits();
     let amps = 1u64 << n;
     let partials = reduction_groups(amps);
     let mut steps = Vec::new();
     let mut records = Vec::new();
     let mut push = |kernel, bind, grid, record: OpRecord, batched| {
-        steps.push(Step { kernel, bind, grid, batched });
+        steps.push(Step {
+            kernel,
+            bind,
+            grid,
+            batched,
+        });
         records.push(record);
     };
-    let state = OpRecord { n_threads: amps as u32, state_bits: n as u32, ..Default::default() };
+    let state = OpRecord {
+        n_threads: amps as u32,
+        state_bits: n as u32,
+        ..Default::default()
+    };
     push(Kernel::Init, Bind::Psi, grid(amps), state, true);
     let gate_dispatch = |op: &GateOp, slot: DataSlot| {
         // A state in one binding: exactly one dispatch, single access.
@@ -246,10 +294,21 @@ fn build_steps(program: &Program, terms: &[Term], layout: &Layout, sub_batch: us
                 let (kernel, g, r, _) = gate_dispatch(op, *fwd);
                 push(kernel, Bind::Psi, g, r, true);
             }
-            ForwardStep::Tile { qubits, header, descriptors, count } => {
+            ForwardStep::Tile {
+                qubits,
+                header,
+                descriptors,
+                count,
+            } => {
                 let tiles = 1u64 << (n - qubits);
                 let r = tile::record(header, descriptors, count, tiles, 0, n as u32);
-                push(Kernel::Tile(qubits as u8, tile_workgroup), Bind::Psi, grid(tiles * WORKGROUP_SIZE), r, true);
+                push(
+                    Kernel::Tile(qubits as u8, tile_workgroup),
+                    Bind::Psi,
+                    grid(tiles * WORKGROUP_SIZE),
+                    r,
+                    true,
+                );
             }
         }
     }
@@ -261,16 +320,37 @@ fn build_steps(program: &Program, terms: &[Term], layout: &Layout, sub_batch: us
             count: partials as u32,
             ..state
         };
-        push(Kernel::PauliExpectation, Bind::Main, (partials as u32, 1), r, true);
+        push(
+            Kernel::PauliExpectation,
+            Bind::Main,
+            (partials as u32, 1),
+            r,
+            true,
+        );
     }
     if adjoint {
-        push(Kernel::Init, Bind::Lam, grid(amps), OpRecord { nq: 1, ..state }, true);
+        push(
+            Kernel::Init,
+            Bind::Lam,
+            grid(amps),
+            OpRecord { nq: 1, ..state },
+            true,
+        );
         for (term, seed) in terms.iter().zip(&layout.seeds) {
-            let r = OpRecord { x_mask: term.x_mask as u32, z_mask: term.z_mask as u32, in_offset: seed.offset as u32, batch_stride: seed.stride as u32, ..state };
+            let r = OpRecord {
+                x_mask: term.x_mask as u32,
+                z_mask: term.z_mask as u32,
+                in_offset: seed.offset as u32,
+                batch_stride: seed.stride as u32,
+                ..state
+            };
             push(Kernel::PauliAccumulate, Bind::Main, grid(amps), r, true);
         }
         for (lowered, (_, op, _, adj)) in layout.ops.iter().enumerate().rev() {
-            let adj = adj.unwrap_or(DataSlot { offset: 0, stride: 0 });
+            let adj = adj.unwrap_or(DataSlot {
+                offset: 0,
+                stride: 0,
+            });
             let (kernel, g, r, threads) = gate_dispatch(op, adj);
             push(kernel, Bind::Psi, g, r, true);
             for (seg, (_, _, l, _, dslot)) in layout.derivatives.iter().enumerate() {
@@ -283,7 +363,13 @@ fn build_steps(program: &Program, terms: &[Term], layout: &Layout, sub_batch: us
                 rd.batch_stride = dslot.stride as u32;
                 rd.out_offset = ((terms.len() + seg) * sub_batch) as u32 * partials as u32;
                 rd.count = partials as u32;
-                push(grad_kernel(op.kernel), Bind::Main, (groups as u32, 1), rd, true);
+                push(
+                    grad_kernel(op.kernel),
+                    Bind::Main,
+                    (groups as u32, 1),
+                    rd,
+                    true,
+                );
             }
             push(kernel, Bind::Lam, g, r, true);
         }
@@ -296,8 +382,18 @@ fn build_steps(program: &Program, terms: &[Term], layout: &Layout, sub_batch: us
         let mut base = 0u64;
         while base < segments {
             let count = (segments - base).min(65_535);
-            let r = OpRecord { count: len as u32, seg_base: base as u32, ..Default::default() };
-            push(Kernel::Reduce, if in_a { Bind::ReduceAb } else { Bind::ReduceBa }, (out_len as u32, count as u32), r, false);
+            let r = OpRecord {
+                count: len as u32,
+                seg_base: base as u32,
+                ..Default::default()
+            };
+            push(
+                Kernel::Reduce,
+                if in_a { Bind::ReduceAb } else { Bind::ReduceBa },
+                (out_len as u32, count as u32),
+                r,
+                false,
+            );
             base += count;
         }
         in_a = !in_a;
@@ -313,44 +409,141 @@ impl Plan {
         let bpr = ctx.precision.bytes_per_amplitude() / 2;
         let layout = build_layout(program, terms, sub_batch, adjoint, Some(ctx.tile_qubits));
         let param_reals = layout.reals;
-        let (steps, records, result_in_a) = build_steps(program, terms, &layout, sub_batch, adjoint, ctx.tile_workgroup);
+        let (steps, records, result_in_a) = build_steps(
+            program,
+            terms,
+            &layout,
+            sub_batch,
+            adjoint,
+            ctx.tile_workgroup,
+        );
         let records_buf = ctx.record_buffer("qshade batch records", &records);
         let state_bytes = ctx.precision.bytes_per_amplitude() << n;
         let segments_per_row = terms.len() + layout.derivatives.len();
         let partials = reduction_groups(1 << n);
-        let psi = ctx.storage_buffer("qshade batch psi", state_bytes * sub_batch as u64, wgpu::BufferUsages::empty())?;
-        let lam = if adjoint { Some(ctx.storage_buffer("qshade batch lambda", state_bytes * sub_batch as u64, wgpu::BufferUsages::empty())?) } else { None };
+        let psi = ctx.storage_buffer(
+            "qshade batch psi",
+            state_bytes * sub_batch as u64,
+            wgpu::BufferUsages::empty(),
+        )?;
+        let lam = if adjoint {
+            Some(ctx.storage_buffer(
+                "qshade batch lambda",
+                state_bytes * sub_batch as u64,
+                wgpu::BufferUsages::empty(),
+            )?)
+        } else {
+            None
+        };
         let seg_total = (segments_per_row * sub_batch) as u64;
-        let partials_a = ctx.storage_buffer("qshade batch partials A", seg_total * partials * 2 * bpr, wgpu::BufferUsages::empty())?;
-        let partials_b = ctx.storage_buffer("qshade batch partials B", seg_total * partials.div_ceil(WORKGROUP_SIZE) * 2 * bpr, wgpu::BufferUsages::empty())?;
-        let params = ctx.storage_buffer("qshade batch parameters", param_reals as u64 * bpr, wgpu::BufferUsages::empty())?;
+        let partials_a = ctx.storage_buffer(
+            "qshade batch partials A",
+            seg_total * partials * 2 * bpr,
+            wgpu::BufferUsages::empty(),
+        )?;
+        let partials_b = ctx.storage_buffer(
+            "qshade batch partials B",
+            seg_total * partials.div_ceil(WORKGROUP_SIZE) * 2 * bpr,
+            wgpu::BufferUsages::empty(),
+        )?;
+        let params = ctx.storage_buffer(
+            "qshade batch parameters",
+            param_reals as u64 * bpr,
+            wgpu::BufferUsages::empty(),
+        )?;
         let groups = vec![
-            (Bind::Psi, ctx.bind_group(&records_buf, Some(&params), [Some(&psi), None, None, None], None)),
-            (Bind::Main, ctx.bind_group(&records_buf, Some(&params), [Some(&psi), lam.as_ref(), None, None], Some(&partials_a))),
-            (Bind::ReduceAb, ctx.bind_group(&records_buf, Some(&partials_a), [None; 4], Some(&partials_b))),
-            (Bind::ReduceBa, ctx.bind_group(&records_buf, Some(&partials_b), [None; 4], Some(&partials_a))),
+            (
+                Bind::Psi,
+                ctx.bind_group(
+                    &records_buf,
+                    Some(&params),
+                    [Some(&psi), None, None, None],
+                    None,
+                ),
+            ),
+            (
+                Bind::Main,
+                ctx.bind_group(
+                    &records_buf,
+                    Some(&params),
+                    [Some(&psi), lam.as_ref(), None, None],
+                    Some(&partials_a),
+                ),
+            ),
+            (
+                Bind::ReduceAb,
+                ctx.bind_group(
+                    &records_buf,
+                    Some(&partials_a),
+                    [None; 4],
+                    Some(&partials_b),
+                ),
+            ),
+            (
+                Bind::ReduceBa,
+                ctx.bind_group(
+                    &records_buf,
+                    Some(&partials_b),
+                    [None; 4],
+                    Some(&partials_a),
+                ),
+            ),
         ];
         let mut groups = groups;
         if let Some(l) = &lam {
-            groups.push((Bind::Lam, ctx.bind_group(&records_buf, Some(&params), [Some(l), None, None, None], None)));
+            groups.push((
+                Bind::Lam,
+                ctx.bind_group(
+                    &records_buf,
+                    Some(&params),
+                    [Some(l), None, None, None],
+                    None,
+                ),
+            ));
         }
         // The bind groups keep the state, record and λ buffers alive.
-        Ok(Plan { key, steps, params, partials_a, partials_b, groups, result_in_a, segments_per_row, layout })
+        Ok(Plan {
+            key,
+            steps,
+            params,
+            partials_a,
+            partials_b,
+            groups,
+            result_in_a,
+            segments_per_row,
+            layout,
+        })
     }
 
     /// Fills the parameter buffer for `rows` (`count` rows of `program.num_angles()` values).
-    fn parameters(&self, program: &Program, rows: &[f64], count: usize, terms: &[Term], upstream: Option<&[f64]>, num_obs: usize) -> Vec<f64> {
+    fn parameters(
+        &self,
+        program: &Program,
+        rows: &[f64],
+        count: usize,
+        terms: &[Term],
+        upstream: Option<&[f64]>,
+        num_obs: usize,
+    ) -> Vec<f64> {
         fill_parameters(&self.layout, program, rows, count, terms, upstream, num_obs)
     }
 
     /// Runs the plan on `count` rows and returns the `segments_per_row × sub_batch` sums.
     fn execute(&self, ctx: &GpuContext, params: &[f64], count: usize) -> Result<Vec<C64>> {
-        ctx.queue.write_buffer(&self.params, 0, &reals_to_bytes(params, ctx.precision));
-        let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qshade batch") });
+        ctx.queue
+            .write_buffer(&self.params, 0, &reals_to_bytes(params, ctx.precision));
+        let mut encoder = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("qshade batch"),
+            });
         // Reductions launched with fewer groups than a segment's length leave zeros behind.
         encoder.clear_buffer(&self.partials_a, 0, None);
         {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("qshade batch"), timestamp_writes: None });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("qshade batch"),
+                timestamp_writes: None,
+            });
             let stride = ctx.op_stride;
             let mut current = None;
             for (i, step) in self.steps.iter().enumerate() {
@@ -358,25 +551,50 @@ impl Plan {
                     pass.set_pipeline(&ctx.pipeline(step.kernel, Access::Single));
                     current = Some(step.kernel);
                 }
-                let group = self.groups.iter().find(|(b, _)| *b == step.bind).map(|(_, g)| g).ok_or_else(|| Error::Device(format!("no bind group for {:?}", step.bind)))?;
+                let group = self
+                    .groups
+                    .iter()
+                    .find(|(b, _)| *b == step.bind)
+                    .map(|(_, g)| g)
+                    .ok_or_else(|| Error::Device(format!("no bind group for {:?}", step.bind)))?;
                 pass.set_bind_group(0, group, &[(i as u64 * stride) as u32]);
                 let z = if step.batched { count as u32 } else { 1 };
                 pass.dispatch_workgroups(step.grid.0, step.grid.1, z);
             }
         }
         ctx.queue.submit([encoder.finish()]);
-        let result = if self.result_in_a { &self.partials_a } else { &self.partials_b };
-        let reals = ctx.read_reals(result, 0, 2 * (self.segments_per_row * self.key.sub_batch) as u64)?;
-        Ok(reals.chunks_exact(2).map(|p| C64::new(p[0], p[1])).collect())
+        let result = if self.result_in_a {
+            &self.partials_a
+        } else {
+            &self.partials_b
+        };
+        let reals = ctx.read_reals(
+            result,
+            0,
+            2 * (self.segments_per_row * self.key.sub_batch) as u64,
+        )?;
+        Ok(reals
+            .chunks_exact(2)
+            .map(|p| C64::new(p[0], p[1]))
+            .collect())
     }
 }
 
 /// The parameter buffer's contents for `count` rows: per-op forward (and adjoint) matrices,
 /// derivative matrices, and the adjoint seed weights w_b = g_bj · coeff · i^{#Y}.
-fn fill_parameters(layout: &Layout, program: &Program, rows: &[f64], count: usize, terms: &[Term], upstream: Option<&[f64]>, num_obs: usize) -> Vec<f64> {
+fn fill_parameters(
+    layout: &Layout,
+    program: &Program,
+    rows: &[f64],
+    count: usize,
+    terms: &[Term],
+    upstream: Option<&[f64]>,
+    num_obs: usize,
+) -> Vec<f64> {
     let na = program.num_angles();
     let mut data = vec![0.0; layout.reals];
-    data[layout.tile_offset..layout.tile_offset + layout.tile_data.len()].copy_from_slice(&layout.tile_data);
+    data[layout.tile_offset..layout.tile_offset + layout.tile_data.len()]
+        .copy_from_slice(&layout.tile_data);
     let mut put = |slot: DataSlot, row: usize, values: &[C64]| {
         let at = slot.offset + row * slot.stride;
         for (k, v) in values.iter().enumerate() {
@@ -404,14 +622,22 @@ fn fill_parameters(layout: &Layout, program: &Program, rows: &[f64], count: usiz
         let op = &layout.ops[*lowered].1;
         for r in 0..count {
             let angles = pop.angles(&rows[r * na..(r + 1) * na]);
-            put(*slot, r, &kernel_data(op, &pop.gate.kind.derivative(angles, *which)));
+            put(
+                *slot,
+                r,
+                &kernel_data(op, &pop.gate.kind.derivative(angles, *which)),
+            );
         }
     }
     if let Some(up) = upstream {
         for (term, slot) in terms.iter().zip(&layout.seeds) {
             let phase = C64::I.powu(term.num_y);
             for r in 0..count {
-                put(*slot, r, &[phase * (up[r * num_obs + term.observable] * term.coeff)]);
+                put(
+                    *slot,
+                    r,
+                    &[phase * (up[r * num_obs + term.observable] * term.coeff)],
+                );
             }
         }
     }
@@ -422,21 +648,42 @@ fn fill_parameters(layout: &Layout, program: &Program, rows: &[f64], count: usiz
 const PLANS_KEPT: usize = 2;
 
 /// Largest sub-batch that fits the memory budget and one storage binding.
-fn sub_batch_size(ctx: &GpuContext, program: &Program, segments_per_row: usize, num_rows: usize, adjoint: bool, options: &BatchOptions) -> Result<usize> {
+fn sub_batch_size(
+    ctx: &GpuContext,
+    program: &Program,
+    segments_per_row: usize,
+    num_rows: usize,
+    adjoint: bool,
+    options: &BatchOptions,
+) -> Result<usize> {
     let n = program.num_qubits();
     let bpr = ctx.precision.bytes_per_amplitude() / 2;
     let state_bytes = ctx.precision.bytes_per_amplitude() << n;
     let partial_bytes = segments_per_row as u64 * reduction_groups(1 << n) * 2 * bpr;
     let params_bytes = program.num_angles() as u64 * 3 * 32 * bpr + 64;
     let per_row = state_bytes * if adjoint { 2 } else { 1 } + partial_bytes * 2 + params_bytes;
-    let budget = options.memory_budget.or(ctx.memory_budget.map(|m| m / 2)).unwrap_or(1 << 30);
-    let binding = ctx.limits.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
+    let budget = options
+        .memory_budget
+        .or(ctx.memory_budget.map(|m| m / 2))
+        .unwrap_or(1 << 30);
+    let binding = ctx
+        .limits
+        .max_storage_buffer_binding_size
+        .min(ctx.limits.max_buffer_size);
     let by_budget = budget / per_row;
     if by_budget == 0 {
-        return Err(Error::OutOfDeviceMemory { needed: per_row, available: budget });
+        return Err(Error::OutOfDeviceMemory {
+            needed: per_row,
+            available: budget,
+        });
     }
-    let by_binding = (binding / state_bytes).min(binding / partial_bytes.max(1)).min(binding / params_bytes);
-    let mut size = (num_rows as u64).min(by_budget).min(by_binding).clamp(1, 65_535) as usize;
+    let by_binding = (binding / state_bytes)
+        .min(binding / partial_bytes.max(1))
+        .min(binding / params_bytes);
+    let mut size = (num_rows as u64)
+        .min(by_budget)
+        .min(by_binding)
+        .clamp(1, 65_535) as usize;
     if let Some(cap) = options.max_sub_batch {
         size = size.min(cap.max(1));
     }
@@ -456,16 +703,43 @@ pub(crate) struct RowsRequest<'a> {
 
 /// Forward values (`num_rows × n_obs`) and, with `upstream`, dL/d(occurrence)
 /// (`num_rows × num_angles`), through cached plans, one submit per sub-batch.
-pub(crate) fn run_rows(ctx: &Arc<GpuContext>, cache: &std::sync::Mutex<Vec<Plan>>, request: RowsRequest<'_>) -> Result<(Vec<f64>, Vec<f64>)> {
-    let RowsRequest { program, rows, num_rows, observables, upstream, options } = request;
+pub(crate) fn run_rows(
+    ctx: &Arc<GpuContext>,
+    cache: &std::sync::Mutex<Vec<Plan>>,
+    request: RowsRequest<'_>,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let RowsRequest {
+        program,
+        rows,
+        num_rows,
+        observables,
+        upstream,
+        options,
+    } = request;
     let adjoint = upstream.is_some();
     let (terms, constants) = terms_of(observables);
     let na = program.num_angles();
     let no = observables.len();
-    let differentiable = program.angle_exprs().iter().filter(|a| !matches!(a, Angle::Const(_))).count();
+    let differentiable = program
+        .angle_exprs()
+        .iter()
+        .filter(|a| !matches!(a, Angle::Const(_)))
+        .count();
     let segments_per_row = terms.len() + if adjoint { differentiable } else { 0 };
-    let sub_batch = sub_batch_size(ctx, program, segments_per_row.max(1), num_rows, adjoint, options)?;
-    let key = PlanKey { program: program.id(), masks: terms.iter().map(|t| (t.x_mask, t.z_mask)).collect(), sub_batch, adjoint };
+    let sub_batch = sub_batch_size(
+        ctx,
+        program,
+        segments_per_row.max(1),
+        num_rows,
+        adjoint,
+        options,
+    )?;
+    let key = PlanKey {
+        program: program.id(),
+        masks: terms.iter().map(|t| (t.x_mask, t.z_mask)).collect(),
+        sub_batch,
+        adjoint,
+    };
     let mut plans = cache.lock().unwrap_or_else(|p| p.into_inner());
     let index = match plans.iter().position(|p| p.key == key) {
         Some(i) => i,
@@ -501,7 +775,8 @@ pub(crate) fn run_rows(ctx: &Arc<GpuContext>, cache: &std::sync::Mutex<Vec<Plan>
             }
             for (t, term) in terms.iter().enumerate() {
                 let s = sums[t * sub_batch + r];
-                values[(start + r) * no + term.observable] += term.coeff * (C64::I.powu(term.num_y) * s).re;
+                values[(start + r) * no + term.observable] +=
+                    term.coeff * (C64::I.powu(term.num_y) * s).re;
             }
             for (g, (occ, ..)) in plan.layout.derivatives.iter().enumerate() {
                 grads[(start + r) * na + occ] = 2.0 * sums[(terms.len() + g) * sub_batch + r].re;
@@ -513,7 +788,12 @@ pub(crate) fn run_rows(ctx: &Arc<GpuContext>, cache: &std::sync::Mutex<Vec<Plan>
 }
 
 /// Prepares `count` states of `program` (one per row) in one buffer, one submit.
-fn prepare_states(ctx: &GpuContext, program: &Program, rows: &[f64], count: usize) -> Result<wgpu::Buffer> {
+fn prepare_states(
+    ctx: &GpuContext,
+    program: &Program,
+    rows: &[f64],
+    count: usize,
+) -> Result<wgpu::Buffer> {
     let n = program.num_qubits();
     let layout = build_layout(program, &[], count, false, Some(ctx.tile_qubits));
     let param_reals = layout.reals;
@@ -522,14 +802,35 @@ fn prepare_states(ctx: &GpuContext, program: &Program, rows: &[f64], count: usiz
     let stride = ctx.op_stride as usize;
     let records_buf = ctx.record_buffer("qshade prepare records", &records);
     let bpr = ctx.precision.bytes_per_amplitude() / 2;
-    let states = ctx.storage_buffer("qshade prepared states", (ctx.precision.bytes_per_amplitude() << n) * count as u64, wgpu::BufferUsages::empty())?;
-    let params = ctx.storage_buffer("qshade prepare parameters", param_reals as u64 * bpr, wgpu::BufferUsages::empty())?;
+    let states = ctx.storage_buffer(
+        "qshade prepared states",
+        (ctx.precision.bytes_per_amplitude() << n) * count as u64,
+        wgpu::BufferUsages::empty(),
+    )?;
+    let params = ctx.storage_buffer(
+        "qshade prepare parameters",
+        param_reals as u64 * bpr,
+        wgpu::BufferUsages::empty(),
+    )?;
     let values = fill_parameters(&layout, program, rows, count, &[], None, 0);
-    ctx.queue.write_buffer(&params, 0, &reals_to_bytes(&values, ctx.precision));
-    let group = ctx.bind_group(&records_buf, Some(&params), [Some(&states), None, None, None], None);
-    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qshade prepare") });
+    ctx.queue
+        .write_buffer(&params, 0, &reals_to_bytes(&values, ctx.precision));
+    let group = ctx.bind_group(
+        &records_buf,
+        Some(&params),
+        [Some(&states), None, None, None],
+        None,
+    );
+    let mut encoder = ctx
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("qshade prepare"),
+        });
     {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("qshade prepare"), timestamp_writes: None });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("qshade prepare"),
+            timestamp_writes: None,
+        });
         for (i, step) in steps.iter().enumerate() {
             pass.set_pipeline(&ctx.pipeline(step.kernel, Access::Single));
             pass.set_bind_group(0, &group, &[(i * stride) as u32]);
@@ -542,12 +843,25 @@ fn prepare_states(ctx: &GpuContext, program: &Program, rows: &[f64], count: usiz
 
 /// ⟨a_i|b_j⟩ for the states of `rows_a` and `rows_b`, `num_a × num_b`, Gram product on the GPU
 /// in blocks that fit one storage binding.
-pub(crate) fn overlaps(ctx: &GpuContext, program: &Program, rows_a: &[f64], num_a: usize, rows_b: &[f64], num_b: usize) -> Result<Vec<C64>> {
+pub(crate) fn overlaps(
+    ctx: &GpuContext,
+    program: &Program,
+    rows_a: &[f64],
+    num_a: usize,
+    rows_b: &[f64],
+    num_b: usize,
+) -> Result<Vec<C64>> {
     let n = program.num_qubits();
     let na = program.num_angles();
     let state_bytes = ctx.precision.bytes_per_amplitude() << n;
-    let binding = ctx.limits.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
-    let block = ((binding / state_bytes).min(ctx.memory_budget.map_or(1 << 30, |m| m / 4) / state_bytes).min(65_535) as usize).max(1);
+    let binding = ctx
+        .limits
+        .max_storage_buffer_binding_size
+        .min(ctx.limits.max_buffer_size);
+    let block = ((binding / state_bytes)
+        .min(ctx.memory_budget.map_or(1 << 30, |m| m / 4) / state_bytes)
+        .min(65_535) as usize)
+        .max(1);
     let groups = reduction_groups(1 << n);
     let bpr = ctx.precision.bytes_per_amplitude() / 2;
     let mut out = vec![C64::ZERO; num_a * num_b];
@@ -558,9 +872,23 @@ pub(crate) fn overlaps(ctx: &GpuContext, program: &Program, rows_a: &[f64], num_
             let cb = block.min(num_b - b0);
             let states_b = prepare_states(ctx, program, &rows_b[b0 * na..(b0 + cb) * na], cb)?;
             let segments = (ca * cb) as u64;
-            let partials = ctx.storage_buffer("qshade overlap partials", segments * groups * 2 * bpr, wgpu::BufferUsages::empty())?;
-            let reduced = ctx.storage_buffer("qshade overlap sums", segments * groups.div_ceil(WORKGROUP_SIZE) * 2 * bpr, wgpu::BufferUsages::empty())?;
-            let mut records = vec![OpRecord { n_threads: 1 << n, state_bits: n as u32, x0: cb as u32, count: groups as u32, ..Default::default() }];
+            let partials = ctx.storage_buffer(
+                "qshade overlap partials",
+                segments * groups * 2 * bpr,
+                wgpu::BufferUsages::empty(),
+            )?;
+            let reduced = ctx.storage_buffer(
+                "qshade overlap sums",
+                segments * groups.div_ceil(WORKGROUP_SIZE) * 2 * bpr,
+                wgpu::BufferUsages::empty(),
+            )?;
+            let mut records = vec![OpRecord {
+                n_threads: 1 << n,
+                state_bits: n as u32,
+                x0: cb as u32,
+                count: groups as u32,
+                ..Default::default()
+            }];
             let mut len = groups;
             let mut reduce_steps = Vec::new();
             let mut in_a = true;
@@ -569,7 +897,11 @@ pub(crate) fn overlaps(ctx: &GpuContext, program: &Program, rows_a: &[f64], num_
                 let mut base = 0u64;
                 while base < segments {
                     let count = (segments - base).min(65_535);
-                    records.push(OpRecord { count: len as u32, seg_base: base as u32, ..Default::default() });
+                    records.push(OpRecord {
+                        count: len as u32,
+                        seg_base: base as u32,
+                        ..Default::default()
+                    });
                     reduce_steps.push((in_a, (out_len as u32, count as u32)));
                     base += count;
                 }
@@ -578,18 +910,34 @@ pub(crate) fn overlaps(ctx: &GpuContext, program: &Program, rows_a: &[f64], num_
             }
             let stride = ctx.op_stride as usize;
             let records_buf = ctx.record_buffer("qshade overlap records", &records);
-            let gram = ctx.bind_group(&records_buf, None, [Some(&states_a), Some(&states_b), None, None], Some(&partials));
+            let gram = ctx.bind_group(
+                &records_buf,
+                None,
+                [Some(&states_a), Some(&states_b), None, None],
+                Some(&partials),
+            );
             let ab = ctx.bind_group(&records_buf, Some(&partials), [None; 4], Some(&reduced));
             let ba = ctx.bind_group(&records_buf, Some(&reduced), [None; 4], Some(&partials));
-            let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qshade overlaps") });
+            let mut encoder = ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("qshade overlaps"),
+                });
             {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("qshade overlaps"), timestamp_writes: None });
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("qshade overlaps"),
+                    timestamp_writes: None,
+                });
                 pass.set_pipeline(&ctx.pipeline(Kernel::Overlap, Access::Single));
                 pass.set_bind_group(0, &gram, &[0]);
                 pass.dispatch_workgroups(groups as u32, cb as u32, ca as u32);
                 pass.set_pipeline(&ctx.pipeline(Kernel::Reduce, Access::Single));
                 for (k, (from_a, g)) in reduce_steps.iter().enumerate() {
-                    pass.set_bind_group(0, if *from_a { &ab } else { &ba }, &[((k + 1) * stride) as u32]);
+                    pass.set_bind_group(
+                        0,
+                        if *from_a { &ab } else { &ba },
+                        &[((k + 1) * stride) as u32],
+                    );
                     pass.dispatch_workgroups(g.0, g.1, 1);
                 }
             }

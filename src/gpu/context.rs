@@ -1,12 +1,12 @@
 //! One context object owning the device and queue, the adapter's limits, the bind-group layout
 //! shared by every kernel, and the pipeline cache keyed by (kernel, precision, access).
 
+use super::lower::OpRecord;
 use super::GpuConfig;
 use crate::backend::Precision;
 use crate::error::{Error, Result};
-use super::lower::OpRecord;
-use num_complex::Complex64 as C64;
 use crate::shaders::{self, Access, Kernel};
+use num_complex::Complex64 as C64;
 use std::collections::HashMap;
 use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex};
@@ -74,14 +74,25 @@ fn adapter_rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
 fn choose_adapter(instance: &wgpu::Instance, precision: Precision) -> Result<wgpu::Adapter> {
     let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
     if adapters.is_empty() {
-        return Err(Error::NoAdapter { reason: "wgpu enumerated no adapters on any backend".into() });
+        return Err(Error::NoAdapter {
+            reason: "wgpu enumerated no adapters on any backend".into(),
+        });
     }
-    let wanted = std::env::var("QSHADE_ADAPTER").ok().map(|s| s.to_lowercase());
+    let wanted = std::env::var("QSHADE_ADAPTER")
+        .ok()
+        .map(|s| s.to_lowercase());
     let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
     let candidates: Vec<wgpu::Adapter> = adapters
         .into_iter()
-        .filter(|a| a.get_info().device_type != wgpu::DeviceType::Other || a.get_info().backend != wgpu::Backend::Gl)
-        .filter(|a| wanted.as_ref().is_none_or(|w| a.get_info().name.to_lowercase().contains(w)))
+        .filter(|a| {
+            a.get_info().device_type != wgpu::DeviceType::Other
+                || a.get_info().backend != wgpu::Backend::Gl
+        })
+        .filter(|a| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| a.get_info().name.to_lowercase().contains(w))
+        })
         .collect();
     let needs_f64 = precision == Precision::F64;
     candidates
@@ -90,7 +101,9 @@ fn choose_adapter(instance: &wgpu::Instance, precision: Precision) -> Result<wgp
             let f64_ok = !needs_f64 || a.features().contains(wgpu::Features::SHADER_F64);
             (f64_ok, adapter_rank(&a.get_info()))
         })
-        .ok_or_else(|| Error::NoAdapter { reason: format!("no adapter matches QSHADE_ADAPTER among {names:?}") })
+        .ok_or_else(|| Error::NoAdapter {
+            reason: format!("no adapter matches QSHADE_ADAPTER among {names:?}"),
+        })
 }
 
 /// The largest device-local memory heap, when the adapter runs on Vulkan.
@@ -116,12 +129,20 @@ impl GpuContext {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         // Creating a resource past 95% of the memory budget fails with an OOM error (which we
         // report as OutOfDeviceMemory) instead of risking a device loss.
-        desc.memory_budget_thresholds = wgpu::MemoryBudgetThresholds { for_resource_creation: Some(95), for_device_loss: None };
+        desc.memory_budget_thresholds = wgpu::MemoryBudgetThresholds {
+            for_resource_creation: Some(95),
+            for_device_loss: None,
+        };
         let instance = wgpu::Instance::new(desc);
         let adapter = choose_adapter(&instance, config.precision)?;
         let info = adapter.get_info();
-        if config.precision == Precision::F64 && !adapter.features().contains(wgpu::Features::SHADER_F64) {
-            return Err(Error::MissingFeature { feature: "SHADER_F64", adapter: info.name });
+        if config.precision == Precision::F64
+            && !adapter.features().contains(wgpu::Features::SHADER_F64)
+        {
+            return Err(Error::MissingFeature {
+                feature: "SHADER_F64",
+                adapter: info.name,
+            });
         }
         let mut features = wgpu::Features::empty();
         if config.precision == Precision::F64 {
@@ -135,28 +156,54 @@ impl GpuContext {
             required_limits: adapter.limits(),
             ..Default::default()
         };
-        let (device, queue) = pollster::block_on(adapter.request_device(&device_desc)).map_err(|e| Error::Device(format!("request_device failed on {}: {e}", info.name)))?;
+        let (device, queue) = pollster::block_on(adapter.request_device(&device_desc))
+            .map_err(|e| Error::Device(format!("request_device failed on {}: {e}", info.name)))?;
         let heap = vulkan_device_local_bytes(&adapter);
         Self::from_parts(device, queue, info, config, heap)
     }
 
     /// Wraps an existing device and queue (e.g. shared with a renderer).
-    pub fn from_parts(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo, config: &GpuConfig, heap_bytes: Option<u64>) -> Result<Self> {
-        if config.precision == Precision::F64 && !device.features().contains(wgpu::Features::SHADER_F64) {
-            return Err(Error::MissingFeature { feature: "SHADER_F64", adapter: info.name });
+    pub fn from_parts(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        info: wgpu::AdapterInfo,
+        config: &GpuConfig,
+        heap_bytes: Option<u64>,
+    ) -> Result<Self> {
+        if config.precision == Precision::F64
+            && !device.features().contains(wgpu::Features::SHADER_F64)
+        {
+            return Err(Error::MissingFeature {
+                feature: "SHADER_F64",
+                adapter: info.name,
+            });
         }
         let limits = device.limits();
         let bpa = config.precision.bytes_per_amplitude();
-        let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        let binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
         // Index arithmetic is u32 over a chunk plus two pairing bits, so chunks stay ≤ 2^28.
         let mut max_chunk_bits = (63 - (binding / bpa).max(1).leading_zeros() as usize).min(28);
         if let Some(c) = config.max_chunk_qubits {
             max_chunk_bits = max_chunk_bits.min(c.max(1));
         }
         let tile_bytes = (limits.max_compute_workgroup_storage_size as u64 / bpa).max(1);
-        let tile_qubits = if config.tile_fusion { (63 - tile_bytes.leading_zeros() as usize).min(12) } else { 0 };
-        let tile_workgroup = std::env::var("QSHADE_TILE_WG").ok().and_then(|v| v.parse().ok()).unwrap_or(if info.device_type == wgpu::DeviceType::Cpu { 16 } else { 256 });
-        let op_stride = op_record_bytes(config.precision).next_multiple_of(limits.min_uniform_buffer_offset_alignment.max(1) as u64);
+        let tile_qubits = if config.tile_fusion {
+            (63 - tile_bytes.leading_zeros() as usize).min(12)
+        } else {
+            0
+        };
+        let tile_workgroup = std::env::var("QSHADE_TILE_WG")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if info.device_type == wgpu::DeviceType::Cpu {
+                16
+            } else {
+                256
+            });
+        let op_stride = op_record_bytes(config.precision)
+            .next_multiple_of(limits.min_uniform_buffer_offset_alignment.max(1) as u64);
         // wgpu panics on uncaptured errors by default; record them instead and report them as
         // Error::Device at the next synchronisation point.
         let device_errors: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -193,7 +240,11 @@ impl GpuContext {
             op_stride,
             tile_qubits,
             tile_workgroup,
-            fusion_qubits: std::env::var("QSHADE_FUSION_QUBITS").ok().and_then(|v| v.parse().ok()).unwrap_or(config.fusion_qubits).min(5),
+            fusion_qubits: std::env::var("QSHADE_FUSION_QUBITS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(config.fusion_qubits)
+                .min(5),
             layout,
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),
@@ -203,13 +254,19 @@ impl GpuContext {
     }
 
     /// `records` laid out at the dynamic-offset stride, ready for a uniform buffer.
-    pub(crate) fn record_bytes<'r>(&self, records: impl IntoIterator<Item = &'r OpRecord>) -> Vec<u8> {
+    pub(crate) fn record_bytes<'r>(
+        &self,
+        records: impl IntoIterator<Item = &'r OpRecord>,
+    ) -> Vec<u8> {
         self.record_bytes_with_matrices(records.into_iter().map(|r| (r, None)))
     }
 
     /// Like [`GpuContext::record_bytes`], with a matrix (≤ 16 complex entries) written inline
     /// into each record that has one; such records get `inline_mat = 1`.
-    pub(crate) fn record_bytes_with_matrices<'r>(&self, records: impl IntoIterator<Item = (&'r OpRecord, Option<&'r [C64]>)>) -> Vec<u8> {
+    pub(crate) fn record_bytes_with_matrices<'r>(
+        &self,
+        records: impl IntoIterator<Item = (&'r OpRecord, Option<&'r [C64]>)>,
+    ) -> Vec<u8> {
         let stride = self.op_stride as usize;
         let header = std::mem::size_of::<OpRecord>();
         let mut bytes = Vec::new();
@@ -229,7 +286,11 @@ impl GpuContext {
     }
 
     /// A uniform buffer holding `records` (one per dispatch, bound at offset i · op_stride).
-    pub(crate) fn record_buffer<'r>(&self, label: &str, records: impl IntoIterator<Item = &'r OpRecord>) -> wgpu::Buffer {
+    pub(crate) fn record_buffer<'r>(
+        &self,
+        label: &str,
+        records: impl IntoIterator<Item = &'r OpRecord>,
+    ) -> wgpu::Buffer {
         let bytes = self.record_bytes(records);
         let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
@@ -243,47 +304,80 @@ impl GpuContext {
 
     /// The pipeline for `kernel` with `access`, compiled on first use and cached.
     pub(crate) fn pipeline(&self, kernel: Kernel, access: Access) -> wgpu::ComputePipeline {
-        let mut cache = self.pipelines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = self
+            .pipelines
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         cache
             .entry((kernel, access))
             .or_insert_with(|| {
                 let source = shaders::source(kernel, self.precision, access);
-                let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(&format!("{kernel:?} {access:?}")),
-                    source: wgpu::ShaderSource::Wgsl(source.into()),
-                });
-                self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(&format!("{kernel:?} {access:?}")),
-                    layout: Some(&self.pipeline_layout),
-                    module: &module,
-                    entry_point: Some(kernel.entry_point()),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
+                let module = self
+                    .device
+                    .create_shader_module(wgpu::ShaderModuleDescriptor {
+                        label: Some(&format!("{kernel:?} {access:?}")),
+                        source: wgpu::ShaderSource::Wgsl(source.into()),
+                    });
+                self.device
+                    .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                        label: Some(&format!("{kernel:?} {access:?}")),
+                        layout: Some(&self.pipeline_layout),
+                        module: &module,
+                        entry_point: Some(kernel.entry_point()),
+                        compilation_options: Default::default(),
+                        cache: None,
+                    })
             })
             .clone()
     }
 
     /// A bind group: the op uniform, aux_in, four state slots and aux_out.
-    pub(crate) fn bind_group<'a>(&'a self, ops: &'a wgpu::Buffer, aux_in: Option<&'a wgpu::Buffer>, slots: [Option<&'a wgpu::Buffer>; 4], aux_out: Option<&'a wgpu::Buffer>) -> wgpu::BindGroup {
-        let pick = |b: Option<&'a wgpu::Buffer>, dummy: usize| b.unwrap_or(&self.dummies[dummy]).as_entire_binding();
+    pub(crate) fn bind_group<'a>(
+        &'a self,
+        ops: &'a wgpu::Buffer,
+        aux_in: Option<&'a wgpu::Buffer>,
+        slots: [Option<&'a wgpu::Buffer>; 4],
+        aux_out: Option<&'a wgpu::Buffer>,
+    ) -> wgpu::BindGroup {
+        let pick = |b: Option<&'a wgpu::Buffer>, dummy: usize| {
+            b.unwrap_or(&self.dummies[dummy]).as_entire_binding()
+        };
         let mut entries = vec![
             wgpu::BindGroupEntry {
                 binding: 0,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: ops, offset: 0, size: NonZeroU64::new(op_record_bytes(self.precision)) }),
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: ops,
+                    offset: 0,
+                    size: NonZeroU64::new(op_record_bytes(self.precision)),
+                }),
             },
-            wgpu::BindGroupEntry { binding: 1, resource: pick(aux_in, 1) },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: pick(aux_in, 1),
+            },
         ];
         for (i, slot) in slots.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry { binding: 2 + i as u32, resource: pick(*slot, 2 + i) });
+            entries.push(wgpu::BindGroupEntry {
+                binding: 2 + i as u32,
+                resource: pick(*slot, 2 + i),
+            });
         }
-        entries.push(wgpu::BindGroupEntry { binding: 6, resource: pick(aux_out, 6) });
-        self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("qshade"), layout: &self.layout, entries: &entries })
+        entries.push(wgpu::BindGroupEntry {
+            binding: 6,
+            resource: pick(aux_out, 6),
+        });
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("qshade"),
+            layout: &self.layout,
+            entries: &entries,
+        })
     }
 
     /// Blocks until all submitted work is done, then reports any error wgpu raised meanwhile.
     pub(crate) fn wait(&self) -> Result<()> {
-        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Device(format!("waiting for the GPU failed: {e}")))?;
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Device(format!("waiting for the GPU failed: {e}")))?;
         self.take_errors()
     }
 
@@ -298,16 +392,27 @@ impl GpuContext {
     }
 
     /// A storage buffer of `size` bytes, or `OutOfDeviceMemory` if the device refuses it.
-    pub(crate) fn storage_buffer(&self, label: &str, size: u64, extra: wgpu::BufferUsages) -> Result<wgpu::Buffer> {
+    pub(crate) fn storage_buffer(
+        &self,
+        label: &str,
+        size: u64,
+        extra: wgpu::BufferUsages,
+    ) -> Result<wgpu::Buffer> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size: size.max(16),
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST | extra,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST
+                | extra,
             mapped_at_creation: false,
         });
         if pollster::block_on(scope.pop()).is_some() {
-            return Err(Error::OutOfDeviceMemory { needed: size, available: self.memory_budget.unwrap_or(0) });
+            return Err(Error::OutOfDeviceMemory {
+                needed: size,
+                available: self.memory_budget.unwrap_or(0),
+            });
         }
         Ok(buffer)
     }
@@ -352,7 +457,12 @@ impl GpuContext {
     }
 
     /// Reads `count` reals (f32 or f64 per the precision) from `src` at real index `first`.
-    pub(crate) fn read_reals(&self, src: &wgpu::Buffer, first: u64, count: u64) -> Result<Vec<f64>> {
+    pub(crate) fn read_reals(
+        &self,
+        src: &wgpu::Buffer,
+        first: u64,
+        count: u64,
+    ) -> Result<Vec<f64>> {
         let bpr = self.precision.bytes_per_amplitude() / 2;
         let bytes = self.read_bytes(src, first * bpr, count * bpr)?;
         Ok(reals_from_bytes(&bytes, self.precision))
@@ -373,8 +483,14 @@ pub(crate) fn reals_to_bytes(values: &[f64], precision: Precision) -> Vec<u8> {
 /// The precision's bytes as host f64 values.
 pub(crate) fn reals_from_bytes(bytes: &[u8], precision: Precision) -> Vec<f64> {
     match precision {
-        Precision::F32 => bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
-        Precision::F64 => bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect(),
+        Precision::F32 => bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+            .collect(),
+        Precision::F64 => bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect(),
     }
 }
 
@@ -382,14 +498,22 @@ fn create_layout(device: &wgpu::Device, precision: Precision) -> wgpu::BindGroup
     let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only }, has_dynamic_offset: false, min_binding_size: None },
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
         count: None,
     };
     let mut entries = vec![
         wgpu::BindGroupLayoutEntry {
             binding: 0,
             visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: true, min_binding_size: NonZeroU64::new(op_record_bytes(precision)) },
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: true,
+                min_binding_size: NonZeroU64::new(op_record_bytes(precision)),
+            },
             count: None,
         },
         storage(1, true),
@@ -398,7 +522,10 @@ fn create_layout(device: &wgpu::Device, precision: Precision) -> wgpu::BindGroup
         entries.push(storage(b, false));
     }
     entries.push(storage(6, false));
-    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("qshade kernels"), entries: &entries })
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("qshade kernels"),
+        entries: &entries,
+    })
 }
 
 /// Most workgroups a reduction kernel launches per state; its threads loop with a grid stride,
@@ -407,7 +534,9 @@ pub(crate) const MAX_REDUCTION_GROUPS: u64 = 1024;
 
 /// Workgroups (and so partial sums) of a reduction over `items` work items.
 pub(crate) fn reduction_groups(items: u64) -> u64 {
-    items.div_ceil(WORKGROUP_SIZE).clamp(1, MAX_REDUCTION_GROUPS)
+    items
+        .div_ceil(WORKGROUP_SIZE)
+        .clamp(1, MAX_REDUCTION_GROUPS)
 }
 
 /// Workgroup grid for `threads` invocations: x ≤ 32 768, folded into y beyond that.

@@ -68,7 +68,12 @@ pub(crate) struct GateOp {
 /// folded into the control mask so the pass touches only the half of the state that changes.
 fn is_phase_kind(kind: &GateKind) -> bool {
     match kind {
-        GateKind::Z | GateKind::S | GateKind::Sdg | GateKind::T | GateKind::Tdg | GateKind::Phase(_) => true,
+        GateKind::Z
+        | GateKind::S
+        | GateKind::Sdg
+        | GateKind::T
+        | GateKind::Tdg
+        | GateKind::Phase(_) => true,
         GateKind::Unitary1(m) => kind.is_diagonal() && m[0] == C64::ONE,
         _ => false,
     }
@@ -79,12 +84,23 @@ fn is_phase_kind(kind: &GateKind) -> bool {
 pub(crate) fn lower_structure(gate: &Gate) -> Option<GateOp> {
     let forced = gate.control_mask();
     let targets = gate.targets.clone();
-    let op = |kernel, targets, forced, swap| GateOp { kernel, targets, forced, swap, matrix: Vec::new() };
+    let op = |kernel, targets, forced, swap| GateOp {
+        kernel,
+        targets,
+        forced,
+        swap,
+        matrix: Vec::new(),
+    };
     Some(match gate.kind {
         GateKind::I => return None,
         GateKind::X => op(Kernel::Permute, targets, forced, false),
         GateKind::Swap => op(Kernel::Permute, targets, forced, true),
-        ref k if is_phase_kind(k) => op(Kernel::Diagonal, Vec::new(), forced | (1u64 << gate.targets[0]), false),
+        ref k if is_phase_kind(k) => op(
+            Kernel::Diagonal,
+            Vec::new(),
+            forced | (1u64 << gate.targets[0]),
+            false,
+        ),
         ref k if k.is_diagonal() => op(Kernel::Diagonal, targets, forced, false),
         _ if gate.targets.len() == 1 => op(Kernel::Gate1, targets, forced, false),
         _ => op(Kernel::Gate2, targets, forced, false),
@@ -125,9 +141,17 @@ pub(crate) fn lower_bound(gate: &Gate, matrix: &[C64]) -> Option<GateOp> {
 /// diagonal (≤ 2 qubits), the one- or two-qubit dense kernel, or the k-qubit kernel.
 pub(crate) fn lower_dense(qubits: &[usize], matrix: Vec<C64>) -> GateOp {
     let k = qubits.len();
-    let op = |kernel, matrix| GateOp { kernel, targets: qubits.to_vec(), forced: 0, swap: false, matrix };
+    let op = |kernel, matrix| GateOp {
+        kernel,
+        targets: qubits.to_vec(),
+        forced: 0,
+        swap: false,
+        matrix,
+    };
     if k <= 2 && crate::fusion::is_diagonal(&matrix, 1 << k) {
-        let d = (0..1usize << k).map(|i| matrix[i * ((1 << k) + 1)]).collect();
+        let d = (0..1usize << k)
+            .map(|i| matrix[i * ((1 << k) + 1)])
+            .collect();
         return op(Kernel::Diagonal, d);
     }
     match k {
@@ -152,12 +176,20 @@ pub(crate) struct Dispatch {
 
 /// Places the bits of `j` at the bit positions listed in `positions` (ascending order).
 fn scatter_bits(j: usize, positions: &[usize]) -> u64 {
-    positions.iter().enumerate().fold(0u64, |acc, (b, &p)| acc | ((((j >> b) & 1) as u64) << p))
+    positions
+        .iter()
+        .enumerate()
+        .fold(0u64, |acc, (b, &p)| acc | ((((j >> b) & 1) as u64) << p))
 }
 
 /// The dispatches for `op` on a state of `num_qubits` qubits in chunks of 2^`chunk_bits`.
 /// `in_offset` is where the op's matrix starts in aux_in (in reals).
-pub(crate) fn expand(op: &GateOp, num_qubits: usize, chunk_bits: usize, in_offset: u32) -> Vec<Dispatch> {
+pub(crate) fn expand(
+    op: &GateOp,
+    num_qubits: usize,
+    chunk_bits: usize,
+    in_offset: u32,
+) -> Vec<Dispatch> {
     let c = chunk_bits;
     let low_mask = if c >= 64 { u64::MAX } else { (1u64 << c) - 1 };
     let mut high: Vec<usize> = op.targets.iter().copied().filter(|&q| q >= c).collect();
@@ -191,7 +223,11 @@ pub(crate) fn expand(op: &GateOp, num_qubits: usize, chunk_bits: usize, in_offse
         ..Default::default()
     };
     if let Kernel::GateK(_) = op.kernel {
-        record.x0 = op.targets.iter().enumerate().fold(0, |acc, (j, &q)| acc | (map(q) << (5 * j)));
+        record.x0 = op
+            .targets
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (j, &q)| acc | (map(q) << (5 * j)));
     }
     if op.kernel == Kernel::Permute {
         if op.swap {
@@ -202,7 +238,11 @@ pub(crate) fn expand(op: &GateOp, num_qubits: usize, chunk_bits: usize, in_offse
             record.x1 = 1 << record.q0;
         }
     }
-    let access = if h == 0 { Access::Single } else { Access::Chunked };
+    let access = if h == 0 {
+        Access::Single
+    } else {
+        Access::Chunked
+    };
     let num_chunks = 1u64 << (num_qubits - c);
     let high_chunk_bits: Vec<usize> = high.iter().map(|q| q - c).collect();
     let high_chunk_mask = scatter_bits(usize::MAX, &high_chunk_bits);
@@ -216,7 +256,14 @@ pub(crate) fn expand(op: &GateOp, num_qubits: usize, chunk_bits: usize, in_offse
             *slot = Some((base | scatter_bits(j, &high_chunk_bits)) as u32);
         }
         let matrix = (!op.matrix.is_empty()).then(|| op.matrix.clone());
-        out.push(Dispatch { kernel: op.kernel, access, record, slots, threads, matrix });
+        out.push(Dispatch {
+            kernel: op.kernel,
+            access,
+            record,
+            slots,
+            threads,
+            matrix,
+        });
     }
     out
 }
@@ -227,16 +274,42 @@ mod tests {
     use crate::circuit::{Angle, Circuit};
 
     fn lowered(c: &Circuit) -> Vec<GateOp> {
-        c.gates().iter().filter_map(|g| lower(g, &crate::circuit::Bindings::theta(&[0.3]))).collect()
+        c.gates()
+            .iter()
+            .filter_map(|g| lower(g, &crate::circuit::Bindings::theta(&[0.3])))
+            .collect()
     }
 
     #[test]
     fn gates_pick_the_cheapest_kernel() {
         let mut c = Circuit::new(3).unwrap();
-        c.x(0).unwrap().cz(0, 1).unwrap().rz(2, Angle::theta(0)).unwrap().h(1).unwrap().swap(0, 2).unwrap().id(0).unwrap().rxx(0, 1, 0.2).unwrap();
+        c.x(0)
+            .unwrap()
+            .cz(0, 1)
+            .unwrap()
+            .rz(2, Angle::theta(0))
+            .unwrap()
+            .h(1)
+            .unwrap()
+            .swap(0, 2)
+            .unwrap()
+            .id(0)
+            .unwrap()
+            .rxx(0, 1, 0.2)
+            .unwrap();
         let ops = lowered(&c);
         let kinds: Vec<Kernel> = ops.iter().map(|o| o.kernel).collect();
-        assert_eq!(kinds, vec![Kernel::Permute, Kernel::Diagonal, Kernel::Diagonal, Kernel::Gate1, Kernel::Permute, Kernel::Gate2]);
+        assert_eq!(
+            kinds,
+            vec![
+                Kernel::Permute,
+                Kernel::Diagonal,
+                Kernel::Diagonal,
+                Kernel::Gate1,
+                Kernel::Permute,
+                Kernel::Gate2
+            ]
+        );
         // CZ folds its target into the forced mask: only |11⟩ is touched, by −1.
         assert_eq!(ops[1].forced, 0b11);
         assert!(ops[1].targets.is_empty());
@@ -261,6 +334,8 @@ mod tests {
         c.h(1).unwrap();
         let d = expand(&lowered(&c)[0], 5, 3, 0);
         assert_eq!(d.len(), 4);
-        assert!(d.iter().all(|x| x.access == Access::Single && x.threads == 4));
+        assert!(d
+            .iter()
+            .all(|x| x.access == Access::Single && x.threads == 4));
     }
 }

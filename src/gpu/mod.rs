@@ -17,8 +17,8 @@ pub use state::GpuState;
 
 use crate::backend::{check_amplitudes, Backend, Precision, QuantumState};
 use crate::circuit::{Bindings, Observable};
-use crate::program::{BatchOptions, Program};
 use crate::error::Result;
+use crate::program::{BatchOptions, Program};
 use num_complex::Complex64;
 use std::sync::{Arc, Mutex};
 
@@ -42,7 +42,13 @@ pub struct GpuConfig {
 
 impl Default for GpuConfig {
     fn default() -> Self {
-        GpuConfig { precision: Precision::F32, max_chunk_qubits: None, memory_budget: None, tile_fusion: true, fusion_qubits: 2 }
+        GpuConfig {
+            precision: Precision::F32,
+            max_chunk_qubits: None,
+            memory_budget: None,
+            tile_fusion: true,
+            fusion_qubits: 2,
+        }
     }
 }
 
@@ -59,16 +65,31 @@ pub struct CopyProbe {
 impl CopyProbe {
     fn new(ctx: Arc<GpuContext>, num_qubits: usize) -> Result<Self> {
         if num_qubits > ctx.max_chunk_bits {
-            return Err(crate::Error::Unsupported(format!("the copy probe needs one binding: at most {} qubits here", ctx.max_chunk_bits)));
+            return Err(crate::Error::Unsupported(format!(
+                "the copy probe needs one binding: at most {} qubits here",
+                ctx.max_chunk_bits
+            )));
         }
         let bytes = ctx.precision.bytes_per_amplitude() << num_qubits;
         let src = ctx.storage_buffer("qshade copy source", bytes, wgpu::BufferUsages::empty())?;
-        let dst = ctx.storage_buffer("qshade copy destination", bytes, wgpu::BufferUsages::empty())?;
+        let dst = ctx.storage_buffer(
+            "qshade copy destination",
+            bytes,
+            wgpu::BufferUsages::empty(),
+        )?;
         let threads = 1u64 << num_qubits;
-        let record = lower::OpRecord { n_threads: threads as u32, ..Default::default() };
+        let record = lower::OpRecord {
+            n_threads: threads as u32,
+            ..Default::default()
+        };
         let ops = ctx.record_buffer("qshade copy record", [&record]);
         let group = ctx.bind_group(&ops, None, [Some(&src), Some(&dst), None, None], None);
-        Ok(CopyProbe { ctx, group, threads, bytes_moved: 2 * bytes })
+        Ok(CopyProbe {
+            ctx,
+            group,
+            threads,
+            bytes_moved: 2 * bytes,
+        })
     }
 
     /// Runs the copy `repeats` times in one submit and waits for it.
@@ -76,7 +97,11 @@ impl CopyProbe {
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&self.ctx.pipeline(crate::shaders::Kernel::Copy, crate::shaders::Access::Single));
+            pass.set_pipeline(
+                &self
+                    .ctx
+                    .pipeline(crate::shaders::Kernel::Copy, crate::shaders::Access::Single),
+            );
             pass.set_bind_group(0, &self.group, &[0]);
             let (x, y) = context::grid(self.threads);
             for _ in 0..repeats {
@@ -105,14 +130,24 @@ impl GpuBackend {
 
     /// The best adapter for `config` (set `QSHADE_ADAPTER=<name substring>` to choose one).
     pub fn with_config(config: GpuConfig) -> Result<Self> {
-        Ok(GpuBackend { ctx: Arc::new(GpuContext::new(&config)?), plan: Arc::default() })
+        Ok(GpuBackend {
+            ctx: Arc::new(GpuContext::new(&config)?),
+            plan: Arc::default(),
+        })
     }
 
     /// Uses an existing device and queue (for example one shared with a renderer). The device
     /// should have been created with the adapter's limits, and SHADER_F64 for double precision.
-    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, config: GpuConfig) -> Result<Self> {
+    pub fn from_device(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        config: GpuConfig,
+    ) -> Result<Self> {
         let info = device.adapter_info();
-        Ok(GpuBackend { ctx: Arc::new(GpuContext::from_parts(device, queue, info, &config, None)?), plan: Arc::default() })
+        Ok(GpuBackend {
+            ctx: Arc::new(GpuContext::from_parts(device, queue, info, &config, None)?),
+            plan: Arc::default(),
+        })
     }
 
     /// The adapter's name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" or "NVIDIA H100".
@@ -154,7 +189,10 @@ impl GpuBackend {
 
 impl Backend for GpuBackend {
     fn name(&self) -> String {
-        format!("gpu: {} ({:?}, {:?})", self.ctx.info.name, self.ctx.info.backend, self.ctx.precision)
+        format!(
+            "gpu: {} ({:?}, {:?})",
+            self.ctx.info.name, self.ctx.info.backend, self.ctx.precision
+        )
     }
 
     fn precision(&self) -> Precision {
@@ -167,14 +205,32 @@ impl Backend for GpuBackend {
 
     fn state_from_amplitudes(&self, amplitudes: &[Complex64]) -> Result<Box<dyn QuantumState>> {
         let n = check_amplitudes(amplitudes)?;
-        Ok(Box::new(GpuState::from_amplitudes(Arc::clone(&self.ctx), n, amplitudes)?))
+        Ok(Box::new(GpuState::from_amplitudes(
+            Arc::clone(&self.ctx),
+            n,
+            amplitudes,
+        )?))
     }
 
-    fn forward_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], options: &BatchOptions) -> Result<Vec<f64>> {
+    fn forward_rows(
+        &self,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+        options: &BatchOptions,
+    ) -> Result<Vec<f64>> {
         crate::backend::check_rows(program, rows, num_rows)?;
         program.check_observables(observables)?;
         if program.num_qubits() <= self.ctx.max_chunk_bits {
-            let request = batch::RowsRequest { program, rows, num_rows, observables, upstream: None, options };
+            let request = batch::RowsRequest {
+                program,
+                rows,
+                num_rows,
+                observables,
+                upstream: None,
+                options,
+            };
             return batch::run_rows(&self.ctx, &self.plan, request).map(|(v, _)| v);
         }
         // One state is larger than a storage binding: run the rows one by one through the
@@ -183,12 +239,23 @@ impl Backend for GpuBackend {
         let mut out = Vec::with_capacity(num_rows * observables.len());
         for r in 0..num_rows {
             let circuit = program.bind_row(&rows[r * na..(r + 1) * na])?;
-            out.extend(self.run(&circuit, &Bindings::none())?.expectations(observables)?);
+            out.extend(
+                self.run(&circuit, &Bindings::none())?
+                    .expectations(observables)?,
+            );
         }
         Ok(out)
     }
 
-    fn overlaps(&self, program: &Program, rows_a: &[f64], num_a: usize, rows_b: &[f64], num_b: usize, options: &BatchOptions) -> Result<Vec<Complex64>> {
+    fn overlaps(
+        &self,
+        program: &Program,
+        rows_a: &[f64],
+        num_a: usize,
+        rows_b: &[f64],
+        num_b: usize,
+        options: &BatchOptions,
+    ) -> Result<Vec<Complex64>> {
         crate::backend::check_rows(program, rows_a, num_a)?;
         crate::backend::check_rows(program, rows_b, num_b)?;
         if program.num_qubits() > self.ctx.max_chunk_bits {
@@ -199,7 +266,15 @@ impl Backend for GpuBackend {
         batch::overlaps(&self.ctx, program, rows_a, num_a, rows_b, num_b)
     }
 
-    fn adjoint_rows(&self, program: &Program, rows: &[f64], num_rows: usize, observables: &[Observable], upstream: &[f64], options: &BatchOptions) -> Result<(Vec<f64>, Vec<f64>)> {
+    fn adjoint_rows(
+        &self,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+        upstream: &[f64],
+        options: &BatchOptions,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
         crate::backend::check_rows(program, rows, num_rows)?;
         program.check_observables(observables)?;
         crate::program::check_upstream(upstream, num_rows, observables.len())?;
@@ -210,6 +285,17 @@ impl Backend for GpuBackend {
                 self.ctx.max_chunk_bits, self.ctx.info.name
             )));
         }
-        batch::run_rows(&self.ctx, &self.plan, batch::RowsRequest { program, rows, num_rows, observables, upstream: Some(upstream), options })
+        batch::run_rows(
+            &self.ctx,
+            &self.plan,
+            batch::RowsRequest {
+                program,
+                rows,
+                num_rows,
+                observables,
+                upstream: Some(upstream),
+                options,
+            },
+        )
     }
 }

@@ -35,10 +35,20 @@ fn run_jobs(ctx: &GpuContext, jobs: &[Job<'_>]) -> Result<()> {
     }
     let stride = ctx.op_stride as usize;
     let ops = ctx.record_buffer("qshade readout records", jobs.iter().map(|j| &j.record));
-    let groups: Vec<wgpu::BindGroup> = jobs.iter().map(|j| ctx.bind_group(&ops, j.binds.aux_in, j.binds.slots, j.binds.aux_out)).collect();
-    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qshade readout") });
+    let groups: Vec<wgpu::BindGroup> = jobs
+        .iter()
+        .map(|j| ctx.bind_group(&ops, j.binds.aux_in, j.binds.slots, j.binds.aux_out))
+        .collect();
+    let mut encoder = ctx
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("qshade readout"),
+        });
     {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("qshade readout"), timestamp_writes: None });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("qshade readout"),
+            timestamp_writes: None,
+        });
         for (i, (j, bg)) in jobs.iter().zip(&groups).enumerate() {
             pass.set_pipeline(&ctx.pipeline(j.kernel, j.access));
             pass.set_bind_group(0, bg, &[(i * stride) as u32]);
@@ -73,7 +83,13 @@ pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Resu
             if t.ops.is_empty() {
                 results[j] += t.coeff;
             } else {
-                terms.push(TermJob { observable: j, coeff: t.coeff, x_mask: t.x_mask(), z_mask: t.z_mask(), num_y: t.num_y() });
+                terms.push(TermJob {
+                    observable: j,
+                    coeff: t.coeff,
+                    x_mask: t.x_mask(),
+                    z_mask: t.z_mask(),
+                    num_y: t.num_y(),
+                });
             }
         }
     }
@@ -102,9 +118,22 @@ pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Resu
                 let seg = ti as u64 * num_chunks + ci;
                 let partner = ci ^ x_high;
                 let (access, x_mask, slots) = if x_high == 0 {
-                    (Access::Single, term.x_mask & low_mask, [Some(&state.chunks[ci as usize]), None, None, None])
+                    (
+                        Access::Single,
+                        term.x_mask & low_mask,
+                        [Some(&state.chunks[ci as usize]), None, None, None],
+                    )
                 } else {
-                    (Access::Chunked, (term.x_mask & low_mask) | (1 << c), [Some(&state.chunks[ci as usize]), Some(&state.chunks[partner as usize]), None, None])
+                    (
+                        Access::Chunked,
+                        (term.x_mask & low_mask) | (1 << c),
+                        [
+                            Some(&state.chunks[ci as usize]),
+                            Some(&state.chunks[partner as usize]),
+                            None,
+                            None,
+                        ],
+                    )
                 };
                 let record = OpRecord {
                     n_threads: 1 << c,
@@ -116,20 +145,37 @@ pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Resu
                     count: partials as u32,
                     ..Default::default()
                 };
-                jobs.push(Job { kernel: Kernel::PauliExpectation, access, record, grid: (partials as u32, 1), binds: Binds { slots, aux_out: Some(&buf_a), ..Default::default() } });
+                jobs.push(Job {
+                    kernel: Kernel::PauliExpectation,
+                    access,
+                    record,
+                    grid: (partials as u32, 1),
+                    binds: Binds {
+                        slots,
+                        aux_out: Some(&buf_a),
+                        ..Default::default()
+                    },
+                });
             }
         }
         let mut len = partials;
         let (mut src, mut dst) = (&buf_a, &buf_b);
         while len > 1 {
             let out_len = len.div_ceil(WORKGROUP_SIZE);
-            let record = OpRecord { count: len as u32, ..Default::default() };
+            let record = OpRecord {
+                count: len as u32,
+                ..Default::default()
+            };
             jobs.push(Job {
                 kernel: Kernel::Reduce,
                 access: Access::Single,
                 record,
                 grid: (out_len as u32, segments as u32),
-                binds: Binds { aux_in: Some(src), aux_out: Some(dst), ..Default::default() },
+                binds: Binds {
+                    aux_in: Some(src),
+                    aux_out: Some(dst),
+                    ..Default::default()
+                },
             });
             std::mem::swap(&mut src, &mut dst);
             len = out_len;
@@ -157,7 +203,11 @@ pub(crate) fn probabilities(state: &GpuState) -> Result<Vec<f64>> {
     // As many chunks per submit as fit one binding and 128 MiB of output.
     let cap = (128u64 << 20).min(ctx.limits.max_storage_buffer_binding_size);
     let per_group = (cap / (chunk_len * bpr)).max(1) as usize;
-    let out = ctx.storage_buffer("qshade probabilities", per_group.min(state.chunks.len()) as u64 * chunk_len * bpr, wgpu::BufferUsages::empty())?;
+    let out = ctx.storage_buffer(
+        "qshade probabilities",
+        per_group.min(state.chunks.len()) as u64 * chunk_len * bpr,
+        wgpu::BufferUsages::empty(),
+    )?;
     let mut probs = Vec::with_capacity(1 << state.num_qubits);
     for group in state.chunks.chunks(per_group) {
         let jobs: Vec<Job> = group
@@ -166,9 +216,17 @@ pub(crate) fn probabilities(state: &GpuState) -> Result<Vec<f64>> {
             .map(|(g, chunk)| Job {
                 kernel: Kernel::Probabilities,
                 access: Access::Single,
-                record: OpRecord { n_threads: chunk_len as u32, out_offset: (g as u64 * chunk_len) as u32, ..Default::default() },
+                record: OpRecord {
+                    n_threads: chunk_len as u32,
+                    out_offset: (g as u64 * chunk_len) as u32,
+                    ..Default::default()
+                },
                 grid: grid(chunk_len),
-                binds: Binds { slots: [Some(chunk), None, None, None], aux_out: Some(&out), ..Default::default() },
+                binds: Binds {
+                    slots: [Some(chunk), None, None, None],
+                    aux_out: Some(&out),
+                    ..Default::default()
+                },
             })
             .collect();
         run_jobs(ctx, &jobs)?;
@@ -188,7 +246,11 @@ pub(crate) fn sample(state: &GpuState, shots: usize, seed: u64) -> Result<Vec<u6
     let blocks_per_chunk = chunk_len.div_ceil(WORKGROUP_SIZE);
     let num_blocks = blocks_per_chunk * state.chunks.len() as u64;
     let bpr = bytes_per_real(ctx);
-    let sums_buf = ctx.storage_buffer("qshade block sums", num_blocks * bpr, wgpu::BufferUsages::empty())?;
+    let sums_buf = ctx.storage_buffer(
+        "qshade block sums",
+        num_blocks * bpr,
+        wgpu::BufferUsages::empty(),
+    )?;
     let jobs: Vec<Job> = state
         .chunks
         .iter()
@@ -196,9 +258,17 @@ pub(crate) fn sample(state: &GpuState, shots: usize, seed: u64) -> Result<Vec<u6
         .map(|(ci, chunk)| Job {
             kernel: Kernel::SampleBlockSums,
             access: Access::Single,
-            record: OpRecord { n_threads: chunk_len as u32, out_offset: (ci as u64 * blocks_per_chunk) as u32, ..Default::default() },
+            record: OpRecord {
+                n_threads: chunk_len as u32,
+                out_offset: (ci as u64 * blocks_per_chunk) as u32,
+                ..Default::default()
+            },
             grid: grid(chunk_len),
-            binds: Binds { slots: [Some(chunk), None, None, None], aux_out: Some(&sums_buf), ..Default::default() },
+            binds: Binds {
+                slots: [Some(chunk), None, None, None],
+                aux_out: Some(&sums_buf),
+                ..Default::default()
+            },
         })
         .collect();
     run_jobs(ctx, &jobs)?;
@@ -210,7 +280,10 @@ pub(crate) fn sample(state: &GpuState, shots: usize, seed: u64) -> Result<Vec<u6
         cdf.push(acc);
     }
     let total = acc;
-    let last_nonempty = block_sums.iter().rposition(|&s| s > 0.0).ok_or_else(|| Error::InvalidState("the state has zero norm".into()))?;
+    let last_nonempty = block_sums
+        .iter()
+        .rposition(|&s| s > 0.0)
+        .ok_or_else(|| Error::InvalidState("the state has zero norm".into()))?;
     let mut rng = Rng::new(seed);
     // (chunk, block within chunk, residual mass inside the block) per sample.
     let draws: Vec<(u64, u64, f64)> = (0..shots)
@@ -219,7 +292,11 @@ pub(crate) fn sample(state: &GpuState, shots: usize, seed: u64) -> Result<Vec<u6
             let b = cdf.partition_point(|&x| x <= target).min(last_nonempty);
             let before = if b == 0 { 0.0 } else { cdf[b - 1] };
             let b = b as u64;
-            (b / blocks_per_chunk, b % blocks_per_chunk, (target - before).max(0.0))
+            (
+                b / blocks_per_chunk,
+                b % blocks_per_chunk,
+                (target - before).max(0.0),
+            )
         })
         .collect();
     let mut order: Vec<usize> = (0..shots).collect();
@@ -229,21 +306,47 @@ pub(crate) fn sample(state: &GpuState, shots: usize, seed: u64) -> Result<Vec<u6
         input.push(draws[k].1 as f64);
         input.push(draws[k].2);
     }
-    let in_buf = ctx.storage_buffer("qshade sample draws", input.len() as u64 * bpr, wgpu::BufferUsages::empty())?;
-    ctx.queue.write_buffer(&in_buf, 0, &super::context::reals_to_bytes(&input, ctx.precision));
-    let out_buf = ctx.storage_buffer("qshade sample picks", shots as u64 * bpr, wgpu::BufferUsages::empty())?;
+    let in_buf = ctx.storage_buffer(
+        "qshade sample draws",
+        input.len() as u64 * bpr,
+        wgpu::BufferUsages::empty(),
+    )?;
+    ctx.queue.write_buffer(
+        &in_buf,
+        0,
+        &super::context::reals_to_bytes(&input, ctx.precision),
+    );
+    let out_buf = ctx.storage_buffer(
+        "qshade sample picks",
+        shots as u64 * bpr,
+        wgpu::BufferUsages::empty(),
+    )?;
     let mut jobs = Vec::new();
     let mut start = 0usize;
     while start < shots {
         let chunk = draws[order[start]].0;
-        let end = start + order[start..].iter().take_while(|&&k| draws[k].0 == chunk).count();
+        let end = start
+            + order[start..]
+                .iter()
+                .take_while(|&&k| draws[k].0 == chunk)
+                .count();
         let count = (end - start) as u64;
         jobs.push(Job {
             kernel: Kernel::SamplePick,
             access: Access::Single,
-            record: OpRecord { n_threads: chunk_len as u32, in_offset: (2 * start) as u32, out_offset: start as u32, count: count as u32, ..Default::default() },
+            record: OpRecord {
+                n_threads: chunk_len as u32,
+                in_offset: (2 * start) as u32,
+                out_offset: start as u32,
+                count: count as u32,
+                ..Default::default()
+            },
             grid: grid(count),
-            binds: Binds { aux_in: Some(&in_buf), slots: [Some(&state.chunks[chunk as usize]), None, None, None], aux_out: Some(&out_buf) },
+            binds: Binds {
+                aux_in: Some(&in_buf),
+                slots: [Some(&state.chunks[chunk as usize]), None, None, None],
+                aux_out: Some(&out_buf),
+            },
         });
         start = end;
     }

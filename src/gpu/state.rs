@@ -4,12 +4,12 @@
 
 use super::context::{grid, reals_to_bytes, GpuContext};
 use super::lower::{expand, lower_bound, lower_dense, Dispatch, GateOp};
-use crate::fusion::{fuse_where, FusedOp};
 use super::tile::{self, Segment};
-use crate::shaders::{Access, Kernel};
 use crate::backend::{check_marginal_qubits, marginalize, QuantumState};
 use crate::circuit::{Bindings, Circuit, Observable, MAX_QUBITS};
 use crate::error::{Error, Result};
+use crate::fusion::{fuse_where, FusedOp};
+use crate::shaders::{Access, Kernel};
 use num_complex::Complex64;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +18,9 @@ use std::sync::Arc;
 /// kernels that read it through `mat()`.
 fn inline_matrix(d: &Dispatch) -> Option<&[Complex64]> {
     let matrix = d.matrix.as_deref()?;
-    (matrix.len() <= super::lower::INLINE_MATRIX_ENTRIES && matches!(d.kernel, Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal)).then_some(matrix)
+    (matrix.len() <= super::lower::INLINE_MATRIX_ENTRIES
+        && matches!(d.kernel, Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal))
+    .then_some(matrix)
 }
 
 /// A growable GPU buffer (grows by doubling; contents are rewritten each use).
@@ -53,19 +55,29 @@ impl GpuState {
     }
 
     /// Allocates a state holding `amplitudes` (already validated).
-    pub(crate) fn from_amplitudes(ctx: Arc<GpuContext>, num_qubits: usize, amplitudes: &[Complex64]) -> Result<Self> {
+    pub(crate) fn from_amplitudes(
+        ctx: Arc<GpuContext>,
+        num_qubits: usize,
+        amplitudes: &[Complex64],
+    ) -> Result<Self> {
         let state = Self::allocate(ctx, num_qubits)?;
         let chunk_len = 1usize << state.chunk_bits;
         for (buffer, part) in state.chunks.iter().zip(amplitudes.chunks(chunk_len)) {
             let flat: Vec<f64> = part.iter().flat_map(|a| [a.re, a.im]).collect();
-            state.ctx.queue.write_buffer(buffer, 0, &reals_to_bytes(&flat, state.ctx.precision));
+            state
+                .ctx
+                .queue
+                .write_buffer(buffer, 0, &reals_to_bytes(&flat, state.ctx.precision));
         }
         Ok(state)
     }
 
     fn allocate(ctx: Arc<GpuContext>, num_qubits: usize) -> Result<Self> {
         if num_qubits == 0 || num_qubits > MAX_QUBITS {
-            return Err(Error::UnsupportedQubitCount { num_qubits, max: MAX_QUBITS });
+            return Err(Error::UnsupportedQubitCount {
+                num_qubits,
+                max: MAX_QUBITS,
+            });
         }
         let needed = state_bytes(&ctx, num_qubits);
         if let Some(available) = ctx.memory_budget {
@@ -78,16 +90,33 @@ impl GpuState {
         let mut chunks = Vec::with_capacity(1 << (num_qubits - chunk_bits));
         for i in 0..(1usize << (num_qubits - chunk_bits)) {
             // Buffers are zero-initialised by wgpu.
-            match ctx.storage_buffer(&format!("qshade state chunk {i}"), chunk_bytes, wgpu::BufferUsages::empty()) {
+            match ctx.storage_buffer(
+                &format!("qshade state chunk {i}"),
+                chunk_bytes,
+                wgpu::BufferUsages::empty(),
+            ) {
                 Ok(b) => chunks.push(b),
                 Err(_) => {
                     // Free what was allocated and report the whole state's need.
                     drop(chunks);
-                    return Err(Error::OutOfDeviceMemory { needed, available: ctx.memory_budget.unwrap_or(needed.saturating_sub(chunk_bytes)) });
+                    return Err(Error::OutOfDeviceMemory {
+                        needed,
+                        available: ctx
+                            .memory_budget
+                            .unwrap_or(needed.saturating_sub(chunk_bytes)),
+                    });
                 }
             }
         }
-        Ok(GpuState { ctx, num_qubits, chunk_bits, chunks, ops: None, mats: None, bind_groups: HashMap::new() })
+        Ok(GpuState {
+            ctx,
+            num_qubits,
+            chunk_bits,
+            chunks,
+            ops: None,
+            mats: None,
+            bind_groups: HashMap::new(),
+        })
     }
 
     /// Blocks until every gate submitted to this state has run (for timing; reads wait anyway).
@@ -101,12 +130,23 @@ impl GpuState {
     }
 
     /// Ensures `slot` holds a buffer of at least `size` bytes; returns true if it was replaced.
-    fn ensure(ctx: &GpuContext, slot: &mut Option<Scratch>, size: u64, usage: wgpu::BufferUsages, label: &str) -> bool {
+    fn ensure(
+        ctx: &GpuContext,
+        slot: &mut Option<Scratch>,
+        size: u64,
+        usage: wgpu::BufferUsages,
+        label: &str,
+    ) -> bool {
         if slot.as_ref().is_some_and(|s| s.capacity >= size) {
             return false;
         }
         let capacity = size.next_power_of_two().max(4096);
-        let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: capacity, usage: usage | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: capacity,
+            usage: usage | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         *slot = Some(Scratch { buffer, capacity });
         true
     }
@@ -117,7 +157,8 @@ impl GpuState {
         let bound: Vec<Vec<Complex64>> = gates.iter().map(|g| g.bound_matrix(bindings)).collect();
         // Gate fusion: blocks must stay inside one chunk so a dense pass binds one buffer.
         let c = self.chunk_bits;
-        let in_chunk = |g: &crate::circuit::Gate| g.targets.iter().chain(&g.controls).all(|&q| q < c);
+        let in_chunk =
+            |g: &crate::circuit::Gate| g.targets.iter().chain(&g.controls).all(|&q| q < c);
         let ops: Vec<GateOp> = fuse_where(gates, &bound, self.ctx.fusion_qubits, in_chunk)
             .into_iter()
             .filter_map(|f| match f {
@@ -135,11 +176,23 @@ impl GpuState {
         let tile_qubits = self.ctx.tile_qubits.min(self.chunk_bits);
         for segment in tile::schedule(&ops, self.chunk_bits, tile_qubits) {
             match segment {
-                Segment::Single(i) => dispatches.extend(expand(&ops[i], self.num_qubits, self.chunk_bits, offsets[i] as u32)),
+                Segment::Single(i) => dispatches.extend(expand(
+                    &ops[i],
+                    self.num_qubits,
+                    self.chunk_bits,
+                    offsets[i] as u32,
+                )),
                 Segment::Tile { qubits, ops: list } => {
                     let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
                     let run_offsets: Vec<usize> = list.iter().map(|&i| offsets[i]).collect();
-                    let (header, descriptors, count) = tile::encode(&mut matrices, qubits, self.chunk_bits, &run, &run_offsets, &vec![0; run.len()]);
+                    let (header, descriptors, count) = tile::encode(
+                        &mut matrices,
+                        qubits,
+                        self.chunk_bits,
+                        &run,
+                        &run_offsets,
+                        &vec![0; run.len()],
+                    );
                     let tiles = 1u64 << (self.chunk_bits - tile_qubits);
                     for chunk in 0..self.chunks.len() as u32 {
                         dispatches.push(Dispatch {
@@ -161,10 +214,23 @@ impl GpuState {
         let ctx = Arc::clone(&self.ctx);
         let stride = ctx.op_stride;
         // Shared matrices of up to 16 entries ride inline in the uniform record.
-        let records = ctx.record_bytes_with_matrices(dispatches.iter().map(|d| (&d.record, inline_matrix(d))));
+        let records = ctx
+            .record_bytes_with_matrices(dispatches.iter().map(|d| (&d.record, inline_matrix(d))));
         let mat_bytes = reals_to_bytes(&matrices, ctx.precision);
-        let grown_ops = Self::ensure(&ctx, &mut self.ops, records.len() as u64, wgpu::BufferUsages::UNIFORM, "qshade op records");
-        let grown_mats = Self::ensure(&ctx, &mut self.mats, mat_bytes.len() as u64, wgpu::BufferUsages::STORAGE, "qshade gate matrices");
+        let grown_ops = Self::ensure(
+            &ctx,
+            &mut self.ops,
+            records.len() as u64,
+            wgpu::BufferUsages::UNIFORM,
+            "qshade op records",
+        );
+        let grown_mats = Self::ensure(
+            &ctx,
+            &mut self.mats,
+            mat_bytes.len() as u64,
+            wgpu::BufferUsages::STORAGE,
+            "qshade gate matrices",
+        );
         if grown_ops || grown_mats {
             self.bind_groups.clear();
         }
@@ -180,9 +246,16 @@ impl GpuState {
                 self.bind_groups.insert(d.slots, bg);
             }
         }
-        let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("qshade circuit") });
+        let mut encoder = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("qshade circuit"),
+            });
         {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("qshade gates"), timestamp_writes: None });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("qshade gates"),
+                timestamp_writes: None,
+            });
             let mut current = None;
             for (i, d) in dispatches.iter().enumerate() {
                 if current != Some((d.kernel, d.access)) {
@@ -206,8 +279,12 @@ impl GpuState {
         let chunk_bytes = state_bytes(&self.ctx, self.chunk_bits);
         let per_group = ((256u64 << 20) / chunk_bytes).max(1) as usize;
         for group in self.chunks.chunks(per_group) {
-            let ranges: Vec<(&wgpu::Buffer, u64, u64)> = group.iter().map(|c| (c, 0, chunk_bytes)).collect();
-            let reals = super::context::reals_from_bytes(&self.ctx.read_ranges(&ranges)?, self.ctx.precision);
+            let ranges: Vec<(&wgpu::Buffer, u64, u64)> =
+                group.iter().map(|c| (c, 0, chunk_bytes)).collect();
+            let reals = super::context::reals_from_bytes(
+                &self.ctx.read_ranges(&ranges)?,
+                self.ctx.precision,
+            );
             out.extend(reals.chunks_exact(2).map(|p| Complex64::new(p[0], p[1])));
         }
         Ok(out)
@@ -221,7 +298,10 @@ impl QuantumState for GpuState {
 
     fn apply(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()> {
         if circuit.num_qubits() != self.num_qubits {
-            return Err(Error::WidthMismatch { circuit: circuit.num_qubits(), state: self.num_qubits });
+            return Err(Error::WidthMismatch {
+                circuit: circuit.num_qubits(),
+                state: self.num_qubits,
+            });
         }
         circuit.check_bindings(bindings)?;
         self.record_gates(circuit, bindings)

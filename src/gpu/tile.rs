@@ -57,7 +57,10 @@ pub(crate) fn schedule(ops: &[GateOp], chunk_bits: usize, tile_qubits: usize) ->
     };
     for (i, op) in ops.iter().enumerate() {
         let need = target_mask(op);
-        let tileable = matches!(op.kernel, Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal | Kernel::Permute);
+        let tileable = matches!(
+            op.kernel,
+            Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal | Kernel::Permute
+        );
         if !tileable || op.targets.iter().any(|&q| q >= chunk_bits) {
             flush(&mut current, &mut out);
             out.push(Segment::Single(i));
@@ -78,7 +81,6 @@ pub(crate) fn schedule(ops: &[GateOp], chunk_bits: usize, tile_qubits: usize) ->
     out
 }
 
-
 fn push_field(data: &mut Vec<f64>, v: u32) {
     data.push((v & 0xFFFF) as f64);
     data.push((v >> 16) as f64);
@@ -87,7 +89,14 @@ fn push_field(data: &mut Vec<f64>, v: u32) {
 /// Appends the tile header (positions) and the op descriptors of a tile run to `data`, and
 /// returns the record fields (header offset, descriptor offset, op count). `matrix_offset[k]`
 /// is where op k's kernel data starts in `data`, `matrix_stride[k]` its per-state stride.
-pub(crate) fn encode(data: &mut Vec<f64>, qubits: u64, chunk_bits: usize, ops: &[&GateOp], matrix_offset: &[usize], matrix_stride: &[usize]) -> (u32, u32, u32) {
+pub(crate) fn encode(
+    data: &mut Vec<f64>,
+    qubits: u64,
+    chunk_bits: usize,
+    ops: &[&GateOp],
+    matrix_offset: &[usize],
+    matrix_stride: &[usize],
+) -> (u32, u32, u32) {
     let positions: Vec<usize> = (0..chunk_bits).filter(|q| qubits >> q & 1 == 1).collect();
     let outside: Vec<usize> = (0..chunk_bits).filter(|q| qubits >> q & 1 == 0).collect();
     let local = |q: usize| positions.iter().position(|&p| p == q).unwrap_or(0) as u32;
@@ -95,7 +104,11 @@ pub(crate) fn encode(data: &mut Vec<f64>, qubits: u64, chunk_bits: usize, ops: &
     data.extend(positions.iter().map(|&p| p as f64));
     data.extend(outside.iter().map(|&p| p as f64));
     let descriptors = data.len() as u32;
-    let chunk_mask = if chunk_bits >= 64 { u64::MAX } else { (1u64 << chunk_bits) - 1 };
+    let chunk_mask = if chunk_bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << chunk_bits) - 1
+    };
     for (k, op) in ops.iter().enumerate() {
         let kind = match op.kernel {
             Kernel::Gate1 => 0,
@@ -103,16 +116,41 @@ pub(crate) fn encode(data: &mut Vec<f64>, qubits: u64, chunk_bits: usize, ops: &
             Kernel::Diagonal => 2,
             _ => 3,
         };
-        let local_mask = |m: u64| (0..chunk_bits).filter(|q| m >> q & 1 == 1 && qubits >> q & 1 == 1).fold(0u32, |acc, q| acc | (1 << local(q)));
+        let local_mask = |m: u64| {
+            (0..chunk_bits)
+                .filter(|q| m >> q & 1 == 1 && qubits >> q & 1 == 1)
+                .fold(0u32, |acc, q| acc | (1 << local(q)))
+        };
         let ctrl = local_mask(op.forced);
         let ctrl_tile = (op.forced & chunk_mask & !qubits) as u32;
         let ctrl_chunk = (op.forced >> chunk_bits) as u32;
         let targets = local_mask(target_mask(op));
         let q0 = op.targets.first().map_or(0, |&q| local(q));
         let q1 = op.targets.get(1).map_or(0, |&q| local(q));
-        let fixed = if op.kernel == Kernel::Diagonal { ctrl } else { ctrl | targets };
-        let (x0, x1) = if op.swap { (1 << q0, 1 << q1) } else { (0, 1 << q0) };
-        for v in [kind, q0, q1, op.targets.len() as u32, fixed, ctrl, ctrl_tile, ctrl_chunk, matrix_offset[k] as u32, matrix_stride[k] as u32, x0, x1] {
+        let fixed = if op.kernel == Kernel::Diagonal {
+            ctrl
+        } else {
+            ctrl | targets
+        };
+        let (x0, x1) = if op.swap {
+            (1 << q0, 1 << q1)
+        } else {
+            (0, 1 << q0)
+        };
+        for v in [
+            kind,
+            q0,
+            q1,
+            op.targets.len() as u32,
+            fixed,
+            ctrl,
+            ctrl_tile,
+            ctrl_chunk,
+            matrix_offset[k] as u32,
+            matrix_stride[k] as u32,
+            x0,
+            x1,
+        ] {
             push_field(data, v);
         }
     }
@@ -120,8 +158,23 @@ pub(crate) fn encode(data: &mut Vec<f64>, qubits: u64, chunk_bits: usize, ops: &
 }
 
 /// The op record of a tile dispatch over one chunk.
-pub(crate) fn record(header: u32, descriptors: u32, count: u32, tiles: u64, chunk: u32, state_bits: u32) -> OpRecord {
-    OpRecord { n_threads: tiles as u32, in_offset: header, x1: descriptors, count, x0: chunk, state_bits, ..Default::default() }
+pub(crate) fn record(
+    header: u32,
+    descriptors: u32,
+    count: u32,
+    tiles: u64,
+    chunk: u32,
+    state_bits: u32,
+) -> OpRecord {
+    OpRecord {
+        n_threads: tiles as u32,
+        in_offset: header,
+        x1: descriptors,
+        count,
+        x0: chunk,
+        state_bits,
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]
@@ -140,9 +193,22 @@ mod tests {
         for q in 0..n {
             c.cnot(q, (q + 1) % n).unwrap();
         }
-        let ops: Vec<GateOp> = c.gates().iter().filter_map(|g| lower(g, &Bindings::none())).collect();
+        let ops: Vec<GateOp> = c
+            .gates()
+            .iter()
+            .filter_map(|g| lower(g, &Bindings::none()))
+            .collect();
         let segments = schedule(&ops, n, 12);
-        let covered: usize = segments.iter().map(|s| if let Segment::Tile { ops, .. } = s { ops.len() } else { 1 }).sum();
+        let covered: usize = segments
+            .iter()
+            .map(|s| {
+                if let Segment::Tile { ops, .. } = s {
+                    ops.len()
+                } else {
+                    1
+                }
+            })
+            .sum();
         assert_eq!(covered, ops.len());
         // 60 gates in far fewer passes, every tile of exactly 12 qubits containing its targets.
         assert!(segments.len() <= 8, "{} passes", segments.len());

@@ -29,13 +29,19 @@ pub fn hardware_efficient(num_qubits: usize, layers: usize, first_param: usize) 
 /// PennyLane's `StronglyEntanglingLayers`: `layers` times [Rot(φ, θ, ω) = RZ(ω)·RY(θ)·RZ(φ) on
 /// every qubit; CNOT(q, (q + r) mod n) with range r = (l mod (n−1)) + 1]. 3·n·layers
 /// parameters from θ[`first_param`], named `sel.l{l}.{phi,theta,omega}.q{q}`.
-pub fn strongly_entangling(num_qubits: usize, layers: usize, first_param: usize) -> Result<Circuit> {
+pub fn strongly_entangling(
+    num_qubits: usize,
+    layers: usize,
+    first_param: usize,
+) -> Result<Circuit> {
     let n = num_qubits;
     let mut c = Circuit::new(n)?;
     for l in 0..layers {
         for q in 0..n {
             let k = first_param + 3 * (n * l + q);
-            c.rz(q, Angle::theta(k))?.ry(q, Angle::theta(k + 1))?.rz(q, Angle::theta(k + 2))?;
+            c.rz(q, Angle::theta(k))?
+                .ry(q, Angle::theta(k + 1))?
+                .rz(q, Angle::theta(k + 2))?;
             for (i, name) in ["phi", "theta", "omega"].iter().enumerate() {
                 c.name_param(k + i, format!("sel.l{l}.{name}.q{q}"));
             }

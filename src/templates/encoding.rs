@@ -28,7 +28,9 @@ impl Entanglement {
     fn pairs(self, n: usize) -> Vec<(usize, usize)> {
         match self {
             Entanglement::Linear => (0..n.saturating_sub(1)).map(|i| (i, i + 1)).collect(),
-            Entanglement::Full => (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect(),
+            Entanglement::Full => (0..n)
+                .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+                .collect(),
         }
     }
 }
@@ -72,7 +74,11 @@ impl FeatureMap {
     /// The circuit's inputs for one raw sample.
     pub fn features(&self, x: &[f64]) -> Result<Vec<f64>> {
         if x.len() != self.num_raw {
-            return Err(Error::ParameterCount { kind: "raw features", expected: self.num_raw, got: x.len() });
+            return Err(Error::ParameterCount {
+                kind: "raw features",
+                expected: self.num_raw,
+                got: x.len(),
+            });
         }
         Ok(self
             .derived
@@ -88,7 +94,11 @@ impl FeatureMap {
     /// Derived features for a row-major `B × num_raw` matrix: `B × circuit.num_inputs()`.
     pub fn features_batch(&self, xs: &[f64]) -> Result<Vec<f64>> {
         if self.num_raw == 0 || !xs.len().is_multiple_of(self.num_raw) {
-            return Err(Error::InvalidArgument(format!("{} values is not a whole number of {}-feature samples", xs.len(), self.num_raw)));
+            return Err(Error::InvalidArgument(format!(
+                "{} values is not a whole number of {}-feature samples",
+                xs.len(),
+                self.num_raw
+            )));
         }
         let mut out = Vec::with_capacity(xs.len() / self.num_raw * self.derived.len());
         for row in xs.chunks(self.num_raw) {
@@ -101,7 +111,11 @@ impl FeatureMap {
 /// The ZZ feature map of Havlíček et al. (Qiskit's `ZZFeatureMap`): `reps` times
 /// [H on every qubit; P(2·x_i) on qubit i; for each entangled pair (i, j):
 /// CNOT(i, j) · P(2·(π − x_i)(π − x_j)) on j · CNOT(i, j)].
-pub fn zz_feature_map(num_qubits: usize, reps: usize, entanglement: Entanglement) -> Result<FeatureMap> {
+pub fn zz_feature_map(
+    num_qubits: usize,
+    reps: usize,
+    entanglement: Entanglement,
+) -> Result<FeatureMap> {
     let mut c = Circuit::new(num_qubits)?;
     let pairs = entanglement.pairs(num_qubits);
     let mut derived: Vec<Derived> = (0..num_qubits).map(Derived::Raw).collect();
@@ -118,7 +132,11 @@ pub fn zz_feature_map(num_qubits: usize, reps: usize, entanglement: Entanglement
         }
     }
     c.declare_inputs(derived.len());
-    Ok(FeatureMap { circuit: c, num_raw: num_qubits, derived })
+    Ok(FeatureMap {
+        circuit: c,
+        num_raw: num_qubits,
+        derived,
+    })
 }
 
 /// IQP encoding (PennyLane's `IQPEmbedding`): `reps` times [H on every qubit; RZ(x_i) on qubit i;
@@ -138,7 +156,11 @@ pub fn iqp_encoding(num_qubits: usize, reps: usize) -> Result<FeatureMap> {
         }
     }
     c.declare_inputs(derived.len());
-    Ok(FeatureMap { circuit: c, num_raw: num_qubits, derived })
+    Ok(FeatureMap {
+        circuit: c,
+        num_raw: num_qubits,
+        derived,
+    })
 }
 
 /// Amplitude encoding: a circuit preparing `vector` (complex or real, padded with zeros to
@@ -149,11 +171,16 @@ pub fn iqp_encoding(num_qubits: usize, reps: usize) -> Result<FeatureMap> {
 pub fn amplitude_encoding(vector: &[num_complex::Complex64], num_qubits: usize) -> Result<Circuit> {
     let dim = 1usize << num_qubits;
     if vector.is_empty() || vector.len() > dim {
-        return Err(Error::InvalidArgument(format!("amplitude encoding of {} values needs 1..={dim} values for {num_qubits} qubits", vector.len())));
+        return Err(Error::InvalidArgument(format!(
+            "amplitude encoding of {} values needs 1..={dim} values for {num_qubits} qubits",
+            vector.len()
+        )));
     }
     let norm = vector.iter().map(|a| a.norm_sqr()).sum::<f64>().sqrt();
     if !norm.is_finite() || norm == 0.0 {
-        return Err(Error::InvalidState("cannot amplitude-encode a zero or non-finite vector".into()));
+        return Err(Error::InvalidState(
+            "cannot amplitude-encode a zero or non-finite vector".into(),
+        ));
     }
     let mut amps = vec![num_complex::Complex64::ZERO; dim];
     for (a, v) in amps.iter_mut().zip(vector) {
@@ -167,7 +194,9 @@ pub fn amplitude_encoding(vector: &[num_complex::Complex64], num_qubits: usize) 
             let prefix = pattern << (q + 1);
             let block = |bit: usize| -> f64 {
                 let lo = prefix | (bit << q);
-                (0..(1usize << q)).map(|k| amps[lo | k].norm_sqr()).sum::<f64>()
+                (0..(1usize << q))
+                    .map(|k| amps[lo | k].norm_sqr())
+                    .sum::<f64>()
             };
             let (p0, p1) = (block(0), block(1));
             if p0 + p1 <= 0.0 {
@@ -177,7 +206,13 @@ pub fn amplitude_encoding(vector: &[num_complex::Complex64], num_qubits: usize) 
             if theta.abs() < 1e-15 {
                 continue;
             }
-            controlled_on_pattern(&mut c, &higher, pattern, GateKind::RY(Angle::Const(theta)), q)?;
+            controlled_on_pattern(
+                &mut c,
+                &higher,
+                pattern,
+                GateKind::RY(Angle::Const(theta)),
+                q,
+            )?;
         }
     }
     // Phases: e^{i·arg(a_k)} on every basis state with a non-zero amplitude.
@@ -192,7 +227,11 @@ pub fn amplitude_encoding(vector: &[num_complex::Complex64], num_qubits: usize) 
             c.x(q)?;
         }
         let controls: Vec<usize> = (1..num_qubits).collect();
-        c.add(Gate::controlled(GateKind::Phase(Angle::Const(phase)), &controls, &[0]))?;
+        c.add(Gate::controlled(
+            GateKind::Phase(Angle::Const(phase)),
+            &controls,
+            &[0],
+        ))?;
         for &q in &zeros {
             c.x(q)?;
         }
@@ -202,8 +241,19 @@ pub fn amplitude_encoding(vector: &[num_complex::Complex64], num_qubits: usize) 
 
 /// Applies `kind` on `target` controlled on the qubits `controls` having the bit values of
 /// `pattern` (bit j ↔ controls[j]), by conjugating the 0-valued controls with X.
-fn controlled_on_pattern(c: &mut Circuit, controls: &[usize], pattern: usize, kind: GateKind, target: usize) -> Result<()> {
-    let zeros: Vec<usize> = controls.iter().enumerate().filter(|(j, _)| (pattern >> j) & 1 == 0).map(|(_, &q)| q).collect();
+fn controlled_on_pattern(
+    c: &mut Circuit,
+    controls: &[usize],
+    pattern: usize,
+    kind: GateKind,
+    target: usize,
+) -> Result<()> {
+    let zeros: Vec<usize> = controls
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| (pattern >> j) & 1 == 0)
+        .map(|(_, &q)| q)
+        .collect();
     for &q in &zeros {
         c.x(q)?;
     }

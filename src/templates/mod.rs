@@ -11,5 +11,8 @@ mod encoding;
 mod qaoa;
 
 pub use ansatz::{hardware_efficient, strongly_entangling};
-pub use encoding::{amplitude_encoding, angle_encoding, iqp_encoding, zz_feature_map, Entanglement, FeatureMap, RotationAxis};
+pub use encoding::{
+    amplitude_encoding, angle_encoding, iqp_encoding, zz_feature_map, Entanglement, FeatureMap,
+    RotationAxis,
+};
 pub use qaoa::{maxcut_observable, maxcut_value, qaoa_maxcut, Edge};

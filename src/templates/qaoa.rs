@@ -13,7 +13,10 @@ pub fn qaoa_maxcut(num_qubits: usize, edges: &[Edge], p: usize) -> Result<Circui
     let mut c = Circuit::new(num_qubits)?;
     for &(i, j, _) in edges {
         if i >= num_qubits || j >= num_qubits {
-            return Err(Error::QubitOutOfRange { qubit: i.max(j), num_qubits });
+            return Err(Error::QubitOutOfRange {
+                qubit: i.max(j),
+                num_qubits,
+            });
         }
     }
     for q in 0..num_qubits {
@@ -45,5 +48,9 @@ pub fn maxcut_observable(edges: &[Edge]) -> Result<Observable> {
 
 /// The cut value of a bitstring (bit q of `assignment` = side of node q).
 pub fn maxcut_value(edges: &[Edge], assignment: u64) -> f64 {
-    edges.iter().filter(|&&(i, j, _)| ((assignment >> i) ^ (assignment >> j)) & 1 == 1).map(|e| e.2).sum()
+    edges
+        .iter()
+        .filter(|&&(i, j, _)| ((assignment >> i) ^ (assignment >> j)) & 1 == 1)
+        .map(|e| e.2)
+        .sum()
 }

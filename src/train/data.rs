@@ -213,28 +213,34 @@ impl Dataset {
             if header.is_none() && num_features.is_none() && fields[0].parse::<f64>().is_err() {
                 header = Some(fields.iter().map(|s| s.to_string()).collect());
                 if fields.len() < 2 {
-                    return Err(csv_error(line_no, "the header needs at least one feature column and a class column".into()));
+                    return Err(csv_error(
+                        line_no,
+                        "the header needs at least one feature column and a class column".into(),
+                    ));
                 }
                 num_features = Some(fields.len() - 1);
                 continue;
             }
             let expected = *num_features.get_or_insert(fields.len().saturating_sub(1));
             if expected == 0 || fields.len() != expected + 1 {
-                return Err(csv_error(line_no, format!("{} fields, expected {} ({expected} features and a class)",
-                    fields.len(),
-                    expected + 1
-                )));
+                return Err(csv_error(
+                    line_no,
+                    format!(
+                        "{} fields, expected {} ({expected} features and a class)",
+                        fields.len(),
+                        expected + 1
+                    ),
+                ));
             }
             for (j, f) in fields[..expected].iter().enumerate() {
                 let v: f64 = f.parse().map_err(|_| {
-                    csv_error(line_no, format!("column {}: '{f}' is not a number",
-                        j + 1
-                    ))
+                    csv_error(line_no, format!("column {}: '{f}' is not a number", j + 1))
                 })?;
                 if !v.is_finite() {
-                    return Err(csv_error(line_no, format!("column {}: '{f}' is not finite",
-                        j + 1
-                    )));
+                    return Err(csv_error(
+                        line_no,
+                        format!("column {}: '{f}' is not finite", j + 1),
+                    ));
                 }
                 features.push(v);
             }
@@ -265,8 +271,10 @@ impl Dataset {
     /// Reads a CSV file in the format of [`Dataset::from_csv_str`].
     pub fn load_csv(path: impl AsRef<Path>) -> Result<Dataset> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         Dataset::from_csv_str(&text)
     }
 
@@ -403,5 +411,9 @@ impl Standardizer {
 
 /// A malformed-CSV error at `line`.
 fn csv_error(line: usize, message: String) -> Error {
-    Error::Parse { what: "CSV", line, message }
+    Error::Parse {
+        what: "CSV",
+        line,
+        message,
+    }
 }

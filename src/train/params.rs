@@ -53,8 +53,10 @@ pub fn format_parameters(entries: &[(String, f64)], comments: &[String]) -> Resu
 /// on a missing or different header, a line that is not `name value`, a value that is not a
 /// finite number, or a repeated name.
 pub fn parse_parameters(text: &str) -> Result<Vec<(String, f64)>> {
-    let bad = |line: usize, msg: String| {
-        Error::Parse { what: "parameter file", line, message: msg }
+    let bad = |line: usize, msg: String| Error::Parse {
+        what: "parameter file",
+        line,
+        message: msg,
     };
     let mut lines = text.lines().enumerate();
     match lines.next() {
@@ -141,12 +143,16 @@ pub fn match_names(entries: &[(String, f64)], names: &[String]) -> Result<Vec<f6
 
 /// Writes `text` to `path`, mapping I/O failures to a qshade error.
 pub(crate) fn write_file(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text)
-        .map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })
+    std::fs::write(path, text).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
 }
 
 /// Reads `path` as UTF-8 text, mapping I/O failures to a qshade error.
 pub(crate) fn read_file(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })
+    std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
 }

@@ -71,13 +71,21 @@ static BACKENDS: OnceLock<Vec<(String, GpuBackend)>> = OnceLock::new();
 fn create_all() -> Vec<(String, GpuBackend)> {
     let mut out: Vec<(String, GpuBackend)> = Vec::new();
     for (config_label, precision, chunk, tile_fusion) in CONFIGS {
-        match try_gpu(GpuConfig { tile_fusion, ..config(precision, chunk) }) {
+        match try_gpu(GpuConfig {
+            tile_fusion,
+            ..config(precision, chunk)
+        }) {
             Some(backend) => {
                 if out.is_empty() {
                     // Written to the process's stderr directly, not through eprintln!, so the
                     // test harness does not capture it: plain `cargo test` shows the adapter.
                     use std::io::Write;
-                    let _ = writeln!(std::io::stderr(), "GPU tests run on adapter: {} ({})", backend.adapter_name(), backend.name());
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "GPU tests run on adapter: {} ({})",
+                        backend.adapter_name(),
+                        backend.name()
+                    );
                 }
                 out.push((label(config_label), backend));
             }
