@@ -14,7 +14,9 @@
 //! Memory per state: ψ (forward), ψ and λ (adjoint), plus partial sums bounded by
 //! `MAX_REDUCTION_GROUPS` per reduction; independent of circuit depth.
 
-use super::context::{grid, reals_to_bytes, reduction_groups, GpuContext, WORKGROUP_SIZE};
+use super::context::{
+    grid, reals_to_bytes, reduction_groups, GpuContext, PendingRead, WORKGROUP_SIZE,
+};
 use super::lower::{expand, kernel_data, lower_structure, GateOp, OpRecord};
 use super::tile::{self, Segment};
 use crate::circuit::{Angle, Observable};
@@ -528,8 +530,11 @@ impl Plan {
         fill_parameters(&self.layout, program, rows, count, terms, upstream, num_obs)
     }
 
-    /// Runs the plan on `count` rows and returns the `segments_per_row × sub_batch` sums.
-    fn execute(&self, ctx: &GpuContext, params: &[f64], count: usize) -> Result<Vec<C64>> {
+    /// Submits the plan on `count` rows with their results copied out in the same submit, and
+    /// starts mapping them without waiting: the caller prepares and uploads the next
+    /// sub-batch's parameters while the GPU computes this one (queue order makes reusing the
+    /// state and parameter buffers safe). The read yields `segments_per_row × sub_batch` sums.
+    fn submit(&self, ctx: &GpuContext, params: &[f64], count: usize) -> Result<PendingRead> {
         ctx.queue
             .write_buffer(&self.params, 0, &reals_to_bytes(params, ctx.precision));
         let mut encoder = ctx
@@ -562,21 +567,17 @@ impl Plan {
                 pass.dispatch_workgroups(step.grid.0, step.grid.1, z);
             }
         }
-        ctx.queue.submit([encoder.finish()]);
         let result = if self.result_in_a {
             &self.partials_a
         } else {
             &self.partials_b
         };
-        let reals = ctx.read_reals(
-            result,
-            0,
-            2 * (self.segments_per_row * self.key.sub_batch) as u64,
-        )?;
-        Ok(reals
-            .chunks_exact(2)
-            .map(|p| C64::new(p[0], p[1]))
-            .collect())
+        let size = 2
+            * (self.segments_per_row * self.key.sub_batch) as u64
+            * (ctx.precision.bytes_per_amplitude() / 2);
+        let staging = ctx.staged_copy(&mut encoder, result, size);
+        ctx.queue.submit([encoder.finish()]);
+        Ok(ctx.begin_read(staging, size))
     }
 }
 
@@ -762,13 +763,23 @@ pub(crate) fn run_rows(
     let plan = &plans[index];
     let mut values = vec![0.0; num_rows * no];
     let mut grads = vec![0.0; num_rows * na];
+    // Submit every sub-batch first (host parameter work overlaps GPU compute), then collect.
+    let mut pending = Vec::new();
     let mut start = 0;
     while start < num_rows {
         let count = (num_rows - start).min(sub_batch);
         let rows_here = &rows[start * na..(start + count) * na];
         let up = upstream.map(|u| &u[start * no..(start + count) * no]);
         let params = plan.parameters(program, rows_here, count, &terms, up, no);
-        let sums = plan.execute(ctx, &params, count)?;
+        pending.push((start, count, plan.submit(ctx, &params, count)?));
+        start += count;
+    }
+    for (start, count, read) in pending {
+        let sums: Vec<C64> = ctx
+            .finish_read(read)?
+            .chunks_exact(2)
+            .map(|p| C64::new(p[0], p[1]))
+            .collect();
         for r in 0..count {
             for (j, c) in constants.iter().enumerate() {
                 values[(start + r) * no + j] += c;
@@ -782,7 +793,6 @@ pub(crate) fn run_rows(
                 grads[(start + r) * na + occ] = 2.0 * sums[(terms.len() + g) * sub_batch + r].re;
             }
         }
-        start += count;
     }
     Ok((values, grads))
 }

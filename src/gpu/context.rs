@@ -456,6 +456,54 @@ impl GpuContext {
         Ok(bytes[..total as usize].to_vec())
     }
 
+    /// Records, on `encoder`, a copy of `size` bytes of `src` into a new staging buffer; after
+    /// the encoder is submitted, [`GpuContext::begin_read`] maps it without waiting.
+    pub(crate) fn staged_copy(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        src: &wgpu::Buffer,
+        size: u64,
+    ) -> wgpu::Buffer {
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("qshade readback"),
+            size: size.max(4),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        encoder.copy_buffer_to_buffer(src, 0, &staging, 0, size);
+        staging
+    }
+
+    /// Starts mapping a staging buffer filled by a submitted copy; nothing waits yet.
+    pub(crate) fn begin_read(&self, staging: wgpu::Buffer, size: u64) -> PendingRead {
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        PendingRead { staging, size, rx }
+    }
+
+    /// Waits for a pending read and returns its reals.
+    pub(crate) fn finish_read(&self, pending: PendingRead) -> Result<Vec<f64>> {
+        self.wait()?;
+        pending
+            .rx
+            .recv()
+            .map_err(|_| Error::Device("buffer mapping callback never ran".into()))?
+            .map_err(|e| Error::Device(format!("mapping a readback buffer failed: {e}")))?;
+        let bytes = pending
+            .staging
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| Error::Device(format!("reading a mapped buffer failed: {e}")))?
+            .to_vec();
+        pending.staging.unmap();
+        Ok(reals_from_bytes(
+            &bytes[..pending.size as usize],
+            self.precision,
+        ))
+    }
+
     /// Reads `count` reals (f32 or f64 per the precision) from `src` at real index `first`.
     pub(crate) fn read_reals(
         &self,
@@ -467,6 +515,13 @@ impl GpuContext {
         let bytes = self.read_bytes(src, first * bpr, count * bpr)?;
         Ok(reals_from_bytes(&bytes, self.precision))
     }
+}
+
+/// A readback whose copy has been submitted and whose mapping has started.
+pub(crate) struct PendingRead {
+    staging: wgpu::Buffer,
+    size: u64,
+    rx: std::sync::mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
 }
 
 /// Host f64 values as the precision's bytes.
