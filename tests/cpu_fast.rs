@@ -279,6 +279,29 @@ fn one_row_forward_runs_a_fast_state_of_the_backend_precision() {
                 &format!("{precision:?} one-row forward"),
             );
         }
+        // The backend keeps the state between calls: other rows, another width, then back.
+        for (k, width) in [n, 12, n].into_iter().enumerate() {
+            let mut c2 = Circuit::new(width).unwrap();
+            for q in 0..width {
+                c2.ry(q, Angle::theta(q)).unwrap();
+            }
+            c2.cnot(0, width - 1).unwrap();
+            let p2 = Program::compile(&c2);
+            let th: Vec<f64> = (0..width)
+                .map(|q| 0.7 * k as f64 + 0.2 * q as f64)
+                .collect();
+            let rows2 = Batch::shared(&th, &[], 1).resolve(&p2);
+            let want2 = reference_forward_rows(&p2, &rows2, 1, &obs[..1]).unwrap();
+            let got2 = backend
+                .forward_batch(&p2, &Batch::shared(&th, &[], 1), &obs[..1])
+                .unwrap();
+            assert_close(
+                want2[0],
+                got2[0],
+                expectation_tolerance(precision, width, width + 1, 1.0),
+                &format!("{precision:?} call {k} on {width} qubits"),
+            );
+        }
         let tiny = BatchOptions {
             memory_budget: Some(64),
             max_sub_batch: None,

@@ -33,6 +33,7 @@ use crate::circuit::{Bindings, Observable, MAX_QUBITS};
 use crate::error::{Error, Result};
 use crate::program::{BatchOptions, Program};
 use num_complex::Complex64;
+use std::sync::{Arc, Mutex};
 
 /// Which CPU implementation a [`CpuBackend`] runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +48,37 @@ enum Engine {
 #[derive(Clone, Debug)]
 pub struct CpuBackend {
     engine: Engine,
+    /// The last one-row forward state (see [`CpuBackend::forward_rows`]), kept for the next
+    /// call: allocating and first touching a large state costs more than many gates.
+    cache: Arc<Mutex<StateCache>>,
+}
+
+/// One kept state per precision, of at most [`CACHE_MAX_QUBITS`] qubits.
+#[derive(Debug, Default)]
+struct StateCache {
+    single: Option<FastCpuState<f32>>,
+    double: Option<FastCpuState<f64>>,
+}
+
+/// The largest state a backend keeps between forward calls: 2^22 amplitudes (32 MiB in single,
+/// 64 MiB in double precision).
+const CACHE_MAX_QUBITS: usize = 22;
+
+/// The cache slot of a precision.
+trait Cached: Real {
+    fn slot(cache: &mut StateCache) -> &mut Option<FastCpuState<Self>>;
+}
+
+impl Cached for f32 {
+    fn slot(cache: &mut StateCache) -> &mut Option<FastCpuState<f32>> {
+        &mut cache.single
+    }
+}
+
+impl Cached for f64 {
+    fn slot(cache: &mut StateCache) -> &mut Option<FastCpuState<f64>> {
+        &mut cache.double
+    }
 }
 
 impl Default for CpuBackend {
@@ -74,6 +106,7 @@ impl CpuBackend {
     pub fn with_config(config: CpuConfig) -> Self {
         CpuBackend {
             engine: Engine::Fast(config),
+            cache: Arc::default(),
         }
     }
 
@@ -81,6 +114,7 @@ impl CpuBackend {
     pub fn reference() -> Self {
         CpuBackend {
             engine: Engine::Reference,
+            cache: Arc::default(),
         }
     }
 
@@ -92,22 +126,39 @@ impl CpuBackend {
         }
     }
 
-    /// ⟨O_j⟩ per row through one fast state of precision `T`, reused across the rows.
-    fn forward_rows_single<T: Real>(
+    /// ⟨O_j⟩ per row through one fast state of precision `T`, reused across the rows (and kept
+    /// for the next call when small enough).
+    fn forward_rows_single<T: Cached>(
+        &self,
         config: CpuConfig,
         program: &Program,
         rows: &[f64],
         num_rows: usize,
         observables: &[Observable],
     ) -> Result<Vec<f64>> {
+        let n = program.num_qubits();
+        let kept = match self.cache.try_lock() {
+            Ok(mut cache) => T::slot(&mut cache)
+                .take()
+                .filter(|s| s.num_qubits() == n && *s.config() == config),
+            Err(_) => None,
+        };
+        let mut state = match kept {
+            Some(s) => s,
+            None => FastCpuState::<T>::zero(n, config)?,
+        };
         let na = program.num_angles();
-        let mut state = FastCpuState::<T>::zero(program.num_qubits(), config)?;
         let mut out = Vec::with_capacity(num_rows * observables.len());
         for r in 0..num_rows {
             let circuit = program.bind_row(&rows[r * na..(r + 1) * na])?;
             state.reset();
             state.apply(&circuit, &Bindings::none())?;
             out.extend(state.expectations(observables)?);
+        }
+        if n <= CACHE_MAX_QUBITS {
+            if let Ok(mut cache) = self.cache.try_lock() {
+                *T::slot(&mut cache) = Some(state);
+            }
         }
         Ok(out)
     }
@@ -166,7 +217,8 @@ impl Backend for CpuBackend {
 
     /// The batched path ([`fast_forward_rows`], f64): rows in parallel, specialised kernels. On
     /// the fast backend, fewer rows than threads on a state of 12 or more qubits run one row at
-    /// a time through a [`FastCpuState`] of the backend's precision (tiles in parallel).
+    /// a time through a [`FastCpuState`] of the backend's precision (tiles in parallel); the
+    /// backend keeps that state (up to 22 qubits) for its next such call.
     fn forward_rows(
         &self,
         program: &Program,
@@ -189,9 +241,9 @@ impl Backend for CpuBackend {
                     c.precision.bytes_per_amplitude(),
                 )?;
                 if c.precision == Precision::F32 {
-                    Self::forward_rows_single::<f32>(c, program, rows, num_rows, observables)
+                    self.forward_rows_single::<f32>(c, program, rows, num_rows, observables)
                 } else {
-                    Self::forward_rows_single::<f64>(c, program, rows, num_rows, observables)
+                    self.forward_rows_single::<f64>(c, program, rows, num_rows, observables)
                 }
             }
             _ => fast_forward_rows(program, rows, num_rows, observables, options),

@@ -266,6 +266,24 @@ pub(crate) enum Kern<T> {
     },
     /// Swap of the pair blocks (X, CNOT, Toffoli on a block-bit target).
     Flip { tb: usize, fixed: usize, set: usize },
+    /// A two-qubit op with both targets in blocks (positions log2 `p` < log2 `q`):
+    /// v' = c0⊙v + c1⊙perm_p(v) + c2⊙perm_q(v) + c3⊙perm_{p^q}(v).
+    InMat2 {
+        p: usize,
+        q: usize,
+        fixed: usize,
+        set: usize,
+        c: Box<[Cl<T>; 4]>,
+    },
+    /// A two-qubit op with one target in blocks (log2 `p`) and one on block bit `tb`: with x, y
+    /// the pair blocks, x' = c0⊙x + c1⊙perm(x) + c2⊙y + c3⊙perm(y) and y' likewise with c4..c7.
+    Mat2Lo {
+        p: usize,
+        tb: usize,
+        fixed: usize,
+        set: usize,
+        c: Box<[Cl<T>; 8]>,
+    },
     /// Complex 2×2 on in-block position log2(`p`): v' = c0⊙v + c1⊙perm(v), where perm
     /// exchanges amplitudes j and j ^ p.
     InMat {
@@ -450,9 +468,87 @@ impl<T: Real> Kern<T> {
                     lo[..run].swap_with_slice(&mut hi[..run]);
                 }
             }
+            Kern::InMat2 {
+                p,
+                q,
+                fixed,
+                set,
+                c,
+            } => match (p, q) {
+                (1, 2) => in_mat2::<T, 1, 2>(s, *fixed, *set, c),
+                (1, _) => in_mat2::<T, 1, 4>(s, *fixed, *set, c),
+                _ => in_mat2::<T, 2, 4>(s, *fixed, *set, c),
+            },
+            Kern::Mat2Lo {
+                p,
+                tb,
+                fixed,
+                set,
+                c,
+            } => match p {
+                1 => mat2_lo::<T, 1>(s, *tb, *fixed, *set, c),
+                2 => mat2_lo::<T, 2>(s, *tb, *fixed, *set, c),
+                _ => mat2_lo::<T, 4>(s, *tb, *fixed, *set, c),
+            },
             Kern::Generic { pos, ctrl, m } => generic(s, pos, *ctrl, m),
         }
     }
+}
+
+/// `c ⊙ v[· ^ X]` added to `o` (X < 8 amplitudes).
+#[inline(always)]
+fn mac_perm<T: Real, const X: usize>(o: &mut Blk<T>, c: &Cl<T>, v: &Blk<T>) {
+    for (k, ok) in o.iter_mut().enumerate() {
+        let w = k ^ (2 * X);
+        *ok += c.re[k] * v[w] + c.ims[k] * v[w ^ 1];
+    }
+}
+
+#[inline(always)]
+fn in_mat2<T: Real, const P: usize, const Q: usize>(
+    s: &mut [T],
+    fixed: usize,
+    set: usize,
+    c: &[Cl<T>; 4],
+) {
+    let c = *c;
+    for_blocks!(s, fixed, set, |_b, v| {
+        let v0 = *v;
+        let mut o = [T::ZERO; N];
+        mac_perm::<T, 0>(&mut o, &c[0], &v0);
+        mac_perm::<T, P>(&mut o, &c[1], &v0);
+        mac_perm::<T, Q>(&mut o, &c[2], &v0);
+        match P | Q {
+            3 => mac_perm::<T, 3>(&mut o, &c[3], &v0),
+            5 => mac_perm::<T, 5>(&mut o, &c[3], &v0),
+            _ => mac_perm::<T, 6>(&mut o, &c[3], &v0),
+        }
+        *v = o;
+    });
+}
+
+#[inline(always)]
+fn mat2_lo<T: Real, const P: usize>(
+    s: &mut [T],
+    tb: usize,
+    fixed: usize,
+    set: usize,
+    c: &[Cl<T>; 8],
+) {
+    let c = *c;
+    for_pairs!(s, tb, fixed, set, |x, y| {
+        let (x0, y0) = (*x, *y);
+        let (mut xo, mut yo) = ([T::ZERO; N], [T::ZERO; N]);
+        mac_perm::<T, 0>(&mut xo, &c[0], &x0);
+        mac_perm::<T, P>(&mut xo, &c[1], &x0);
+        mac_perm::<T, 0>(&mut xo, &c[2], &y0);
+        mac_perm::<T, P>(&mut xo, &c[3], &y0);
+        mac_perm::<T, 0>(&mut yo, &c[4], &x0);
+        mac_perm::<T, P>(&mut yo, &c[5], &x0);
+        mac_perm::<T, 0>(&mut yo, &c[6], &y0);
+        mac_perm::<T, P>(&mut yo, &c[7], &y0);
+        (*x, *y) = (xo, yo);
+    });
 }
 
 #[inline(always)]

@@ -197,7 +197,7 @@ impl<T: Real> FastCpuState<T> {
         1usize << self.num_qubits.min(14)
     }
 
-    /// ⟨ψ|P|ψ⟩ for one Pauli string given as masks: (Pψ)[i] = i^{#Y}·(−1)^{|(i⊕x)∧z|}·ψ[i⊕x].
+    /// ⟨ψ|P|ψ⟩ for one Pauli string given as masks: `(Pψ)[i] = i^{#Y}·(−1)^{|(i⊕x)∧z|}·ψ[i⊕x]`.
     fn pauli(&self, x: usize, z: usize, num_y: usize) -> f64 {
         let lanes = self.lanes();
         let chunk = self.read_chunk();

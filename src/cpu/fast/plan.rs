@@ -200,6 +200,22 @@ pub(crate) fn bind(gates: &[Gate], bindings: &Bindings<'_>, fusion_qubits: usize
                     class: Class::General,
                 }),
             },
+            Some(Class::Swap) if targets.iter().any(|&t| t < BLOCK_QUBITS) => {
+                // A SWAP touching in-block positions (no vectorised kernel) as three CNOTs, the
+                // middle one carrying the controls: CX(b→a)·CX(C ∪ {a} → b)·CX(b→a).
+                let (a, b) = (targets[0], targets[1]);
+                let x = vec![C64::ZERO, C64::ONE, C64::ONE, C64::ZERO];
+                let mut middle = controls.clone();
+                middle.push(a);
+                for (t, c) in [(a, vec![b]), (b, middle), (a, vec![b])] {
+                    out.push(GOp {
+                        targets: vec![t],
+                        controls: c,
+                        m: x.clone(),
+                        class: Class::Flip,
+                    });
+                }
+            }
             Some(class) => out.push(GOp {
                 targets,
                 controls,
@@ -211,38 +227,44 @@ pub(crate) fn bind(gates: &[Gate], bindings: &Bindings<'_>, fusion_qubits: usize
     out
 }
 
-/// A 2×2 unitary M = [[a, b], [c, d]] as D1·R·D2 with D1 = diag(e^{ip}, e^{iq}),
-/// R = [[|a|, −|b|], [|b|, |a|]] and D2 = diag(1, e^{is}): p = arg a, s = arg(−b) − p,
-/// q = arg c (unitarity gives |c| = |b|, |d| = |a| and arg d = q + s). Returned as the two ops
-/// to apply in order, R then D1 or e^{ip}·D2 then R, when one diagonal is a multiple of the
-/// identity (within 1e-14 rad; it then commutes into the other); `None` when neither is (a
-/// dense kernel is cheaper than a rotation between two diagonals).
-fn euler(m: &[C64]) -> Option<[(Vec<C64>, Class); 2]> {
-    let (a, b, c) = (m[0], m[1], m[2]);
-    let p = if a.norm() > 0.0 { a.arg() } else { 0.0 };
-    let s = (-b).arg() - p;
-    let q = c.arg();
-    let (ca, sb) = (a.norm(), b.norm());
-    let z = C64::ZERO;
-    let r = vec![
-        C64::new(ca, 0.0),
-        C64::new(-sb, 0.0),
-        C64::new(sb, 0.0),
-        C64::new(ca, 0.0),
-    ];
-    let e = |phi: f64| C64::from_polar(1.0, phi);
-    // A phase within 1e-14 rad of a whole turn is rounding noise of the fused product.
-    let scalar = |x: f64| (x - x.round_ties_even()).abs() < 1e-14 / std::f64::consts::TAU;
-    let turns = |x: f64| x / std::f64::consts::TAU;
-    if scalar(turns(s)) {
-        // D2 = I: M = D1·R.
-        Some([(r, Class::Real), (vec![e(p), z, z, e(q)], Class::Diag)])
-    } else if scalar(turns(q - p)) {
-        // D1 = e^{ip}·I: M = R·(e^{ip}·D2).
-        Some([(vec![e(p), z, z, e(p + s)], Class::Diag), (r, Class::Real)])
-    } else {
-        None
+/// M = diag(e0, e1)·[[c, −s], [s, c]] with real c, s and unit e0, e1 when M's rows each have
+/// one phase (up to sign), checked by rebuilding M: `(c, s, e0, e1)`.
+fn row_phases(m00: C64, m01: C64, m10: C64, m11: C64) -> Option<(f64, f64, C64, C64)> {
+    let u = if m00.norm() >= m01.norm() { m00 } else { -m01 };
+    if u.norm() == 0.0 {
+        return None;
     }
+    let e0 = u / u.norm();
+    let (c, s) = ((m00 * e0.conj()).re, (-m01 * e0.conj()).re);
+    let e1 = if s.abs() >= c.abs() { m10 / s } else { m11 / c };
+    let rebuilt = [e0 * c, -e0 * s, e1 * s, e1 * c];
+    let close = rebuilt
+        .iter()
+        .zip([m00, m01, m10, m11])
+        .all(|(x, y)| (x - y).norm() <= 1e-13);
+    close.then_some((c, s, e0, e1))
+}
+
+/// A one-qubit unitary as a real rotation and a diagonal, when it is D·R or R·D (M's rows, or
+/// its columns, each have one phase): the two ops to apply in order. `None` otherwise (a
+/// rotation between two diagonals costs more than the dense kernel). The factors rebuild M to
+/// within 1e-13 per entry.
+fn euler(m: &[C64]) -> Option<[(Vec<C64>, Class); 2]> {
+    let z = C64::ZERO;
+    let real = |x: f64| C64::new(x, 0.0);
+    if let Some((c, s, e0, e1)) = row_phases(m[0], m[1], m[2], m[3]) {
+        // M = D·R: the rotation first.
+        return Some([
+            (vec![real(c), real(-s), real(s), real(c)], Class::Real),
+            (vec![e0, z, z, e1], Class::Diag),
+        ]);
+    }
+    // Mᵀ = D·[[c, −s], [s, c]] gives M = [[c, s], [−s, c]]·D: the diagonal first.
+    let (c, s, e0, e1) = row_phases(m[0], m[2], m[1], m[3])?;
+    Some([
+        (vec![e0, z, z, e1], Class::Diag),
+        (vec![real(c), real(s), real(-s), real(c)], Class::Real),
+    ])
 }
 
 /// One pass: the tile's qubits ({0..r} ∪ `high`) and the ops it runs, in order.
@@ -805,6 +827,9 @@ fn kernel<T: Real>(l: &Local<'_>) -> Kern<T> {
             },
         };
     }
+    if l.tpos.len() == 2 && l.tpos.iter().any(|&p| p < BLOCK_QUBITS) {
+        return two_in_block(l, lo_c, hi_c);
+    }
     let all_blocks = l.tpos.iter().all(|&p| p >= BLOCK_QUBITS);
     if all_blocks && lo_c == 0 {
         let offs: Vec<usize> = l
@@ -835,6 +860,63 @@ fn kernel<T: Real>(l: &Local<'_>) -> Kern<T> {
         pos: l.tpos.clone(),
         ctrl: l.cpos,
         m: scalar(),
+    }
+}
+
+/// A two-qubit op with one or both targets inside blocks, as per-lane coefficients on the
+/// in-block permutations of its blocks (in-block controls give identity lanes).
+fn two_in_block<T: Real>(l: &Local<'_>, lo_c: usize, hi_c: usize) -> Kern<T> {
+    let m = &l.op.m;
+    let ok = |j: usize| j & lo_c == lo_c;
+    let (p0, p1) = (l.tpos[0], l.tpos[1]);
+    // Matrix index of local index bits: bit 0 ↔ target 0, bit 1 ↔ target 1.
+    let index = |i: usize| (i >> p0 & 1) | (i >> p1 & 1) << 1;
+    let entry = |row_i: usize, col_i: usize, j: usize| -> C64 {
+        if ok(j) {
+            m[index(row_i) * 4 + index(col_i)]
+        } else if row_i == col_i {
+            C64::ONE
+        } else {
+            C64::ZERO
+        }
+    };
+    if p0 < BLOCK_QUBITS && p1 < BLOCK_QUBITS {
+        // Amplitude j of a block gets Σ_s c_s(j)·v[j ^ s] for s ∈ {0, P, Q, P ^ Q}.
+        let (p, q) = (1usize << p0.min(p1), 1usize << p0.max(p1));
+        let c = [0, p, q, p | q].map(|x| Cl::from_fn(|j| entry(j, j ^ x, j)));
+        return Kern::InMat2 {
+            p,
+            q,
+            fixed: hi_c,
+            set: hi_c,
+            c: Box::new(c),
+        };
+    }
+    // One target in a block (bit `p`), one on block bit `tb`: with x, y the blocks where the
+    // block target is 0, 1, amplitude j of x gets a·x[j] + b·x[j^p] + c·y[j] + d·y[j^p], and
+    // of y the same with the next four.
+    let (lo_pos, hi_pos) = if p0 < BLOCK_QUBITS {
+        (p0, p1)
+    } else {
+        (p1, p0)
+    };
+    let (p, hb) = (1usize << lo_pos, 1usize << hi_pos);
+    let tb = 1usize << (hi_pos - BLOCK_QUBITS);
+    let mut c = Vec::with_capacity(8);
+    for row_block in [0, hb] {
+        for (col_block, flip) in [(0, 0), (0, p), (hb, 0), (hb, p)] {
+            c.push(Cl::from_fn(|j| {
+                entry(row_block | j, col_block | (j ^ flip), j)
+            }));
+        }
+    }
+    let c: [Cl<T>; 8] = std::array::from_fn(|k| c[k]);
+    Kern::Mat2Lo {
+        p,
+        tb,
+        fixed: tb | hi_c,
+        set: hi_c,
+        c: Box::new(c),
     }
 }
 
