@@ -438,16 +438,7 @@ impl Plan {
             None
         };
         let seg_total = (segments_per_row * sub_batch) as u64;
-        let partials_a = ctx.storage_buffer(
-            "qshade batch partials A",
-            seg_total * partials * 2 * bpr,
-            wgpu::BufferUsages::empty(),
-        )?;
-        let partials_b = ctx.storage_buffer(
-            "qshade batch partials B",
-            seg_total * partials.div_ceil(WORKGROUP_SIZE) * 2 * bpr,
-            wgpu::BufferUsages::empty(),
-        )?;
+        let (partials_a, partials_b) = reduction_buffers(ctx, seg_total, partials)?;
         let params = ctx.storage_buffer(
             "qshade batch parameters",
             param_reals as u64 * bpr,
@@ -643,6 +634,27 @@ fn fill_parameters(
         }
     }
     data
+}
+
+/// The ping-pong pair a segmented reduction uses: `segments × partials` complex partial sums,
+/// and room for the first reduce pass's output.
+fn reduction_buffers(
+    ctx: &GpuContext,
+    segments: u64,
+    partials: u64,
+) -> Result<(wgpu::Buffer, wgpu::Buffer)> {
+    let bpr = ctx.precision.bytes_per_amplitude() / 2;
+    let first = ctx.storage_buffer(
+        "qshade reduction partials",
+        segments * partials * 2 * bpr,
+        wgpu::BufferUsages::empty(),
+    )?;
+    let second = ctx.storage_buffer(
+        "qshade reduction sums",
+        segments * partials.div_ceil(WORKGROUP_SIZE) * 2 * bpr,
+        wgpu::BufferUsages::empty(),
+    )?;
+    Ok((first, second))
 }
 
 /// Plans a backend keeps compiled at once.
@@ -873,7 +885,6 @@ pub(crate) fn overlaps(
         .min(65_535) as usize)
         .max(1);
     let groups = reduction_groups(1 << n);
-    let bpr = ctx.precision.bytes_per_amplitude() / 2;
     let mut out = vec![C64::ZERO; num_a * num_b];
     for a0 in (0..num_a).step_by(block) {
         let ca = block.min(num_a - a0);
@@ -882,16 +893,7 @@ pub(crate) fn overlaps(
             let cb = block.min(num_b - b0);
             let states_b = prepare_states(ctx, program, &rows_b[b0 * na..(b0 + cb) * na], cb)?;
             let segments = (ca * cb) as u64;
-            let partials = ctx.storage_buffer(
-                "qshade overlap partials",
-                segments * groups * 2 * bpr,
-                wgpu::BufferUsages::empty(),
-            )?;
-            let reduced = ctx.storage_buffer(
-                "qshade overlap sums",
-                segments * groups.div_ceil(WORKGROUP_SIZE) * 2 * bpr,
-                wgpu::BufferUsages::empty(),
-            )?;
+            let (partials, reduced) = reduction_buffers(ctx, segments, groups)?;
             let mut records = vec![OpRecord {
                 n_threads: 1 << n,
                 state_bits: n as u32,
