@@ -1,16 +1,29 @@
-// Phase-only pass: multiplies each amplitude of the subspace where the `ctrl_mask` bits are 1 by
-// d[k], k = bit(q0) (nq >= 1) + 2*bit(q1) (nq == 2), k = 0 when nq == 0; d is complex at
-// aux_in[in_offset..]. A one-qubit phase gate (d[0] = 1) has its target folded into ctrl_mask by
-// the host (nq = 0, d = [d1]), so only the half of the state that changes is touched.
+// Phase-only pass: multiplies the amplitudes of the subspace where the `ctrl_mask` bits are 1 by
+// the diagonal d (complex, inline or at aux_in[in_offset..]); entry k = bit(q0) + 2*bit(q1).
+// Work items are pairs of amplitudes that differ in q0 (see diag_pair), branch-free so that one
+// kernel serves 0, 1 and 2 targets at full speed; each invocation takes ITEMS of them (see
+// item_bases). A one-qubit phase gate (d[0] = 1) has its target folded into ctrl_mask by the
+// host (nq = 0, d = [d1]), so only the half of the state that changes is touched.
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let t = thread_id(wid, nwg, lid);
-    if t >= op.n_threads {
+    if ITEMS * t >= op.n_threads {
         return;
     }
     let b = wid.z;
-    let local = deposit(t, op.fixed_mask) | op.ctrl_mask;
-    let i = state_base(b) + local;
-    store(i, cmul(mat(b, diag_index(local)), load(i)));
+    let d = mat2_entries(b);
+    let base = item_bases(b, t);
+    // Every load comes before any store: nq = 0 gives i1 = i0, and items may repeat.
+    var p: array<DiagPair, ITEMS>;
+    var a: array<vec2<real>, 2 * ITEMS>;
+    for (var j = 0u; j < ITEMS; j++) {
+        p[j] = diag_pair(d, base[j]);
+        a[2u * j] = load(p[j].i0);
+        a[2u * j + 1u] = load(p[j].i1);
+    }
+    for (var j = 0u; j < ITEMS; j++) {
+        store(p[j].i0, cmul(p[j].d0, a[2u * j]));
+        store(p[j].i1, cmul(p[j].d1, a[2u * j + 1u]));
+    }
 }

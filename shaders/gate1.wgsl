@@ -1,17 +1,24 @@
-// Dense one-qubit unitary on target q0, applied where every control bit is 1.
-// Matrix (row-major 2x2 complex) at aux_in[in_offset + b*batch_stride..]. One thread per pair.
+// Dense one-qubit unitary on target q0, applied where every control bit is 1. Matrix
+// (row-major 2x2 complex) inline or at aux_in[in_offset + b*batch_stride..]. Each invocation
+// takes ITEMS pairs (see item_bases).
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let t = thread_id(wid, nwg, lid);
-    if t >= op.n_threads {
+    if ITEMS * t >= op.n_threads {
         return;
     }
     let b = wid.z;
-    let i0 = state_base(b) + (deposit(t, op.fixed_mask) | op.ctrl_mask);
-    let i1 = i0 | (1u << op.q0);
-    let a0 = load(i0);
-    let a1 = load(i1);
-    store(i0, mat2_row(b, 0u, a0, a1));
-    store(i1, mat2_row(b, 1u, a0, a1));
+    let base = item_bases(b, t);
+    let bit = 1u << op.q0;
+    let m = mat2_entries(b);
+    var a: array<vec2<real>, 2 * ITEMS>;
+    for (var j = 0u; j < ITEMS; j++) {
+        a[2u * j] = load(base[j]);
+        a[2u * j + 1u] = load(base[j] | bit);
+    }
+    for (var j = 0u; j < ITEMS; j++) {
+        store(base[j], row2(m[0], m[1], a[2u * j], a[2u * j + 1u]));
+        store(base[j] | bit, row2(m[2], m[3], a[2u * j], a[2u * j + 1u]));
+    }
 }

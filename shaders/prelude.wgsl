@@ -28,7 +28,7 @@ struct Op {
     state_bits: u32,  // log2(amplitudes per state) in a batch
     batch_stride: u32,// reals between consecutive states' data in aux_in (0: shared)
     seg_base: u32,    // reduce: first segment of this dispatch
-    inline_mat: u32,  // 1: the gate matrix is `m` below, not in aux_in
+    pad5: u32,
     pad0: u32,
     pad1: u32,
     pad2: u32,
@@ -70,6 +70,29 @@ fn deposit(i: u32, fixed: u32) -> u32 {
     return r;
 }
 
+// Work items per invocation of the light gate kernels (the host dispatches
+// ceil(n_threads / ITEMS) invocations; `Kernel::items_per_invocation` on the Rust side).
+const ITEMS: u32 = 4u;
+
+// The base indices of work items ITEMS·t + j (j < ITEMS) of batch state b. Several items per
+// invocation spread the per-invocation cost, which dominates light kernels on software
+// adapters; the items are neighbours in memory, so a real GPU still reads whole segments.
+// n_threads is a power of two: when it is below ITEMS, items repeat (j mod n_threads). Kernels
+// load every item before storing any, so a repeat stores the same values twice.
+fn item_bases(b: u32, t: u32) -> array<u32, ITEMS> {
+    let first = state_base(b) + (deposit(ITEMS * t, op.fixed_mask) | op.ctrl_mask);
+    // The two lowest free bit positions: items differ there.
+    let f1 = ~op.fixed_mask & (op.fixed_mask + 1u);
+    let rest = ~op.fixed_mask & ~f1;
+    let f2 = rest & (~rest + 1u);
+    let wrap = op.n_threads - 1u;
+    return array<u32, ITEMS>(
+        first,
+        first | select(0u, f1, (1u & wrap) != 0u),
+        first | select(0u, f2, (2u & wrap) != 0u),
+        first | select(0u, f1, (1u & wrap) != 0u) | select(0u, f2, (2u & wrap) != 0u));
+}
+
 fn cmul(a: vec2<real>, b: vec2<real>) -> vec2<real> {
     return vec2<real>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
@@ -80,9 +103,9 @@ fn state_base(b: u32) -> u32 {
 }
 
 // The matrix entry k (complex) of the current op for batch state b: inline in the record when
-// shared, else from aux_in.
+// the kernel is compiled with INLINE_MAT (a const the host prepends), else from aux_in.
 fn mat(b: u32, k: u32) -> vec2<real> {
-    if op.inline_mat == 1u {
+    if INLINE_MAT {
         let v = op.m[k >> 1u];
         return select(v.zw, v.xy, (k & 1u) == 0u);
     }
@@ -126,6 +149,30 @@ fn write_workgroup_sum(v: vec2<real>, lid: u32, b: u32, wg: u32) {
     }
 }
 
+// acc + m·a (complex), in fused multiply-adds: software adapters (lavapipe) are bound by a
+// kernel's arithmetic, and four FMAs cost half of the plain multiply-then-add form.
+fn cmac(acc: vec2<real>, m: vec2<real>, a: vec2<real>) -> vec2<real> {
+    return vec2<real>(fma(m.x, a.x, fma(-m.y, a.y, acc.x)), fma(m.x, a.y, fma(m.y, a.x, acc.y)));
+}
+
+// m0·a0 + m1·a1 (complex): one row of a 2x2 matrix.
+fn row2(m0: vec2<real>, m1: vec2<real>, a0: vec2<real>, a1: vec2<real>) -> vec2<real> {
+    return cmac(cmul(m0, a0), m1, a1);
+}
+
+// State b's 2x2 matrix (row-major), read once into registers: see mat().
+fn mat2_entries(b: u32) -> array<vec2<real>, 4> {
+    if INLINE_MAT {
+        let v = op.m[0];
+        let w = op.m[1];
+        return array<vec2<real>, 4>(v.xy, v.zw, w.xy, w.zw);
+    }
+    let o = op.in_offset + b * op.batch_stride;
+    return array<vec2<real>, 4>(
+        vec2<real>(aux_in[o], aux_in[o + 1u]), vec2<real>(aux_in[o + 2u], aux_in[o + 3u]),
+        vec2<real>(aux_in[o + 4u], aux_in[o + 5u]), vec2<real>(aux_in[o + 6u], aux_in[o + 7u]));
+}
+
 // Row r of state b's 2x2 matrix applied to the pair (a0, a1).
 fn mat2_row(b: u32, r: u32, a0: vec2<real>, a1: vec2<real>) -> vec2<real> {
     return cmul(mat(b, 2u * r), a0) + cmul(mat(b, 2u * r + 1u), a1);
@@ -138,6 +185,32 @@ fn quartet(base: u32) -> array<u32, 4> {
     return array<u32, 4>(base, base | b0, base | b1, base | b0 | b1);
 }
 
+// State b's 4x4 matrix as four rows, read once into registers: see mat().
+fn mat4_rows(b: u32) -> array<array<vec2<real>, 4>, 4> {
+    if INLINE_MAT {
+        return array<array<vec2<real>, 4>, 4>(
+            array<vec2<real>, 4>(op.m[0].xy, op.m[0].zw, op.m[1].xy, op.m[1].zw),
+            array<vec2<real>, 4>(op.m[2].xy, op.m[2].zw, op.m[3].xy, op.m[3].zw),
+            array<vec2<real>, 4>(op.m[4].xy, op.m[4].zw, op.m[5].xy, op.m[5].zw),
+            array<vec2<real>, 4>(op.m[6].xy, op.m[6].zw, op.m[7].xy, op.m[7].zw));
+    }
+    let o = op.in_offset + b * op.batch_stride;
+    return array<array<vec2<real>, 4>, 4>(mat4_row_at(o), mat4_row_at(o + 8u), mat4_row_at(o + 16u),
+        mat4_row_at(o + 24u));
+}
+
+// Four complex entries from aux_in at real offset p.
+fn mat4_row_at(p: u32) -> array<vec2<real>, 4> {
+    return array<vec2<real>, 4>(
+        vec2<real>(aux_in[p], aux_in[p + 1u]), vec2<real>(aux_in[p + 2u], aux_in[p + 3u]),
+        vec2<real>(aux_in[p + 4u], aux_in[p + 5u]), vec2<real>(aux_in[p + 6u], aux_in[p + 7u]));
+}
+
+// One row of a 4x4 matrix applied to the quartet `a`.
+fn row4(m: array<vec2<real>, 4>, a: array<vec2<real>, 4>) -> vec2<real> {
+    return cmac(cmac(row2(m[0], m[1], a[0], a[1]), m[2], a[2]), m[3], a[3]);
+}
+
 // Row r of state b's 4x4 matrix applied to the quartet `a`.
 fn mat4_row(b: u32, r: u32, a: array<vec2<real>, 4>) -> vec2<real> {
     var acc = vec2<real>(0.0, 0.0);
@@ -147,17 +220,24 @@ fn mat4_row(b: u32, r: u32, a: array<vec2<real>, 4>) -> vec2<real> {
     return acc;
 }
 
-// Which diagonal entry applies to basis state `local`: bit(q0) when nq >= 1, plus 2*bit(q1)
-// when nq == 2 (0 for a folded phase gate, nq == 0).
-fn diag_index(local: u32) -> u32 {
-    var k = 0u;
-    if op.nq >= 1u {
-        k = (local >> op.q0) & 1u;
-    }
-    if op.nq == 2u {
-        k = k | (((local >> op.q1) & 1u) << 1u);
-    }
-    return k;
+// A diagonal op's work item: the amplitudes i0, i1 that differ in q0 and their entries.
+struct DiagPair {
+    i0: u32,
+    i1: u32,
+    d0: vec2<real>,
+    d1: vec2<real>,
+}
+
+// The work item based at `base` for diagonal d (entries in `d`, bit(q0) + 2*bit(q1)). The host
+// fixes only q0 (and the controls), so q1's bit comes with the thread index and picks the
+// entries by selects rather than branches, which software adapters pay for even untaken.
+// nq = 0 (a folded phase gate, one entry): i1 = i0 and d1 = d0.
+fn diag_pair(d: array<vec2<real>, 4>, base: u32) -> DiagPair {
+    let high = op.nq == 2u && ((base >> op.q1) & 1u) == 1u;
+    let d0 = select(d[0], d[2], high);
+    let d1 = select(d[1], d[3], high);
+    let pair = op.nq >= 1u;
+    return DiagPair(base, select(base, base | (1u << op.q0), pair), d0, select(d0, d1, pair));
 }
 
 fn conj_mul(a: vec2<real>, b: vec2<real>) -> vec2<real> {

@@ -15,6 +15,10 @@
 const TILE: u32 = 1u << TILE_QUBITS;
 const DESC: u32 = 24u;
 var<workgroup> tile: array<vec2<real>, TILE>;
+// Scatter of the high part (local & ~(TILE_WG - 1)) of every tile index, per TILE_WG-block:
+// computed once per workgroup, so loading and storing an amplitude is one lookup.
+const BLOCKS: u32 = (TILE + TILE_WG - 1u) / TILE_WG;
+var<workgroup> block_offset: array<u32, BLOCKS>;
 
 fn field(at: u32) -> u32 {
     return u32(aux_in[at]) | (u32(aux_in[at + 1u]) << 16u);
@@ -53,8 +57,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let base = state_base(b) | outside;
     // local = lid + k*WG: its scatter is scatter(lid) | scatter(k*WG) (disjoint bits).
     let lid_bits = scatter(lid & (TILE - 1u), head);
+    for (var k = lid; k < BLOCKS; k += TILE_WG) {
+        block_offset[k] = base | scatter(k * TILE_WG, head);
+    }
+    workgroupBarrier();
     for (var local = lid; local < TILE; local += TILE_WG) {
-        tile[local] = load(base | lid_bits | scatter(local & ~(TILE_WG - 1u), head));
+        tile[local] = load(lid_bits | block_offset[local / TILE_WG]);
     }
     workgroupBarrier();
     for (var g = 0u; g < op.count; g++) {
@@ -147,6 +155,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         workgroupBarrier();
     }
     for (var local = lid; local < TILE; local += TILE_WG) {
-        store(base | lid_bits | scatter(local & ~(TILE_WG - 1u), head), tile[local]);
+        store(lid_bits | block_offset[local / TILE_WG], tile[local]);
     }
 }

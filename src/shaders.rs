@@ -118,6 +118,20 @@ impl Kernel {
         )
     }
 
+    /// Work items (`Op::n_threads`) each invocation takes: the light gate kernels take
+    /// `ITEMS` = 4 neighbouring items (see `item_bases` in the prelude), spreading the
+    /// per-invocation cost that dominates them on software adapters (lavapipe, n = 22, one
+    /// item → four: 1q pass 13.6 → 8.7 ms, 2q 15.4 → 9.7 ms; eight items were slower); the
+    /// copy ceiling is fastest with 8 (10.3 → 7.5 ms). Dispatch `n_threads.div_ceil(this)`
+    /// invocations.
+    pub fn items_per_invocation(self) -> u64 {
+        match self {
+            Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal | Kernel::Permute => 4,
+            Kernel::Copy => 8,
+            _ => 1,
+        }
+    }
+
     /// The entry point's name.
     pub fn entry_point(self) -> &'static str {
         match self {
@@ -126,6 +140,18 @@ impl Kernel {
             _ => "main",
         }
     }
+}
+
+/// Where a kernel reads its gate matrix (`mat()` in the prelude). A compile-time choice, not a
+/// branch at run time: on software adapters a uniform branch around the per-state loads costs
+/// as much as the gate's arithmetic (lavapipe, 1q pass at n = 22: 20 ms with the run-time
+/// branch, 14 ms specialised).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MatrixSource {
+    /// From `aux_in` at `in_offset + b · batch_stride` (per-state or long matrices).
+    Buffer,
+    /// Inline in the op record (`Op::m`): one matrix of at most 16 entries shared by every state.
+    Inline,
 }
 
 /// How a dispatch sees the state: one buffer, or up to four chunk buffers.
@@ -137,8 +163,20 @@ pub enum Access {
     Chunked,
 }
 
-/// The assembled WGSL source of `kernel` at `precision` with `access`.
+/// The assembled WGSL source of `kernel` at `precision` with `access`, reading matrices from
+/// the buffer.
 pub fn source(kernel: Kernel, precision: Precision, access: Access) -> String {
+    source_with(kernel, precision, access, MatrixSource::Buffer)
+}
+
+/// The assembled WGSL source of `kernel` at `precision` with `access`, reading its matrices
+/// from `matrices`.
+pub fn source_with(
+    kernel: Kernel,
+    precision: Precision,
+    access: Access,
+    matrices: MatrixSource,
+) -> String {
     let head = match precision {
         Precision::F32 => "alias real = f32;\n",
         Precision::F64 => "alias real = f64;\n",
@@ -154,7 +192,11 @@ pub fn source(kernel: Kernel, precision: Precision, access: Access) -> String {
         Kernel::GateK(k) => format!("const K: u32 = {k}u;\n"),
         _ => String::new(),
     };
-    format!("{head}{tile}{PRELUDE}\n{access_src}\n{}", kernel.body())
+    let inline = matrices == MatrixSource::Inline;
+    format!(
+        "{head}{tile}const INLINE_MAT: bool = {inline};\n{PRELUDE}\n{access_src}\n{}",
+        kernel.body()
+    )
 }
 
 /// Parses and validates `wgsl` with naga, allowing f64 when `precision` is F64.

@@ -1,6 +1,6 @@
 //! Every WGSL kernel parses and validates with naga, in both precisions and both access modes.
 
-use qshade::shaders::{source, validate, Access, Kernel};
+use qshade::shaders::{source, source_with, validate, Access, Kernel, MatrixSource};
 use qshade::Precision;
 
 #[test]
@@ -13,9 +13,14 @@ fn every_kernel_validates_in_every_variant() {
                 if !kernel.supports(access) {
                     continue;
                 }
-                checked += 1;
-                if let Err(e) = validate(&source(kernel, precision, access), precision) {
-                    failures.push(format!("{kernel:?} {precision:?} {access:?}: {e}"));
+                for matrices in [MatrixSource::Buffer, MatrixSource::Inline] {
+                    checked += 1;
+                    let src = source_with(kernel, precision, access, matrices);
+                    if let Err(e) = validate(&src, precision) {
+                        failures.push(format!(
+                            "{kernel:?} {precision:?} {access:?} {matrices:?}: {e}"
+                        ));
+                    }
                 }
             }
         }
@@ -27,8 +32,8 @@ fn every_kernel_validates_in_every_variant() {
         failures.join("\n")
     );
     // 11 kernels in both access modes; 5 two-state kernels, the tile and the copy kernel
-    // single-binding only; two precisions.
-    assert_eq!(checked, 2 * (11 * 2 + 7));
+    // single-binding only; two precisions; both matrix sources.
+    assert_eq!(checked, 2 * 2 * (11 * 2 + 7));
 }
 
 #[test]

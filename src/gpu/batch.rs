@@ -287,7 +287,8 @@ fn build_steps(
         let mut r = d.record;
         r.state_bits = n as u32;
         r.batch_stride = slot.stride as u32;
-        (d.kernel, grid(d.threads), r, d.threads)
+        let invocations = d.threads.div_ceil(d.kernel.items_per_invocation());
+        (d.kernel, grid(invocations), r, d.threads)
     };
     for step in &layout.forward {
         match *step {

@@ -5,7 +5,7 @@ use super::lower::OpRecord;
 use super::GpuConfig;
 use crate::backend::Precision;
 use crate::error::{Error, Result};
-use crate::shaders::{self, Access, Kernel};
+use crate::shaders::{self, Access, Kernel, MatrixSource};
 use num_complex::Complex64 as C64;
 use std::collections::HashMap;
 use std::num::NonZeroU64;
@@ -46,7 +46,7 @@ pub struct GpuContext {
     pub(crate) fusion_qubits: usize,
     layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
-    pipelines: Mutex<HashMap<(Kernel, Access), wgpu::ComputePipeline>>,
+    pipelines: Mutex<HashMap<(Kernel, Access, MatrixSource), wgpu::ComputePipeline>>,
     /// Tiny buffers bound to slots a dispatch does not use (bindings 1..=6).
     pub(crate) dummies: Vec<wgpu::Buffer>,
     /// Errors wgpu reported outside an error scope since the last check.
@@ -262,7 +262,7 @@ impl GpuContext {
     }
 
     /// Like [`GpuContext::record_bytes`], with a matrix (≤ 16 complex entries) written inline
-    /// into each record that has one; such records get `inline_mat = 1`.
+    /// into each record that has one; those records need the [`MatrixSource::Inline`] pipeline.
     pub(crate) fn record_bytes_with_matrices<'r>(
         &self,
         records: impl IntoIterator<Item = (&'r OpRecord, Option<&'r [C64]>)>,
@@ -273,14 +273,12 @@ impl GpuContext {
         for (r, matrix) in records {
             let at = bytes.len();
             bytes.resize(at + stride, 0);
-            let mut record = *r;
             if let Some(m) = matrix {
-                record.inline_mat = 1;
                 let flat: Vec<f64> = m.iter().flat_map(|z| [z.re, z.im]).collect();
                 let data = reals_to_bytes(&flat, self.precision);
                 bytes[at + header..at + header + data.len()].copy_from_slice(&data);
             }
-            bytes[at..at + header].copy_from_slice(bytemuck::bytes_of(&record));
+            bytes[at..at + header].copy_from_slice(bytemuck::bytes_of(r));
         }
         bytes
     }
@@ -302,16 +300,28 @@ impl GpuContext {
         buffer
     }
 
-    /// The pipeline for `kernel` with `access`, compiled on first use and cached.
+    /// The pipeline for `kernel` with `access` reading matrices from the buffer, compiled on
+    /// first use and cached.
     pub(crate) fn pipeline(&self, kernel: Kernel, access: Access) -> wgpu::ComputePipeline {
+        self.pipeline_with(kernel, access, MatrixSource::Buffer)
+    }
+
+    /// The pipeline for `kernel` with `access` reading matrices from `matrices`, compiled on
+    /// first use and cached.
+    pub(crate) fn pipeline_with(
+        &self,
+        kernel: Kernel,
+        access: Access,
+        matrices: MatrixSource,
+    ) -> wgpu::ComputePipeline {
         let mut cache = self
             .pipelines
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         cache
-            .entry((kernel, access))
+            .entry((kernel, access, matrices))
             .or_insert_with(|| {
-                let source = shaders::source(kernel, self.precision, access);
+                let source = shaders::source_with(kernel, self.precision, access, matrices);
                 let module = self
                     .device
                     .create_shader_module(wgpu::ShaderModuleDescriptor {

@@ -35,7 +35,7 @@ pub(crate) struct OpRecord {
     pub state_bits: u32,
     pub batch_stride: u32,
     pub seg_base: u32,
-    pub inline_mat: u32,
+    pub pad5: u32,
     pub pad0: u32,
     pub pad1: u32,
     pub pad2: u32,
@@ -205,8 +205,10 @@ pub(crate) fn expand(
     let low_ctrl = (op.forced & low_mask) as u32;
     let high_ctrl = op.forced >> c;
     let vtargets: u32 = op.targets.iter().fold(0, |m, &q| m | (1u32 << map(q)));
+    // A diagonal pass's thread takes the pair that differs in its first target; the second
+    // target's bit comes with the thread index (see diag_pair in the prelude).
     let fixed = match op.kernel {
-        Kernel::Diagonal => low_ctrl,
+        Kernel::Diagonal => low_ctrl | op.targets.first().map_or(0, |&q| 1 << map(q)),
         _ => low_ctrl | vtargets,
     };
     let vn = (c + h) as u32;

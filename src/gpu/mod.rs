@@ -97,13 +97,10 @@ impl CopyProbe {
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(
-                &self
-                    .ctx
-                    .pipeline(crate::shaders::Kernel::Copy, crate::shaders::Access::Single),
-            );
+            let kernel = crate::shaders::Kernel::Copy;
+            pass.set_pipeline(&self.ctx.pipeline(kernel, crate::shaders::Access::Single));
             pass.set_bind_group(0, &self.group, &[0]);
-            let (x, y) = context::grid(self.threads);
+            let (x, y) = context::grid(self.threads.div_ceil(kernel.items_per_invocation()));
             for _ in 0..repeats {
                 pass.dispatch_workgroups(x, y, 1);
             }

@@ -9,7 +9,7 @@ use crate::backend::{check_marginal_qubits, marginalize, QuantumState};
 use crate::circuit::{Bindings, Circuit, Observable, MAX_QUBITS};
 use crate::error::{Error, Result};
 use crate::fusion::{fuse_where, FusedOp};
-use crate::shaders::{Access, Kernel};
+use crate::shaders::{Access, Kernel, MatrixSource};
 use num_complex::Complex64;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -258,13 +258,18 @@ impl GpuState {
             });
             let mut current = None;
             for (i, d) in dispatches.iter().enumerate() {
-                if current != Some((d.kernel, d.access)) {
-                    pass.set_pipeline(&ctx.pipeline(d.kernel, d.access));
-                    current = Some((d.kernel, d.access));
+                let matrices = match inline_matrix(d) {
+                    Some(_) => MatrixSource::Inline,
+                    None => MatrixSource::Buffer,
+                };
+                let key = (d.kernel, d.access, matrices);
+                if current != Some(key) {
+                    pass.set_pipeline(&ctx.pipeline_with(d.kernel, d.access, matrices));
+                    current = Some(key);
                 }
                 let bg = &self.bind_groups[&d.slots];
                 pass.set_bind_group(0, bg, &[(i as u64 * stride) as u32]);
-                let (x, y) = grid(d.threads);
+                let (x, y) = grid(d.threads.div_ceil(d.kernel.items_per_invocation()));
                 pass.dispatch_workgroups(x, y, 1);
             }
         }
