@@ -80,17 +80,15 @@ const ITEMS: u32 = 4u;
 // n_threads is a power of two: when it is below ITEMS, items repeat (j mod n_threads). Kernels
 // load every item before storing any, so a repeat stores the same values twice.
 fn item_bases(b: u32, t: u32) -> array<u32, ITEMS> {
-    let first = state_base(b) + (deposit(ITEMS * t, op.fixed_mask) | op.ctrl_mask);
-    // The two lowest free bit positions: items differ there.
-    let f1 = ~op.fixed_mask & (op.fixed_mask + 1u);
-    let rest = ~op.fixed_mask & ~f1;
-    let f2 = rest & (~rest + 1u);
-    let wrap = op.n_threads - 1u;
-    return array<u32, ITEMS>(
-        first,
-        first | select(0u, f1, (1u & wrap) != 0u),
-        first | select(0u, f2, (2u & wrap) != 0u),
-        first | select(0u, f1, (1u & wrap) != 0u) | select(0u, f2, (2u & wrap) != 0u));
+    return item_bases_of(b, t, ITEMS);
+}
+
+// item_bases for `per` (1, 2 or 4) items per invocation: the first `per` entries are items
+// per·t + j.
+fn item_bases_of(b: u32, t: u32, per: u32) -> array<u32, 4> {
+    let first = state_base(b) + (deposit(per * t, op.fixed_mask) | op.ctrl_mask);
+    let o = quad_offsets(op.fixed_mask, op.n_threads);
+    return array<u32, 4>(first, first | o[1], first | o[2], first | o[3]);
 }
 
 fn cmul(a: vec2<real>, b: vec2<real>) -> vec2<real> {
@@ -228,16 +226,35 @@ struct DiagPair {
     d1: vec2<real>,
 }
 
-// The work item based at `base` for diagonal d (entries in `d`, bit(q0) + 2*bit(q1)). The host
-// fixes only q0 (and the controls), so q1's bit comes with the thread index and picks the
-// entries by selects rather than branches, which software adapters pay for even untaken.
-// nq = 0 (a folded phase gate, one entry): i1 = i0 and d1 = d0.
-fn diag_pair(d: array<vec2<real>, 4>, base: u32) -> DiagPair {
-    let high = op.nq == 2u && ((base >> op.q1) & 1u) == 1u;
+// The work item based at `base` of a diagonal on local targets q0 (and q1 when nq = 2), entries
+// in `d` (index bit(q0) + 2*bit(q1)). The host fixes only q0 (and the controls), so q1's bit
+// comes with the item index and picks the entries by selects rather than branches, which
+// software adapters pay for even untaken. nq = 0 (a folded phase gate, one entry): i1 = i0 and
+// d1 = d0.
+fn diag_pair_of(d: array<vec2<real>, 4>, base: u32, nq: u32, q0: u32, q1: u32) -> DiagPair {
+    let high = nq == 2u && ((base >> q1) & 1u) == 1u;
     let d0 = select(d[0], d[2], high);
     let d1 = select(d[1], d[3], high);
-    let pair = op.nq >= 1u;
-    return DiagPair(base, select(base, base | (1u << op.q0), pair), d0, select(d0, d1, pair));
+    let pair = nq >= 1u;
+    return DiagPair(base, select(base, base | (1u << q0), pair), d0, select(d0, d1, pair));
+}
+
+// diag_pair_of for the current op record.
+fn diag_pair(d: array<vec2<real>, 4>, base: u32) -> DiagPair {
+    return diag_pair_of(d, base, op.nq, op.q0, op.q1);
+}
+
+// Offsets of the four work items 4u + j (j < 4) from item 4u's index, for items spread over
+// the positions not in `fixed`: the two lowest free bits. With fewer than four items the
+// offsets wrap (items repeat), so a kernel that loads every item before storing stays exact.
+fn quad_offsets(fixed: u32, items: u32) -> array<u32, 4> {
+    let f1 = ~fixed & (fixed + 1u);
+    let rest = ~fixed & ~f1;
+    let f2 = rest & (~rest + 1u);
+    let wrap = items - 1u;
+    let o1 = select(0u, f1, (1u & wrap) != 0u);
+    let o2 = select(0u, f2, (2u & wrap) != 0u);
+    return array<u32, 4>(0u, o1, o2, o1 | o2);
 }
 
 fn conj_mul(a: vec2<real>, b: vec2<real>) -> vec2<real> {

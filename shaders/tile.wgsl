@@ -79,77 +79,101 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let m = field(d + 16u) + b * field(d + 18u);
         let items = TILE >> countOneBits(fixed);
         let applies = (outside & ctrl_tile) == ctrl_tile && (op.x0 & ctrl_chunk) == ctrl_chunk;
+        // Four items per step (see quad_offsets): the per-step cost dominates on CPU adapters.
+        let o = quad_offsets(fixed, items);
         if applies && kind == 0u {
             let m00 = gate_mat(m, 0u);
             let m01 = gate_mat(m, 1u);
             let m10 = gate_mat(m, 2u);
             let m11 = gate_mat(m, 3u);
             let bit = 1u << q0;
-            for (var t = lid; t < items; t += TILE_WG) {
-                let i0 = deposit(t, fixed) | ctrl;
-                let i1 = i0 | bit;
-                let a0 = tile[i0];
-                let a1 = tile[i1];
-                tile[i0] = cmul(m00, a0) + cmul(m01, a1);
-                tile[i1] = cmul(m10, a0) + cmul(m11, a1);
+            for (var t = lid; 4u * t < items; t += TILE_WG) {
+                let i = deposit(4u * t, fixed) | ctrl;
+                let a0 = tile[i];
+                let a1 = tile[i | bit];
+                let b0 = tile[i | o[1]];
+                let b1 = tile[i | o[1] | bit];
+                let c0 = tile[i | o[2]];
+                let c1 = tile[i | o[2] | bit];
+                let e0 = tile[i | o[3]];
+                let e1 = tile[i | o[3] | bit];
+                tile[i] = row2(m00, m01, a0, a1);
+                tile[i | bit] = row2(m10, m11, a0, a1);
+                tile[i | o[1]] = row2(m00, m01, b0, b1);
+                tile[i | o[1] | bit] = row2(m10, m11, b0, b1);
+                tile[i | o[2]] = row2(m00, m01, c0, c1);
+                tile[i | o[2] | bit] = row2(m10, m11, c0, c1);
+                tile[i | o[3]] = row2(m00, m01, e0, e1);
+                tile[i | o[3] | bit] = row2(m10, m11, e0, e1);
             }
         } else if applies && kind == 1u {
-            var mm: array<vec2<real>, 16>;
-            for (var k = 0u; k < 16u; k++) {
-                mm[k] = gate_mat(m, k);
-            }
+            let r0 = array<vec2<real>, 4>(gate_mat(m, 0u), gate_mat(m, 1u), gate_mat(m, 2u), gate_mat(m, 3u));
+            let r1 = array<vec2<real>, 4>(gate_mat(m, 4u), gate_mat(m, 5u), gate_mat(m, 6u), gate_mat(m, 7u));
+            let r2 = array<vec2<real>, 4>(gate_mat(m, 8u), gate_mat(m, 9u), gate_mat(m, 10u), gate_mat(m, 11u));
+            let r3 = array<vec2<real>, 4>(gate_mat(m, 12u), gate_mat(m, 13u), gate_mat(m, 14u), gate_mat(m, 15u));
             let b0 = 1u << q0;
             let b1 = 1u << q1;
-            for (var t = lid; t < items; t += TILE_WG) {
-                let i = deposit(t, fixed) | ctrl;
-                let a0 = tile[i];
-                let a1 = tile[i | b0];
-                let a2 = tile[i | b1];
-                let a3 = tile[i | b0 | b1];
-                tile[i] = cmul(mm[0], a0) + cmul(mm[1], a1) + cmul(mm[2], a2) + cmul(mm[3], a3);
-                tile[i | b0] = cmul(mm[4], a0) + cmul(mm[5], a1) + cmul(mm[6], a2) + cmul(mm[7], a3);
-                tile[i | b1] = cmul(mm[8], a0) + cmul(mm[9], a1) + cmul(mm[10], a2) + cmul(mm[11], a3);
-                tile[i | b0 | b1] = cmul(mm[12], a0) + cmul(mm[13], a1) + cmul(mm[14], a2) + cmul(mm[15], a3);
+            for (var t = lid; 2u * t < items; t += TILE_WG) {
+                // Two quartets per step.
+                let i = deposit(2u * t, fixed) | ctrl;
+                let j = i | o[1];
+                let a = array<vec2<real>, 4>(tile[i], tile[i | b0], tile[i | b1], tile[i | b0 | b1]);
+                let c = array<vec2<real>, 4>(tile[j], tile[j | b0], tile[j | b1], tile[j | b0 | b1]);
+                tile[i] = row4(r0, a);
+                tile[i | b0] = row4(r1, a);
+                tile[i | b1] = row4(r2, a);
+                tile[i | b0 | b1] = row4(r3, a);
+                tile[j] = row4(r0, c);
+                tile[j | b0] = row4(r1, c);
+                tile[j | b1] = row4(r2, c);
+                tile[j | b0 | b1] = row4(r3, c);
             }
         } else if applies && kind == 2u {
-            let d0 = gate_mat(m, 0u);
-            var d1 = d0;
-            var d2 = d0;
-            var d3 = d0;
-            if nq >= 1u {
-                d1 = gate_mat(m, 1u);
-            }
-            if nq == 2u {
-                d2 = gate_mat(m, 2u);
-                d3 = gate_mat(m, 3u);
-            }
-            for (var t = lid; t < items; t += TILE_WG) {
-                let i = deposit(t, fixed) | ctrl;
-                var k = 0u;
-                if nq >= 1u {
-                    k = (i >> q0) & 1u;
-                }
-                if nq == 2u {
-                    k = k | (((i >> q1) & 1u) << 1u);
-                }
-                var f = d0;
-                if k == 1u {
-                    f = d1;
-                } else if k == 2u {
-                    f = d2;
-                } else if k == 3u {
-                    f = d3;
-                }
-                tile[i] = cmul(f, tile[i]);
+            let dg = array<vec2<real>, 4>(gate_mat(m, 0u), gate_mat(m, 1u), gate_mat(m, 2u), gate_mat(m, 3u));
+            for (var t = lid; 4u * t < items; t += TILE_WG) {
+                let i = deposit(4u * t, fixed) | ctrl;
+                let p0 = diag_pair_of(dg, i, nq, q0, q1);
+                let p1 = diag_pair_of(dg, i | o[1], nq, q0, q1);
+                let p2 = diag_pair_of(dg, i | o[2], nq, q0, q1);
+                let p3 = diag_pair_of(dg, i | o[3], nq, q0, q1);
+                let a0 = tile[p0.i0];
+                let a1 = tile[p0.i1];
+                let b0 = tile[p1.i0];
+                let b1 = tile[p1.i1];
+                let c0 = tile[p2.i0];
+                let c1 = tile[p2.i1];
+                let e0 = tile[p3.i0];
+                let e1 = tile[p3.i1];
+                tile[p0.i0] = cmul(p0.d0, a0);
+                tile[p0.i1] = cmul(p0.d1, a1);
+                tile[p1.i0] = cmul(p1.d0, b0);
+                tile[p1.i1] = cmul(p1.d1, b1);
+                tile[p2.i0] = cmul(p2.d0, c0);
+                tile[p2.i1] = cmul(p2.d1, c1);
+                tile[p3.i0] = cmul(p3.d0, e0);
+                tile[p3.i1] = cmul(p3.d1, e1);
             }
         } else if applies {
             let x0 = field(d + 20u);
             let x1 = field(d + 22u);
-            for (var t = lid; t < items; t += TILE_WG) {
-                let i = deposit(t, fixed) | ctrl;
+            for (var t = lid; 4u * t < items; t += TILE_WG) {
+                let i = deposit(4u * t, fixed) | ctrl;
                 let a0 = tile[i | x0];
-                tile[i | x0] = tile[i | x1];
+                let a1 = tile[i | x1];
+                let b0 = tile[i | o[1] | x0];
+                let b1 = tile[i | o[1] | x1];
+                let c0 = tile[i | o[2] | x0];
+                let c1 = tile[i | o[2] | x1];
+                let e0 = tile[i | o[3] | x0];
+                let e1 = tile[i | o[3] | x1];
+                tile[i | x0] = a1;
                 tile[i | x1] = a0;
+                tile[i | o[1] | x0] = b1;
+                tile[i | o[1] | x1] = b0;
+                tile[i | o[2] | x0] = c1;
+                tile[i | o[2] | x1] = c0;
+                tile[i | o[3] | x0] = e1;
+                tile[i | o[3] | x1] = e0;
             }
         }
         workgroupBarrier();

@@ -127,6 +127,7 @@ impl Kernel {
     pub fn items_per_invocation(self) -> u64 {
         match self {
             Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal | Kernel::Permute => 4,
+            Kernel::GateK(_) => 4,
             Kernel::Copy => 8,
             _ => 1,
         }

@@ -178,7 +178,7 @@ fn the_tested_configurations_are_what_they_claim() {
     // Guards the rest of the suite: the chunked configurations really chunk at 2^3, and the
     // precisions are as labelled.
     let _guard = lock();
-    for (label, precision, chunk, _) in common::gpu::CONFIGS {
+    for (label, precision, chunk, ..) in common::gpu::CONFIGS {
         let Some(gpu) = try_gpu(config(precision, chunk)) else {
             continue;
         };

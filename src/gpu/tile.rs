@@ -127,8 +127,10 @@ pub(crate) fn encode(
         let targets = local_mask(target_mask(op));
         let q0 = op.targets.first().map_or(0, |&q| local(q));
         let q1 = op.targets.get(1).map_or(0, |&q| local(q));
+        // A diagonal's work item is the pair that differs in its first target (see
+        // diag_pair_of in the prelude); other kernels fix all their targets.
         let fixed = if op.kernel == Kernel::Diagonal {
-            ctrl
+            ctrl | op.targets.first().map_or(0, |_| 1 << q0)
         } else {
             ctrl | targets
         };

@@ -9,16 +9,18 @@ use qshade::{Backend, Error, GpuBackend, GpuConfig, Precision};
 use std::sync::OnceLock;
 
 /// The configurations every GPU check runs in: label, precision, forced chunk size, tile
-/// fusion. `max_chunk_qubits = Some(3)` splits a state into chunks of 8 amplitudes, so the
-/// multi-buffer path is exercised from 4 qubits up. With tile fusion on, runs of gates go
-/// through the workgroup-tile kernel; `f32-pergate` keeps one dispatch per gate, so the
-/// single-gate kernels are checked on unchunked states too.
-pub const CONFIGS: [(&str, Precision, Option<usize>, bool); 5] = [
-    ("f32", Precision::F32, None, true),
-    ("f64", Precision::F64, None, true),
-    ("f32-chunk3", Precision::F32, Some(3), true),
-    ("f64-chunk3", Precision::F64, Some(3), true),
-    ("f32-pergate", Precision::F32, None, false),
+/// fusion, fusion qubits. `max_chunk_qubits = Some(3)` splits a state into chunks of 8
+/// amplitudes, so the multi-buffer path is exercised from 4 qubits up. With tile fusion on,
+/// runs of gates go through the workgroup-tile kernel; `f32-pergate` keeps one dispatch per
+/// gate, so the single-gate kernels are checked on unchunked states too; `f32-fused4` fuses
+/// blocks of up to 4 qubits, so the dense k-qubit kernel runs on fused circuits.
+pub const CONFIGS: [(&str, Precision, Option<usize>, bool, usize); 6] = [
+    ("f32", Precision::F32, None, true, 2),
+    ("f64", Precision::F64, None, true, 2),
+    ("f32-chunk3", Precision::F32, Some(3), true, 2),
+    ("f64-chunk3", Precision::F64, Some(3), true, 2),
+    ("f32-pergate", Precision::F32, None, false, 0),
+    ("f32-fused4", Precision::F32, None, false, 4),
 ];
 
 /// The label of a configuration in test output: `gpu-f32`, `gpu-f64-chunk3`, …
@@ -70,9 +72,10 @@ static BACKENDS: OnceLock<Vec<(String, GpuBackend)>> = OnceLock::new();
 
 fn create_all() -> Vec<(String, GpuBackend)> {
     let mut out: Vec<(String, GpuBackend)> = Vec::new();
-    for (config_label, precision, chunk, tile_fusion) in CONFIGS {
+    for (config_label, precision, chunk, tile_fusion, fusion_qubits) in CONFIGS {
         match try_gpu(GpuConfig {
             tile_fusion,
+            fusion_qubits,
             ..config(precision, chunk)
         }) {
             Some(backend) => {
