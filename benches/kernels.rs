@@ -4,7 +4,9 @@
 //!
 //! Run: `cargo bench --bench kernels` (all sizes) or
 //! `QSHADE_BENCH_SIZES=16,20 cargo bench --bench kernels -- gpu_1q` for a subset.
-//! The adapter is printed first; on lavapipe (a CPU emulation) the figures are the CPU's.
+//! `cargo bench --bench kernels -- gpu_ansatz10` compares tiles and fusion with one dispatch
+//! per gate on a 10-layer ansatz. The adapter is printed first; on lavapipe (a CPU emulation)
+//! the figures are the CPU's.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use qshade::{Angle, Backend, Bindings, Circuit, GpuBackend, GpuConfig, QuantumState};
@@ -61,6 +63,7 @@ fn bench_gpu(c: &mut Criterion) {
     };
     let per_gate = GpuBackend::with_config(GpuConfig {
         tile_fusion: false,
+        fusion_qubits: 0,
         ..Default::default()
     })
     .unwrap();
@@ -124,5 +127,64 @@ fn bench_gpu(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_gpu);
+/// The hardware-efficient ansatz of `shared/bench/WORKLOADS.md` (RY, RZ on every qubit, then a
+/// CNOT ring), `layers` layers on `n` qubits, constant angles.
+fn ansatz(n: usize, layers: usize) -> Circuit {
+    let mut c = Circuit::new(n).unwrap();
+    for l in 0..layers {
+        for q in 0..n {
+            let k = (l * n + q) as f64;
+            c.ry(q, 0.1 + 0.01 * k)
+                .unwrap()
+                .rz(q, 0.2 + 0.01 * k)
+                .unwrap();
+        }
+        for q in 0..n {
+            c.cnot(q, (q + 1) % n).unwrap();
+        }
+    }
+    c
+}
+
+/// Tile kernel and fusion against one dispatch per gate on a 10-layer ansatz (600 gates):
+/// `QSHADE_ANSATZ_QUBITS` (default 20) qubits, one `apply` per iteration.
+fn bench_gpu_ansatz(c: &mut Criterion) {
+    let n: usize = std::env::var("QSHADE_ANSATZ_QUBITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let circ = ansatz(n, 10);
+    let mut group = c.benchmark_group("gpu_ansatz10");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(5));
+    for (label, tile_fusion, fusion_qubits) in [
+        ("per-gate", false, 0),
+        ("fusion2", false, 2),
+        ("tiles", true, 0),
+        ("tiles+fusion2", true, 2),
+    ] {
+        let Ok(backend) = GpuBackend::with_config(GpuConfig {
+            tile_fusion,
+            fusion_qubits,
+            ..Default::default()
+        }) else {
+            eprintln!("no GPU adapter, ansatz bench skipped");
+            return;
+        };
+        let Ok(mut state) = backend.zero_gpu_state(n) else {
+            continue;
+        };
+        group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
+            b.iter(|| {
+                state.apply(&circ, &Bindings::none()).unwrap();
+                state.wait().unwrap();
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_gpu, bench_gpu_ansatz);
 criterion_main!(benches);
