@@ -1,8 +1,10 @@
 //! # qshade
 //!
 //! A quantum-circuit simulator whose gate kernels are WGSL compute shaders run through wgpu on
-//! state vectors that stay resident on the GPU, with an f64 CPU reference backend that
-//! implements the same [`Backend`] interface.
+//! state vectors that stay resident on the GPU ([`GpuBackend`]), and a CPU backend that
+//! implements the same [`Backend`] interface: fast, fused and multithreaded in f32 or f64
+//! ([`CpuBackend::new`], [`CpuBackend::with_precision`]), plus the plain f64 reference that
+//! every GPU result is checked against in the tests ([`CpuBackend::reference`]).
 //!
 //! ```
 //! # fn main() -> qshade::Result<()> {

@@ -378,31 +378,51 @@ fn build_steps(
         }
     }
     let segments = ((terms.len() + layout.derivatives.len()) * sub_batch) as u64;
-    let mut len = partials;
+    let (passes, in_a) = reduce_passes(partials, segments);
+    for p in passes {
+        let bind = if p.from_a {
+            Bind::ReduceAb
+        } else {
+            Bind::ReduceBa
+        };
+        push(Kernel::Reduce, bind, p.grid, p.record, false);
+    }
+    (steps, records, in_a)
+}
+
+/// One pass of the segmented reduction: reads the buffer pair's first buffer when `from_a`.
+struct ReducePass {
+    from_a: bool,
+    record: OpRecord,
+    grid: (u32, u32),
+}
+
+/// The passes that reduce `segments` segments of `len` partial sums each to one value per
+/// segment, ping-ponging between a buffer pair (at most 65 535 segments per dispatch), and
+/// whether the result ends in the first buffer.
+fn reduce_passes(mut len: u64, segments: u64) -> (Vec<ReducePass>, bool) {
+    let mut passes = Vec::new();
     let mut in_a = true;
     while len > 1 {
         let out_len = len.div_ceil(WORKGROUP_SIZE);
         let mut base = 0u64;
         while base < segments {
             let count = (segments - base).min(65_535);
-            let r = OpRecord {
-                count: len as u32,
-                seg_base: base as u32,
-                ..Default::default()
-            };
-            push(
-                Kernel::Reduce,
-                if in_a { Bind::ReduceAb } else { Bind::ReduceBa },
-                (out_len as u32, count as u32),
-                r,
-                false,
-            );
+            passes.push(ReducePass {
+                from_a: in_a,
+                record: OpRecord {
+                    count: len as u32,
+                    seg_base: base as u32,
+                    ..Default::default()
+                },
+                grid: (out_len as u32, count as u32),
+            });
             base += count;
         }
         in_a = !in_a;
         len = out_len;
     }
-    (steps, records, in_a)
+    (passes, in_a)
 }
 
 impl Plan {
@@ -902,25 +922,8 @@ pub(crate) fn overlaps(
                 count: groups as u32,
                 ..Default::default()
             }];
-            let mut len = groups;
-            let mut reduce_steps = Vec::new();
-            let mut in_a = true;
-            while len > 1 {
-                let out_len = len.div_ceil(WORKGROUP_SIZE);
-                let mut base = 0u64;
-                while base < segments {
-                    let count = (segments - base).min(65_535);
-                    records.push(OpRecord {
-                        count: len as u32,
-                        seg_base: base as u32,
-                        ..Default::default()
-                    });
-                    reduce_steps.push((in_a, (out_len as u32, count as u32)));
-                    base += count;
-                }
-                in_a = !in_a;
-                len = out_len;
-            }
+            let (reduce_steps, in_a) = reduce_passes(groups, segments);
+            records.extend(reduce_steps.iter().map(|p| p.record));
             let stride = ctx.op_stride as usize;
             let records_buf = ctx.record_buffer("qshade overlap records", &records);
             let gram = ctx.bind_group(
@@ -945,13 +948,13 @@ pub(crate) fn overlaps(
                 pass.set_bind_group(0, &gram, &[0]);
                 pass.dispatch_workgroups(groups as u32, cb as u32, ca as u32);
                 pass.set_pipeline(&ctx.pipeline(Kernel::Reduce, Access::Single));
-                for (k, (from_a, g)) in reduce_steps.iter().enumerate() {
+                for (k, p) in reduce_steps.iter().enumerate() {
                     pass.set_bind_group(
                         0,
-                        if *from_a { &ab } else { &ba },
+                        if p.from_a { &ab } else { &ba },
                         &[((k + 1) * stride) as u32],
                     );
-                    pass.dispatch_workgroups(g.0, g.1, 1);
+                    pass.dispatch_workgroups(p.grid.0, p.grid.1, 1);
                 }
             }
             ctx.queue.submit([encoder.finish()]);
