@@ -14,28 +14,19 @@
 //!   of training. The test graph (seed 0, triangle-free, optimum 13) measured 0.883; the test
 //!   also requires p = 2 to beat p = 1 by at least 0.03 (measured +0.084).
 
+mod common;
+
 use qshade::qaoa::{
     brute_force_maxcut, expected_cut, random_3_regular_graph, random_regular_graph, solve_maxcut,
     QaoaOptions, QaoaResult,
 };
 use qshade::templates::{maxcut_value, Edge};
-use qshade::{Backend, CpuBackend, GpuBackend};
+use qshade::{Backend, CpuBackend, GpuBackend, GpuConfig};
 use std::time::Instant;
 
-/// The GPU backend, or `None` (printed) when there is no adapter and `QSHADE_ALLOW_NO_GPU=1`.
+/// The GPU backend under the suite's no-adapter rule (see `common::gpu::try_gpu`).
 fn gpu() -> Option<GpuBackend> {
-    match GpuBackend::new() {
-        Ok(g) => Some(g),
-        Err(qshade::Error::NoAdapter { reason })
-            if std::env::var("QSHADE_ALLOW_NO_GPU").as_deref() == Ok("1") =>
-        {
-            println!("GPU test skipped: no adapter ({reason}); QSHADE_ALLOW_NO_GPU=1");
-            None
-        }
-        Err(e) => {
-            panic!("GPU backend unavailable (set QSHADE_ALLOW_NO_GPU=1 to skip GPU tests): {e}")
-        }
-    }
+    common::gpu::try_gpu(GpuConfig::default())
 }
 
 const NODES: usize = 10;

@@ -28,6 +28,8 @@
 //! that they were skipped). Runtimes (release, 2 cores): each CPU training test under 0.2 s; on
 //! lavapipe the slowest (Iris 3 species, 60 epochs) 12–16 s, the whole file about 20 s.
 
+mod common;
+
 use qshade::rng::Rng;
 use qshade::templates::{zz_feature_map, Entanglement, RotationAxis};
 use qshade::train::params::{format_parameters, parse_parameters, HEADER};
@@ -37,20 +39,12 @@ use qshade::train::{
 };
 use qshade::{Backend, CpuBackend, GpuBackend, GpuConfig, GradientMethod, Observable, Precision};
 
+/// The f32 GPU backend under the suite's no-adapter rule (see `common::gpu::try_gpu`).
 fn gpu() -> Option<GpuBackend> {
-    match GpuBackend::with_config(GpuConfig {
+    common::gpu::try_gpu(GpuConfig {
         precision: Precision::F32,
         ..Default::default()
-    }) {
-        Ok(g) => Some(g),
-        Err(qshade::Error::NoAdapter { reason })
-            if std::env::var("QSHADE_ALLOW_NO_GPU").as_deref() == Ok("1") =>
-        {
-            println!("GPU test skipped: no adapter ({reason}); QSHADE_ALLOW_NO_GPU=1");
-            None
-        }
-        Err(e) => panic!("GPU backend unavailable: {e}"),
-    }
+    })
 }
 
 /// A training task: data split, model, config and the accuracy it must reach.

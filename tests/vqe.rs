@@ -7,30 +7,21 @@
 //! 1.6 mHa allows δθ ≈ 0.06 rad. f32 rounding on the GPU (~1e-6 Ha on a 15-term sum of
 //! O(0.2) coefficients) is far below it.
 
+mod common;
+
 use qshade::vqe::{
     double_excitation, h2_ansatz, h2_sto3g, run_vqe, run_vqe_with, VqeOptions, CHEMICAL_ACCURACY,
     H2_GROUND_STATE_ENERGY,
 };
 use qshade::{
-    Angle, Backend, Batch, Circuit, Complex64, CpuBackend, GpuBackend, GradientMethod, Observable,
-    Pauli, Program,
+    Angle, Backend, Batch, Circuit, Complex64, CpuBackend, GpuBackend, GpuConfig, GradientMethod,
+    Observable, Pauli, Program,
 };
 use std::time::Instant;
 
-/// The GPU backend, or `None` (printed) when there is no adapter and `QSHADE_ALLOW_NO_GPU=1`.
+/// The GPU backend under the suite's no-adapter rule (see `common::gpu::try_gpu`).
 fn gpu() -> Option<GpuBackend> {
-    match GpuBackend::new() {
-        Ok(g) => Some(g),
-        Err(qshade::Error::NoAdapter { reason })
-            if std::env::var("QSHADE_ALLOW_NO_GPU").as_deref() == Ok("1") =>
-        {
-            println!("GPU test skipped: no adapter ({reason}); QSHADE_ALLOW_NO_GPU=1");
-            None
-        }
-        Err(e) => {
-            panic!("GPU backend unavailable (set QSHADE_ALLOW_NO_GPU=1 to skip GPU tests): {e}")
-        }
-    }
+    common::gpu::try_gpu(GpuConfig::default())
 }
 
 /// The dense 2^n × 2^n matrix (row-major) of a Pauli sum, built factor by factor from the
