@@ -8,13 +8,14 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let b = wid.z;
+    let m = mat2_entries(b);
     var v = vec2<real>(0.0, 0.0);
     for (var t = thread_id(wid, nwg, lid); t < op.n_threads; t += grid_stride(nwg)) {
         let i0 = state_base(b) + (deposit(t, op.fixed_mask) | op.ctrl_mask);
         let i1 = i0 | (1u << op.q0);
         let a0 = load(i0);
         let a1 = load(i1);
-        v += conj_mul(lam[i0], mat2_row(b, 0u, a0, a1)) + conj_mul(lam[i1], mat2_row(b, 1u, a0, a1));
+        v += conj_mul(lam[i0], row2(m[0], m[1], a0, a1)) + conj_mul(lam[i1], row2(m[2], m[3], a0, a1));
     }
     write_workgroup_sum(v, lid, b, workgroup_id(wid, nwg));
 }

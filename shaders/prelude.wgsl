@@ -147,8 +147,7 @@ fn write_workgroup_sum(v: vec2<real>, lid: u32, b: u32, wg: u32) {
     }
 }
 
-// acc + m·a (complex), in fused multiply-adds: software adapters (lavapipe) are bound by a
-// kernel's arithmetic, and four FMAs cost half of the plain multiply-then-add form.
+// acc + m·a (complex), as four fused multiply-adds.
 fn cmac(acc: vec2<real>, m: vec2<real>, a: vec2<real>) -> vec2<real> {
     return vec2<real>(fma(m.x, a.x, fma(-m.y, a.y, acc.x)), fma(m.x, a.y, fma(m.y, a.x, acc.y)));
 }
@@ -158,22 +157,16 @@ fn row2(m0: vec2<real>, m1: vec2<real>, a0: vec2<real>, a1: vec2<real>) -> vec2<
     return cmac(cmul(m0, a0), m1, a1);
 }
 
-// State b's 2x2 matrix (row-major), read once into registers: see mat().
+// State b's first four matrix entries, read once into registers (see mat()): a 2x2 matrix
+// row-major, or a diagonal's entries (a shorter diagonal reads past its end into values it
+// never selects; out-of-range buffer reads are clamped).
 fn mat2_entries(b: u32) -> array<vec2<real>, 4> {
     if INLINE_MAT {
         let v = op.m[0];
         let w = op.m[1];
         return array<vec2<real>, 4>(v.xy, v.zw, w.xy, w.zw);
     }
-    let o = op.in_offset + b * op.batch_stride;
-    return array<vec2<real>, 4>(
-        vec2<real>(aux_in[o], aux_in[o + 1u]), vec2<real>(aux_in[o + 2u], aux_in[o + 3u]),
-        vec2<real>(aux_in[o + 4u], aux_in[o + 5u]), vec2<real>(aux_in[o + 6u], aux_in[o + 7u]));
-}
-
-// Row r of state b's 2x2 matrix applied to the pair (a0, a1).
-fn mat2_row(b: u32, r: u32, a0: vec2<real>, a1: vec2<real>) -> vec2<real> {
-    return cmul(mat(b, 2u * r), a0) + cmul(mat(b, 2u * r + 1u), a1);
+    return entries4_at(op.in_offset + b * op.batch_stride);
 }
 
 // The amplitude indices of the (q0, q1) quartet based at `base`, in matrix-index order.
@@ -193,12 +186,12 @@ fn mat4_rows(b: u32) -> array<array<vec2<real>, 4>, 4> {
             array<vec2<real>, 4>(op.m[6].xy, op.m[6].zw, op.m[7].xy, op.m[7].zw));
     }
     let o = op.in_offset + b * op.batch_stride;
-    return array<array<vec2<real>, 4>, 4>(mat4_row_at(o), mat4_row_at(o + 8u), mat4_row_at(o + 16u),
-        mat4_row_at(o + 24u));
+    return array<array<vec2<real>, 4>, 4>(entries4_at(o), entries4_at(o + 8u), entries4_at(o + 16u),
+        entries4_at(o + 24u));
 }
 
 // Four complex entries from aux_in at real offset p.
-fn mat4_row_at(p: u32) -> array<vec2<real>, 4> {
+fn entries4_at(p: u32) -> array<vec2<real>, 4> {
     return array<vec2<real>, 4>(
         vec2<real>(aux_in[p], aux_in[p + 1u]), vec2<real>(aux_in[p + 2u], aux_in[p + 3u]),
         vec2<real>(aux_in[p + 4u], aux_in[p + 5u]), vec2<real>(aux_in[p + 6u], aux_in[p + 7u]));
@@ -207,15 +200,6 @@ fn mat4_row_at(p: u32) -> array<vec2<real>, 4> {
 // One row of a 4x4 matrix applied to the quartet `a`.
 fn row4(m: array<vec2<real>, 4>, a: array<vec2<real>, 4>) -> vec2<real> {
     return cmac(cmac(row2(m[0], m[1], a[0], a[1]), m[2], a[2]), m[3], a[3]);
-}
-
-// Row r of state b's 4x4 matrix applied to the quartet `a`.
-fn mat4_row(b: u32, r: u32, a: array<vec2<real>, 4>) -> vec2<real> {
-    var acc = vec2<real>(0.0, 0.0);
-    for (var k = 0u; k < 4u; k++) {
-        acc += cmul(mat(b, 4u * r + k), a[k]);
-    }
-    return acc;
 }
 
 // A diagonal op's work item: the amplitudes i0, i1 that differ in q0 and their entries.

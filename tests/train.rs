@@ -684,71 +684,30 @@ fn malformed_parameter_files_are_errors() {
     let first_name = data_lines[0].split_whitespace().next().unwrap();
     let with =
         |f: &dyn Fn(&str) -> String| -> String { lines.iter().map(|l| f(l) + "\n").collect() };
+    // The good file with its first data line replaced by `first`.
+    let first_line_as = |first: String| -> String {
+        with(&|l| {
+            if l == data_lines[0] {
+                first.clone()
+            } else {
+                l.to_string()
+            }
+        })
+    };
     let cases: Vec<(&str, String)> = vec![
         ("empty file", String::new()),
         ("no header", data_lines.join("\n")),
         ("other version", good.replacen("v1", "v2", 1)),
-        (
-            "one field",
-            with(&|l| {
-                if l == data_lines[0] {
-                    first_name.to_string()
-                } else {
-                    l.to_string()
-                }
-            }),
-        ),
+        ("one field", first_line_as(first_name.to_string())),
         (
             "three fields",
-            with(&|l| {
-                if l == data_lines[0] {
-                    format!("{l} 1.0")
-                } else {
-                    l.to_string()
-                }
-            }),
+            first_line_as(format!("{} 1.0", data_lines[0])),
         ),
-        (
-            "not a number",
-            with(&|l| {
-                if l == data_lines[0] {
-                    format!("{first_name} zero")
-                } else {
-                    l.to_string()
-                }
-            }),
-        ),
-        (
-            "NaN",
-            with(&|l| {
-                if l == data_lines[0] {
-                    format!("{first_name} NaN")
-                } else {
-                    l.to_string()
-                }
-            }),
-        ),
-        (
-            "infinite",
-            with(&|l| {
-                if l == data_lines[0] {
-                    format!("{first_name} inf")
-                } else {
-                    l.to_string()
-                }
-            }),
-        ),
+        ("not a number", first_line_as(format!("{first_name} zero"))),
+        ("NaN", first_line_as(format!("{first_name} NaN"))),
+        ("infinite", first_line_as(format!("{first_name} inf"))),
         ("repeated name", format!("{good}{}\n", data_lines[0])),
-        (
-            "missing name",
-            with(&|l| {
-                if l == data_lines[0] {
-                    String::new()
-                } else {
-                    l.to_string()
-                }
-            }),
-        ),
+        ("missing name", first_line_as(String::new())),
         ("unknown name", format!("{good}extra.param 0.5\n")),
         (
             "non-positive std",

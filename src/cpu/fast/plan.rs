@@ -929,20 +929,30 @@ fn diag<T: Real>(l: &Local<'_>) -> Kern<T> {
         .copied()
         .filter(|&p| p >= BLOCK_QUBITS)
         .collect();
+    let controls = l.cpos & !((1 << BLOCK_QUBITS) - 1);
+    diag_table_kernel(&sel_pos, controls, hi_c, |i| l.diag_at(i))
+}
+
+/// A diagonal table kernel: one table of 8 lane values per setting of the block bits at
+/// `sel_pos` (`None` where all are 1), the local index of lane j being `base | selected | j`;
+/// `fixed_set` block bits must be set for the kernel to apply.
+fn diag_table_kernel<T: Real>(
+    sel_pos: &[usize],
+    base: usize,
+    fixed_set: usize,
+    at: impl Fn(usize) -> C64,
+) -> Kern<T> {
     let sel: Vec<usize> = sel_pos
         .iter()
         .map(|&p| 1usize << (p - BLOCK_QUBITS))
         .collect();
     let tables = (0..1usize << sel.len())
         .map(|s| {
-            // The local index of amplitude j of a block whose selected bits are `s`.
-            let base = sel_pos
+            let index = sel_pos
                 .iter()
                 .enumerate()
-                .fold(l.cpos & !((1 << BLOCK_QUBITS) - 1), |acc, (i, &p)| {
-                    acc | (s >> i & 1) << p
-                });
-            let values: Vec<C64> = (0..8).map(|j| l.diag_at(base | j)).collect();
+                .fold(base, |acc, (i, &p)| acc | (s >> i & 1) << p);
+            let values: Vec<C64> = (0..8).map(|j| at(index | j)).collect();
             if values.iter().all(|&v| v == C64::ONE) {
                 None
             } else {
@@ -951,8 +961,8 @@ fn diag<T: Real>(l: &Local<'_>) -> Kern<T> {
         })
         .collect();
     Kern::Diag {
-        fixed: hi_c,
-        set: hi_c,
+        fixed: fixed_set,
+        set: fixed_set,
         sel,
         tables,
     }
@@ -1009,30 +1019,7 @@ fn diag_factor<T: Real>(f: &Factor) -> Kern<T> {
     let sel_pos: Vec<usize> = (BLOCK_QUBITS..usize::BITS as usize)
         .filter(|&p| f.supp >> p & 1 == 1)
         .collect();
-    let sel: Vec<usize> = sel_pos
-        .iter()
-        .map(|&p| 1usize << (p - BLOCK_QUBITS))
-        .collect();
-    let tables = (0..1usize << sel.len())
-        .map(|s| {
-            let base = sel_pos
-                .iter()
-                .enumerate()
-                .fold(0, |acc, (i, &p)| acc | (s >> i & 1) << p);
-            let values: Vec<C64> = (0..8).map(|j| f.at(base | j)).collect();
-            if values.iter().all(|&v| v == C64::ONE) {
-                None
-            } else {
-                Some(Cl::from_fn(|j| values[j]))
-            }
-        })
-        .collect();
-    Kern::Diag {
-        fixed: 0,
-        set: 0,
-        sel,
-        tables,
-    }
+    diag_table_kernel(&sel_pos, 0, 0, |i| f.at(i))
 }
 
 #[cfg(test)]
