@@ -38,6 +38,8 @@ pub struct GpuState {
     ops: Option<Scratch>,
     mats: Option<Scratch>,
     bind_groups: HashMap<[Option<u32>; 4], wgpu::BindGroup>,
+    /// True once `apply` has submitted work; dropping the state then waits for the device.
+    submitted: bool,
 }
 
 /// Bytes a state of `num_qubits` needs at this context's precision.
@@ -116,6 +118,7 @@ impl GpuState {
             ops: None,
             mats: None,
             bind_groups: HashMap::new(),
+            submitted: false,
         })
     }
 
@@ -274,6 +277,7 @@ impl GpuState {
             }
         }
         ctx.queue.submit([encoder.finish()]);
+        self.submitted = true;
         Ok(())
     }
 
@@ -293,6 +297,20 @@ impl GpuState {
             out.extend(reals.chunks_exact(2).map(|p| Complex64::new(p[0], p[1])));
         }
         Ok(out)
+    }
+}
+
+/// Dropping a state whose gates may still be running waits for the device. Work left in flight
+/// can outlive the program: if the process exits while a driver thread is still compiling or
+/// running it, the driver can crash in its exit-time teardown (seen with lavapipe, whose queue
+/// thread compiles shaders on first use). Reads already wait, so after one this is a no-op poll.
+impl Drop for GpuState {
+    fn drop(&mut self) {
+        if self.submitted {
+            // An error here was either reported by the read that followed the gates, or
+            // concerns a state nobody reads any more; a destructor has no one to report it to.
+            let _ = self.ctx.device.poll(wgpu::PollType::wait_indefinitely());
+        }
     }
 }
 
