@@ -64,6 +64,7 @@ fn bench_gpu(c: &mut Criterion) {
     let per_gate = GpuBackend::with_config(GpuConfig {
         tile_fusion: false,
         fusion_qubits: 0,
+        register_blocks: Some(0),
         ..Default::default()
     })
     .unwrap();
@@ -159,15 +160,18 @@ fn bench_gpu_ansatz(c: &mut Criterion) {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(5));
-    for (label, tile_fusion, fusion_qubits) in [
-        ("per-gate", false, 0),
-        ("fusion2", false, 2),
-        ("tiles", true, 0),
-        ("tiles+fusion2", true, 2),
+    for (label, tile_fusion, fusion_qubits, register_blocks) in [
+        ("per-gate", false, 0, 0),
+        ("fusion2", false, 2, 0),
+        ("tiles", true, 0, 0),
+        ("tiles+fusion2", true, 2, 0),
+        ("blocks5", false, 0, 5),
+        ("blocks5+fusion2", false, 2, 5),
     ] {
         let Ok(backend) = GpuBackend::with_config(GpuConfig {
             tile_fusion,
             fusion_qubits,
+            register_blocks: Some(register_blocks),
             ..Default::default()
         }) else {
             eprintln!("no GPU adapter, ansatz bench skipped");

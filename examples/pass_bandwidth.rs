@@ -46,6 +46,7 @@ fn main() -> qshade::Result<()> {
     let gpu = GpuBackend::with_config(GpuConfig {
         tile_fusion: false,
         fusion_qubits: 0,
+        register_blocks: Some(0),
         ..Default::default()
     })?;
     let adapter = gpu.adapter_name();

@@ -52,6 +52,10 @@ pub enum Kernel {
     /// A run of gates applied to 2^t-amplitude tiles held in workgroup memory (`tile.wgsl`):
     /// t, and the workgroup size (a power of two).
     Tile(u8, u16),
+    /// A run of gates applied to blocks of amplitudes held in registers (`block.wgsl` with
+    /// code generated per run structure, see `gpu::block`); the value is the generated code's
+    /// id in its GPU context.
+    Block(u32),
 }
 
 impl Kernel {
@@ -97,6 +101,7 @@ impl Kernel {
             Kernel::Tile(..) => include_str!("../shaders/tile.wgsl"),
             Kernel::Copy => include_str!("../shaders/copy.wgsl"),
             Kernel::GateK(_) => include_str!("../shaders/gatek.wgsl"),
+            Kernel::Block(_) => BLOCK_TEMPLATE,
         }
     }
 
@@ -112,6 +117,7 @@ impl Kernel {
                     | Kernel::PauliAccumulate
                     | Kernel::Overlap
                     | Kernel::Tile(..)
+                    | Kernel::Block(_)
                     | Kernel::Copy,
                 Access::Chunked
             )
@@ -197,6 +203,24 @@ pub fn source_with(
     format!(
         "{head}{tile}const INLINE_MAT: bool = {inline};\n{PRELUDE}\n{access_src}\n{}",
         kernel.body()
+    )
+}
+
+/// The block kernel's template: [`block_source`] puts a run's generated code at `// GATES`.
+const BLOCK_TEMPLATE: &str = include_str!("../shaders/block.wgsl");
+
+/// The assembled WGSL source of a block kernel on `block_qubits` qubits whose run code (from
+/// `gpu::block::generate`) is `gates`.
+pub fn block_source(block_qubits: usize, gates: &str, precision: Precision) -> String {
+    let template = source_with(
+        Kernel::Block(0),
+        precision,
+        Access::Single,
+        MatrixSource::Buffer,
+    );
+    format!(
+        "const BLOCK_QUBITS: u32 = {block_qubits}u;\n{}",
+        template.replacen("// GATES", gates, 1)
     )
 }
 

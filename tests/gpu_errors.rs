@@ -178,7 +178,8 @@ fn the_tested_configurations_are_what_they_claim() {
     // Guards the rest of the suite: the chunked configurations really chunk at 2^3, and the
     // precisions are as labelled.
     let _guard = lock();
-    for (label, precision, chunk, ..) in common::gpu::CONFIGS {
+    for c in &common::gpu::CONFIGS {
+        let (label, precision, chunk) = (c.label, c.precision, c.chunk);
         let Some(gpu) = try_gpu(config(precision, chunk)) else {
             continue;
         };

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use qshade::{Bindings, Circuit, Complex64};
+use qshade::{Backend, Bindings, Circuit, Complex64};
 
 /// (n, depth, seed) triples: two seeds per width, depths spread over 50..=200.
 fn cases(ns: &[usize]) -> Vec<(usize, usize, u64)> {
@@ -251,4 +251,61 @@ fn rebinding_one_circuit_gives_each_bindings_result() {
             );
         }
     }
+}
+
+#[test]
+fn repeated_circuits_run_through_compiled_register_blocks() {
+    // A gate run's register-block kernel is compiled when its structure repeats, so the first
+    // run of a circuit goes (mostly) one dispatch per op and the second through the generated
+    // block kernels: both must match the reference, and the second must really use blocks.
+    let mut failures = Failures::default();
+    for c in common::gpu::CONFIGS
+        .iter()
+        .filter(|c| c.register_blocks > 0)
+    {
+        let Some(gpu) = common::gpu::try_gpu(qshade::GpuConfig {
+            tile_fusion: c.tile_fusion,
+            fusion_qubits: c.fusion_qubits,
+            register_blocks: Some(c.register_blocks),
+            ..common::gpu::config(c.precision, c.chunk)
+        }) else {
+            continue;
+        };
+        assert_eq!(
+            gpu.register_block_qubits(),
+            c.register_blocks,
+            "{}",
+            c.label
+        );
+        for (n, depth, seed) in [
+            (3usize, 60usize, 61u64),
+            (6, 90, 62),
+            (9, 60, 63),
+            (12, 40, 64),
+        ] {
+            let (circuit, theta, x) = random_circuit(n, depth, seed);
+            let b = Bindings::new(&theta, &x);
+            let expected = reference(&circuit, &b);
+            let tol = tolerance(c.precision, depth);
+            for round in ["first", "second"] {
+                let context = format!(
+                    "random_circuit(n={n}, depth={depth}, seed={seed}), {round} run on gpu-{}",
+                    c.label
+                );
+                failures.check(match gpu.run(&circuit, &b).and_then(|s| s.amplitudes()) {
+                    Ok(actual) => state_mismatch(&expected, &actual, tol, &context),
+                    Err(e) => Some(format!("{context}: error {e}")),
+                });
+            }
+        }
+        // Runs of two or more ops on a block are common at these depths; some repeated, so
+        // the block kernels really ran (a run compiles on its second sighting).
+        if gpu.compiled_register_blocks() == 0 {
+            failures.check(Some(format!(
+                "gpu-{}: no register block was compiled",
+                c.label
+            )));
+        }
+    }
+    failures.finish("repeated circuits through register blocks");
 }

@@ -44,6 +44,10 @@ pub struct GpuContext {
     pub(crate) tile_workgroup: u16,
     /// Largest fused block (qubits), see `GpuConfig::fusion_qubits`.
     pub(crate) fusion_qubits: usize,
+    /// Largest register block (qubits; 0: off), see `GpuConfig::register_blocks`.
+    pub(crate) block_qubits: usize,
+    /// Generated block runs by id (`Kernel::Block`): block qubits and code.
+    blocks: Mutex<BlockRegistry>,
     layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: Mutex<HashMap<(Kernel, Access, MatrixSource), wgpu::ComputePipeline>>,
@@ -51,6 +55,26 @@ pub struct GpuContext {
     pub(crate) dummies: Vec<wgpu::Buffer>,
     /// Errors wgpu reported outside an error scope since the last check.
     device_errors: Arc<Mutex<Vec<String>>>,
+}
+
+/// Register-block size on CPU adapters when the configuration leaves it open. lavapipe, 10-layer
+/// ansatz at n = 20 (`examples/ansatz_tiles`), one dispatch per gate 1.2–1.5 s: blocks of 4
+/// qubits 460 ms, 5 qubits 330 ms, 6 qubits 340 ms.
+pub(crate) const DEFAULT_CPU_BLOCK_QUBITS: usize = 5;
+
+/// Largest register block: 2^6 amplitudes per invocation already spill registers on GPUs.
+pub(crate) const MAX_BLOCK_QUBITS: usize = 6;
+
+/// Run structures seen once that are remembered (by digest) before the memory is reset.
+const MAX_COLD_BLOCKS: usize = 1 << 16;
+
+/// Generated block runs: the hot ones, (block qubits, code) by id and back, and the digests
+/// of those seen once.
+#[derive(Default)]
+struct BlockRegistry {
+    codes: Vec<(usize, String)>,
+    ids: HashMap<(usize, String), u32>,
+    seen_once: std::collections::HashSet<u64>,
 }
 
 fn adapter_rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
@@ -229,6 +253,20 @@ impl GpuContext {
                 })
             })
             .collect();
+        // The configuration, else QSHADE_BLOCK_QUBITS, else the adapter's default.
+        let block_qubits = config
+            .register_blocks
+            .or_else(|| {
+                std::env::var("QSHADE_BLOCK_QUBITS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(if info.device_type == wgpu::DeviceType::Cpu {
+                DEFAULT_CPU_BLOCK_QUBITS
+            } else {
+                0
+            })
+            .min(MAX_BLOCK_QUBITS);
         Ok(GpuContext {
             device,
             queue,
@@ -247,6 +285,8 @@ impl GpuContext {
                 .min(5),
             layout,
             pipeline_layout,
+            block_qubits,
+            blocks: Mutex::default(),
             pipelines: Mutex::new(HashMap::new()),
             dummies,
             device_errors,
@@ -321,7 +361,14 @@ impl GpuContext {
         cache
             .entry((kernel, access, matrices))
             .or_insert_with(|| {
-                let source = shaders::source_with(kernel, self.precision, access, matrices);
+                let source = match kernel {
+                    Kernel::Block(id) => {
+                        let blocks = self.blocks.lock().unwrap_or_else(|p| p.into_inner());
+                        let (k, code) = &blocks.codes[id as usize];
+                        shaders::block_source(*k, code, self.precision)
+                    }
+                    _ => shaders::source_with(kernel, self.precision, access, matrices),
+                };
                 let module = self
                     .device
                     .create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -339,6 +386,41 @@ impl GpuContext {
                     })
             })
             .clone()
+    }
+
+    /// The kernel of a generated block run on `block_qubits` qubits once the run structure is
+    /// *hot*, `None` before. A structure turns hot on its second sighting (in this or an
+    /// earlier `apply`), so a pipeline is compiled only for code that repeats: layers of an
+    /// ansatz, training steps. A one-off circuit never waits for a compiler (lavapipe takes
+    /// 20–200 ms per generated pipeline) and runs its ops one dispatch each instead.
+    pub(crate) fn block_kernel(&self, block_qubits: usize, code: String) -> Option<Kernel> {
+        let mut blocks = self.blocks.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (block_qubits, code);
+        if let Some(&id) = blocks.ids.get(&key) {
+            return Some(Kernel::Block(id));
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&key, &mut hasher);
+        let digest = std::hash::Hasher::finish(&hasher);
+        if blocks.seen_once.len() >= MAX_COLD_BLOCKS {
+            blocks.seen_once.clear();
+        }
+        if blocks.seen_once.insert(digest) {
+            return None;
+        }
+        let id = blocks.codes.len() as u32;
+        blocks.codes.push(key.clone());
+        blocks.ids.insert(key, id);
+        Some(Kernel::Block(id))
+    }
+
+    /// How many generated block runs have turned hot (each compiles one pipeline).
+    pub(crate) fn hot_blocks(&self) -> usize {
+        self.blocks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .codes
+            .len()
     }
 
     /// A bind group: the op uniform, aux_in, four state slots and aux_out.

@@ -2,6 +2,7 @@
 //! binding each. Gates are recorded into one compute pass and one submit per `apply`; nothing
 //! is read back between gates.
 
+use super::block::{self, Piece};
 use super::context::{grid, reals_to_bytes, GpuContext};
 use super::lower::{expand, lower_bound, lower_dense, Dispatch, GateOp};
 use super::tile::{self, Segment};
@@ -154,6 +155,91 @@ impl GpuState {
         true
     }
 
+    /// The dispatches of one op through its own kernel; its matrix starts at `offset`.
+    fn single(&self, op: &GateOp, offset: usize) -> Vec<Dispatch> {
+        expand(op, self.num_qubits, self.chunk_bits, offset as u32)
+    }
+
+    /// Dispatches for `ops` with runs fused into workgroup tiles (when tile fusion is on).
+    /// Tile headers and descriptors are appended to `matrices`.
+    fn tile_dispatches(
+        &self,
+        ops: &[GateOp],
+        offsets: &[usize],
+        matrices: &mut Vec<f64>,
+    ) -> Vec<Dispatch> {
+        let mut dispatches: Vec<Dispatch> = Vec::new();
+        let tile_qubits = self.ctx.tile_qubits.min(self.chunk_bits);
+        for segment in tile::schedule(ops, self.chunk_bits, tile_qubits) {
+            match segment {
+                Segment::Single(i) => dispatches.extend(self.single(&ops[i], offsets[i])),
+                Segment::Tile { qubits, ops: list } => {
+                    let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
+                    let run_offsets: Vec<usize> = list.iter().map(|&i| offsets[i]).collect();
+                    let (header, descriptors, count) = tile::encode(
+                        matrices,
+                        qubits,
+                        self.chunk_bits,
+                        &run,
+                        &run_offsets,
+                        &vec![0; run.len()],
+                    );
+                    let tiles = 1u64 << (self.chunk_bits - tile_qubits);
+                    for chunk in 0..self.chunks.len() as u32 {
+                        dispatches.push(Dispatch {
+                            kernel: Kernel::Tile(tile_qubits as u8, self.ctx.tile_workgroup),
+                            access: Access::Single,
+                            record: tile::record(header, descriptors, count, tiles, chunk, 0),
+                            slots: [Some(chunk), None, None, None],
+                            threads: tiles * super::context::WORKGROUP_SIZE, // one workgroup per tile
+                            matrix: None,
+                        });
+                    }
+                }
+            }
+        }
+        dispatches
+    }
+
+    /// Dispatches for `ops` with runs fused into register blocks; `offsets[i]` is where op i's
+    /// matrix starts in the matrix buffer.
+    fn block_dispatches(&self, ops: &[GateOp], offsets: &[usize]) -> Vec<Dispatch> {
+        let mut dispatches: Vec<Dispatch> = Vec::new();
+        for piece in block::schedule(ops, self.chunk_bits, self.ctx.block_qubits) {
+            match piece {
+                Piece::Single(i) => dispatches.extend(self.single(&ops[i], offsets[i])),
+                Piece::Block { mask, first, len } => {
+                    let run: Vec<&GateOp> = ops[first..first + len].iter().collect();
+                    let relative: Vec<usize> = offsets[first..first + len]
+                        .iter()
+                        .map(|o| o - offsets[first])
+                        .collect();
+                    let code = block::generate(mask, &run, &relative);
+                    let Some(kernel) = self.ctx.block_kernel(mask.count_ones() as usize, code)
+                    else {
+                        // Not hot yet: one dispatch per op.
+                        for i in first..first + len {
+                            dispatches.extend(self.single(&ops[i], offsets[i]));
+                        }
+                        continue;
+                    };
+                    for chunk in 0..self.chunks.len() as u32 {
+                        let record = block::record(mask, self.chunk_bits, offsets[first], chunk);
+                        dispatches.push(Dispatch {
+                            kernel,
+                            access: Access::Single,
+                            threads: record.n_threads as u64,
+                            record,
+                            slots: [Some(chunk), None, None, None],
+                            matrix: None,
+                        });
+                    }
+                }
+            }
+        }
+        dispatches
+    }
+
     /// Records every gate of `circuit` as dispatches in one compute pass and submits once.
     fn record_gates(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()> {
         let gates = circuit.gates();
@@ -175,41 +261,11 @@ impl GpuState {
             offsets.push(matrices.len());
             matrices.extend(op.matrix.iter().flat_map(|z| [z.re, z.im]));
         }
-        let mut dispatches: Vec<Dispatch> = Vec::new();
-        let tile_qubits = self.ctx.tile_qubits.min(self.chunk_bits);
-        for segment in tile::schedule(&ops, self.chunk_bits, tile_qubits) {
-            match segment {
-                Segment::Single(i) => dispatches.extend(expand(
-                    &ops[i],
-                    self.num_qubits,
-                    self.chunk_bits,
-                    offsets[i] as u32,
-                )),
-                Segment::Tile { qubits, ops: list } => {
-                    let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
-                    let run_offsets: Vec<usize> = list.iter().map(|&i| offsets[i]).collect();
-                    let (header, descriptors, count) = tile::encode(
-                        &mut matrices,
-                        qubits,
-                        self.chunk_bits,
-                        &run,
-                        &run_offsets,
-                        &vec![0; run.len()],
-                    );
-                    let tiles = 1u64 << (self.chunk_bits - tile_qubits);
-                    for chunk in 0..self.chunks.len() as u32 {
-                        dispatches.push(Dispatch {
-                            kernel: Kernel::Tile(tile_qubits as u8, self.ctx.tile_workgroup),
-                            access: Access::Single,
-                            record: tile::record(header, descriptors, count, tiles, chunk, 0),
-                            slots: [Some(chunk), None, None, None],
-                            threads: tiles * super::context::WORKGROUP_SIZE, // one workgroup per tile
-                            matrix: None,
-                        });
-                    }
-                }
-            }
-        }
+        let dispatches = if self.ctx.block_qubits > 0 {
+            self.block_dispatches(&ops, &offsets)
+        } else {
+            self.tile_dispatches(&ops, &offsets, &mut matrices)
+        };
         if dispatches.is_empty() {
             return Ok(());
         }

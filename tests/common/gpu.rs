@@ -8,19 +8,48 @@ use super::NamedBackend;
 use qshade::{Backend, Error, GpuBackend, GpuConfig, Precision};
 use std::sync::OnceLock;
 
-/// The configurations every GPU check runs in: label, precision, forced chunk size, tile
-/// fusion, fusion qubits. `max_chunk_qubits = Some(3)` splits a state into chunks of 8
-/// amplitudes, so the multi-buffer path is exercised from 4 qubits up. With tile fusion on,
-/// runs of gates go through the workgroup-tile kernel; `f32-pergate` keeps one dispatch per
-/// gate, so the single-gate kernels are checked on unchunked states too; `f32-fused4` fuses
-/// blocks of up to 4 qubits, so the dense k-qubit kernel runs on fused circuits.
-pub const CONFIGS: [(&str, Precision, Option<usize>, bool, usize); 6] = [
-    ("f32", Precision::F32, None, true, 2),
-    ("f64", Precision::F64, None, true, 2),
-    ("f32-chunk3", Precision::F32, Some(3), true, 2),
-    ("f64-chunk3", Precision::F64, Some(3), true, 2),
-    ("f32-pergate", Precision::F32, None, false, 0),
-    ("f32-fused4", Precision::F32, None, false, 4),
+/// One GPU configuration under test.
+pub struct TestConfig {
+    pub label: &'static str,
+    pub precision: Precision,
+    /// Forced chunk size (log2 amplitudes), if any.
+    pub chunk: Option<usize>,
+    pub tile_fusion: bool,
+    pub fusion_qubits: usize,
+    pub register_blocks: usize,
+}
+
+const fn cfg(
+    label: &'static str,
+    precision: Precision,
+    chunk: Option<usize>,
+    (tile_fusion, fusion_qubits, register_blocks): (bool, usize, usize),
+) -> TestConfig {
+    TestConfig {
+        label,
+        precision,
+        chunk,
+        tile_fusion,
+        fusion_qubits,
+        register_blocks,
+    }
+}
+
+/// The configurations every GPU check runs in. `chunk = Some(3)` splits a state into chunks
+/// of 8 amplitudes, so the multi-buffer path is exercised from 4 qubits up. With tile fusion
+/// on, runs of gates go through the workgroup-tile kernel; `f32-pergate` keeps one dispatch
+/// per gate, so the single-gate kernels are checked on unchunked states too; `f32-fused4`
+/// fuses blocks of up to 4 qubits, so the dense k-qubit kernel runs on fused circuits; the
+/// `blocks` configurations run gate runs through generated register-block kernels.
+pub const CONFIGS: [TestConfig; 8] = [
+    cfg("f32", Precision::F32, None, (true, 2, 0)),
+    cfg("f64", Precision::F64, None, (true, 2, 0)),
+    cfg("f32-chunk3", Precision::F32, Some(3), (true, 2, 0)),
+    cfg("f64-chunk3", Precision::F64, Some(3), (true, 2, 0)),
+    cfg("f32-pergate", Precision::F32, None, (false, 0, 0)),
+    cfg("f32-fused4", Precision::F32, None, (false, 4, 0)),
+    cfg("f32-blocks5", Precision::F32, None, (false, 0, 5)),
+    cfg("f64-chunk3-blocks3", Precision::F64, Some(3), (false, 2, 3)),
 ];
 
 /// The label of a configuration in test output: `gpu-f32`, `gpu-f64-chunk3`, …
@@ -72,11 +101,13 @@ static BACKENDS: OnceLock<Vec<(String, GpuBackend)>> = OnceLock::new();
 
 fn create_all() -> Vec<(String, GpuBackend)> {
     let mut out: Vec<(String, GpuBackend)> = Vec::new();
-    for (config_label, precision, chunk, tile_fusion, fusion_qubits) in CONFIGS {
+    for c in &CONFIGS {
+        let (config_label, precision) = (c.label, c.precision);
         match try_gpu(GpuConfig {
-            tile_fusion,
-            fusion_qubits,
-            ..config(precision, chunk)
+            tile_fusion: c.tile_fusion,
+            fusion_qubits: c.fusion_qubits,
+            register_blocks: Some(c.register_blocks),
+            ..config(precision, c.chunk)
         }) {
             Some(backend) => {
                 if out.is_empty() {

@@ -77,7 +77,7 @@ pub fn all_backends() -> Vec<NamedBackend> {
     }
     if gpu::CONFIGS
         .iter()
-        .any(|(label, ..)| backend_selected(&gpu::label(label)))
+        .any(|c| backend_selected(&gpu::label(c.label)))
     {
         backends.extend(
             gpu_backends()

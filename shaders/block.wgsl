@@ -1,0 +1,33 @@
+// Register-block kernel: each invocation loads the 2^BLOCK_QUBITS amplitudes spanned by the
+// block's qubits (op.fixed_mask, all within the chunk) into registers, applies a run of gates
+// acting only on those qubits, and stores them once: one read and one write of the state for
+// the whole run. The run is straight-line code that the host generates per run structure
+// (src/gpu/block.rs) and puts where GATES stands below, so every register index is a
+// constant: the qubit positions stay run-time values (op.fixed_mask), the gate matrices are
+// read from aux_in at op.in_offset + b * op.batch_stride + the gate's offset.
+// (BLOCK_QUBITS is prepended by the host as a const.)
+
+// Entry of a gate matrix: a complex number at aux_in[at], aux_in[at + 1].
+fn entry(at: u32) -> vec2<real> {
+    return vec2<real>(aux_in[at], aux_in[at + 1u]);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let t = thread_id(wid, nwg, lid);
+    if t >= op.n_threads {
+        return;
+    }
+    let b = wid.z;
+    let base = state_base(b) | deposit(t, op.fixed_mask);
+    // bit[j]: the global index bit of the block's local qubit j.
+    var bit: array<u32, BLOCK_QUBITS>;
+    var rest = op.fixed_mask;
+    for (var j = 0u; j < BLOCK_QUBITS; j++) {
+        bit[j] = rest & (~rest + 1u);
+        rest = rest ^ bit[j];
+    }
+    let mats = op.in_offset + b * op.batch_stride;
+// GATES
+}
