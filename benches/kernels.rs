@@ -166,7 +166,6 @@ fn bench_gpu_ansatz(c: &mut Criterion) {
         ("tiles", true, 0, 0),
         ("tiles+fusion2", true, 2, 0),
         ("blocks5", false, 0, 5),
-        ("blocks5+fusion2", false, 2, 5),
     ] {
         let Ok(backend) = GpuBackend::with_config(GpuConfig {
             tile_fusion,

@@ -52,7 +52,6 @@ fn main() -> qshade::Result<()> {
         ("tiles", true, 0, 0),
         ("tiles+fusion2", true, 2, 0),
         ("blocks", false, 0, blocks),
-        ("blocks+fusion2", false, 2, blocks),
     ];
     let mut runs = Vec::new();
     for (label, tile_fusion, fusion_qubits, register_blocks) in configs {

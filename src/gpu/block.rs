@@ -24,8 +24,9 @@ use std::fmt::Write;
 pub(crate) enum Piece {
     /// One op through its own kernel.
     Single(usize),
-    /// A run of consecutive ops (indices `first..first + len`) on the block of qubits `mask`.
-    Block { mask: u64, first: usize, len: usize },
+    /// A run of ops (indices in increasing order) on the block of qubits `mask`. Ops the run
+    /// passes over act on other qubits, so they commute with it.
+    Block { mask: u64, ops: Vec<usize> },
 }
 
 /// The qubits an op reads or writes: its targets and its forced (control) bits.
@@ -38,45 +39,101 @@ fn qubit_mask(op: &GateOp) -> u64 {
 /// seconds to compile). A layer of a hardware-efficient ansatz is 3–4 ops per qubit.
 pub(crate) const MAX_RUN_OPS: usize = 16;
 
+/// How far past the first pending op a run looks for ops to take.
+const LOOKAHEAD: usize = 128;
+
 /// Groups `ops` into runs of at most [`MAX_RUN_OPS`] ops on blocks of at most `block_qubits`
 /// qubits, all below `chunk_bits` (a block is one chunk's business); runs of one op stay
-/// single.
+/// single. A run may take an op past others when none of those it passes shares a qubit with
+/// it, so the pieces are a reordering of `ops` that keeps the order of every qubit's ops.
+///
+/// Each run starts at the first pending op; its block is the better (more ops taken) of two
+/// choices: the qubits of the ops in order until the block is full, or the qubits reached
+/// through ops that share a qubit with the block so far. The second follows entangling chains
+/// (a CNOT ladder), which the first cuts after the single-qubit layer fills the block.
 pub(crate) fn schedule(ops: &[GateOp], chunk_bits: usize, block_qubits: usize) -> Vec<Piece> {
+    let needs: Vec<u64> = ops.iter().map(qubit_mask).collect();
+    let blockable: Vec<bool> = ops
+        .iter()
+        .zip(&needs)
+        .map(|(op, &need)| {
+            matches!(
+                op.kernel,
+                Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal | Kernel::Permute
+            ) && chunk_bits < 64
+                && need >> chunk_bits == 0
+                && need.count_ones() as usize <= block_qubits
+        })
+        .collect();
+    let fits = |mask: u64, need: u64| (mask | need).count_ones() as usize <= block_qubits;
+    let mut done = vec![false; ops.len()];
     let mut out = Vec::new();
-    let mut current: Option<(u64, usize, usize)> = None;
-    let flush =
-        |current: &mut Option<(u64, usize, usize)>, out: &mut Vec<Piece>| match current.take() {
-            Some((_, first, 1)) => out.push(Piece::Single(first)),
-            Some((mask, first, len)) => out.push(Piece::Block { mask, first, len }),
-            None => {}
-        };
-    for (i, op) in ops.iter().enumerate() {
-        let need = qubit_mask(op);
-        let blockable = matches!(
-            op.kernel,
-            Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal | Kernel::Permute
-        ) && chunk_bits < 64
-            && need >> chunk_bits == 0
-            && need.count_ones() as usize <= block_qubits;
-        if !blockable {
-            flush(&mut current, &mut out);
-            out.push(Piece::Single(i));
+    for start in 0..ops.len() {
+        if done[start] {
             continue;
         }
-        match current.as_mut() {
-            Some((mask, _, len))
-                if *len < MAX_RUN_OPS && ((*mask | need).count_ones() as usize) <= block_qubits =>
-            {
-                *mask |= need;
-                *len += 1;
+        done[start] = true;
+        if !blockable[start] {
+            out.push(Piece::Single(start));
+            continue;
+        }
+        let window: Vec<usize> = (start + 1..ops.len().min(start + LOOKAHEAD))
+            .filter(|&j| !done[j])
+            .collect();
+        // The ops a block `mask` takes: in order, each on the block and not behind a passed op.
+        let take = |mask: u64| -> Vec<usize> {
+            let mut taken = vec![start];
+            let mut passed = 0u64;
+            for &j in &window {
+                if taken.len() == MAX_RUN_OPS {
+                    break;
+                }
+                if blockable[j] && needs[j] & !mask == 0 && needs[j] & passed == 0 {
+                    taken.push(j);
+                } else {
+                    passed |= needs[j];
+                }
             }
-            _ => {
-                flush(&mut current, &mut out);
-                current = Some((need, i, 1));
+            taken
+        };
+        let mut in_order = needs[start];
+        for &j in &window {
+            if blockable[j] && fits(in_order, needs[j]) {
+                in_order |= needs[j];
             }
         }
+        let mut chained = needs[start];
+        for &j in &window {
+            if blockable[j] && needs[j] & chained != 0 && fits(chained, needs[j]) {
+                chained |= needs[j];
+            }
+        }
+        for &j in &window {
+            if blockable[j] && fits(chained, needs[j]) {
+                chained |= needs[j];
+            }
+        }
+        let (a, b) = (take(in_order), take(chained));
+        let (mask, run) = if b.len() > a.len() {
+            (chained, b)
+        } else {
+            (in_order, a)
+        };
+        for &j in &run {
+            done[j] = true;
+        }
+        if run.len() == 1 {
+            out.push(Piece::Single(start));
+        } else {
+            // The block is the qubits the run uses: no register for an idle qubit.
+            let used = run.iter().fold(0, |m, &j| m | needs[j]);
+            debug_assert_eq!(used & !mask, 0);
+            out.push(Piece::Block {
+                mask: used,
+                ops: run,
+            });
+        }
     }
-    flush(&mut current, &mut out);
     out
 }
 
@@ -245,26 +302,32 @@ mod tests {
     fn ansatz_layer_runs_in_few_blocks_covering_every_op_in_order() {
         let ops = ansatz_layer(20);
         let pieces = schedule(&ops, 20, 5);
-        let mut next = 0;
+        // The execution order: every op once, and each qubit's ops in circuit order.
+        let mut order = Vec::new();
         for p in &pieces {
-            match *p {
-                Piece::Single(i) => {
-                    assert_eq!(i, next);
-                    next += 1;
-                }
-                Piece::Block { mask, first, len } => {
-                    assert_eq!(first, next);
-                    assert!(len >= 2 && mask.count_ones() <= 5);
-                    for op in &ops[first..first + len] {
-                        assert_eq!(qubit_mask(op) & !mask, 0);
+            match p {
+                Piece::Single(i) => order.push(*i),
+                Piece::Block { mask, ops: run } => {
+                    assert!(run.len() >= 2 && mask.count_ones() <= 5);
+                    for &i in run {
+                        assert_eq!(qubit_mask(&ops[i]) & !mask, 0);
                     }
-                    next += len;
+                    order.extend(run);
                 }
             }
         }
-        assert_eq!(next, ops.len());
-        // 60 gates in far fewer passes.
-        assert!(pieces.len() <= 12, "{} passes", pieces.len());
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..ops.len()).collect::<Vec<_>>());
+        for (x, &i) in order.iter().enumerate() {
+            for &j in &order[x + 1..] {
+                if qubit_mask(&ops[i]) & qubit_mask(&ops[j]) != 0 {
+                    assert!(i < j, "op {j} moved before op {i} on a shared qubit");
+                }
+            }
+        }
+        // 60 gates in 5 passes: the CNOT ladder rides with the rotations, 4 qubits a block.
+        assert!(pieces.len() <= 6, "{} passes: {pieces:?}", pieces.len());
     }
 
     #[test]
@@ -315,14 +378,18 @@ mod tests {
             offsets.push(offsets.last().unwrap() + 2 * op.matrix.len());
         }
         for piece in pieces {
-            if let Piece::Block { mask, first, len } = piece {
-                let run: Vec<&GateOp> = ops[first..first + len].iter().collect();
-                let code = generate(mask, &run, &offsets[first..first + len]);
+            if let Piece::Block { mask, ops: list } = piece {
+                let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
+                let at: Vec<usize> = list
+                    .iter()
+                    .map(|&i| offsets[i] - offsets[list[0]])
+                    .collect();
+                let code = generate(mask, &run, &at);
                 for precision in [crate::Precision::F32, crate::Precision::F64] {
                     let source =
                         crate::shaders::block_source(mask.count_ones() as usize, &code, precision);
                     if let Err(e) = crate::shaders::validate(&source, precision) {
-                        panic!("block {mask:#b} ops {first}..{}: {e}", first + len);
+                        panic!("block {mask:#b} ops {list:?}: {e}");
                     }
                 }
             }

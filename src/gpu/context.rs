@@ -58,8 +58,8 @@ pub struct GpuContext {
 }
 
 /// Register-block size on CPU adapters when the configuration leaves it open. lavapipe, 10-layer
-/// ansatz at n = 20 (`examples/ansatz_tiles`), one dispatch per gate 1.2–1.5 s: blocks of 4
-/// qubits 460 ms, 5 qubits 330 ms, 6 qubits 340 ms.
+/// ansatz at n = 20 (`examples/ansatz_tiles`), one dispatch per gate 1.17–1.23 s: blocks of 4
+/// qubits 300 ms, 5 qubits 230–260 ms, 6 qubits 230 ms (6 would spill registers on GPUs).
 pub(crate) const DEFAULT_CPU_BLOCK_QUBITS: usize = 5;
 
 /// Largest register block: 2^6 amplitudes per invocation already spill registers on GPUs.

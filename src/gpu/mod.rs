@@ -37,14 +37,16 @@ pub struct GpuConfig {
     /// Fuse runs of gates into workgroup-tile passes (default). Off: one dispatch per gate.
     pub tile_fusion: bool,
     /// Fuse consecutive gates into dense unitaries on up to this many qubits (0 or 1: off;
-    /// at most 5) before lowering.
+    /// at most 5) before lowering. Not used for single states while register blocks are on
+    /// (they fuse runs more cheaply).
     pub fusion_qubits: usize,
     /// Fuse runs of gates into register-block passes on up to this many qubits (`Some(0)`:
     /// off; at most 6): each invocation holds one block's amplitudes in registers and applies
     /// the whole run as code generated for it, compiled once the run's structure repeats (see
-    /// `gpu::block`). When on, it replaces `tile_fusion` for single states. `None` (default):
-    /// 5 on CPU adapters (lavapipe), where it beats the workgroup tiles 2–3×; off on GPUs,
-    /// where it has not been measured yet.
+    /// `gpu::block`). When on, it replaces `tile_fusion` and `fusion_qubits` for single
+    /// states; batched runs (`run_batch`, gradients) keep them. `None` (default): 5 on CPU
+    /// adapters (lavapipe, 10-layer ansatz at n = 20: 4–5× one dispatch per gate, 3–4× the
+    /// workgroup tiles; `examples/ansatz_tiles`), off on GPUs, where it is not measured yet.
     pub register_blocks: Option<usize>,
 }
 

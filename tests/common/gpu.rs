@@ -49,7 +49,7 @@ pub const CONFIGS: [TestConfig; 8] = [
     cfg("f32-pergate", Precision::F32, None, (false, 0, 0)),
     cfg("f32-fused4", Precision::F32, None, (false, 4, 0)),
     cfg("f32-blocks5", Precision::F32, None, (false, 0, 5)),
-    cfg("f64-chunk3-blocks3", Precision::F64, Some(3), (false, 2, 3)),
+    cfg("f64-chunk3-blocks3", Precision::F64, Some(3), (false, 0, 3)),
 ];
 
 /// The label of a configuration in test output: `gpu-f32`, `gpu-f64-chunk3`, …
