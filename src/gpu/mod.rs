@@ -35,6 +35,7 @@ pub struct GpuConfig {
     /// where the backend reports it (Vulkan), else unchecked until an allocation fails.
     pub memory_budget: Option<u64>,
     /// Fuse runs of gates into workgroup-tile passes (default). Off: one dispatch per gate.
+    /// Single states use register blocks instead where those are on (CPU adapters by default).
     pub tile_fusion: bool,
     /// Fuse consecutive gates into dense unitaries on up to this many qubits (0 or 1: off;
     /// at most 5) before lowering. Not used for single states while register blocks are on
