@@ -195,6 +195,19 @@ impl Circuit {
         bindings.validate(self.num_params, self.num_inputs)
     }
 
+    /// Checks that this circuit can be applied to a state of `state_qubits` qubits with
+    /// `bindings`: the widths match and the bindings fit (what every `QuantumState::apply`
+    /// checks before touching the state).
+    pub fn check_applicable(&self, state_qubits: usize, bindings: &Bindings<'_>) -> Result<()> {
+        if self.num_qubits != state_qubits {
+            return Err(Error::WidthMismatch {
+                circuit: self.num_qubits,
+                state: state_qubits,
+            });
+        }
+        self.check_bindings(bindings)
+    }
+
     /// The circuit that undoes this one for the same bindings (gates reversed, each inverted
     /// as a dense matrix).
     pub fn inverse_bound(&self, bindings: &Bindings<'_>) -> Result<Circuit> {

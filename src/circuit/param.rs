@@ -52,51 +52,43 @@ impl Angle {
 
     /// This angle multiplied by `a` (the offset is multiplied too: a·(sθ + b)).
     pub fn times(self, a: f64) -> Self {
-        match self {
-            Angle::Const(v) => Angle::Const(a * v),
-            Angle::Theta {
-                index,
-                scale,
-                offset,
-            } => Angle::Theta {
-                index,
-                scale: a * scale,
-                offset: a * offset,
-            },
-            Angle::Input {
-                index,
-                scale,
-                offset,
-            } => Angle::Input {
-                index,
-                scale: a * scale,
-                offset: a * offset,
-            },
-        }
+        self.map_affine(|scale, offset| (a * scale, a * offset))
     }
 
     /// This angle plus `b`.
     pub fn plus(self, b: f64) -> Self {
+        self.map_affine(|scale, offset| (scale, offset + b))
+    }
+
+    /// The angle with its (scale, offset) replaced by `f(scale, offset)`; a constant v is the
+    /// offset of scale 0.
+    fn map_affine(self, f: impl Fn(f64, f64) -> (f64, f64)) -> Self {
         match self {
-            Angle::Const(v) => Angle::Const(v + b),
+            Angle::Const(v) => Angle::Const(f(0.0, v).1),
             Angle::Theta {
                 index,
                 scale,
                 offset,
-            } => Angle::Theta {
-                index,
-                scale,
-                offset: offset + b,
-            },
+            } => {
+                let (scale, offset) = f(scale, offset);
+                Angle::Theta {
+                    index,
+                    scale,
+                    offset,
+                }
+            }
             Angle::Input {
                 index,
                 scale,
                 offset,
-            } => Angle::Input {
-                index,
-                scale,
-                offset: offset + b,
-            },
+            } => {
+                let (scale, offset) = f(scale, offset);
+                Angle::Input {
+                    index,
+                    scale,
+                    offset,
+                }
+            }
         }
     }
 

@@ -100,13 +100,7 @@ impl QuantumState for CpuState {
     }
 
     fn apply(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()> {
-        if circuit.num_qubits() != self.num_qubits {
-            return Err(Error::WidthMismatch {
-                circuit: circuit.num_qubits(),
-                state: self.num_qubits,
-            });
-        }
-        circuit.check_bindings(bindings)?;
+        circuit.check_applicable(self.num_qubits, bindings)?;
         for gate in circuit.gates() {
             let m = gate.bound_matrix(bindings);
             apply_matrix(&mut self.amps, &m, &gate.targets, gate.control_mask());

@@ -15,7 +15,7 @@
 //! `MAX_REDUCTION_GROUPS` per reduction; independent of circuit depth.
 
 use super::context::{
-    grid, reals_to_bytes, reduction_groups, GpuContext, PendingRead, WORKGROUP_SIZE,
+    grid, reals_to_bytes, record_pass, reduction_groups, GpuContext, PendingRead, WORKGROUP_SIZE,
 };
 use super::lower::{expand, kernel_data, lower_structure, GateOp, OpRecord};
 use super::tile::{self, Segment};
@@ -549,18 +549,10 @@ impl Plan {
     fn submit(&self, ctx: &GpuContext, params: &[f64], count: usize) -> Result<PendingRead> {
         ctx.queue
             .write_buffer(&self.params, 0, &reals_to_bytes(params, ctx.precision));
-        let mut encoder = ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("qshade batch"),
-            });
+        let mut encoder = ctx.encoder("qshade batch");
         // Reductions launched with fewer groups than a segment's length leave zeros behind.
         encoder.clear_buffer(&self.partials_a, 0, None);
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("qshade batch"),
-                timestamp_writes: None,
-            });
+        record_pass(&mut encoder, "qshade batch", |pass| {
             let stride = ctx.op_stride;
             let mut current = None;
             for (i, step) in self.steps.iter().enumerate() {
@@ -578,7 +570,8 @@ impl Plan {
                 let z = if step.batched { count as u32 } else { 1 };
                 pass.dispatch_workgroups(step.grid.0, step.grid.1, z);
             }
-        }
+            Ok::<(), Error>(())
+        })?;
         let result = if self.result_in_a {
             &self.partials_a
         } else {
@@ -864,23 +857,13 @@ fn prepare_states(
         [Some(&states), None, None, None],
         None,
     );
-    let mut encoder = ctx
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("qshade prepare"),
-        });
-    {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("qshade prepare"),
-            timestamp_writes: None,
-        });
+    ctx.submit_pass("qshade prepare", |pass| {
         for (i, step) in steps.iter().enumerate() {
             pass.set_pipeline(&ctx.pipeline(step.kernel, Access::Single));
             pass.set_bind_group(0, &group, &[(i * stride) as u32]);
             pass.dispatch_workgroups(step.grid.0, step.grid.1, count as u32);
         }
-    }
-    ctx.queue.submit([encoder.finish()]);
+    });
     Ok(states)
 }
 
@@ -934,16 +917,7 @@ pub(crate) fn overlaps(
             );
             let ab = ctx.bind_group(&records_buf, Some(&partials), [None; 4], Some(&reduced));
             let ba = ctx.bind_group(&records_buf, Some(&reduced), [None; 4], Some(&partials));
-            let mut encoder = ctx
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("qshade overlaps"),
-                });
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("qshade overlaps"),
-                    timestamp_writes: None,
-                });
+            ctx.submit_pass("qshade overlaps", |pass| {
                 pass.set_pipeline(&ctx.pipeline(Kernel::Overlap, Access::Single));
                 pass.set_bind_group(0, &gram, &[0]);
                 pass.dispatch_workgroups(groups as u32, cb as u32, ca as u32);
@@ -956,8 +930,7 @@ pub(crate) fn overlaps(
                     );
                     pass.dispatch_workgroups(p.grid.0, p.grid.1, 1);
                 }
-            }
-            ctx.queue.submit([encoder.finish()]);
+            });
             let result = if in_a { &partials } else { &reduced };
             let sums = ctx.read_reals(result, 0, 2 * segments)?;
             for i in 0..ca {

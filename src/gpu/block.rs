@@ -173,6 +173,39 @@ impl Emitter {
     }
 }
 
+/// Everything [`generate`] reads of a run, compactly: the block size, then per op its kind,
+/// swap flag, matrix length, local targets and forced mask, and matrix offset (none for a
+/// permutation). Equal
+/// signatures give equal code, so the signature keys the compiled kernels without generating
+/// the code on every `apply`.
+pub(crate) fn signature(mask: u64, ops: &[&GateOp], offsets: &[usize]) -> Vec<u32> {
+    let mut sig = vec![mask.count_ones()];
+    for (op, &offset) in ops.iter().zip(offsets) {
+        let kind = match op.kernel {
+            Kernel::Gate1 => 0,
+            Kernel::Gate2 => 1,
+            Kernel::Diagonal => 2,
+            _ => 3,
+        };
+        let targets = op
+            .targets
+            .iter()
+            .fold(0u32, |t, &q| (t << 4) | (local(mask, q) as u32 + 1));
+        sig.extend([
+            kind | (u32::from(op.swap) << 2) | ((op.matrix.len() as u32) << 3),
+            targets,
+            local_mask(mask, op.forced) as u32,
+            // A permutation reads no entries: its offset does not reach the code.
+            if op.kernel == Kernel::Permute {
+                0
+            } else {
+                offset as u32
+            },
+        ]);
+    }
+    sig
+}
+
 /// The code of a run on block `mask`: loads, every op, stores. `offsets[i]` is where op i's
 /// matrix entries start, in reals past the first op's.
 pub(crate) fn generate(mask: u64, ops: &[&GateOp], offsets: &[usize]) -> String {
@@ -394,6 +427,40 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn equal_signatures_mean_equal_code_and_repeated_layers_share_them() {
+        // Two layers of the ansatz: 10 blocks, whose signatures must decide code equality.
+        let mut ops = ansatz_layer(20);
+        ops.extend(ansatz_layer(20));
+        let mut offsets = vec![0];
+        for op in &ops {
+            offsets.push(offsets.last().unwrap() + 2 * op.matrix.len());
+        }
+        let runs: Vec<(Vec<u32>, String)> = schedule(&ops, 20, 5)
+            .into_iter()
+            .filter_map(|p| match p {
+                Piece::Block { mask, ops: list } => {
+                    let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
+                    let at: Vec<usize> = list
+                        .iter()
+                        .map(|&i| offsets[i] - offsets[list[0]])
+                        .collect();
+                    Some((signature(mask, &run, &at), generate(mask, &run, &at)))
+                }
+                Piece::Single(_) => None,
+            })
+            .collect();
+        let mut shared = 0;
+        for (x, (sig_a, code_a)) in runs.iter().enumerate() {
+            for (sig_b, code_b) in &runs[x + 1..] {
+                assert_eq!(sig_a == sig_b, code_a == code_b, "{sig_a:?} vs {sig_b:?}");
+                shared += usize::from(sig_a == sig_b);
+            }
+        }
+        // Blocks at different qubit positions and in different layers share their code.
+        assert!(shared > 0, "no two runs share a kernel");
     }
 
     #[test]

@@ -65,15 +65,28 @@ pub(crate) const DEFAULT_CPU_BLOCK_QUBITS: usize = 5;
 /// Largest register block: 2^6 amplitudes per invocation already spill registers on GPUs.
 pub(crate) const MAX_BLOCK_QUBITS: usize = 6;
 
+/// Records one compute pass labelled `label` into `encoder`; returns what `record` returns.
+pub(crate) fn record_pass<T>(
+    encoder: &mut wgpu::CommandEncoder,
+    label: &str,
+    record: impl FnOnce(&mut wgpu::ComputePass<'_>) -> T,
+) -> T {
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some(label),
+        timestamp_writes: None,
+    });
+    record(&mut pass)
+}
+
 /// Run structures seen once that are remembered (by digest) before the memory is reset.
 const MAX_COLD_BLOCKS: usize = 1 << 16;
 
-/// Generated block runs: the hot ones, (block qubits, code) by id and back, and the digests
-/// of those seen once.
+/// Generated block runs: the hot ones, (block qubits, code) by id and ids by run signature,
+/// and the digests of the signatures seen once.
 #[derive(Default)]
 struct BlockRegistry {
     codes: Vec<(usize, String)>,
-    ids: HashMap<(usize, String), u32>,
+    ids: HashMap<Vec<u32>, u32>,
     seen_once: std::collections::HashSet<u64>,
 }
 
@@ -388,19 +401,24 @@ impl GpuContext {
             .clone()
     }
 
-    /// The kernel of a generated block run on `block_qubits` qubits once the run structure is
-    /// *hot*, `None` before. A structure turns hot on its second sighting (in this or an
-    /// earlier `apply`), so a pipeline is compiled only for code that repeats: layers of an
-    /// ansatz, training steps. A one-off circuit never waits for a compiler (lavapipe takes
-    /// 20–200 ms per generated pipeline) and runs its ops one dispatch each instead.
-    pub(crate) fn block_kernel(&self, block_qubits: usize, code: String) -> Option<Kernel> {
+    /// The kernel of a generated block run on `block_qubits` qubits once the run's structure
+    /// (`signature`, see `block::signature`) is *hot*, `None` before. A structure turns hot on
+    /// its second sighting (in this or an earlier `apply`), so a pipeline is compiled only for
+    /// code that repeats: layers of an ansatz, training steps. A one-off circuit never waits for
+    /// a compiler (lavapipe takes 20–200 ms per generated pipeline) and runs its ops one
+    /// dispatch each instead. `generate` makes the code, once, when the structure turns hot.
+    pub(crate) fn block_kernel(
+        &self,
+        block_qubits: usize,
+        signature: Vec<u32>,
+        generate: impl FnOnce() -> String,
+    ) -> Option<Kernel> {
         let mut blocks = self.blocks.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (block_qubits, code);
-        if let Some(&id) = blocks.ids.get(&key) {
+        if let Some(&id) = blocks.ids.get(&signature) {
             return Some(Kernel::Block(id));
         }
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&key, &mut hasher);
+        std::hash::Hash::hash(&signature, &mut hasher);
         let digest = std::hash::Hasher::finish(&hasher);
         if blocks.seen_once.len() >= MAX_COLD_BLOCKS {
             blocks.seen_once.clear();
@@ -409,9 +427,28 @@ impl GpuContext {
             return None;
         }
         let id = blocks.codes.len() as u32;
-        blocks.codes.push(key.clone());
-        blocks.ids.insert(key, id);
+        blocks.codes.push((block_qubits, generate()));
+        blocks.ids.insert(signature, id);
         Some(Kernel::Block(id))
+    }
+
+    /// A command encoder labelled `label`.
+    pub(crate) fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
+        self.device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
+    }
+
+    /// Records one compute pass labelled `label` and submits it on its own; returns what
+    /// `record` returns.
+    pub(crate) fn submit_pass<T>(
+        &self,
+        label: &str,
+        record: impl FnOnce(&mut wgpu::ComputePass<'_>) -> T,
+    ) -> T {
+        let mut encoder = self.encoder(label);
+        let out = record_pass(&mut encoder, label, record);
+        self.queue.submit([encoder.finish()]);
+        out
     }
 
     /// How many generated block runs have turned hot (each compiles one pipeline).

@@ -106,9 +106,7 @@ impl CopyProbe {
 
     /// Runs the copy `repeats` times in one submit and waits for it.
     pub fn run(&self, repeats: usize) -> Result<()> {
-        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
+        self.ctx.submit_pass("qshade copy probe", |pass| {
             let kernel = crate::shaders::Kernel::Copy;
             pass.set_pipeline(&self.ctx.pipeline(kernel, crate::shaders::Access::Single));
             pass.set_bind_group(0, &self.group, &[0]);
@@ -116,8 +114,7 @@ impl CopyProbe {
             for _ in 0..repeats {
                 pass.dispatch_workgroups(x, y, 1);
             }
-        }
-        self.ctx.queue.submit([encoder.finish()]);
+        });
         self.ctx.wait()
     }
 }

@@ -39,23 +39,13 @@ fn run_jobs(ctx: &GpuContext, jobs: &[Job<'_>]) -> Result<()> {
         .iter()
         .map(|j| ctx.bind_group(&ops, j.binds.aux_in, j.binds.slots, j.binds.aux_out))
         .collect();
-    let mut encoder = ctx
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("qshade readout"),
-        });
-    {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("qshade readout"),
-            timestamp_writes: None,
-        });
+    ctx.submit_pass("qshade readout", |pass| {
         for (i, (j, bg)) in jobs.iter().zip(&groups).enumerate() {
             pass.set_pipeline(&ctx.pipeline(j.kernel, j.access));
             pass.set_bind_group(0, bg, &[(i * stride) as u32]);
             pass.dispatch_workgroups(j.grid.0, j.grid.1, 1);
         }
-    }
-    ctx.queue.submit([encoder.finish()]);
+    });
     Ok(())
 }
 

@@ -213,9 +213,11 @@ impl GpuState {
                     let first = list[0];
                     let relative: Vec<usize> =
                         list.iter().map(|&i| offsets[i] - offsets[first]).collect();
-                    let code = block::generate(mask, &run, &relative);
-                    let Some(kernel) = self.ctx.block_kernel(mask.count_ones() as usize, code)
-                    else {
+                    let Some(kernel) = self.ctx.block_kernel(
+                        mask.count_ones() as usize,
+                        block::signature(mask, &run, &relative),
+                        || block::generate(mask, &run, &relative),
+                    ) else {
                         // Not hot yet: one dispatch per op.
                         for &i in &list {
                             dispatches.extend(self.single(&ops[i], offsets[i]));
@@ -313,16 +315,8 @@ impl GpuState {
                 self.bind_groups.insert(d.slots, bg);
             }
         }
-        let mut encoder = ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("qshade circuit"),
-            });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("qshade gates"),
-                timestamp_writes: None,
-            });
+        let bind_groups = &self.bind_groups;
+        ctx.submit_pass("qshade gates", |pass| {
             let mut current = None;
             for (i, d) in dispatches.iter().enumerate() {
                 let matrices = match inline_matrix(d) {
@@ -334,13 +328,11 @@ impl GpuState {
                     pass.set_pipeline(&ctx.pipeline_with(d.kernel, d.access, matrices));
                     current = Some(key);
                 }
-                let bg = &self.bind_groups[&d.slots];
-                pass.set_bind_group(0, bg, &[(i as u64 * stride) as u32]);
+                pass.set_bind_group(0, &bind_groups[&d.slots], &[(i as u64 * stride) as u32]);
                 let (x, y) = grid(d.threads.div_ceil(d.kernel.items_per_invocation()));
                 pass.dispatch_workgroups(x, y, 1);
             }
-        }
-        ctx.queue.submit([encoder.finish()]);
+        });
         self.submitted = true;
         Ok(())
     }
@@ -384,13 +376,7 @@ impl QuantumState for GpuState {
     }
 
     fn apply(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()> {
-        if circuit.num_qubits() != self.num_qubits {
-            return Err(Error::WidthMismatch {
-                circuit: circuit.num_qubits(),
-                state: self.num_qubits,
-            });
-        }
-        circuit.check_bindings(bindings)?;
+        circuit.check_applicable(self.num_qubits, bindings)?;
         self.record_gates(circuit, bindings)
     }
 

@@ -281,13 +281,7 @@ impl<T: Real> QuantumState for FastCpuState<T> {
     }
 
     fn apply(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()> {
-        if circuit.num_qubits() != self.num_qubits {
-            return Err(Error::WidthMismatch {
-                circuit: circuit.num_qubits(),
-                state: self.num_qubits,
-            });
-        }
-        circuit.check_bindings(bindings)?;
+        circuit.check_applicable(self.num_qubits, bindings)?;
         let ops = plan::bind(circuit.gates(), bindings, self.config.fusion());
         if ops.is_empty() {
             return Ok(());
