@@ -14,6 +14,7 @@
 //! Memory per state: ψ (forward), ψ and λ (adjoint), plus partial sums bounded by
 //! `MAX_REDUCTION_GROUPS` per reduction; independent of circuit depth.
 
+use super::block::{self, Piece};
 use super::context::{
     grid, reals_to_bytes, record_pass, reduction_groups, GpuContext, PendingRead, WORKGROUP_SIZE,
 };
@@ -92,6 +93,9 @@ pub(crate) struct Plan {
     segments_per_row: usize,
     /// Per lowered op: forward, adjoint data slots; per differentiable occurrence its slot.
     layout: Layout,
+    /// Some register-block run ran op by op because its kernel was not compiled yet: the
+    /// plan is rebuilt on its next use, when the run is hot.
+    cold: bool,
 }
 
 /// How the forward pass runs an op or a run of ops.
@@ -106,6 +110,33 @@ enum ForwardStep {
         descriptors: u32,
         count: u32,
     },
+    /// A run of lowered ops (increasing indices) in one register-block pass on the qubits
+    /// `mask`; their forward matrices sit together per row from `slot.offset`, op j's at
+    /// `relative[j]` reals past it.
+    Block {
+        mask: u64,
+        ops: Vec<usize>,
+        relative: Vec<usize>,
+        slot: DataSlot,
+    },
+}
+
+/// How the forward pass fuses runs of ops: register blocks of at most k qubits, workgroup
+/// tiles of t qubits (0: none), from the context's configuration.
+#[derive(Clone, Copy, Debug)]
+enum Fusion {
+    Blocks(usize),
+    Tiles(usize),
+}
+
+impl Fusion {
+    fn of(ctx: &GpuContext) -> Self {
+        if ctx.block_qubits > 0 {
+            Fusion::Blocks(ctx.block_qubits)
+        } else {
+            Fusion::Tiles(ctx.tile_qubits)
+        }
+    }
 }
 
 /// Host-side layout of the parameter buffer.
@@ -179,14 +210,14 @@ fn dagger(m: &[C64]) -> Vec<C64> {
     out
 }
 
-/// Lays out the parameter buffer for `sub_batch` rows; with `tile = Some((t, workgroup))` the
-/// forward pass fuses runs of ops into workgroup tiles of t qubits.
+/// Lays out the parameter buffer for `sub_batch` rows, the forward pass fusing runs of ops as
+/// `fusion` says.
 fn build_layout(
     program: &Program,
     terms: &[Term],
     sub_batch: usize,
     adjoint: bool,
-    tile: Option<usize>,
+    fusion: Fusion,
 ) -> Layout {
     let mut cursor = 0usize;
     let mut slot = |reals_per_row: usize, per_row: bool| {
@@ -201,21 +232,66 @@ fn build_layout(
         };
         s
     };
+    let n = program.num_qubits();
+    let lowered: Vec<(usize, GateOp)> = program
+        .ops()
+        .iter()
+        .enumerate()
+        .filter_map(|(index, pop)| lower_structure(&pop.gate).map(|op| (index, op)))
+        .collect();
+    let ops: Vec<GateOp> = lowered.iter().map(|(_, op)| op.clone()).collect();
+    let angled: Vec<bool> = lowered
+        .iter()
+        .map(|(index, _)| program.ops()[*index].num_angles > 0)
+        .collect();
+    let per_row = |i: usize| angled[i];
     let mut layout = Layout::default();
-    for (index, pop) in program.ops().iter().enumerate() {
-        let Some(op) = lower_structure(&pop.gate) else {
-            continue;
-        };
+    // Register blocks first: a run's matrices sit together per row (one stride for the run),
+    // which is what the block kernel reads.
+    let mut forward_slots: Vec<Option<DataSlot>> = vec![None; ops.len()];
+    if let Fusion::Blocks(k) = fusion {
+        for piece in block::schedule(&ops, n, k) {
+            match piece {
+                Piece::Single(i) => layout.forward.push(ForwardStep::Single(i)),
+                Piece::Block { mask, ops: list } => {
+                    let relative: Vec<usize> = list
+                        .iter()
+                        .scan(0, |at, &i| {
+                            let here = *at;
+                            *at += 2 * data_len(&ops[i]);
+                            Some(here)
+                        })
+                        .collect();
+                    let len: usize = list.iter().map(|&i| 2 * data_len(&ops[i])).sum();
+                    let run_slot = slot(len, list.iter().any(|&i| per_row(i)));
+                    for (&i, &r) in list.iter().zip(&relative) {
+                        forward_slots[i] = Some(DataSlot {
+                            offset: run_slot.offset + r,
+                            ..run_slot
+                        });
+                    }
+                    layout.forward.push(ForwardStep::Block {
+                        mask,
+                        ops: list,
+                        relative,
+                        slot: run_slot,
+                    });
+                }
+            }
+        }
+    }
+    for (lowered_index, ((index, op), fwd)) in lowered.into_iter().zip(forward_slots).enumerate() {
+        let pop = &program.ops()[index];
         let len = 2 * data_len(&op);
-        let per_row = pop.num_angles > 0;
-        let fwd = slot(len, per_row);
-        let adj = adjoint.then(|| slot(len, per_row));
-        let lowered = layout.ops.len();
+        let fwd = fwd.unwrap_or_else(|| slot(len, per_row(lowered_index)));
+        let adj = adjoint.then(|| slot(len, per_row(lowered_index)));
         for which in 0..pop.num_angles {
             let occ = pop.first_angle + which;
             if adjoint && !matches!(program.angle_exprs()[occ], Angle::Const(_)) {
                 let d = slot(len, true);
-                layout.derivatives.push((occ, index, lowered, which, d));
+                layout
+                    .derivatives
+                    .push((occ, index, lowered_index, which, d));
             }
         }
         layout.ops.push((index, op, fwd, adj));
@@ -223,26 +299,27 @@ fn build_layout(
     if adjoint {
         layout.seeds = terms.iter().map(|_| slot(2, true)).collect();
     }
-    // The forward pass: runs of ops in tiles, their descriptors after every matrix slot.
-    let n = program.num_qubits();
-    let ops: Vec<GateOp> = layout.ops.iter().map(|(_, op, _, _)| op.clone()).collect();
-    let t = tile.unwrap_or(0).min(n);
+    // Workgroup tiles: runs of ops in tiles, their descriptors after every matrix slot.
     let mut data = vec![0.0; cursor];
-    for segment in tile::schedule(&ops, n, t) {
-        match segment {
-            Segment::Single(i) => layout.forward.push(ForwardStep::Single(i)),
-            Segment::Tile { qubits, ops: list } => {
-                let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
-                let offsets: Vec<usize> = list.iter().map(|&i| layout.ops[i].2.offset).collect();
-                let strides: Vec<usize> = list.iter().map(|&i| layout.ops[i].2.stride).collect();
-                let (header, descriptors, count) =
-                    tile::encode(&mut data, qubits, n, &run, &offsets, &strides);
-                layout.forward.push(ForwardStep::Tile {
-                    qubits: t,
-                    header,
-                    descriptors,
-                    count,
-                });
+    if let Fusion::Tiles(t) = fusion {
+        for segment in tile::schedule(&ops, n, t.min(n)) {
+            match segment {
+                Segment::Single(i) => layout.forward.push(ForwardStep::Single(i)),
+                Segment::Tile { qubits, ops: list } => {
+                    let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
+                    let offsets: Vec<usize> =
+                        list.iter().map(|&i| layout.ops[i].2.offset).collect();
+                    let strides: Vec<usize> =
+                        list.iter().map(|&i| layout.ops[i].2.stride).collect();
+                    let (header, descriptors, count) =
+                        tile::encode(&mut data, qubits, n, &run, &offsets, &strides);
+                    layout.forward.push(ForwardStep::Tile {
+                        qubits: t.min(n),
+                        header,
+                        descriptors,
+                        count,
+                    });
+                }
             }
         }
     }
@@ -252,20 +329,31 @@ fn build_layout(
     layout
 }
 
+/// The steps of a plan, their op records, whether the final sums end in partials A, and
+/// whether a register-block run was not hot yet and ran as single ops (see
+/// `GpuContext::block_kernel`): such a plan is rebuilt on its next use.
+struct Steps {
+    steps: Vec<Step>,
+    records: Vec<OpRecord>,
+    result_in_a: bool,
+    cold: bool,
+}
+
 /// Builds the steps and their op records.
 fn build_steps(
+    ctx: &GpuContext,
     program: &Program,
     terms: &[Term],
     layout: &Layout,
     sub_batch: usize,
     adjoint: bool,
-    tile_workgroup: u16,
-) -> (Vec<Step>, Vec<OpRecord>, bool) {
+) -> Steps {
     let n = program.num_qubits();
     let amps = 1u64 << n;
     let partials = reduction_groups(amps);
     let mut steps = Vec::new();
     let mut records = Vec::new();
+    let mut cold = false;
     let mut push = |kernel, bind, grid, record: OpRecord, batched| {
         steps.push(Step {
             kernel,
@@ -306,12 +394,49 @@ fn build_steps(
                 let tiles = 1u64 << (n - qubits);
                 let r = tile::record(header, descriptors, count, tiles, 0, n as u32);
                 push(
-                    Kernel::Tile(qubits as u8, tile_workgroup),
+                    Kernel::Tile(qubits as u8, ctx.tile_workgroup),
                     Bind::Psi,
                     grid(tiles * WORKGROUP_SIZE),
                     r,
                     true,
                 );
+            }
+            ForwardStep::Block {
+                mask,
+                ref ops,
+                ref relative,
+                slot,
+            } => {
+                // The structure is all the generated code reads; entries are placeholders.
+                let run: Vec<GateOp> = ops
+                    .iter()
+                    .map(|&i| {
+                        let op = &layout.ops[i].1;
+                        GateOp {
+                            matrix: vec![C64::ZERO; data_len(op)],
+                            ..op.clone()
+                        }
+                    })
+                    .collect();
+                let run: Vec<&GateOp> = run.iter().collect();
+                let kernel = ctx.block_kernel(
+                    mask.count_ones() as usize,
+                    block::signature(mask, &run, relative),
+                    || block::generate(mask, &run, relative),
+                );
+                let Some(kernel) = kernel else {
+                    cold = true;
+                    for &i in ops {
+                        let (_, op, fwd, _) = &layout.ops[i];
+                        let (kernel, g, r, _) = gate_dispatch(op, *fwd);
+                        push(kernel, Bind::Psi, g, r, true);
+                    }
+                    continue;
+                };
+                let mut r = block::record(mask, n, slot.offset, 0);
+                r.state_bits = n as u32;
+                r.batch_stride = slot.stride as u32;
+                push(kernel, Bind::Psi, grid(r.n_threads as u64), r, true);
             }
         }
     }
@@ -387,7 +512,12 @@ fn build_steps(
         };
         push(Kernel::Reduce, bind, p.grid, p.record, false);
     }
-    (steps, records, in_a)
+    Steps {
+        steps,
+        records,
+        result_in_a: in_a,
+        cold,
+    }
 }
 
 /// One pass of the segmented reduction: reads the buffer pair's first buffer when `from_a`.
@@ -430,16 +560,14 @@ impl Plan {
         let (sub_batch, adjoint) = (key.sub_batch, key.adjoint);
         let n = program.num_qubits();
         let bpr = ctx.precision.bytes_per_amplitude() / 2;
-        let layout = build_layout(program, terms, sub_batch, adjoint, Some(ctx.tile_qubits));
+        let layout = build_layout(program, terms, sub_batch, adjoint, Fusion::of(ctx));
         let param_reals = layout.reals;
-        let (steps, records, result_in_a) = build_steps(
-            program,
-            terms,
-            &layout,
-            sub_batch,
-            adjoint,
-            ctx.tile_workgroup,
-        );
+        let Steps {
+            steps,
+            records,
+            result_in_a,
+            cold,
+        } = build_steps(ctx, program, terms, &layout, sub_batch, adjoint);
         let records_buf = ctx.record_buffer("qshade batch records", &records);
         let state_bytes = ctx.precision.bytes_per_amplitude() << n;
         let segments_per_row = terms.len() + layout.derivatives.len();
@@ -526,6 +654,7 @@ impl Plan {
             result_in_a,
             segments_per_row,
             layout,
+            cold,
         })
     }
 
@@ -768,6 +897,9 @@ pub(crate) fn run_rows(
         adjoint,
     };
     let mut plans = cache.lock().unwrap_or_else(|p| p.into_inner());
+    // A plan built before its block runs were hot is replaced on its second use, which
+    // compiles them (see `GpuContext::block_kernel`).
+    plans.retain(|p| !(p.cold && p.key == key));
     let index = match plans.iter().position(|p| p.key == key) {
         Some(i) => i,
         None => {
@@ -831,10 +963,10 @@ fn prepare_states(
     count: usize,
 ) -> Result<wgpu::Buffer> {
     let n = program.num_qubits();
-    let layout = build_layout(program, &[], count, false, Some(ctx.tile_qubits));
+    let layout = build_layout(program, &[], count, false, Fusion::of(ctx));
     let param_reals = layout.reals;
     // Without terms there is nothing to reduce: the steps are init + gates.
-    let (steps, records, _) = build_steps(program, &[], &layout, count, false, ctx.tile_workgroup);
+    let Steps { steps, records, .. } = build_steps(ctx, program, &[], &layout, count, false);
     let stride = ctx.op_stride as usize;
     let records_buf = ctx.record_buffer("qshade prepare records", &records);
     let bpr = ctx.precision.bytes_per_amplitude() / 2;

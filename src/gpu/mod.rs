@@ -35,19 +35,21 @@ pub struct GpuConfig {
     /// where the backend reports it (Vulkan), else unchecked until an allocation fails.
     pub memory_budget: Option<u64>,
     /// Fuse runs of gates into workgroup-tile passes (default). Off: one dispatch per gate.
-    /// Single states use register blocks instead where those are on (CPU adapters by default).
+    /// Register blocks replace them where those are on (CPU adapters by default).
     pub tile_fusion: bool,
     /// Fuse consecutive gates into dense unitaries on up to this many qubits (0 or 1: off;
-    /// at most 5) before lowering. Not used for single states while register blocks are on
+    /// at most 5) before lowering, for single states. Not used while register blocks are on
     /// (they fuse runs more cheaply).
     pub fusion_qubits: usize,
     /// Fuse runs of gates into register-block passes on up to this many qubits (`Some(0)`:
     /// off; at most 6): each invocation holds one block's amplitudes in registers and applies
     /// the whole run as code generated for it, compiled once the run's structure repeats (see
     /// `gpu::block`). When on, it replaces `tile_fusion` and `fusion_qubits` for single
-    /// states; batched runs (`run_batch`, gradients) keep them. `None` (default): 5 on CPU
+    /// states and for the forward pass of batched runs (`forward_batch`, gradients, prepared
+    /// states; the adjoint sweep stays one dispatch per gate). `None` (default): 5 on CPU
     /// adapters (lavapipe, 10-layer ansatz at n = 20: 4–5× one dispatch per gate, 3–4× the
-    /// workgroup tiles; `examples/ansatz_tiles`), off on GPUs, where it is not measured yet.
+    /// workgroup tiles, `examples/ansatz_tiles`; the bench's batch forward, n = 10, B = 256:
+    /// 2.4× the tiles), off on GPUs, where it is not measured yet.
     pub register_blocks: Option<usize>,
 }
 
