@@ -31,3 +31,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let mats = op.in_offset + b * op.batch_stride;
 // GATES
 }
+
+// Complex entry k of the matrices a run carries inline in its op record (constant k).
+fn inline_entry(k: u32) -> vec2<real> {
+    let v = op.m[k >> 1u];
+    return select(v.zw, v.xy, (k & 1u) == 0u);
+}

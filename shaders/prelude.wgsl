@@ -34,9 +34,11 @@ struct Op {
     pad2: u32,
     pad3: u32,
     pad4: u32,
-    // Up to 16 complex entries (two per vec4), for gates whose matrix is shared by every state:
-    // uniform data, so every invocation reads the same scalars instead of loading from storage.
-    m: array<vec4<real>, 8>,
+    // Up to 64 complex entries (two per vec4; INLINE_MATRIX_ENTRIES on the host), for gates
+    // and register-block runs whose matrices are shared by every state: uniform data at
+    // constant offsets, so every invocation reads the same scalars instead of loading from
+    // storage (which software adapters do per invocation).
+    m: array<vec4<real>, 32>,
 }
 
 const WG: u32 = 256u;

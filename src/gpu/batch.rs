@@ -23,7 +23,7 @@ use super::tile::{self, Segment};
 use crate::circuit::{Angle, Observable};
 use crate::error::{Error, Result};
 use crate::program::{BatchOptions, Program};
-use crate::shaders::{Access, Kernel};
+use crate::shaders::{Access, Kernel, MatrixSource};
 use num_complex::Complex64 as C64;
 use std::sync::Arc;
 
@@ -250,7 +250,7 @@ fn build_layout(
     // which is what the block kernel reads.
     let mut forward_slots: Vec<Option<DataSlot>> = vec![None; ops.len()];
     if let Fusion::Blocks(k) = fusion {
-        for piece in block::schedule(&ops, n, k) {
+        for piece in block::schedule(&ops, n, k, usize::MAX) {
             match piece {
                 Piece::Single(i) => layout.forward.push(ForwardStep::Single(i)),
                 Piece::Block { mask, ops: list } => {
@@ -419,10 +419,12 @@ fn build_steps(
                     })
                     .collect();
                 let run: Vec<&GateOp> = run.iter().collect();
+                // Per-row matrices: from the parameter buffer at in_offset + b·stride.
+                let from = MatrixSource::Buffer;
                 let kernel = ctx.block_kernel(
                     mask.count_ones() as usize,
-                    block::signature(mask, &run, relative),
-                    || block::generate(mask, &run, relative),
+                    block::signature(mask, &run, relative, from),
+                    || block::generate(mask, &run, relative, from),
                 );
                 let Some(kernel) = kernel else {
                     cold = true;

@@ -16,7 +16,7 @@
 //! positions or the angles, so a layered circuit compiles a handful of pipelines once.
 
 use super::lower::{GateOp, OpRecord};
-use crate::shaders::Kernel;
+use crate::shaders::{Kernel, MatrixSource};
 use std::fmt::Write;
 
 /// A scheduled piece of a circuit.
@@ -43,15 +43,21 @@ pub(crate) const MAX_RUN_OPS: usize = 16;
 const LOOKAHEAD: usize = 128;
 
 /// Groups `ops` into runs of at most [`MAX_RUN_OPS`] ops on blocks of at most `block_qubits`
-/// qubits, all below `chunk_bits` (a block is one chunk's business); runs of one op stay
-/// single. A run may take an op past others when none of those it passes shares a qubit with
+/// qubits, all below `chunk_bits` (a block is one chunk's business), whose matrices hold at
+/// most `max_entries` complex entries together (`op.matrix.len()` each; the cap of a record
+/// that carries them inline); runs of one op stay single. A run may take an op past others when none of those it passes shares a qubit with
 /// it, so the pieces are a reordering of `ops` that keeps the order of every qubit's ops.
 ///
 /// Each run starts at the first pending op; its block is the better (more ops taken) of two
 /// choices: the qubits of the ops in order until the block is full, or the qubits reached
 /// through ops that share a qubit with the block so far. The second follows entangling chains
 /// (a CNOT ladder), which the first cuts after the single-qubit layer fills the block.
-pub(crate) fn schedule(ops: &[GateOp], chunk_bits: usize, block_qubits: usize) -> Vec<Piece> {
+pub(crate) fn schedule(
+    ops: &[GateOp],
+    chunk_bits: usize,
+    block_qubits: usize,
+    max_entries: usize,
+) -> Vec<Piece> {
     let needs: Vec<u64> = ops.iter().map(qubit_mask).collect();
     let blockable: Vec<bool> = ops
         .iter()
@@ -83,12 +89,15 @@ pub(crate) fn schedule(ops: &[GateOp], chunk_bits: usize, block_qubits: usize) -
         // The ops a block `mask` takes: in order, each on the block and not behind a passed op.
         let take = |mask: u64| -> Vec<usize> {
             let mut taken = vec![start];
+            let mut entries = ops[start].matrix.len();
             let mut passed = 0u64;
             for &j in &window {
                 if taken.len() == MAX_RUN_OPS {
                     break;
                 }
-                if blockable[j] && needs[j] & !mask == 0 && needs[j] & passed == 0 {
+                let fits_entries = entries + ops[j].matrix.len() <= max_entries;
+                if blockable[j] && needs[j] & !mask == 0 && needs[j] & passed == 0 && fits_entries {
+                    entries += ops[j].matrix.len();
                     taken.push(j);
                 } else {
                     passed |= needs[j];
@@ -155,6 +164,8 @@ struct Emitter {
     code: String,
     cur: Vec<String>,
     next: usize,
+    /// Entries come from the op record (`inline_entry`) rather than the storage buffer.
+    inline: bool,
 }
 
 impl Emitter {
@@ -168,7 +179,14 @@ impl Emitter {
     /// `let`s for `count` complex matrix entries at `offset` reals past the run's first.
     fn entries(&mut self, offset: usize, count: usize) -> Vec<String> {
         (0..count)
-            .map(|e| self.value(format!("entry(mats + {}u)", offset + 2 * e)))
+            .map(|e| {
+                let expr = if self.inline {
+                    format!("inline_entry({}u)", offset / 2 + e)
+                } else {
+                    format!("entry(mats + {}u)", offset + 2 * e)
+                };
+                self.value(expr)
+            })
             .collect()
     }
 }
@@ -178,8 +196,13 @@ impl Emitter {
 /// permutation). Equal
 /// signatures give equal code, so the signature keys the compiled kernels without generating
 /// the code on every `apply`.
-pub(crate) fn signature(mask: u64, ops: &[&GateOp], offsets: &[usize]) -> Vec<u32> {
-    let mut sig = vec![mask.count_ones()];
+pub(crate) fn signature(
+    mask: u64,
+    ops: &[&GateOp],
+    offsets: &[usize],
+    source: MatrixSource,
+) -> Vec<u32> {
+    let mut sig = vec![mask.count_ones() | u32::from(source == MatrixSource::Inline) << 8];
     for (op, &offset) in ops.iter().zip(offsets) {
         let kind = match op.kernel {
             Kernel::Gate1 => 0,
@@ -207,8 +230,14 @@ pub(crate) fn signature(mask: u64, ops: &[&GateOp], offsets: &[usize]) -> Vec<u3
 }
 
 /// The code of a run on block `mask`: loads, every op, stores. `offsets[i]` is where op i's
-/// matrix entries start, in reals past the first op's.
-pub(crate) fn generate(mask: u64, ops: &[&GateOp], offsets: &[usize]) -> String {
+/// matrix entries start, in reals past the first op's, in the storage buffer or (`Inline`)
+/// in the op record.
+pub(crate) fn generate(
+    mask: u64,
+    ops: &[&GateOp],
+    offsets: &[usize],
+    source: MatrixSource,
+) -> String {
     let k = mask.count_ones() as usize;
     let size = 1usize << k;
     let index = |i: usize| -> String {
@@ -226,6 +255,7 @@ pub(crate) fn generate(mask: u64, ops: &[&GateOp], offsets: &[usize]) -> String 
         code: String::new(),
         cur: Vec::with_capacity(size),
         next: 0,
+        inline: source == MatrixSource::Inline,
     };
     for i in 0..size {
         let v = e.value(format!("load({})", index(i)));
@@ -334,7 +364,7 @@ mod tests {
     #[test]
     fn ansatz_layer_runs_in_few_blocks_covering_every_op_in_order() {
         let ops = ansatz_layer(20);
-        let pieces = schedule(&ops, 20, 5);
+        let pieces = schedule(&ops, 20, 5, usize::MAX);
         // The execution order: every op once, and each qubit's ops in circuit order.
         let mut order = Vec::new();
         for p in &pieces {
@@ -404,7 +434,7 @@ mod tests {
         ] {
             assert!(kinds.contains(&k), "{k:?} missing");
         }
-        let pieces = schedule(&ops, 6, 4);
+        let pieces = schedule(&ops, 6, 4, usize::MAX);
         assert!(pieces.iter().any(|p| matches!(p, Piece::Block { .. })));
         let mut offsets = vec![0];
         for op in &ops {
@@ -417,12 +447,14 @@ mod tests {
                     .iter()
                     .map(|&i| offsets[i] - offsets[list[0]])
                     .collect();
-                let code = generate(mask, &run, &at);
-                for precision in [crate::Precision::F32, crate::Precision::F64] {
-                    let source =
-                        crate::shaders::block_source(mask.count_ones() as usize, &code, precision);
-                    if let Err(e) = crate::shaders::validate(&source, precision) {
-                        panic!("block {mask:#b} ops {list:?}: {e}");
+                for from in [MatrixSource::Buffer, MatrixSource::Inline] {
+                    let code = generate(mask, &run, &at, from);
+                    for precision in [crate::Precision::F32, crate::Precision::F64] {
+                        let k = mask.count_ones() as usize;
+                        let source = crate::shaders::block_source(k, &code, precision);
+                        if let Err(e) = crate::shaders::validate(&source, precision) {
+                            panic!("block {mask:#b} ops {list:?} ({from:?}): {e}");
+                        }
                     }
                 }
             }
@@ -438,7 +470,7 @@ mod tests {
         for op in &ops {
             offsets.push(offsets.last().unwrap() + 2 * op.matrix.len());
         }
-        let runs: Vec<(Vec<u32>, String)> = schedule(&ops, 20, 5)
+        let runs: Vec<(Vec<u32>, String)> = schedule(&ops, 20, 5, usize::MAX)
             .into_iter()
             .filter_map(|p| match p {
                 Piece::Block { mask, ops: list } => {
@@ -447,7 +479,11 @@ mod tests {
                         .iter()
                         .map(|&i| offsets[i] - offsets[list[0]])
                         .collect();
-                    Some((signature(mask, &run, &at), generate(mask, &run, &at)))
+                    let from = MatrixSource::Buffer;
+                    Some((
+                        signature(mask, &run, &at, from),
+                        generate(mask, &run, &at, from),
+                    ))
                 }
                 Piece::Single(_) => None,
             })
@@ -468,7 +504,7 @@ mod tests {
         let ops = ansatz_layer(3);
         let refs: Vec<&GateOp> = ops.iter().collect();
         let offsets: Vec<usize> = (0..ops.len()).map(|i| 8 * i).collect();
-        let code = generate(0b111, &refs, &offsets);
+        let code = generate(0b111, &refs, &offsets, MatrixSource::Buffer);
         // 8 loads and 8 stores, and no code for the three CNOTs beyond the renaming.
         assert_eq!(code.matches("load(").count(), 8);
         assert_eq!(code.matches("store(").count(), 8);

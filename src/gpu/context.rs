@@ -16,7 +16,7 @@ pub(crate) const OP_HEADER_BYTES: u64 = 96;
 
 /// Bytes of a whole `Op` record at `precision`: the header and 16 inline complex entries.
 pub(crate) fn op_record_bytes(precision: Precision) -> u64 {
-    OP_HEADER_BYTES + 16 * precision.bytes_per_amplitude()
+    OP_HEADER_BYTES + super::lower::INLINE_MATRIX_ENTRIES as u64 * precision.bytes_per_amplitude()
 }
 
 /// Invocations per workgroup in every kernel (`const WG` in the prelude).
@@ -314,7 +314,7 @@ impl GpuContext {
         self.record_bytes_with_matrices(records.into_iter().map(|r| (r, None)))
     }
 
-    /// Like [`GpuContext::record_bytes`], with a matrix (≤ 16 complex entries) written inline
+    /// Like [`GpuContext::record_bytes`], with a matrix (≤ `INLINE_MATRIX_ENTRIES` complex entries) written inline
     /// into each record that has one; those records need the [`MatrixSource::Inline`] pipeline.
     pub(crate) fn record_bytes_with_matrices<'r>(
         &self,

@@ -47,8 +47,11 @@ pub(crate) struct OpRecord {
 // `array<vec4<real>, 8>` for both precisions.
 const _: () = assert!(std::mem::size_of::<OpRecord>() as u64 == super::context::OP_HEADER_BYTES);
 
-/// Complex entries an `Op` record can carry inline (`m: array<vec4<real>, 8>`).
-pub(crate) const INLINE_MATRIX_ENTRIES: usize = 16;
+/// Complex entries an `Op` record can carry inline (`m: array<vec4<real>, 32>` in the
+/// prelude): one gate's matrix, or a register-block run's matrices (lavapipe, 10-layer ansatz
+/// at n = 20: runs reading their entries from the record 151–155 ms, from the storage buffer
+/// 223–232 ms, where every invocation loads them on its own).
+pub(crate) const INLINE_MATRIX_ENTRIES: usize = 64;
 
 /// A gate lowered to one kernel, with its matrix already bound.
 #[derive(Clone, Debug, PartialEq)]

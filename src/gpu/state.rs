@@ -15,12 +15,16 @@ use num_complex::Complex64;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The matrix a dispatch may carry inline in its record: shared, at most 16 entries, for the
-/// kernels that read it through `mat()`.
+/// The matrices a dispatch carries inline in its record: a shared gate matrix of at most
+/// `INLINE_MATRIX_ENTRIES` entries for the kernels that read it through `mat()`, or a
+/// register-block run's matrices (its generated code reads them with `inline_entry`).
 fn inline_matrix(d: &Dispatch) -> Option<&[Complex64]> {
     let matrix = d.matrix.as_deref()?;
     (matrix.len() <= super::lower::INLINE_MATRIX_ENTRIES
-        && matches!(d.kernel, Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal))
+        && matches!(
+            d.kernel,
+            Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal | Kernel::Block(_)
+        ))
     .then_some(matrix)
 }
 
@@ -201,22 +205,34 @@ impl GpuState {
         dispatches
     }
 
-    /// Dispatches for `ops` with runs fused into register blocks; `offsets[i]` is where op i's
-    /// matrix starts in the matrix buffer.
+    /// Dispatches for `ops` with runs fused into register blocks, each run's matrices inline
+    /// in its records; `offsets[i]` is where op i's matrix starts in the matrix buffer (for
+    /// the ops that run singly).
     fn block_dispatches(&self, ops: &[GateOp], offsets: &[usize]) -> Vec<Dispatch> {
         let mut dispatches: Vec<Dispatch> = Vec::new();
-        for piece in block::schedule(ops, self.chunk_bits, self.ctx.block_qubits) {
+        let cap = super::lower::INLINE_MATRIX_ENTRIES;
+        for piece in block::schedule(ops, self.chunk_bits, self.ctx.block_qubits, cap) {
             match piece {
                 Piece::Single(i) => dispatches.extend(self.single(&ops[i], offsets[i])),
                 Piece::Block { mask, ops: list } => {
                     let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
-                    let first = list[0];
-                    let relative: Vec<usize> =
-                        list.iter().map(|&i| offsets[i] - offsets[first]).collect();
+                    let matrices: Vec<Complex64> = run
+                        .iter()
+                        .flat_map(|op| op.matrix.iter().copied())
+                        .collect();
+                    let relative: Vec<usize> = run
+                        .iter()
+                        .scan(0, |at, op| {
+                            let here = *at;
+                            *at += 2 * op.matrix.len();
+                            Some(here)
+                        })
+                        .collect();
+                    let from = MatrixSource::Inline;
                     let Some(kernel) = self.ctx.block_kernel(
                         mask.count_ones() as usize,
-                        block::signature(mask, &run, &relative),
-                        || block::generate(mask, &run, &relative),
+                        block::signature(mask, &run, &relative, from),
+                        || block::generate(mask, &run, &relative, from),
                     ) else {
                         // Not hot yet: one dispatch per op.
                         for &i in &list {
@@ -225,14 +241,14 @@ impl GpuState {
                         continue;
                     };
                     for chunk in 0..self.chunks.len() as u32 {
-                        let record = block::record(mask, self.chunk_bits, offsets[first], chunk);
+                        let record = block::record(mask, self.chunk_bits, 0, chunk);
                         dispatches.push(Dispatch {
                             kernel,
                             access: Access::Single,
                             threads: record.n_threads as u64,
                             record,
                             slots: [Some(chunk), None, None, None],
-                            matrix: None,
+                            matrix: Some(matrices.clone()),
                         });
                     }
                 }
