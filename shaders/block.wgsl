@@ -3,9 +3,10 @@
 // acting only on those qubits, and stores them once: one read and one write of the state for
 // the whole run. The run is straight-line code that the host generates per run structure
 // (src/gpu/block.rs) and puts where GATES stands below, so every register index is a
-// constant: the qubit positions stay run-time values (op.fixed_mask), the gate matrices are
-// read from aux_in at op.in_offset + b * op.batch_stride + the gate's offset.
-// (BLOCK_QUBITS is prepended by the host as a const.)
+// constant: the qubit positions stay run-time values (op.fixed_mask). The gate matrices come
+// from the op record at constant offsets (inline_entry: a single state's run, shared by every
+// invocation) or from aux_in at op.in_offset + b * op.batch_stride + the gate's offset (entry:
+// a batch's per-state matrices). (BLOCK_QUBITS is prepended by the host as a const.)
 
 // Entry of a gate matrix: a complex number at aux_in[at], aux_in[at + 1].
 fn entry(at: u32) -> vec2<real> {

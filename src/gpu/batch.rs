@@ -254,15 +254,9 @@ fn build_layout(
             match piece {
                 Piece::Single(i) => layout.forward.push(ForwardStep::Single(i)),
                 Piece::Block { mask, ops: list } => {
-                    let relative: Vec<usize> = list
-                        .iter()
-                        .scan(0, |at, &i| {
-                            let here = *at;
-                            *at += 2 * data_len(&ops[i]);
-                            Some(here)
-                        })
-                        .collect();
-                    let len: usize = list.iter().map(|&i| 2 * data_len(&ops[i])).sum();
+                    let lens: Vec<usize> = list.iter().map(|&i| 2 * data_len(&ops[i])).collect();
+                    let relative = block::packed_offsets(lens.iter().copied());
+                    let len: usize = lens.iter().sum();
                     let run_slot = slot(len, list.iter().any(|&i| per_row(i)));
                     for (&i, &r) in list.iter().zip(&relative) {
                         forward_slots[i] = Some(DataSlot {

@@ -146,6 +146,18 @@ pub(crate) fn schedule(
     out
 }
 
+/// Where each of a run's matrices starts when they are packed one after another: the running
+/// sum of `lens` (reals each), starting at 0.
+pub(crate) fn packed_offsets(lens: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    lens.into_iter()
+        .scan(0, |at, len| {
+            let here = *at;
+            *at += len;
+            Some(here)
+        })
+        .collect()
+}
+
 /// Local bit of global qubit `q` in the block `mask` (its rank among the mask's bits).
 fn local(mask: u64, q: usize) -> usize {
     (mask & ((1u64 << q) - 1)).count_ones() as usize
@@ -497,6 +509,38 @@ mod tests {
         }
         // Blocks at different qubit positions and in different layers share their code.
         assert!(shared > 0, "no two runs share a kernel");
+    }
+
+    #[test]
+    fn runs_keep_within_the_entry_cap() {
+        // A run carried inline must fit its record: the cap ends runs early, every op is still
+        // scheduled exactly once.
+        let mut ops = ansatz_layer(20);
+        ops.extend(ansatz_layer(20));
+        let entries = |pieces: &[Piece]| -> Vec<usize> {
+            pieces
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::Block { ops: list, .. } => {
+                        Some(list.iter().map(|&i| ops[i].matrix.len()).sum())
+                    }
+                    Piece::Single(_) => None,
+                })
+                .collect()
+        };
+        let uncapped = schedule(&ops, 20, 5, usize::MAX);
+        assert!(entries(&uncapped).iter().any(|&e| e > 12), "{uncapped:?}");
+        let capped = schedule(&ops, 20, 5, 12);
+        assert!(entries(&capped).iter().all(|&e| e <= 12), "{capped:?}");
+        let mut seen: Vec<usize> = capped
+            .iter()
+            .flat_map(|p| match p {
+                Piece::Single(i) => vec![*i],
+                Piece::Block { ops: list, .. } => list.clone(),
+            })
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..ops.len()).collect::<Vec<_>>());
     }
 
     #[test]

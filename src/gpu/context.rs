@@ -58,8 +58,9 @@ pub struct GpuContext {
 }
 
 /// Register-block size on CPU adapters when the configuration leaves it open. lavapipe, 10-layer
-/// ansatz at n = 20 (`examples/ansatz_tiles`), one dispatch per gate 1.17–1.23 s: blocks of 4
-/// qubits 300 ms, 5 qubits 230–260 ms, 6 qubits 230 ms (6 would spill registers on GPUs).
+/// ansatz at n = 20 (`examples/ansatz_tiles`, run matrices inline), one dispatch per gate
+/// 1.14–1.34 s: blocks of 4 qubits 194 ms, 5 qubits 157–158 ms, 6 qubits 170 ms (6 would also
+/// spill registers on GPUs).
 pub(crate) const DEFAULT_CPU_BLOCK_QUBITS: usize = 5;
 
 /// Largest register block: 2^6 amplitudes per invocation already spill registers on GPUs.

@@ -47,7 +47,7 @@ pub struct GpuConfig {
     /// `gpu::block`). When on, it replaces `tile_fusion` and `fusion_qubits` for single
     /// states and for the forward pass of batched runs (`forward_batch`, gradients, prepared
     /// states; the adjoint sweep stays one dispatch per gate). `None` (default): 5 on CPU
-    /// adapters (lavapipe, 10-layer ansatz at n = 20: 4–5× one dispatch per gate, 3–4× the
+    /// adapters (lavapipe, 10-layer ansatz at n = 20: 6–7× one dispatch per gate, 5–6× the
     /// workgroup tiles, `examples/ansatz_tiles`; the bench's batch forward, n = 10, B = 256:
     /// 2.4× the tiles), off on GPUs, where it is not measured yet.
     pub register_blocks: Option<usize>,

@@ -220,14 +220,7 @@ impl GpuState {
                         .iter()
                         .flat_map(|op| op.matrix.iter().copied())
                         .collect();
-                    let relative: Vec<usize> = run
-                        .iter()
-                        .scan(0, |at, op| {
-                            let here = *at;
-                            *at += 2 * op.matrix.len();
-                            Some(here)
-                        })
-                        .collect();
+                    let relative = block::packed_offsets(run.iter().map(|op| 2 * op.matrix.len()));
                     let from = MatrixSource::Inline;
                     let Some(kernel) = self.ctx.block_kernel(
                         mask.count_ones() as usize,
