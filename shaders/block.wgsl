@@ -5,13 +5,9 @@
 // (src/gpu/block.rs) and puts where GATES stands below, so every register index is a
 // constant: the qubit positions stay run-time values (op.fixed_mask). The gate matrices come
 // from the op record at constant offsets (inline_entry: a single state's run, shared by every
-// invocation) or from aux_in at op.in_offset + b * op.batch_stride + the gate's offset (entry:
-// a batch's per-state matrices). (BLOCK_QUBITS is prepended by the host as a const.)
-
-// Entry of a gate matrix: a complex number at aux_in[at], aux_in[at + 1].
-fn entry(at: u32) -> vec2<real> {
-    return vec2<real>(aux_in[at], aux_in[at + 1u]);
-}
+// invocation) or from aux_in at op.in_offset + b * op.batch_stride + the gate's offset
+// (complex_at: a batch's per-state matrices). (BLOCK_QUBITS is prepended by the host as a
+// const.)
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -31,10 +27,4 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     let mats = op.in_offset + b * op.batch_stride;
 // GATES
-}
-
-// Complex entry k of the matrices a run carries inline in its op record (constant k).
-fn inline_entry(k: u32) -> vec2<real> {
-    let v = op.m[k >> 1u];
-    return select(v.zw, v.xy, (k & 1u) == 0u);
 }

@@ -106,11 +106,20 @@ fn state_base(b: u32) -> u32 {
 // the kernel is compiled with INLINE_MAT (a const the host prepends), else from aux_in.
 fn mat(b: u32, k: u32) -> vec2<real> {
     if INLINE_MAT {
-        let v = op.m[k >> 1u];
-        return select(v.zw, v.xy, (k & 1u) == 0u);
+        return inline_entry(k);
     }
-    let o = op.in_offset + b * op.batch_stride + 2u * k;
-    return vec2<real>(aux_in[o], aux_in[o + 1u]);
+    return complex_at(op.in_offset + b * op.batch_stride + 2u * k);
+}
+
+// Complex entry k of the matrices inline in the op record (two per vec4 of `op.m`).
+fn inline_entry(k: u32) -> vec2<real> {
+    let v = op.m[k >> 1u];
+    return select(v.zw, v.xy, (k & 1u) == 0u);
+}
+
+// The complex number at aux_in[p], aux_in[p + 1].
+fn complex_at(p: u32) -> vec2<real> {
+    return vec2<real>(aux_in[p], aux_in[p + 1u]);
 }
 
 // Threads of one state's grid (reduction kernels loop with this stride over their work items).
@@ -194,9 +203,8 @@ fn mat4_rows(b: u32) -> array<array<vec2<real>, 4>, 4> {
 
 // Four complex entries from aux_in at real offset p.
 fn entries4_at(p: u32) -> array<vec2<real>, 4> {
-    return array<vec2<real>, 4>(
-        vec2<real>(aux_in[p], aux_in[p + 1u]), vec2<real>(aux_in[p + 2u], aux_in[p + 3u]),
-        vec2<real>(aux_in[p + 4u], aux_in[p + 5u]), vec2<real>(aux_in[p + 6u], aux_in[p + 7u]));
+    return array<vec2<real>, 4>(complex_at(p), complex_at(p + 2u), complex_at(p + 4u),
+        complex_at(p + 6u));
 }
 
 // One row of a 4x4 matrix applied to the quartet `a`.

@@ -10,7 +10,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var v = vec2<real>(0.0, 0.0);
     if i < op.count {
         let o = 2u * (seg * op.count + i);
-        v = vec2<real>(aux_in[o], aux_in[o + 1u]);
+        v = complex_at(o);
     }
     let total = workgroup_total(v, lid);
     if lid == 0u {

@@ -41,7 +41,7 @@ fn scatter(v: u32, list_at: u32) -> u32 {
 
 // Entry k of the current gate's matrix for batch state b (offset and stride read once per gate).
 fn gate_mat(at: u32, k: u32) -> vec2<real> {
-    return vec2<real>(aux_in[at + 2u * k], aux_in[at + 2u * k + 1u]);
+    return complex_at(at + 2u * k);
 }
 
 @compute @workgroup_size(TILE_WG)

@@ -74,6 +74,14 @@ fn training_circuit(n: usize) -> Circuit {
     c
 }
 
+/// Every `got[k]` within `tol` of `want[k]`, and as many of them.
+fn assert_close(want: &[f64], got: &[f64], tol: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: count");
+    for (k, (w, g)) in want.iter().zip(got).enumerate() {
+        assert!((w - g).abs() <= tol, "{what} {k}: gpu {g} vs reference {w}");
+    }
+}
+
 fn observables(n: usize) -> Vec<Observable> {
     vec![
         Observable::z(0),
@@ -107,17 +115,18 @@ fn check(precision: Precision, tol: f64, options: BatchOptions) {
         let (adj_values, grads) = gpu
             .adjoint_rows(&program, &rows, b, &obs, &upstream, &options)
             .unwrap();
-        for (k, (w, g)) in want_values.iter().zip(&values).enumerate() {
-            assert!(
-                (w - g).abs() <= tol,
-                "n={n} {precision:?}: value {k}: gpu {g} vs reference {w}"
-            );
-            assert!(
-                (w - adj_values[k]).abs() <= tol,
-                "n={n}: adjoint pass value {k}: {} vs {w}",
-                adj_values[k]
-            );
-        }
+        assert_close(
+            &want_values,
+            &values,
+            tol,
+            &format!("n={n} {precision:?}: value"),
+        );
+        assert_close(
+            &want_values,
+            &adj_values,
+            tol,
+            &format!("n={n} {precision:?}: adjoint pass value"),
+        );
         for (k, (w, g)) in want_grads.iter().zip(&grads).enumerate() {
             assert!(
                 (w - g).abs() <= tol,
@@ -209,18 +218,18 @@ fn every_forward_fusion_matches_reference_cold_and_hot() {
             let (_, grads) = gpu
                 .adjoint_rows(&program, &rows, b, &obs, &upstream, &options)
                 .unwrap();
-            for (k, (w, g)) in want_values.iter().zip(&values).enumerate() {
-                assert!(
-                    (w - g).abs() <= tol,
-                    "{label}, {round} run: value {k}: gpu {g} vs reference {w}"
-                );
-            }
-            for (k, (w, g)) in want_grads.iter().zip(&grads).enumerate() {
-                assert!(
-                    (w - g).abs() <= tol,
-                    "{label}, {round} run: gradient {k}: gpu {g} vs reference {w}"
-                );
-            }
+            assert_close(
+                &want_values,
+                &values,
+                tol,
+                &format!("{label}, {round} run: value"),
+            );
+            assert_close(
+                &want_grads,
+                &grads,
+                tol,
+                &format!("{label}, {round} run: gradient"),
+            );
         }
         // The second runs went through compiled block kernels.
         assert_eq!(gpu.register_block_qubits(), blocks, "{label}");

@@ -195,7 +195,7 @@ impl Emitter {
                 let expr = if self.inline {
                     format!("inline_entry({}u)", offset / 2 + e)
                 } else {
-                    format!("entry(mats + {}u)", offset + 2 * e)
+                    format!("complex_at(mats + {}u)", offset + 2 * e)
                 };
                 self.value(expr)
             })
