@@ -26,3 +26,14 @@ fn store(i: u32, v: vec2<real>) {
         default: { s3[j] = v; }
     }
 }
+
+// Amplitudes i and i + 1 (i even). The paired access modules read them as one element; kernels
+// call these only when compiled with PAIRS.
+fn load_pair(i: u32) -> vec4<real> {
+    return vec4<real>(load(i), load(i + 1u));
+}
+
+fn store_pair(i: u32, v: vec4<real>) {
+    store(i, v.xy);
+    store(i + 1u, v.zw);
+}

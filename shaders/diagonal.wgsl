@@ -2,7 +2,8 @@
 // the diagonal d (complex, inline or at aux_in[in_offset..]); entry k = bit(q0) + 2*bit(q1).
 // Work items are pairs of amplitudes that differ in q0 (see diag_pair), branch-free so that one
 // kernel serves 0, 1 and 2 targets at full speed; each invocation takes ITEMS of them (see
-// item_bases). A one-qubit phase gate (d[0] = 1) has its target folded into ctrl_mask by the
+// item_bases; compiled with PAIRS, items 0, 1 and 2, 3 move as neighbouring pairs, see
+// pair_items). A one-qubit phase gate (d[0] = 1) has its target folded into ctrl_mask by the
 // host (nq = 0, d = [d1]), so only the half of the state that changes is touched.
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -15,6 +16,37 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let d = mat2_entries(b);
     let base = item_bases(b, t);
     // Every load comes before any store: nq = 0 gives i1 = i0, and items may repeat.
+    if PAIR_TARGET {
+        // q0 = 0: each item's amplitudes i0, i1 = i0 + 1 are one pair.
+        var q: array<DiagPair, ITEMS>;
+        var v: array<vec4<real>, ITEMS>;
+        for (var j = 0u; j < ITEMS; j++) {
+            q[j] = diag_pair(d, base[j]);
+            v[j] = load_pair(q[j].i0);
+        }
+        for (var j = 0u; j < ITEMS; j++) {
+            store_pair(q[j].i0, vec4<real>(cmul(q[j].d0, v[j].xy), cmul(q[j].d1, v[j].zw)));
+        }
+        return;
+    }
+    if PAIRS {
+        // Items 2k and 2k + 1 differ in bit 0, which may be q1's: each keeps its own entries.
+        var q: array<DiagPair, ITEMS>;
+        var v: array<vec4<real>, ITEMS>;
+        for (var j = 0u; j < ITEMS; j++) {
+            q[j] = diag_pair(d, base[j]);
+        }
+        for (var k = 0u; k < ITEMS; k += 2u) {
+            v[k] = load_pair(q[k].i0);
+            v[k + 1u] = load_pair(q[k].i1);
+        }
+        for (var k = 0u; k < ITEMS; k += 2u) {
+            store_pair(q[k].i0, vec4<real>(cmul(q[k].d0, v[k].xy), cmul(q[k + 1u].d0, v[k].zw)));
+            store_pair(q[k].i1, vec4<real>(cmul(q[k].d1, v[k + 1u].xy),
+                cmul(q[k + 1u].d1, v[k + 1u].zw)));
+        }
+        return;
+    }
     var p: array<DiagPair, ITEMS>;
     var a: array<vec2<real>, 2 * ITEMS>;
     for (var j = 0u; j < ITEMS; j++) {

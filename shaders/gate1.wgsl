@@ -1,6 +1,7 @@
 // Dense one-qubit unitary on target q0, applied where every control bit is 1. Matrix
 // (row-major 2x2 complex) inline or at aux_in[in_offset + b*batch_stride..]. Each invocation
-// takes ITEMS pairs (see item_bases).
+// takes ITEMS pairs (see item_bases); compiled with PAIRS, it moves items 0, 1 and 2, 3 as
+// neighbouring pairs (see pair_items).
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -12,6 +13,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let base = item_bases(b, t);
     let bit = 1u << op.q0;
     let m = mat2_entries(b);
+    if PAIR_TARGET {
+        // q0 = 0: each item's two amplitudes are one pair.
+        var v: array<vec4<real>, ITEMS>;
+        for (var j = 0u; j < ITEMS; j++) {
+            v[j] = load_pair(base[j]);
+        }
+        for (var j = 0u; j < ITEMS; j++) {
+            store_pair(base[j], vec4<real>(row2(m[0], m[1], v[j].xy, v[j].zw),
+                row2(m[2], m[3], v[j].xy, v[j].zw)));
+        }
+        return;
+    }
+    if PAIRS {
+        let x0 = load_pair(base[0]);
+        let y0 = load_pair(base[0] | bit);
+        let x1 = load_pair(base[2]);
+        let y1 = load_pair(base[2] | bit);
+        store_pair(base[0], pair_row2(m[0], m[1], x0, y0));
+        store_pair(base[0] | bit, pair_row2(m[2], m[3], x0, y0));
+        store_pair(base[2], pair_row2(m[0], m[1], x1, y1));
+        store_pair(base[2] | bit, pair_row2(m[2], m[3], x1, y1));
+        return;
+    }
     var a: array<vec2<real>, 2 * ITEMS>;
     for (var j = 0u; j < ITEMS; j++) {
         a[2u * j] = load(base[j]);

@@ -1,6 +1,8 @@
 // Dense two-qubit unitary on (q0, q1): matrix index = bit(q0) + 2*bit(q1), row-major 4x4
 // complex, inline or at aux_in[in_offset + b*batch_stride..], applied where every control bit
-// is 1. Each invocation takes ITEMS quartets (see item_bases).
+// is 1. Each invocation takes ITEMS quartets (see item_bases); compiled with PAIRS, it moves
+// quartets 0, 1 and 2, 3 as neighbouring pairs (see pair_items), one pair of quartets after
+// the other: fewer values live at once, and the host guarantees the two are distinct.
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -11,6 +13,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let b = wid.z;
     let base = item_bases(b, t);
     let m = mat4_rows(b);
+    if PAIR_TARGET {
+        for (var j = 0u; j < ITEMS; j++) {
+            apply_paired_quartet(base[j], m);
+        }
+        return;
+    }
+    if PAIRS {
+        apply_quartet_pair(base[0], m);
+        apply_quartet_pair(base[2], m);
+        return;
+    }
     var a: array<array<vec2<real>, 4>, ITEMS>;
     for (var j = 0u; j < ITEMS; j++) {
         let i = quartet(base[j]);
@@ -23,4 +36,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         store(i[2], row4(m[2], a[j]));
         store(i[3], row4(m[3], a[j]));
     }
+}
+
+// The 4x4 matrix m applied to the quartets based at `base` and base + 1 (bit 0 free).
+fn apply_quartet_pair(base: u32, m: array<array<vec2<real>, 4>, 4>) {
+    let i = quartet(base);
+    let a = array<vec4<real>, 4>(load_pair(i[0]), load_pair(i[1]), load_pair(i[2]), load_pair(i[3]));
+    let lo = array<vec2<real>, 4>(a[0].xy, a[1].xy, a[2].xy, a[3].xy);
+    let hi = array<vec2<real>, 4>(a[0].zw, a[1].zw, a[2].zw, a[3].zw);
+    store_pair(i[0], vec4<real>(row4(m[0], lo), row4(m[0], hi)));
+    store_pair(i[1], vec4<real>(row4(m[1], lo), row4(m[1], hi)));
+    store_pair(i[2], vec4<real>(row4(m[2], lo), row4(m[2], hi)));
+    store_pair(i[3], vec4<real>(row4(m[3], lo), row4(m[3], hi)));
+}
+
+// The 4x4 matrix m applied to the quartet based at `base` when q0 = 0: amplitudes 0, 1 and 2, 3
+// of the quartet are pairs.
+fn apply_paired_quartet(base: u32, m: array<array<vec2<real>, 4>, 4>) {
+    let high = base | (1u << op.q1);
+    let x = load_pair(base);
+    let y = load_pair(high);
+    let a = array<vec2<real>, 4>(x.xy, x.zw, y.xy, y.zw);
+    store_pair(base, vec4<real>(row4(m[0], a), row4(m[1], a)));
+    store_pair(high, vec4<real>(row4(m[2], a), row4(m[3], a)));
 }

@@ -168,6 +168,18 @@ fn row2(m0: vec2<real>, m1: vec2<real>, a0: vec2<real>, a1: vec2<real>) -> vec2<
     return cmac(cmul(m0, a0), m1, a1);
 }
 
+// Paired items (kernels compiled with PAIRS, through the paired access modules): the host
+// picks them when bit 0 is free (no target or control on qubit 0) and a dispatch has at least
+// ITEMS items. Items then come in neighbouring pairs along bit 0, the lowest free bit
+// (item_bases: base[1] = base[0] | 1, base[3] = base[2] | 1, base[0] and base[2] distinct and
+// even), so one vec4 access moves both. See `pair_items` on the host.
+
+// A 2x2 row (m0, m1) applied to the items in pairs x (first rows) and y (second rows):
+// row2 for the low item in .xy and the high item in .zw.
+fn pair_row2(m0: vec2<real>, m1: vec2<real>, x: vec4<real>, y: vec4<real>) -> vec4<real> {
+    return vec4<real>(row2(m0, m1, x.xy, y.xy), row2(m0, m1, x.zw, y.zw));
+}
+
 // State b's first four matrix entries, read once into registers (see mat()): a 2x2 matrix
 // row-major, or a diagonal's entries (a shorter diagonal reads past its end into values it
 // never selects; out-of-range buffer reads are clamped).

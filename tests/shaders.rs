@@ -1,4 +1,5 @@
-//! Every WGSL kernel parses and validates with naga, in both precisions and both access modes.
+//! Every WGSL kernel parses and validates with naga, in both precisions and every access mode
+//! it has.
 
 use qshade::shaders::{source, source_with, validate, Access, Kernel, MatrixSource};
 use qshade::Precision;
@@ -9,7 +10,7 @@ fn every_kernel_validates_in_every_variant() {
     let mut checked = 0;
     for kernel in Kernel::ALL {
         for precision in [Precision::F32, Precision::F64] {
-            for access in [Access::Single, Access::Chunked] {
+            for access in Access::ALL {
                 if !kernel.supports(access) {
                     continue;
                 }
@@ -31,9 +32,10 @@ fn every_kernel_validates_in_every_variant() {
         failures.len(),
         failures.join("\n")
     );
-    // 11 kernels in both access modes; 5 two-state kernels, the tile and the copy kernel
-    // single-binding only; two precisions; both matrix sources.
-    assert_eq!(checked, 2 * 2 * (11 * 2 + 7));
+    // 11 kernels in both unpaired access modes, 4 of them (the light gate kernels) also in
+    // the four paired modes; 5 two-state kernels and the tile single-binding only; the copy in
+    // single item-paired mode only; two precisions; both matrix sources.
+    assert_eq!(checked, 2 * 2 * (11 * 2 + 4 * 4 + 6 + 1));
 }
 
 #[test]

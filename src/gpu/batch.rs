@@ -18,7 +18,7 @@ use super::block::{self, Piece};
 use super::context::{
     grid, reals_to_bytes, record_pass, reduction_groups, GpuContext, PendingRead, WORKGROUP_SIZE,
 };
-use super::lower::{expand, kernel_data, lower_structure, GateOp, OpRecord};
+use super::lower::{access_for, expand, kernel_data, lower_structure, GateOp, OpRecord};
 use super::tile::{self, Segment};
 use crate::circuit::{Angle, Observable};
 use crate::error::{Error, Result};
@@ -46,6 +46,8 @@ enum Bind {
 #[derive(Clone, Debug)]
 struct Step {
     kernel: Kernel,
+    /// Paired for the light gate kernels where qubit 0 allows it (see `lower::access_for`).
+    access: Access,
     bind: Bind,
     grid: (u32, u32),
     /// False for reduce steps, whose grid y is segments, not states.
@@ -351,6 +353,7 @@ fn build_steps(
     let mut push = |kernel, bind, grid, record: OpRecord, batched| {
         steps.push(Step {
             kernel,
+            access: access_for(kernel, Access::Single, &record),
             bind,
             grid,
             batched,
@@ -364,7 +367,7 @@ fn build_steps(
     };
     push(Kernel::Init, Bind::Psi, grid(amps), state, true);
     let gate_dispatch = |op: &GateOp, slot: DataSlot| {
-        // A state in one binding: exactly one dispatch, single access.
+        // A state in one binding: exactly one dispatch (its access follows from the record).
         let d = expand(op, n, n, slot.offset as u32).remove(0);
         let mut r = d.record;
         r.state_bits = n as u32;
@@ -681,9 +684,9 @@ impl Plan {
             let stride = ctx.op_stride;
             let mut current = None;
             for (i, step) in self.steps.iter().enumerate() {
-                if current != Some(step.kernel) {
-                    pass.set_pipeline(&ctx.pipeline(step.kernel, Access::Single));
-                    current = Some(step.kernel);
+                if current != Some((step.kernel, step.access)) {
+                    pass.set_pipeline(&ctx.pipeline(step.kernel, step.access));
+                    current = Some((step.kernel, step.access));
                 }
                 let group = self
                     .groups
@@ -987,7 +990,7 @@ fn prepare_states(
     );
     ctx.submit_pass("qshade prepare", |pass| {
         for (i, step) in steps.iter().enumerate() {
-            pass.set_pipeline(&ctx.pipeline(step.kernel, Access::Single));
+            pass.set_pipeline(&ctx.pipeline(step.kernel, step.access));
             pass.set_bind_group(0, &group, &[(i * stride) as u32]);
             pass.dispatch_workgroups(step.grid.0, step.grid.1, count as u32);
         }

@@ -9,7 +9,7 @@
 //! the chunks whose index bits do not satisfy them.
 
 use crate::circuit::{Gate, GateKind};
-use crate::shaders::{Access, Kernel};
+use crate::shaders::{Access, Kernel, Pairing};
 use bytemuck::{Pod, Zeroable};
 use num_complex::Complex64 as C64;
 
@@ -177,6 +177,28 @@ pub(crate) struct Dispatch {
     pub matrix: Option<Vec<C64>>,
 }
 
+/// The access mode for a dispatch of `kernel` with `record` (on bindings seen as `access`):
+/// a paired mode when the kernel has a paired path, the dispatch has at least `ITEMS` work
+/// items (so an invocation's items are distinct) and qubit 0 allows it: bit 0 free (no target
+/// or control on it: neighbouring items pair up, see `item_bases` in the prelude), or bit 0
+/// the first target of a gate or diagonal, or of an X / CNOT permutation (not a SWAP, whose
+/// `x0` is not 0): each item's two amplitudes pair up.
+pub(crate) fn access_for(kernel: Kernel, access: Access, record: &OpRecord) -> Access {
+    if !kernel.has_paired_path()
+        || u64::from(record.n_threads) < kernel.items_per_invocation()
+        || record.ctrl_mask & 1 != 0
+    {
+        return access;
+    }
+    if record.fixed_mask & 1 == 0 {
+        access.paired(Pairing::Items)
+    } else if record.nq >= 1 && record.q0 == 0 && !(kernel == Kernel::Permute && record.x0 != 0) {
+        access.paired(Pairing::Target)
+    } else {
+        access
+    }
+}
+
 /// Places the bits of `j` at the bit positions listed in `positions` (ascending order).
 fn scatter_bits(j: usize, positions: &[usize]) -> u64 {
     positions
@@ -243,11 +265,15 @@ pub(crate) fn expand(
             record.x1 = 1 << record.q0;
         }
     }
-    let access = if h == 0 {
-        Access::Single
-    } else {
-        Access::Chunked
-    };
+    let access = access_for(
+        op.kernel,
+        if h == 0 {
+            Access::Single
+        } else {
+            Access::Chunked
+        },
+        &record,
+    );
     let num_chunks = 1u64 << (num_qubits - c);
     let high_chunk_bits: Vec<usize> = high.iter().map(|q| q - c).collect();
     let high_chunk_mask = scatter_bits(usize::MAX, &high_chunk_bits);
@@ -331,7 +357,7 @@ mod tests {
         // Control on qubit 4 keeps chunks with bit 1 set; target 3 pairs chunk 2 with chunk 3.
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].slots, [Some(2), Some(3), None, None]);
-        assert_eq!(d[0].access, Access::Chunked);
+        assert_eq!(d[0].access, Access::ChunkedPairs(Pairing::Items));
         assert_eq!(d[0].record.x1, 1 << 3);
         assert_eq!(d[0].threads, 8);
         // A low gate runs once per chunk, single-binding.
@@ -341,6 +367,32 @@ mod tests {
         assert_eq!(d.len(), 4);
         assert!(d
             .iter()
-            .all(|x| x.access == Access::Single && x.threads == 4));
+            .all(|x| x.access == Access::SinglePairs(Pairing::Items) && x.threads == 4));
+    }
+
+    #[test]
+    fn paired_access_only_where_qubit_0_allows_it() {
+        let access = |n: usize, build: &dyn Fn(&mut Circuit)| {
+            let mut c = Circuit::new(n).unwrap();
+            build(&mut c);
+            expand(&lowered(&c)[0], n, n, 0)[0].access
+        };
+        let items = Access::SinglePairs(Pairing::Items);
+        let target = Access::SinglePairs(Pairing::Target);
+        // Bit 0 free: neighbouring items pair up.
+        assert_eq!(access(4, &|c| drop(c.h(2))), items);
+        assert_eq!(access(4, &|c| drop(c.rxx(1, 3, 0.3))), items);
+        assert_eq!(access(4, &|c| drop(c.rz(2, 0.3))), items);
+        assert_eq!(access(4, &|c| drop(c.cnot(1, 2))), items);
+        // Qubit 0 the first target: each item's values pair up.
+        assert_eq!(access(4, &|c| drop(c.h(0))), target);
+        assert_eq!(access(4, &|c| drop(c.rxx(0, 3, 0.3))), target);
+        assert_eq!(access(4, &|c| drop(c.rz(0, 0.3))), target);
+        assert_eq!(access(4, &|c| drop(c.cnot(2, 0))), target);
+        // Qubit 0 a control, the second target, or in a SWAP; fewer than four items.
+        assert_eq!(access(4, &|c| drop(c.cry(0, 2, 0.3))), Access::Single);
+        assert_eq!(access(4, &|c| drop(c.rxx(3, 0, 0.3))), Access::Single);
+        assert_eq!(access(4, &|c| drop(c.swap(0, 2))), Access::Single);
+        assert_eq!(access(3, &|c| drop(c.rxx(1, 2, 0.3))), Access::Single);
     }
 }

@@ -109,8 +109,10 @@ impl CopyProbe {
     /// Runs the copy `repeats` times in one submit and waits for it.
     pub fn run(&self, repeats: usize) -> Result<()> {
         self.ctx.submit_pass("qshade copy probe", |pass| {
-            let kernel = crate::shaders::Kernel::Copy;
-            pass.set_pipeline(&self.ctx.pipeline(kernel, crate::shaders::Access::Single));
+            use crate::shaders::{Access, Kernel, Pairing};
+            let kernel = Kernel::Copy;
+            let access = Access::SinglePairs(Pairing::Items);
+            pass.set_pipeline(&self.ctx.pipeline(kernel, access));
             pass.set_bind_group(0, &self.group, &[0]);
             let (x, y) = context::grid(self.threads.div_ceil(kernel.items_per_invocation()));
             for _ in 0..repeats {
