@@ -2,8 +2,7 @@
 // the diagonal d (complex, inline or at aux_in[in_offset..]); entry k = bit(q0) + 2*bit(q1).
 // Work items are pairs of amplitudes that differ in q0 (see diag_pair), branch-free so that one
 // kernel serves 0, 1 and 2 targets at full speed; each invocation takes ITEMS of them (see
-// item_bases; compiled with PAIRS, items 0, 1 and 2, 3 move as neighbouring pairs, see
-// pair_items). A one-qubit phase gate (d[0] = 1) has its target folded into ctrl_mask by the
+// item_bases; for the paired access see the prelude). A one-qubit phase gate (d[0] = 1) has its target folded into ctrl_mask by the
 // host (nq = 0, d = [d1]), so only the half of the state that changes is touched.
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

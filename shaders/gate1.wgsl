@@ -1,7 +1,6 @@
 // Dense one-qubit unitary on target q0, applied where every control bit is 1. Matrix
 // (row-major 2x2 complex) inline or at aux_in[in_offset + b*batch_stride..]. Each invocation
-// takes ITEMS pairs (see item_bases); compiled with PAIRS, it moves items 0, 1 and 2, 3 as
-// neighbouring pairs (see pair_items).
+// takes ITEMS pairs (see item_bases; for the paired access see the prelude).
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -1,7 +1,6 @@
 // Pure permutation, no arithmetic: swaps the amplitudes at base|x0 and base|x1 where the
 // controls are 1. X/CNOT/Toffoli: x0 = 0, x1 = 1<<t. SWAP(a, b): x0 = 1<<a, x1 = 1<<b.
-// Each invocation takes ITEMS swaps (see item_bases); compiled with PAIRS, items 0, 1 and
-// 2, 3 move as neighbouring pairs (see pair_items).
+// Each invocation takes ITEMS swaps (see item_bases; for the paired access see the prelude).
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

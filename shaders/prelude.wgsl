@@ -168,11 +168,14 @@ fn row2(m0: vec2<real>, m1: vec2<real>, a0: vec2<real>, a1: vec2<real>) -> vec2<
     return cmac(cmul(m0, a0), m1, a1);
 }
 
-// Paired items (kernels compiled with PAIRS, through the paired access modules): the host
-// picks them when bit 0 is free (no target or control on qubit 0) and a dispatch has at least
-// ITEMS items. Items then come in neighbouring pairs along bit 0, the lowest free bit
-// (item_bases: base[1] = base[0] | 1, base[3] = base[2] | 1, base[0] and base[2] distinct and
-// even), so one vec4 access moves both. See `pair_items` on the host.
+// Paired access (kernels compiled with PAIRS, through the paired access modules; the host's
+// `access_for` picks it, only for dispatches of at least ITEMS items, so that an invocation's
+// items are distinct). Two pairings:
+// - items (PAIR_TARGET false): bit 0 is free (no target or control on qubit 0), so items come
+//   in neighbouring pairs along bit 0, the lowest free bit (item_bases: base[1] = base[0] | 1,
+//   base[3] = base[2] | 1, base[0] and base[2] even), and one vec4 access moves two items;
+// - target (PAIR_TARGET true): qubit 0 is the first target, so an item's amplitudes with
+//   q0 = 0 and 1 are one pair.
 
 // A 2x2 row (m0, m1) applied to the items in pairs x (first rows) and y (second rows):
 // row2 for the low item in .xy and the high item in .zw.
