@@ -1,17 +1,32 @@
 // Dense one-qubit unitary on target q0, applied where every control bit is 1. Matrix
 // (row-major 2x2 complex) inline or at aux_in[in_offset + b*batch_stride..]. Each invocation
-// takes ITEMS pairs (see item_bases; for the paired access see the prelude).
+// takes up to GROUPS groups of ITEMS pairs (see group_bases; for the paired access see the
+// prelude).
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let t = thread_id(wid, nwg, lid);
-    if ITEMS * t >= op.n_threads {
+    if ITEMS * GROUPS * t >= op.n_threads {
         return;
     }
     let b = wid.z;
-    let base = item_bases(b, t);
+    let s = item_space(b, t);
     let bit = 1u << op.q0;
     let m = mat2_entries(b);
+    // One group: no loop (a loop run once costs more than straight-line code).
+    var first = s.first;
+    if GROUPS == 1u {
+        gate1_group(group_bases(s, first), bit, m);
+        return;
+    }
+    for (var g = 0u; g < s.groups; g++) {
+        gate1_group(group_bases(s, first), bit, m);
+        first = next_group(s, first);
+    }
+}
+
+// The 2x2 matrix m applied to the pairs (base[j], base[j] | bit).
+fn gate1_group(base: array<u32, ITEMS>, bit: u32, m: array<vec2<real>, 4>) {
     if PAIR_TARGET {
         // q0 = 0: each item's two amplitudes are one pair.
         var v: array<vec4<real>, ITEMS>;

@@ -1,10 +1,11 @@
 // Dense unitary on K qubits (a fused block; K is prepended by the host as a const, 3..=5).
 // The qubits' positions are packed 5 bits each into op.x0 (position of matrix-index bit j at
 // bits 5j..5j+4), fixed_mask is their mask; the row-major 2^K x 2^K complex matrix sits at
-// aux_in[in_offset + b*batch_stride]. Each invocation takes PER groups of 2^K amplitudes (see
-// item_bases), so every matrix entry it loads serves PER groups.
+// aux_in[in_offset + b*batch_stride]. Each invocation takes PER = ITEMS groups of 2^K
+// amplitudes (one group of items, see group_bases), so every matrix entry it loads serves PER
+// groups.
 const DIM: u32 = 1u << K;
-const PER: u32 = 4u;
+const PER: u32 = ITEMS;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -14,7 +15,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         return;
     }
     let b = wid.z;
-    let base = item_bases_of(b, t, PER);
+    let s = item_space(b, t); // GROUPS = 1: items ITEMS·t + j
+    let base = group_bases(s, s.first);
     var offsets: array<u32, DIM>;
     var a: array<array<vec2<real>, DIM>, PER>;
     for (var c = 0u; c < DIM; c++) {

@@ -28,7 +28,7 @@ struct Op {
     state_bits: u32,  // log2(amplitudes per state) in a batch
     batch_stride: u32,// reals between consecutive states' data in aux_in (0: shared)
     seg_base: u32,    // reduce: first segment of this dispatch
-    pad5: u32,
+    groups: u32,      // light gate kernels: item groups per invocation (see item_space)
     pad0: u32,
     pad1: u32,
     pad2: u32,
@@ -72,25 +72,55 @@ fn deposit(i: u32, fixed: u32) -> u32 {
     return r;
 }
 
-// Work items per invocation of the light gate kernels (the host dispatches
-// ceil(n_threads / ITEMS) invocations; `Kernel::items_per_invocation` on the Rust side).
+// Work items per group of the light gate kernels (gate1, gate2, diagonal, permute): a group's
+// items are neighbours, loaded and stored together (see group_bases).
 const ITEMS: u32 = 4u;
 
-// The base indices of work items ITEMS·t + j (j < ITEMS) of batch state b. Several items per
-// invocation spread the per-invocation cost, which dominates light kernels on software
-// adapters; the items are neighbours in memory, so a real GPU still reads whole segments.
-// n_threads is a power of two: when it is below ITEMS, items repeat (j mod n_threads). Kernels
-// load every item before storing any, so a repeat stores the same values twice.
-fn item_bases(b: u32, t: u32) -> array<u32, ITEMS> {
-    return item_bases_of(b, t, ITEMS);
+// GROUPS (prepended by the host, `Kernel::groups_per_invocation`): the item groups each
+// invocation of a light gate kernel takes at most, one after another in a loop whose trip
+// count is a run-time value (the host dispatches ceil(n_threads / (ITEMS·GROUPS))
+// invocations). Software adapters read every value of the uniform op record per lane, so what
+// an invocation reads once (its op fields and the gate matrix) is spread over GROUPS groups;
+// unrolled instead, the groups' values would all be live at once (lavapipe, n = 22, paired 2q
+// pass: 4 groups in a loop 7.6 ms, one group per invocation 8.1 ms, two unrolled 8.4 ms).
+
+// Where invocation t's work items sit (items ITEMS·GROUPS·t + ITEMS·g + j, g < groups,
+// j < ITEMS), read from the op record once: the loop over groups then reads registers only.
+struct ItemSpace {
+    first: u32,              // index of the invocation's first item (control bits set)
+    offsets: array<u32, 4>,  // item j's offset from its group's first (see quad_offsets)
+    step: u32,               // the index bit of item ITEMS (the third free bit)
+    skip: u32,               // the bits below `step` or fixed: a group step carries past them
+    ctrl: u32,               // the control bits
+    groups: u32,             // groups this invocation takes: GROUPS, or fewer for fewer items
 }
 
-// item_bases for `per` (1, 2 or 4) items per invocation: the first `per` entries are items
-// per·t + j.
-fn item_bases_of(b: u32, t: u32, per: u32) -> array<u32, 4> {
-    let first = state_base(b) + (deposit(per * t, op.fixed_mask) | op.ctrl_mask);
-    let o = quad_offsets(op.fixed_mask, op.n_threads);
-    return array<u32, 4>(first, first | o[1], first | o[2], first | o[3]);
+// Invocation t's item space in batch state b for the current op. The group count comes from
+// the host (min(GROUPS, n_threads / ITEMS), at least 1) rather than from a clamp here: with the
+// clamp, the compiler can bound the trip count and (we infer) unrolls a small kernel's loop
+// (lavapipe, n = 22: 1q pass 10.0–11.5 ms with the clamp, 6.5–6.7 ms with the host's count).
+fn item_space(b: u32, t: u32) -> ItemSpace {
+    let n = op.n_threads;
+    let fixed = op.fixed_mask;
+    let ctrl = op.ctrl_mask;
+    let step = deposit(ITEMS, fixed);
+    return ItemSpace(state_base(b) | deposit(ITEMS * GROUPS * t, fixed) | ctrl,
+        quad_offsets(fixed, n), step, fixed | (step - 1u), ctrl, op.groups);
+}
+
+// The index of the next group's first item after the group whose first is `first`: adding
+// `step` with every skipped bit set carries over them (the deposit of item index + ITEMS).
+fn next_group(s: ItemSpace, first: u32) -> u32 {
+    return (((first | s.skip) + s.step) & ~s.skip) | s.ctrl;
+}
+
+// The base indices of the ITEMS items of the group whose first item is `first`. The items are
+// neighbours in memory (a real GPU still reads whole segments). n_threads is a power of two:
+// below ITEMS, items repeat (j mod n_threads), so a kernel that loads a group's items before
+// storing any stores the same values twice.
+fn group_bases(s: ItemSpace, first: u32) -> array<u32, ITEMS> {
+    let o = s.offsets;
+    return array<u32, ITEMS>(first, first | o[1], first | o[2], first | o[3]);
 }
 
 fn cmul(a: vec2<real>, b: vec2<real>) -> vec2<real> {
@@ -169,10 +199,10 @@ fn row2(m0: vec2<real>, m1: vec2<real>, a0: vec2<real>, a1: vec2<real>) -> vec2<
 }
 
 // Paired access (kernels compiled with PAIRS, through the paired access modules; the host's
-// `access_for` picks it, only for dispatches of at least ITEMS items, so that an invocation's
-// items are distinct). Two pairings:
+// `access_for` picks it, only for dispatches of at least ITEMS items, so that a group's items
+// are distinct). Two pairings:
 // - items (PAIR_TARGET false): bit 0 is free (no target or control on qubit 0), so items come
-//   in neighbouring pairs along bit 0, the lowest free bit (item_bases: base[1] = base[0] | 1,
+//   in neighbouring pairs along bit 0, the lowest free bit (group_bases: base[1] = base[0] | 1,
 //   base[3] = base[2] | 1, base[0] and base[2] even), and one vec4 access moves two items;
 // - target (PAIR_TARGET true): qubit 0 is the first target, so an item's amplitudes with
 //   q0 = 0 and 1 are one pair.
@@ -197,8 +227,11 @@ fn mat2_entries(b: u32) -> array<vec2<real>, 4> {
 
 // The amplitude indices of the (q0, q1) quartet based at `base`, in matrix-index order.
 fn quartet(base: u32) -> array<u32, 4> {
-    let b0 = 1u << op.q0;
-    let b1 = 1u << op.q1;
+    return quartet_of(base, 1u << op.q0, 1u << op.q1);
+}
+
+// The quartet based at `base` whose target bits are b0 and b1.
+fn quartet_of(base: u32, b0: u32, b1: u32) -> array<u32, 4> {
     return array<u32, 4>(base, base | b0, base | b1, base | b0 | b1);
 }
 

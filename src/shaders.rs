@@ -140,16 +140,35 @@ impl Kernel {
         )
     }
 
-    /// Work items (`Op::n_threads`) each invocation takes: the light gate kernels take
-    /// `ITEMS` = 4 neighbouring items (see `item_bases` in the prelude), spreading the
+    /// Item groups each invocation takes at most (`GROUPS` in the WGSL, prepended by the host):
+    /// the light gate kernels with a matrix (1q, 2q, diagonal), paired, take up to
+    /// [`LIGHT_GROUPS`] groups of [`GROUP_ITEMS`] in a loop (see `item_space` in the prelude),
+    /// so the op record and matrix they read once per invocation serve four times the items
+    /// (lavapipe, n = 22: 1q 7.45 → 6.6 ms, 2q 8.1 → 7.6 ms, diagonal 7.65 → 6.7 ms); without a
+    /// matrix (permutation) or unpaired the loop cost more than it saved (CNOT 3.8 → 4.2 ms).
+    pub fn groups_per_invocation(self, access: Access) -> u64 {
+        let looped = matches!(self, Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal);
+        if looped && access.pairing().is_some() {
+            LIGHT_GROUPS
+        } else {
+            1
+        }
+    }
+
+    /// Work items (`Op::n_threads`) each invocation of `self` in `access` mode takes (at most):
+    /// the light gate kernels and the dense k-qubit kernel [`GROUP_ITEMS`] neighbouring items
+    /// per group (see `group_bases` in the prelude) times their groups, spreading the
     /// per-invocation cost that dominates them on software adapters (lavapipe, n = 22, one
-    /// item → four: 1q pass 13.6 → 8.7 ms, 2q 15.4 → 9.7 ms; eight items were slower); the
-    /// copy ceiling is fastest with 8 (10.3 → 7.5 ms). Dispatch `n_threads.div_ceil(this)`
-    /// invocations.
-    pub fn items_per_invocation(self) -> u64 {
+    /// item → four: 1q pass 13.6 → 8.7 ms, 2q 15.4 → 9.7 ms; eight unrolled items were
+    /// slower); the copy ceiling is fastest with 8 (10.3 → 7.5 ms). Dispatch
+    /// `n_threads.div_ceil(this)` invocations.
+    pub fn items_per_invocation(self, access: Access) -> u64 {
         match self {
-            Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal | Kernel::Permute => 4,
-            Kernel::GateK(_) => 4,
+            Kernel::Gate1
+            | Kernel::Gate2
+            | Kernel::Diagonal
+            | Kernel::Permute
+            | Kernel::GateK(_) => GROUP_ITEMS * self.groups_per_invocation(access),
             Kernel::Copy => 8,
             _ => 1,
         }
@@ -164,6 +183,14 @@ impl Kernel {
         }
     }
 }
+
+/// Work items per group of the light gate kernels and the dense k-qubit kernel (`ITEMS` in the
+/// prelude): a group's items are loaded and stored together, and a paired dispatch needs at
+/// least this many items so that a group's items are distinct.
+pub const GROUP_ITEMS: u64 = 4;
+
+/// Groups per invocation of the light gate kernels (`GROUPS` in the prelude), at most.
+pub const LIGHT_GROUPS: u64 = 4;
 
 /// Where a kernel reads its gate matrix (`mat()` in the prelude). A compile-time choice, not a
 /// branch at run time: on software adapters a uniform branch around the per-state loads costs
@@ -266,12 +293,13 @@ pub fn source_with(
         Kernel::GateK(k) => format!("const K: u32 = {k}u;\n"),
         _ => String::new(),
     };
+    let groups = kernel.groups_per_invocation(access);
     let inline = matrices == MatrixSource::Inline;
     let pairs = access.pairing().is_some();
     let target = access.pairing() == Some(Pairing::Target);
     format!(
         "{head}{tile}const INLINE_MAT: bool = {inline};\nconst PAIRS: bool = {pairs};\n\
-         const PAIR_TARGET: bool = {target};\n{PRELUDE}\n{access_src}\n{}",
+         const PAIR_TARGET: bool = {target};\nconst GROUPS: u32 = {groups}u;\n{PRELUDE}\n{access_src}\n{}",
         kernel.body()
     )
 }

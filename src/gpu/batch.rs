@@ -372,7 +372,7 @@ fn build_steps(
         let mut r = d.record;
         r.state_bits = n as u32;
         r.batch_stride = slot.stride as u32;
-        let invocations = d.threads.div_ceil(d.kernel.items_per_invocation());
+        let invocations = d.threads.div_ceil(d.kernel.items_per_invocation(d.access));
         (d.kernel, grid(invocations), r, d.threads)
     };
     for step in &layout.forward {

@@ -9,7 +9,7 @@
 //! the chunks whose index bits do not satisfy them.
 
 use crate::circuit::{Gate, GateKind};
-use crate::shaders::{Access, Kernel, Pairing};
+use crate::shaders::{Access, Kernel, Pairing, GROUP_ITEMS};
 use bytemuck::{Pod, Zeroable};
 use num_complex::Complex64 as C64;
 
@@ -35,7 +35,8 @@ pub(crate) struct OpRecord {
     pub state_bits: u32,
     pub batch_stride: u32,
     pub seg_base: u32,
-    pub pad5: u32,
+    /// Light gate kernels: item groups per invocation (see `group_count`).
+    pub groups: u32,
     pub pad0: u32,
     pub pad1: u32,
     pub pad2: u32,
@@ -177,15 +178,22 @@ pub(crate) struct Dispatch {
     pub matrix: Option<Vec<C64>>,
 }
 
+/// Item groups per invocation of a dispatch of `kernel` in `access` mode over `threads` work
+/// items (`Op::groups`): as many as the kernel takes, fewer when there are fewer items, at
+/// least one.
+pub(crate) fn group_count(kernel: Kernel, access: Access, threads: u64) -> u32 {
+    (threads / GROUP_ITEMS).clamp(1, kernel.groups_per_invocation(access)) as u32
+}
+
 /// The access mode for a dispatch of `kernel` with `record` (on bindings seen as `access`):
-/// a paired mode when the kernel has a paired path, the dispatch has at least `ITEMS` work
-/// items (so an invocation's items are distinct) and qubit 0 allows it: bit 0 free (no target
+/// a paired mode when the kernel has a paired path, the dispatch has at least
+/// [`GROUP_ITEMS`] work items (so a group's items are distinct) and qubit 0 allows it: bit 0 free (no target
 /// or control on it: neighbouring items pair up, see `item_bases` in the prelude), or bit 0
 /// the first target of a gate or diagonal, or of an X / CNOT permutation (not a SWAP, whose
 /// `x0` is not 0): each item's two amplitudes pair up.
 pub(crate) fn access_for(kernel: Kernel, access: Access, record: &OpRecord) -> Access {
     if !kernel.has_paired_path()
-        || u64::from(record.n_threads) < kernel.items_per_invocation()
+        || u64::from(record.n_threads) < GROUP_ITEMS
         || record.ctrl_mask & 1 != 0
     {
         return access;
@@ -274,6 +282,7 @@ pub(crate) fn expand(
         },
         &record,
     );
+    record.groups = group_count(op.kernel, access, threads);
     let num_chunks = 1u64 << (num_qubits - c);
     let high_chunk_bits: Vec<usize> = high.iter().map(|q| q - c).collect();
     let high_chunk_mask = scatter_bits(usize::MAX, &high_chunk_bits);

@@ -114,7 +114,7 @@ impl CopyProbe {
             let access = Access::SinglePairs(Pairing::Items);
             pass.set_pipeline(&self.ctx.pipeline(kernel, access));
             pass.set_bind_group(0, &self.group, &[0]);
-            let (x, y) = context::grid(self.threads.div_ceil(kernel.items_per_invocation()));
+            let (x, y) = context::grid(self.threads.div_ceil(kernel.items_per_invocation(access)));
             for _ in 0..repeats {
                 pass.dispatch_workgroups(x, y, 1);
             }

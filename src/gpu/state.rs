@@ -338,7 +338,7 @@ impl GpuState {
                     current = Some(key);
                 }
                 pass.set_bind_group(0, &bind_groups[&d.slots], &[(i as u64 * stride) as u32]);
-                let (x, y) = grid(d.threads.div_ceil(d.kernel.items_per_invocation()));
+                let (x, y) = grid(d.threads.div_ceil(d.kernel.items_per_invocation(d.access)));
                 pass.dispatch_workgroups(x, y, 1);
             }
         });
