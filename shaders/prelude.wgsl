@@ -36,8 +36,8 @@ struct Op {
     pad4: u32,
     // Up to 64 complex entries (two per vec4; INLINE_MATRIX_ENTRIES on the host), for gates
     // and register-block runs whose matrices are shared by every state: uniform data at
-    // constant offsets, so every invocation reads the same scalars instead of loading from
-    // storage (which software adapters do per invocation).
+    // constant offsets instead of storage loads (lavapipe gathers a uniform per lane, but runs
+    // a storage load as a branchy loop over the lanes, several times dearer).
     m: array<vec4<real>, 32>,
 }
 
