@@ -187,10 +187,10 @@ pub(crate) fn group_count(kernel: Kernel, access: Access, threads: u64) -> u32 {
 
 /// The access mode for a dispatch of `kernel` with `record` (on bindings seen as `access`):
 /// a paired mode when the kernel has a paired path, the dispatch has at least
-/// [`GROUP_ITEMS`] work items (so a group's items are distinct) and qubit 0 allows it: bit 0 free (no target
-/// or control on it: neighbouring items pair up, see `item_bases` in the prelude), or bit 0
-/// the first target of a gate or diagonal, or of an X / CNOT permutation (not a SWAP, whose
-/// `x0` is not 0): each item's two amplitudes pair up.
+/// [`GROUP_ITEMS`] work items (so a group's items are distinct) and qubit 0 allows it: bit 0
+/// free (no target or control on it: neighbouring items pair up, see `group_bases` in the
+/// prelude), or bit 0 the first target of a gate or diagonal, or of an X / CNOT permutation
+/// (not a SWAP, whose `x0` is not 0): each item's two amplitudes pair up.
 pub(crate) fn access_for(kernel: Kernel, access: Access, record: &OpRecord) -> Access {
     if !kernel.has_paired_path()
         || u64::from(record.n_threads) < GROUP_ITEMS
@@ -379,29 +379,52 @@ mod tests {
             .all(|x| x.access == Access::SinglePairs(Pairing::Items) && x.threads == 4));
     }
 
+    /// What a circuit builder call returns.
+    type Built<'a> = crate::error::Result<&'a mut Circuit>;
+
+    /// The first dispatch of the one-gate circuit `build` makes on `n` qubits, unchunked.
+    fn first_dispatch(n: usize, build: impl FnOnce(&mut Circuit) -> Built<'_>) -> Dispatch {
+        let mut c = Circuit::new(n).unwrap();
+        build(&mut c).unwrap();
+        expand(&lowered(&c)[0], n, n, 0).remove(0)
+    }
+
     #[test]
     fn paired_access_only_where_qubit_0_allows_it() {
-        let access = |n: usize, build: &dyn Fn(&mut Circuit)| {
-            let mut c = Circuit::new(n).unwrap();
-            build(&mut c);
-            expand(&lowered(&c)[0], n, n, 0)[0].access
-        };
+        fn access(n: usize, build: impl FnOnce(&mut Circuit) -> Built<'_>) -> Access {
+            first_dispatch(n, build).access
+        }
         let items = Access::SinglePairs(Pairing::Items);
         let target = Access::SinglePairs(Pairing::Target);
         // Bit 0 free: neighbouring items pair up.
-        assert_eq!(access(4, &|c| drop(c.h(2))), items);
-        assert_eq!(access(4, &|c| drop(c.rxx(1, 3, 0.3))), items);
-        assert_eq!(access(4, &|c| drop(c.rz(2, 0.3))), items);
-        assert_eq!(access(4, &|c| drop(c.cnot(1, 2))), items);
+        assert_eq!(access(4, |c| c.h(2)), items);
+        assert_eq!(access(4, |c| c.rxx(1, 3, 0.3)), items);
+        assert_eq!(access(4, |c| c.rz(2, 0.3)), items);
+        assert_eq!(access(4, |c| c.cnot(1, 2)), items);
         // Qubit 0 the first target: each item's values pair up.
-        assert_eq!(access(4, &|c| drop(c.h(0))), target);
-        assert_eq!(access(4, &|c| drop(c.rxx(0, 3, 0.3))), target);
-        assert_eq!(access(4, &|c| drop(c.rz(0, 0.3))), target);
-        assert_eq!(access(4, &|c| drop(c.cnot(2, 0))), target);
+        assert_eq!(access(4, |c| c.h(0)), target);
+        assert_eq!(access(4, |c| c.rxx(0, 3, 0.3)), target);
+        assert_eq!(access(4, |c| c.rz(0, 0.3)), target);
+        assert_eq!(access(4, |c| c.cnot(2, 0)), target);
         // Qubit 0 a control, the second target, or in a SWAP; fewer than four items.
-        assert_eq!(access(4, &|c| drop(c.cry(0, 2, 0.3))), Access::Single);
-        assert_eq!(access(4, &|c| drop(c.rxx(3, 0, 0.3))), Access::Single);
-        assert_eq!(access(4, &|c| drop(c.swap(0, 2))), Access::Single);
-        assert_eq!(access(3, &|c| drop(c.rxx(1, 2, 0.3))), Access::Single);
+        assert_eq!(access(4, |c| c.cry(0, 2, 0.3)), Access::Single);
+        assert_eq!(access(4, |c| c.rxx(3, 0, 0.3)), Access::Single);
+        assert_eq!(access(4, |c| c.swap(0, 2)), Access::Single);
+        assert_eq!(access(3, |c| c.rxx(1, 2, 0.3)), Access::Single);
+    }
+
+    #[test]
+    fn light_kernels_loop_over_groups_only_when_paired_with_a_matrix() {
+        fn groups(n: usize, build: impl FnOnce(&mut Circuit) -> Built<'_>) -> u32 {
+            first_dispatch(n, build).record.groups
+        }
+        // Paired 1q, 2q, diagonal: four groups, or as many as the items fill (8 items: 2).
+        assert_eq!(groups(10, |c| c.h(3)), 4);
+        assert_eq!(groups(10, |c| c.rxx(0, 5, 0.3)), 4);
+        assert_eq!(groups(10, |c| c.rz(4, 0.3)), 4);
+        assert_eq!(groups(4, |c| c.h(2)), 2);
+        // A permutation, or an unpaired dispatch (control on qubit 0): one group.
+        assert_eq!(groups(10, |c| c.cnot(1, 2)), 1);
+        assert_eq!(groups(10, |c| c.cry(0, 2, 0.3)), 1);
     }
 }
