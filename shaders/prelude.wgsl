@@ -72,10 +72,10 @@ fn deposit(i: u32, fixed: u32) -> u32 {
     return r;
 }
 
-// Work items per group of the light gate kernels (gate1, gate2, diagonal, permute): a group's
-// items are neighbours, loaded and stored together (see group_bases).
-const ITEMS: u32 = 4u;
-
+// ITEMS (prepended by the host, `GROUP_ITEMS`; 4, see quad_offsets): work items per group of
+// the light gate kernels (gate1, gate2, diagonal, permute), neighbours loaded and stored
+// together (see group_bases).
+//
 // GROUPS (prepended by the host, `Kernel::groups_per_invocation`): the item groups each
 // invocation of a light gate kernel takes at most, one after another in a loop whose trip
 // count is a run-time value (the host dispatches ceil(n_threads / (ITEMS·GROUPS))

@@ -200,7 +200,8 @@ pub const LIGHT_GROUPS: u64 = 4;
 pub enum MatrixSource {
     /// From `aux_in` at `in_offset + b · batch_stride` (per-state or long matrices).
     Buffer,
-    /// Inline in the op record (`Op::m`): one matrix of at most 16 entries shared by every state.
+    /// Inline in the op record (`Op::m`): a matrix (or a register-block run's matrices) of at
+    /// most `INLINE_MATRIX_ENTRIES` entries, shared by every state.
     Inline,
 }
 
@@ -299,7 +300,8 @@ pub fn source_with(
     let target = access.pairing() == Some(Pairing::Target);
     format!(
         "{head}{tile}const INLINE_MAT: bool = {inline};\nconst PAIRS: bool = {pairs};\n\
-         const PAIR_TARGET: bool = {target};\nconst GROUPS: u32 = {groups}u;\n{PRELUDE}\n{access_src}\n{}",
+         const PAIR_TARGET: bool = {target};\nconst ITEMS: u32 = {GROUP_ITEMS}u;\n\
+         const GROUPS: u32 = {groups}u;\n{PRELUDE}\n{access_src}\n{}",
         kernel.body()
     )
 }

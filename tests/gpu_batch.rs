@@ -82,6 +82,19 @@ fn assert_close(want: &[f64], got: &[f64], tol: f64, what: &str) {
     }
 }
 
+/// The f64 reference's values and gradients (upstream-weighted) of `b` rows.
+fn reference(
+    program: &Program,
+    rows: &[f64],
+    b: usize,
+    obs: &[Observable],
+    upstream: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
+    let values = reference_forward_rows(program, rows, b, obs).unwrap();
+    let (_, grads) = reference_adjoint_rows(program, rows, b, obs, upstream).unwrap();
+    (values, grads)
+}
+
 fn observables(n: usize) -> Vec<Observable> {
     vec![
         Observable::z(0),
@@ -107,8 +120,7 @@ fn check(precision: Precision, tol: f64, options: BatchOptions) {
         let upstream: Vec<f64> = (0..b * obs.len()).map(|_| rng.range(-1.0, 1.0)).collect();
         let batch = Batch::shared(&theta, &inputs, b);
         let rows = batch.resolve(&program);
-        let want_values = reference_forward_rows(&program, &rows, b, &obs).unwrap();
-        let (_, want_grads) = reference_adjoint_rows(&program, &rows, b, &obs, &upstream).unwrap();
+        let (want_values, want_grads) = reference(&program, &rows, b, &obs, &upstream);
         let values = gpu
             .forward_batch_with(&program, &batch, &obs, &options)
             .unwrap();
@@ -208,8 +220,7 @@ fn every_forward_fusion_matches_reference_cold_and_hot() {
             .collect();
         let obs = observables(n);
         let upstream: Vec<f64> = (0..b * obs.len()).map(|_| rng.range(-1.0, 1.0)).collect();
-        let want_values = reference_forward_rows(&program, &rows, b, &obs).unwrap();
-        let (_, want_grads) = reference_adjoint_rows(&program, &rows, b, &obs, &upstream).unwrap();
+        let (want_values, want_grads) = reference(&program, &rows, b, &obs, &upstream);
         let options = BatchOptions::default();
         for round in ["first", "second"] {
             let values = gpu

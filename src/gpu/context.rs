@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 /// Bytes of an `Op` record's header (24 × u32), before its inline matrix.
 pub(crate) const OP_HEADER_BYTES: u64 = 96;
 
-/// Bytes of a whole `Op` record at `precision`: the header and 16 inline complex entries.
+/// Bytes of a whole `Op` record at `precision`: the header and `INLINE_MATRIX_ENTRIES` inline
+/// complex entries.
 pub(crate) fn op_record_bytes(precision: Precision) -> u64 {
     OP_HEADER_BYTES + super::lower::INLINE_MATRIX_ENTRIES as u64 * precision.bytes_per_amplitude()
 }
@@ -315,8 +316,9 @@ impl GpuContext {
         self.record_bytes_with_matrices(records.into_iter().map(|r| (r, None)))
     }
 
-    /// Like [`GpuContext::record_bytes`], with a matrix (≤ `INLINE_MATRIX_ENTRIES` complex entries) written inline
-    /// into each record that has one; those records need the [`MatrixSource::Inline`] pipeline.
+    /// Like [`GpuContext::record_bytes`], with a matrix (≤ `INLINE_MATRIX_ENTRIES` complex
+    /// entries) written inline into each record that has one; those records need the
+    /// [`MatrixSource::Inline`] pipeline.
     pub(crate) fn record_bytes_with_matrices<'r>(
         &self,
         records: impl IntoIterator<Item = (&'r OpRecord, Option<&'r [C64]>)>,

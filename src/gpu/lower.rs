@@ -45,7 +45,7 @@ pub(crate) struct OpRecord {
 }
 
 // The header is 24 words so the inline matrix starts at byte 96, where WGSL aligns
-// `array<vec4<real>, 8>` for both precisions.
+// `array<vec4<real>, 32>` for both precisions.
 const _: () = assert!(std::mem::size_of::<OpRecord>() as u64 == super::context::OP_HEADER_BYTES);
 
 /// Complex entries an `Op` record can carry inline (`m: array<vec4<real>, 32>` in the

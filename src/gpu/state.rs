@@ -291,7 +291,7 @@ impl GpuState {
         matrices.push(0.0); // never bind an empty buffer
         let ctx = Arc::clone(&self.ctx);
         let stride = ctx.op_stride;
-        // Shared matrices of up to 16 entries ride inline in the uniform record.
+        // Shared matrices (see `inline_matrix`) ride inline in the uniform record.
         let records = ctx
             .record_bytes_with_matrices(dispatches.iter().map(|d| (&d.record, inline_matrix(d))));
         let mat_bytes = reals_to_bytes(&matrices, ctx.precision);
