@@ -16,13 +16,12 @@
 //! takes at n = 8) and a fast state run + expectation (what it takes for one row from 12
 //! qubits on, i.e. what the timed sizes run).
 
-use qshade::cpu::{reference_adjoint_rows, reference_forward_rows, run_row};
-use qshade::program::chain_rule;
-use qshade::rng::Rng;
 use qshade::{
     Angle, Backend, Batch, Circuit, Complex64, CpuBackend, GpuBackend, GpuConfig, GradientMethod,
     Observable, Precision, Program, Result,
 };
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng};
 use std::collections::HashMap;
 use std::f64::consts::PI;
 use std::time::Instant;
@@ -246,13 +245,15 @@ fn encoding(c: &mut Circuit, n: usize) -> Result<()> {
 }
 
 fn thetas(count: usize) -> Vec<f64> {
-    let mut rng = Rng::new(SEED);
-    (0..count).map(|_| rng.range(0.0, 2.0 * PI)).collect()
+    let mut rng = StdRng::seed_from_u64(SEED);
+    (0..count)
+        .map(|_| rng.random_range(0.0..2.0 * PI))
+        .collect()
 }
 
 fn inputs(count: usize) -> Vec<f64> {
-    let mut rng = Rng::new(SEED + 1);
-    (0..count).map(|_| rng.range(0.0, PI)).collect()
+    let mut rng = StdRng::seed_from_u64(SEED + 1);
+    (0..count).map(|_| rng.random_range(0.0..PI)).collect()
 }
 
 fn build(n: usize, f: impl Fn(&mut Circuit) -> Result<()>) -> Result<Program> {
@@ -349,11 +350,12 @@ impl Bench<'_> {
             body(c, VERIFY_N)
         })?;
         let row = Batch::shared(&[], &[], 1).resolve(&vprog);
-        let reference = run_row(&vprog, &row)?;
-        let ref_z0 = reference_forward_rows(&vprog, &row, 1, &[Observable::z(0)])?[0];
+        let oracle = CpuBackend::reference();
+        let reference = oracle.run(&vprog.bind_row(&row)?, &qshade::Bindings::none())?;
+        let ref_z0 = reference.expectation(&Observable::z(0))?;
         let state = self.state(&vprog)?;
         let state_err = reference
-            .amps()
+            .amplitudes()?
             .iter()
             .zip(&state)
             .map(|(a, b)| (a - b).norm())
@@ -400,8 +402,11 @@ impl Bench<'_> {
     fn ansatz(&self, sizes: &[usize]) -> Result<()> {
         let vprog = build(VERIFY_N, |c| ansatz(c, VERIFY_N, ANSATZ_L))?;
         let th = thetas(vprog.num_params());
-        let row = Batch::shared(&th, &[], 1).resolve(&vprog);
-        let want = reference_forward_rows(&vprog, &row, 1, &[Observable::z(0)])?[0];
+        let want = CpuBackend::reference().forward_batch(
+            &vprog,
+            &Batch::shared(&th, &[], 1),
+            &[Observable::z(0)],
+        )?[0];
         let verify = self.verdict(
             (self.z0(&vprog, &th)? - want)
                 .abs()
@@ -459,10 +464,13 @@ impl Bench<'_> {
         x: &[f64],
         size: usize,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
-        let rows = Batch::shared(theta, x, size).resolve(program);
-        let (values, d) =
-            reference_adjoint_rows(program, &rows, size, &[Observable::z(0)], &vec![1.0; size])?;
-        let g = chain_rule(program, &d, size, false, values);
+        let g = CpuBackend::reference().gradient_batch(
+            program,
+            &Batch::shared(theta, x, size),
+            &[Observable::z(0)],
+            &vec![1.0; size],
+            GradientMethod::Adjoint,
+        )?;
         Ok((g.values, g.theta))
     }
 

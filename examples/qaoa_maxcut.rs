@@ -5,7 +5,7 @@
 //! Run: `cargo run --release --example qaoa_maxcut [nodes] [layers] [graph seed]`
 //! (default 12 nodes, p = 2, seed 2026).
 
-use qshade::qaoa::{random_3_regular_graph, solve_maxcut, QaoaOptions};
+use qshade::qml::qaoa::{random_3_regular_graph, solve_maxcut, QaoaOptions};
 use qshade::{Backend, CpuBackend, Error, GpuBackend, Result};
 use std::time::Instant;
 

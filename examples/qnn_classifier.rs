@@ -14,8 +14,8 @@
 //! Without a GPU on Linux, install lavapipe first: `apt-get install mesa-vulkan-drivers libvulkan1`;
 //! with no adapter at all the example says so and runs on the CPU backend.
 
-use qshade::templates::RotationAxis;
-use qshade::train::{
+use qshade::qml::templates::RotationAxis;
+use qshade::qml::train::{
     evaluate, fit, Ansatz, Dataset, Encoding, History, LogisticConfig, LogisticRegression, Loss,
     OptimizerConfig, Qnn, Standardizer, TrainConfig,
 };

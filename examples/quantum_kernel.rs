@@ -14,10 +14,10 @@
 //! Without a GPU on Linux, install lavapipe (`apt-get install mesa-vulkan-drivers libvulkan1`);
 //! without any adapter the example falls back to the CPU backend and says so.
 
-use qshade::qkernel::{
+use qshade::qml::qkernel::{
     ad_hoc_dataset, FidelityKernel, KernelClassifier, KernelMatrix, KernelSolver, RbfKernel,
 };
-use qshade::templates::{zz_feature_map, Entanglement};
+use qshade::qml::templates::{zz_feature_map, Entanglement};
 use qshade::{Backend, CpuBackend, GpuBackend, Result};
 use std::time::Instant;
 

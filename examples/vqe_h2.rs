@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run --release --example vqe_h2`
 
-use qshade::vqe::{
+use qshade::qml::vqe::{
     h2_ansatz, h2_sto3g, run_vqe_with, VqeOptions, CHEMICAL_ACCURACY, H2_GROUND_STATE_ENERGY,
 };
 use qshade::{Backend, CpuBackend, GpuBackend, Result};

@@ -1,11 +1,11 @@
 //! The one interface both backends implement, so any program runs on the CPU or the GPU.
 
 use crate::circuit::{Bindings, Circuit, Observable};
-use crate::error::{Error, Result};
-use crate::program::{
+use crate::compile::program::{
     chain_rule, check_upstream, parameter_shift, Batch, BatchOptions, GradientMethod, Gradients,
     Program,
 };
+use crate::error::{Error, Result};
 use num_complex::Complex64;
 
 /// Floating-point precision of a backend's amplitudes.

@@ -21,21 +21,16 @@
 
 #![warn(missing_docs)]
 
-pub mod backend;
+// Layout: the circuit IR (`circuit`), compilation shared by every engine (`compile`), the
+// backend interface (`backend`), the simulators (`sim`: the f64 reference, the fast CPU
+// engines, the GPU engine), small numerical helpers (`math`), and the QML layer (`qml`).
+mod backend;
 pub mod circuit;
-pub mod cpu;
-pub mod error;
-pub mod fusion;
-pub mod gpu;
-pub mod optim;
-pub mod program;
-pub mod qaoa;
-pub mod qkernel;
-pub mod rng;
-pub mod shaders;
-pub mod templates;
-pub mod train;
-pub mod vqe;
+mod compile;
+mod error;
+mod math;
+pub mod qml;
+mod sim;
 
 /// The README's code blocks, compiled and run as doctests so the README stays true.
 #[cfg(doctest)]
@@ -44,9 +39,10 @@ struct ReadmeDoctests;
 
 pub use backend::{Backend, GradientOptions, Precision, QuantumState};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
-pub use cpu::{CpuBackend, CpuState};
+pub use compile::program::{Batch, BatchOptions, GradientMethod, Gradients, Program, ThetaBatch};
 pub use error::{Error, Result};
-pub use gpu::{GpuBackend, GpuConfig, GpuState};
-
 pub use num_complex::Complex64;
-pub use program::{Batch, BatchOptions, GradientMethod, Gradients, Program, ThetaBatch};
+pub use sim::cpu::{CpuBackend, CpuConfig};
+#[cfg(feature = "gpu")]
+pub use sim::gpu::{GpuBackend, GpuConfig, GpuState};
+pub use sim::reference::state::CpuState;

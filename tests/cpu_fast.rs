@@ -8,9 +8,10 @@
 
 mod common;
 
+use common::reference_forward_rows;
+use common::rng::Rng;
 use common::*;
-use qshade::cpu::{reference_forward_rows, CpuConfig};
-use qshade::rng::Rng;
+use qshade::CpuConfig;
 use qshade::{
     Angle, Backend, Batch, BatchOptions, Bindings, Circuit, CpuBackend, Gate, GateKind, Observable,
     Precision, Program,

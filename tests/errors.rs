@@ -253,7 +253,7 @@ fn non_unitary_matrices_are_rejected_at_tolerance_1e_8() {
         circuit.unitary2(0, 1, [Complex64::ONE; 16]),
         Err(Error::NotUnitary { .. })
     ));
-    let mut rng = qshade::rng::Rng::new(3);
+    let mut rng = common::rng::Rng::new(3);
     let u: [Complex64; 16] = random_dense_unitary(&mut rng, 4).try_into().unwrap();
     circuit
         .unitary2(0, 1, u)

@@ -5,8 +5,8 @@
 mod common;
 
 use common::emulated::Simulate;
+use common::rng::Rng;
 use common::*;
-use qshade::rng::Rng;
 use qshade::{Angle, Backend, Bindings, Circuit, Complex64, Gate, GateKind};
 use std::collections::BTreeSet;
 use std::f64::consts::{FRAC_1_SQRT_2, PI};

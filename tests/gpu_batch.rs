@@ -5,9 +5,11 @@
 //! reductions ≲ log2(2^n)·2^-24, and a gradient sums ≤ 3 such products over a handful of
 //! observables with |upstream| ≤ 1; 40·2.4e-7·3·(a few) ≈ 5e-5). f64 runs use 1e-9.
 
-use qshade::cpu::{reference_adjoint_rows, reference_forward_rows};
-use qshade::program::BatchOptions;
-use qshade::rng::Rng;
+mod common;
+
+use common::rng::Rng;
+use common::{reference_adjoint_rows, reference_forward_rows};
+use qshade::BatchOptions;
 use qshade::{
     Angle, Backend, Batch, Circuit, GpuBackend, GpuConfig, GradientMethod, Observable, Precision,
     Program,
@@ -300,7 +302,8 @@ fn gpu_overlaps_match_reference_inner_products() {
     // ⟨φ(x_i)|φ(x_j)⟩ of a ZZ feature map on 4 qubits: Gram product on the GPU vs inner
     // products of reference states. f32: 2e-6 per entry (|overlap| ≤ 1, 2^4-term sums, depth ~30).
     let fm =
-        qshade::templates::zz_feature_map(4, 2, qshade::templates::Entanglement::Full).unwrap();
+        qshade::qml::templates::zz_feature_map(4, 2, qshade::qml::templates::Entanglement::Full)
+            .unwrap();
     let program = Program::compile(&fm.circuit);
     let mut rng = Rng::new(5);
     let raw_a: Vec<f64> = (0..5 * 4).map(|_| rng.range(0.0, 2.0)).collect();

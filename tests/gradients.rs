@@ -4,9 +4,10 @@
 //! Every check takes `&dyn Backend` so another backend (the GPU) can be run through the same
 //! checks with its own tolerance; the oracles are the f64 reference functions of `qshade::cpu`.
 
-use qshade::cpu::{reference_adjoint_rows, reference_forward_rows};
-use qshade::program::chain_rule;
-use qshade::rng::Rng;
+mod common;
+
+use common::rng::Rng;
+use common::{reference_adjoint_rows, reference_forward_rows};
 use qshade::{
     Angle, Backend, Batch, BatchOptions, Circuit, Complex64, CpuBackend, Error, Gate, GateKind,
     GradientMethod, GradientOptions, Gradients, Observable, Program,
@@ -252,10 +253,7 @@ fn assert_close(what: &str, expected: &[f64], actual: &[f64], tol: f64) {
 
 /// The reference's gradients for a batch (adjoint on the f64 reference path + chain rule).
 fn reference_gradients(c: &Case, batch: &Batch<'_>, per_sample: bool) -> Gradients {
-    let rows = batch.resolve(&c.program);
-    let (values, d) =
-        reference_adjoint_rows(&c.program, &rows, batch.size, &c.observables, &c.upstream).unwrap();
-    chain_rule(&c.program, &d, batch.size, per_sample, values)
+    common::reference_gradients(&c.program, batch, &c.observables, &c.upstream, per_sample)
 }
 
 /// L = Σ_b Σ_j g_bj ⟨O_j⟩_b on the reference forward path.
@@ -729,23 +727,6 @@ fn cpu_degenerate_programs() {
     check_degenerate_programs(&cpu(), 1e-12);
 }
 
-/// The fast path's state equals the reference state on circuits with every gate kind.
-#[test]
-fn cpu_fast_state_matches_reference_state() {
-    for seed in SEEDS {
-        let c = case(seed + 800, 6, 80, 1);
-        let row = Batch::shared(&c.theta, &c.inputs, 1).resolve(&c.program);
-        let fast = qshade::cpu::fast_state(&c.program, &row).unwrap();
-        let reference = qshade::cpu::run_row(&c.program, &row).unwrap();
-        let d = fast
-            .iter()
-            .zip(reference.amps())
-            .map(|(a, b)| (a - b).norm())
-            .fold(0.0, f64::max);
-        assert!(d < 1e-12, "seed {seed}: max |Δψ| = {d:.3e}");
-    }
-}
-
 /// The ansatz of the benchmarks (RX encoding, RY/RZ layers, CNOT ring): values and gradient of
 /// Σ_b ⟨Z0⟩_b against the reference and parameter shift.
 #[test]
@@ -782,9 +763,7 @@ fn cpu_benchmark_ansatz_gradient() {
         .unwrap();
     assert_close("dL/dθ", &ps.theta, &adj.theta, 1e-9);
     assert_close("dL/dx", &ps.inputs, &adj.inputs, 1e-9);
-    let rows = batch.resolve(&program);
-    let (rv, rd) = reference_adjoint_rows(&program, &rows, size, &obs, &up).unwrap();
-    let want = chain_rule(&program, &rd, size, false, rv);
+    let want = common::reference_gradients(&program, &batch, &obs, &up, false);
     assert_close("values", &want.values, &adj.values, 1e-12);
     assert_close("dL/dθ vs reference", &want.theta, &adj.theta, 1e-10);
 }

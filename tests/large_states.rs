@@ -7,7 +7,9 @@
 //! gate adds ≲ 2 ulp (2.4e-7 relative) per amplitude, and the on-GPU reduction of 2^26 terms in
 //! f32 adds ≲ log2(2^26) · 2^-24 ≈ 1.6e-6 relative; 2e-5 is that sum with a ×10 margin.
 
-use qshade::rng::Rng;
+mod common;
+
+use common::rng::Rng;
 use qshade::{
     Backend, Bindings, Circuit, CpuBackend, GpuBackend, GpuConfig, Observable, Precision,
 };

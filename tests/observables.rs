@@ -4,8 +4,8 @@
 
 mod common;
 
+use common::rng::Rng;
 use common::*;
-use qshade::rng::Rng;
 use qshade::{
     Angle, Backend, Bindings, Circuit, Observable, Pauli, PauliTerm, Precision, QuantumState,
 };

@@ -16,11 +16,11 @@
 
 mod common;
 
-use qshade::qaoa::{
+use qshade::qml::qaoa::{
     brute_force_maxcut, expected_cut, random_3_regular_graph, random_regular_graph, solve_maxcut,
     QaoaOptions, QaoaResult,
 };
-use qshade::templates::{maxcut_value, Edge};
+use qshade::qml::templates::{maxcut_value, Edge};
 use qshade::{Backend, CpuBackend, GpuBackend, GpuConfig};
 use std::time::Instant;
 

@@ -21,14 +21,16 @@
 //! GPU tests fail when no adapter is found, unless `QSHADE_ALLOW_NO_GPU=1` (then they print
 //! that they were skipped); f64 checks are skipped (printed) on an adapter without SHADER_F64.
 
-use qshade::qkernel::linalg::{
+mod common;
+
+use common::rng::Rng;
+use qshade::qml::qkernel::linalg::{
     cholesky, cholesky_solve, cholesky_with_jitter, solve_spd, symmetric_eigenvalues,
 };
-use qshade::qkernel::{
+use qshade::qml::qkernel::{
     ad_hoc_dataset, FidelityKernel, KernelClassifier, KernelMatrix, KernelSolver, RbfKernel,
 };
-use qshade::rng::Rng;
-use qshade::templates::{angle_encoding, zz_feature_map, Entanglement, RotationAxis};
+use qshade::qml::templates::{angle_encoding, zz_feature_map, Entanglement, RotationAxis};
 use qshade::{
     Angle, Backend, Bindings, Circuit, CpuBackend, Error, GpuBackend, GpuConfig, Precision,
 };

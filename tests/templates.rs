@@ -3,7 +3,7 @@
 //! against closed forms or hand-built circuits with the angles computed here (feature maps,
 //! encodings, QAOA). All on the f64 CPU reference, tolerance 1e-12.
 
-use qshade::templates::{
+use qshade::qml::templates::{
     amplitude_encoding, angle_encoding, hardware_efficient, iqp_encoding, maxcut_observable,
     maxcut_value, qaoa_maxcut, strongly_entangling, zz_feature_map, Edge, Entanglement,
     RotationAxis,

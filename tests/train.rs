@@ -30,10 +30,10 @@
 
 mod common;
 
-use qshade::rng::Rng;
-use qshade::templates::{zz_feature_map, Entanglement, RotationAxis};
-use qshade::train::params::{format_parameters, parse_parameters, HEADER};
-use qshade::train::{
+use common::rng::Rng;
+use qshade::qml::templates::{zz_feature_map, Entanglement, RotationAxis};
+use qshade::qml::train::params::{format_parameters, parse_parameters, HEADER};
+use qshade::qml::train::{
     accuracy, evaluate, fit, predict_class, Ansatz, Dataset, Encoding, LogisticConfig,
     LogisticRegression, Loss, OptimizerConfig, Qnn, Standardizer, TrainConfig,
 };
@@ -395,7 +395,7 @@ fn losses_reject_bad_shapes_and_labels() {
 }
 
 /// A model with random parameters (head included) for gradient checks.
-fn random_model(builder: qshade::train::QnnBuilder, seed: u64) -> Qnn {
+fn random_model(builder: qshade::qml::train::QnnBuilder, seed: u64) -> Qnn {
     let mut model = builder.seed(seed).init_range(3.0).build().unwrap();
     let mut rng = Rng::new(seed + 100);
     let params: Vec<f64> = (0..model.num_parameters())
@@ -1070,7 +1070,7 @@ fn feature_map_and_custom_circuits_train_too() {
     let h = fit(&mut model, &CpuBackend::new(), &train, &config).unwrap();
     assert!(h.losses()[4] < h.losses()[0], "{:?}", h.losses());
     // An angle encoding circuit given directly, with RX rotations.
-    let enc = qshade::templates::angle_encoding(4, RotationAxis::X, 0.5).unwrap();
+    let enc = qshade::qml::templates::angle_encoding(4, RotationAxis::X, 0.5).unwrap();
     let model = Qnn::builder(4)
         .encoding(Encoding::Circuit(enc))
         .build()
@@ -1100,7 +1100,7 @@ fn file_and_format_errors_name_the_file_and_line() {
         }) => assert!(message.contains("oops"), "{message}"),
         other => panic!("expected a CSV parse error on line 3, got {other:?}"),
     }
-    match qshade::train::params::parse_parameters(
+    match qshade::qml::train::params::parse_parameters(
         "# qshade parameters v1\ntheta[0] 0.5\ntheta[1] zero\n",
     ) {
         Err(qshade::Error::Parse {

@@ -9,7 +9,7 @@
 
 mod common;
 
-use qshade::vqe::{
+use qshade::qml::vqe::{
     double_excitation, h2_ansatz, h2_sto3g, run_vqe, run_vqe_with, VqeOptions, CHEMICAL_ACCURACY,
     H2_GROUND_STATE_ENERGY,
 };
@@ -184,7 +184,7 @@ fn dense_matrix_agrees_with_backend_expectations() {
     let h = h2_sto3g();
     let m = dense_matrix(&h, 4);
     let cpu = CpuBackend::new();
-    let mut rng = qshade::rng::Rng::new(11);
+    let mut rng = common::rng::Rng::new(11);
     for _ in 0..5 {
         let mut v: Vec<Complex64> = (0..16)
             .map(|_| Complex64::new(rng.normal(), rng.normal()))

@@ -8,12 +8,13 @@
 //! `QSHADE_ALLOW_NO_GPU=1` (see `gpu.rs`).
 #![allow(dead_code)]
 
-use qshade::cpu::CpuConfig;
-use qshade::rng::Rng;
+use qshade::CpuConfig;
 use qshade::{Angle, Backend, Circuit, Complex64, CpuBackend, Gate, GateKind, Precision};
+use rng::Rng;
 use std::f64::consts::PI;
 
 pub mod emulated;
+pub mod rng;
 
 /// A backend with the label that failure messages use.
 pub type NamedBackend = (String, Box<dyn Backend>);
@@ -512,4 +513,55 @@ pub fn max_diff(a: &[Complex64], b: &[Complex64]) -> f64 {
         .zip(b)
         .map(|(x, y)| (x - y).norm())
         .fold(0.0, f64::max)
+}
+
+/// ⟨O_j⟩ per occurrence row on the f64 reference backend (the oracle of batched results).
+pub fn reference_forward_rows(
+    program: &qshade::Program,
+    rows: &[f64],
+    num_rows: usize,
+    observables: &[qshade::Observable],
+) -> qshade::Result<Vec<f64>> {
+    CpuBackend::reference().forward_rows(
+        program,
+        rows,
+        num_rows,
+        observables,
+        &qshade::BatchOptions::default(),
+    )
+}
+
+/// Values and dL/d(occurrence) per row by the f64 reference's adjoint sweep.
+pub fn reference_adjoint_rows(
+    program: &qshade::Program,
+    rows: &[f64],
+    num_rows: usize,
+    observables: &[qshade::Observable],
+    upstream: &[f64],
+) -> qshade::Result<(Vec<f64>, Vec<f64>)> {
+    CpuBackend::reference().adjoint_rows(
+        program,
+        rows,
+        num_rows,
+        observables,
+        upstream,
+        &qshade::BatchOptions::default(),
+    )
+}
+
+/// The f64 reference's batch gradients (adjoint), per-sample θ gradients when asked.
+pub fn reference_gradients(
+    program: &qshade::Program,
+    batch: &qshade::Batch<'_>,
+    observables: &[qshade::Observable],
+    upstream: &[f64],
+    per_sample_theta: bool,
+) -> qshade::Gradients {
+    let options = qshade::GradientOptions {
+        per_sample_theta,
+        ..Default::default()
+    };
+    CpuBackend::reference()
+        .gradient_batch_with(program, batch, observables, upstream, &options)
+        .expect("the reference computes the gradients")
 }

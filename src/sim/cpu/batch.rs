@@ -1,0 +1,603 @@
+//! The batched CPU path behind [`crate::CpuBackend`]'s `forward_rows` / `adjoint_rows`: rows run
+//! in parallel on rayon's pool (which honours `RAYON_NUM_THREADS`), each worker reusing its own
+//! two state buffers, every gate lowered once per call into a specialised kernel (see `lower`).
+//!
+//! Memory: a row in flight holds ψ (forward) or ψ and λ (adjoint), whatever the depth. The
+//! rows are split into sub-batches of at most `memory_budget / (states × state bytes)` rows (and
+//! at most [`BatchOptions::max_sub_batch`]) so the states in flight fit the budget; each row is
+//! computed independently, so the results do not depend on the split. A budget below one row's
+//! states is [`Error::OutOfDeviceMemory`] (here: host memory).
+//!
+//! Scheduling: sub-batches of one row (or a one-thread pool) run on the calling thread; a
+//! forward call with fewer rows than threads on ≥ 16 qubits splits each state's gates over the
+//! threads instead (the adjoint path is parallel over rows only).
+//!
+//! Instruction sets: each row's whole pass is compiled twice, for the build's baseline and (on
+//! x86-64) for AVX2 + FMA, and the variant is picked at run time; the kernels are written as
+//! fixed-width lane loops (see `kernels`) that the compiler vectorises.
+
+use super::kernels::{pauli_accumulate, pauli_expectation};
+use super::lower::{Plan, Step};
+use crate::circuit::Observable;
+use crate::compile::program::{BatchOptions, Program};
+use crate::error::{Error, Result};
+use num_complex::Complex64 as C;
+use rayon::prelude::*;
+use std::sync::Mutex;
+
+/// Default budget when `/proc/meminfo` cannot be read: 1 GiB.
+const FALLBACK_BUDGET: u64 = 1 << 30;
+
+/// The default memory budget of the batched CPU path: a quarter of the host's available memory
+/// (`MemAvailable` in `/proc/meminfo`), or 1 GiB where that cannot be read.
+pub fn default_memory_budget() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024 / 4)
+        })
+        .filter(|&b| b > 0)
+        .unwrap_or(FALLBACK_BUDGET)
+}
+
+/// Rows per sub-batch for states of `num_qubits` qubits when each row holds `states` of them.
+fn sub_batch_rows(num_qubits: usize, states: u64, options: &BatchOptions) -> Result<usize> {
+    let state_bytes = 16u64 << num_qubits;
+    let needed = states * state_bytes;
+    let budget = options.memory_budget.unwrap_or_else(default_memory_budget);
+    if needed > budget {
+        return Err(Error::OutOfDeviceMemory {
+            needed,
+            available: budget,
+        });
+    }
+    let mut rows = usize::try_from(budget / needed)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    if let Some(max) = options.max_sub_batch {
+        if max == 0 {
+            return Err(Error::InvalidArgument(
+                "max_sub_batch must be at least 1".into(),
+            ));
+        }
+        rows = rows.min(max);
+    }
+    Ok(rows)
+}
+
+fn check_shapes(
+    program: &Program,
+    rows: &[f64],
+    num_rows: usize,
+    observables: &[Observable],
+) -> Result<()> {
+    program.check_observables(observables)?;
+    if rows.len() != num_rows * program.num_angles() {
+        return Err(Error::InvalidArgument(format!(
+            "occurrence rows have {} values, expected num_rows × num_angles = {num_rows} × {}",
+            rows.len(),
+            program.num_angles()
+        )));
+    }
+    Ok(())
+}
+
+/// The checks of [`fast_forward_rows`] for a path that holds one state of `bytes_per_amp`-byte
+/// amplitudes at a time: shapes, observables, `max_sub_batch ≥ 1` and the memory budget.
+pub(crate) fn check_forward(
+    program: &Program,
+    rows: &[f64],
+    num_rows: usize,
+    observables: &[Observable],
+    options: &BatchOptions,
+    bytes_per_amp: u64,
+) -> Result<()> {
+    check_shapes(program, rows, num_rows, observables)?;
+    if options.max_sub_batch == Some(0) {
+        return Err(Error::InvalidArgument(
+            "max_sub_batch must be at least 1".into(),
+        ));
+    }
+    let needed = bytes_per_amp << program.num_qubits();
+    let budget = options.memory_budget.unwrap_or_else(default_memory_budget);
+    if needed > budget {
+        return Err(Error::OutOfDeviceMemory {
+            needed,
+            available: budget,
+        });
+    }
+    Ok(())
+}
+
+/// One worker's buffers, reused for every row it runs.
+struct Scratch {
+    psi: Vec<C>,
+    lam: Vec<C>,
+    string_values: Vec<f64>,
+    string_weights: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(plan: &Plan, adjoint: bool) -> Self {
+        let len = 1usize << plan.num_qubits;
+        Scratch {
+            psi: vec![C::new(0.0, 0.0); len],
+            lam: if adjoint {
+                vec![C::new(0.0, 0.0); len]
+            } else {
+                Vec::new()
+            },
+            string_values: vec![0.0; plan.strings.len()],
+            string_weights: vec![0.0; plan.strings.len()],
+        }
+    }
+}
+
+/// Buffers shared by the jobs of one call: a job takes one (or allocates it) and gives it back
+/// when done, so a call allocates at most one per concurrently running job.
+struct Pool<'p> {
+    free: Mutex<Vec<Scratch>>,
+    plan: &'p Plan,
+    adjoint: bool,
+}
+
+struct Lease<'a, 'p> {
+    pool: &'a Pool<'p>,
+    scratch: Option<Scratch>,
+}
+
+impl<'p> Pool<'p> {
+    fn lease(&self) -> Lease<'_, 'p> {
+        let taken = self.free.lock().map(|mut f| f.pop()).unwrap_or(None);
+        Lease {
+            pool: self,
+            scratch: Some(taken.unwrap_or_else(|| Scratch::new(self.plan, self.adjoint))),
+        }
+    }
+}
+
+impl Drop for Lease<'_, '_> {
+    fn drop(&mut self) {
+        if let (Some(s), Ok(mut free)) = (self.scratch.take(), self.pool.free.lock()) {
+            free.push(s);
+        }
+    }
+}
+
+/// ψ = U(row)|0…0⟩ into `psi`.
+#[inline(always)]
+fn run_forward(plan: &Plan, row: &[f64], psi: &mut [C]) {
+    psi.fill(C::new(0.0, 0.0));
+    psi[0] = C::new(1.0, 0.0);
+    for step in &plan.steps {
+        step.apply(row, psi);
+    }
+}
+
+/// ⟨O_j⟩ from the state, every distinct Pauli string evaluated once.
+#[inline(always)]
+fn values_into(plan: &Plan, psi: &[C], string_values: &mut [f64], out: &mut [f64]) {
+    for (v, p) in string_values.iter_mut().zip(&plan.strings) {
+        *v = pauli_expectation(psi, p);
+    }
+    for (o, terms) in out.iter_mut().zip(&plan.observables) {
+        *o = terms.iter().map(|&(s, c)| c * string_values[s]).sum();
+    }
+}
+
+#[inline(always)]
+fn forward_row_impl(plan: &Plan, row: &[f64], s: &mut Scratch, values: &mut [f64]) {
+    run_forward(plan, row, &mut s.psi);
+    values_into(plan, &s.psi, &mut s.string_values, values);
+}
+
+#[inline(always)]
+fn adjoint_row_impl(
+    plan: &Plan,
+    row: &[f64],
+    upstream: &[f64],
+    s: &mut Scratch,
+    values: &mut [f64],
+    grads: &mut [f64],
+) {
+    let Scratch {
+        psi,
+        lam,
+        string_values,
+        string_weights,
+    } = s;
+    run_forward(plan, row, psi);
+    values_into(plan, psi, string_values, values);
+    // λ = Σ_j g_j O_j ψ = Σ_strings w_s P_s ψ.
+    string_weights.fill(0.0);
+    for (terms, &g) in plan.observables.iter().zip(upstream) {
+        for &(s, c) in terms {
+            string_weights[s] += g * c;
+        }
+    }
+    grads.fill(0.0);
+    if string_weights.iter().all(|&w| w == 0.0) {
+        return;
+    }
+    lam.fill(C::new(0.0, 0.0));
+    for (p, &w) in plan.strings.iter().zip(string_weights.iter()) {
+        if w != 0.0 {
+            pauli_accumulate(lam, psi, p, w);
+        }
+    }
+    for step in plan.steps.iter().rev() {
+        step.backward(row, psi, lam, grads);
+    }
+}
+
+/// The instruction set the row kernels are compiled for, chosen at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Isa {
+    /// The build's baseline.
+    Base,
+    /// x86-64 with AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+}
+
+fn detect_isa() -> Isa {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        return Isa::Avx2;
+    }
+    Isa::Base
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn forward_row_avx2(plan: &Plan, row: &[f64], s: &mut Scratch, values: &mut [f64]) {
+    forward_row_impl(plan, row, s, values)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn adjoint_row_avx2(
+    plan: &Plan,
+    row: &[f64],
+    upstream: &[f64],
+    s: &mut Scratch,
+    values: &mut [f64],
+    grads: &mut [f64],
+) {
+    adjoint_row_impl(plan, row, upstream, s, values, grads)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn apply_step_avx2(step: &Step, row: &[f64], s: &mut [C]) {
+    step.apply(row, s)
+}
+
+fn apply_step(isa: Isa, step: &Step, row: &[f64], s: &mut [C]) {
+    match isa {
+        // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { apply_step_avx2(step, row, s) },
+        Isa::Base => step.apply(row, s),
+    }
+}
+
+/// States of at least this many qubits are split over the threads gate by gate when a call
+/// has fewer rows than threads.
+const SPLIT_QUBITS: usize = 16;
+
+/// One row's forward pass with every gate split over the threads: a gate whose qubits all lie
+/// below the block size acts on each block of amplitudes independently; the few gates on the
+/// top qubits run on the whole state.
+fn forward_row_split(isa: Isa, plan: &Plan, row: &[f64], s: &mut Scratch, values: &mut [f64]) {
+    let blocks = (rayon::current_num_threads() * 4)
+        .next_power_of_two()
+        .trailing_zeros() as usize;
+    let block_bits = plan.num_qubits.saturating_sub(blocks).max(12);
+    let psi = &mut s.psi;
+    psi.fill(C::new(0.0, 0.0));
+    psi[0] = C::new(1.0, 0.0);
+    for step in &plan.steps {
+        if step.highest_qubit() < block_bits && block_bits < plan.num_qubits {
+            psi.par_chunks_mut(1 << block_bits)
+                .for_each(|b| apply_step(isa, step, row, b));
+        } else {
+            apply_step(isa, step, row, psi);
+        }
+    }
+    values_into(plan, psi, &mut s.string_values, values);
+}
+
+fn forward_row(isa: Isa, plan: &Plan, row: &[f64], s: &mut Scratch, values: &mut [f64]) {
+    match isa {
+        // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { forward_row_avx2(plan, row, s, values) },
+        Isa::Base => forward_row_impl(plan, row, s, values),
+    }
+}
+
+fn adjoint_row(
+    isa: Isa,
+    plan: &Plan,
+    row: &[f64],
+    upstream: &[f64],
+    s: &mut Scratch,
+    values: &mut [f64],
+    grads: &mut [f64],
+) {
+    match isa {
+        // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { adjoint_row_avx2(plan, row, upstream, s, values, grads) },
+        Isa::Base => adjoint_row_impl(plan, row, upstream, s, values, grads),
+    }
+}
+
+/// ⟨O_j⟩ for every occurrence row (`num_rows × n_obs`), rows in parallel.
+pub fn fast_forward_rows(
+    program: &Program,
+    rows: &[f64],
+    num_rows: usize,
+    observables: &[Observable],
+    options: &BatchOptions,
+) -> Result<Vec<f64>> {
+    check_shapes(program, rows, num_rows, observables)?;
+    let plan = Plan::new(program, observables);
+    let (na, no) = (plan.num_angles, observables.len());
+    let sub = sub_batch_rows(plan.num_qubits, 1, options)?.min(num_rows.max(1));
+    let mut values = vec![0.0; num_rows * no];
+    let isa = detect_isa();
+    if rayon::current_num_threads() > 1
+        && plan.num_qubits >= SPLIT_QUBITS
+        && num_rows < rayon::current_num_threads()
+    {
+        // Too few rows to keep the threads busy: split each state instead.
+        let mut s = Scratch::new(&plan, false);
+        for (r, v) in values.chunks_mut(no).enumerate() {
+            forward_row_split(isa, &plan, &rows[r * na..(r + 1) * na], &mut s, v);
+        }
+        return Ok(values);
+    }
+    if sub == 1 || rayon::current_num_threads() == 1 {
+        // One row at a time: no hand-off to the pool.
+        let mut s = Scratch::new(&plan, false);
+        for (r, v) in values.chunks_mut(no).enumerate() {
+            forward_row(isa, &plan, &rows[r * na..(r + 1) * na], &mut s, v);
+        }
+        return Ok(values);
+    }
+    let pool = Pool {
+        free: Mutex::new(Vec::new()),
+        plan: &plan,
+        adjoint: false,
+    };
+    for (b, vals) in values.chunks_mut(sub * no).enumerate() {
+        let first = b * sub;
+        vals.par_chunks_mut(no).enumerate().for_each_init(
+            || pool.lease(),
+            |lease, (r, v)| {
+                let row = &rows[(first + r) * na..(first + r + 1) * na];
+                if let Some(s) = lease.scratch.as_mut() {
+                    forward_row(isa, &plan, row, s, v);
+                }
+            },
+        );
+    }
+    Ok(values)
+}
+
+/// Values (`num_rows × n_obs`) and dL/d(occurrence) (`num_rows × num_angles`) by the adjoint
+/// method for `upstream` = dL/d⟨O_j⟩ (`num_rows × n_obs`), rows in parallel.
+pub fn fast_adjoint_rows(
+    program: &Program,
+    rows: &[f64],
+    num_rows: usize,
+    observables: &[Observable],
+    upstream: &[f64],
+    options: &BatchOptions,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    check_shapes(program, rows, num_rows, observables)?;
+    crate::compile::program::check_upstream(upstream, num_rows, observables.len())?;
+    let plan = Plan::new(program, observables);
+    let (na, no) = (plan.num_angles, observables.len());
+    // A zero-width gradient row still needs a chunk to pair with its values.
+    let gs = na.max(1);
+    let sub = sub_batch_rows(plan.num_qubits, 2, options)?.min(num_rows.max(1));
+    let mut values = vec![0.0; num_rows * no];
+    let mut grads = vec![0.0; num_rows * gs];
+    let isa = detect_isa();
+    if sub == 1 || rayon::current_num_threads() == 1 {
+        // One row at a time: no hand-off to the pool.
+        let mut s = Scratch::new(&plan, true);
+        for (r, (v, g)) in values.chunks_mut(no).zip(grads.chunks_mut(gs)).enumerate() {
+            let row = &rows[r * na..(r + 1) * na];
+            adjoint_row(
+                isa,
+                &plan,
+                row,
+                &upstream[r * no..(r + 1) * no],
+                &mut s,
+                v,
+                &mut g[..na],
+            );
+        }
+    } else {
+        adjoint_parallel(isa, &plan, rows, upstream, sub, &mut values, &mut grads);
+    }
+    if na == 0 {
+        grads.clear();
+    }
+    Ok((values, grads))
+}
+
+/// The rows of [`fast_adjoint_rows`] in parallel, `sub` rows at a time.
+fn adjoint_parallel(
+    isa: Isa,
+    plan: &Plan,
+    rows: &[f64],
+    upstream: &[f64],
+    sub: usize,
+    values: &mut [f64],
+    grads: &mut [f64],
+) {
+    let (na, no) = (plan.num_angles, plan.observables.len());
+    let gs = na.max(1);
+    let pool = Pool {
+        free: Mutex::new(Vec::new()),
+        plan,
+        adjoint: true,
+    };
+    for (b, (vals, gr)) in values
+        .chunks_mut(sub * no)
+        .zip(grads.chunks_mut(sub * gs))
+        .enumerate()
+    {
+        let first = b * sub;
+        vals.par_chunks_mut(no)
+            .zip(gr.par_chunks_mut(gs))
+            .enumerate()
+            .for_each_init(
+                || pool.lease(),
+                |lease, (r, (v, g))| {
+                    let i = first + r;
+                    let row = &rows[i * na..(i + 1) * na];
+                    if let Some(s) = lease.scratch.as_mut() {
+                        adjoint_row(
+                            isa,
+                            plan,
+                            row,
+                            &upstream[i * no..(i + 1) * no],
+                            s,
+                            v,
+                            &mut g[..na],
+                        );
+                    }
+                },
+            );
+    }
+}
+
+/// The state after running `program` on one occurrence row through the batched path's
+/// kernels (for checking them against the reference).
+#[cfg(test)]
+pub(crate) fn fast_state(program: &Program, row: &[f64]) -> Result<Vec<C>> {
+    if row.len() != program.num_angles() {
+        return Err(Error::InvalidArgument(format!(
+            "the row has {} values, expected num_angles = {}",
+            row.len(),
+            program.num_angles()
+        )));
+    }
+    let plan = Plan::new(program, &[]);
+    sub_batch_rows(plan.num_qubits, 1, &BatchOptions::default())?;
+    let mut s = Scratch::new(&plan, false);
+    forward_row(detect_isa(), &plan, row, &mut s, &mut []);
+    Ok(s.psi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::circuit::{Angle, Circuit, GateKind};
+    use crate::math::rng::Rng;
+
+    /// A circuit touching every kernel: chains, single gates, controls on low and high qubits.
+    fn program() -> Program {
+        let mut c = Circuit::new(6).unwrap();
+        let t = |k: usize| Angle::theta(k);
+        for q in 0..6 {
+            c.h(q)
+                .unwrap()
+                .rx(q, t(q))
+                .unwrap()
+                .rz(q, t(q + 6))
+                .unwrap();
+        }
+        c.cnot(0, 1)
+            .unwrap()
+            .cnot(5, 0)
+            .unwrap()
+            .ry(2, t(1))
+            .unwrap()
+            .u3(3, t(2), t(3), t(4))
+            .unwrap()
+            .phase(4, t(5))
+            .unwrap();
+        c.crx(1, 4, t(6))
+            .unwrap()
+            .cry(5, 2, t(7))
+            .unwrap()
+            .crz(0, 3, t(8))
+            .unwrap()
+            .cphase(2, 0, t(9))
+            .unwrap();
+        c.rzz(0, 5, t(10))
+            .unwrap()
+            .rxx(1, 3, t(11))
+            .unwrap()
+            .ryy(4, 2, t(0))
+            .unwrap()
+            .swap(0, 4)
+            .unwrap()
+            .toffoli(0, 1, 2)
+            .unwrap();
+        c.s(1)
+            .unwrap()
+            .t(3)
+            .unwrap()
+            .sx(0)
+            .unwrap()
+            .y(5)
+            .unwrap()
+            .cz(3, 1)
+            .unwrap()
+            .iswap(2, 5)
+            .unwrap();
+        c.multi_controlled(GateKind::U3(t(1), t(2), t(3)), &[0, 4], 1)
+            .unwrap();
+        Program::compile(&c)
+    }
+
+    #[test]
+    fn baseline_and_detected_instruction_sets_agree() {
+        let program = program();
+        let obs = [
+            Observable::parse("Z0 + 0.5 X1 Y2 - 0.3 Z3 Z5 + 0.2").unwrap(),
+            Observable::y(4),
+        ];
+        let plan = Plan::new(&program, &obs);
+        let mut rng = Rng::new(5);
+        let row: Vec<f64> = (0..program.num_angles())
+            .map(|_| rng.range(-3.0, 3.0))
+            .collect();
+        let upstream = [0.7, -1.3];
+        let run = |isa: Isa| {
+            let mut s = Scratch::new(&plan, true);
+            let (mut v, mut g) = (vec![0.0; 2], vec![0.0; program.num_angles()]);
+            adjoint_row(isa, &plan, &row, &upstream, &mut s, &mut v, &mut g);
+            let mut f = vec![0.0; 2];
+            forward_row(isa, &plan, &row, &mut s, &mut f);
+            (v, g, f)
+        };
+        let (base, detected) = (run(Isa::Base), run(detect_isa()));
+        let (rv, rg) = crate::sim::reference::adjoint::reference_adjoint_rows(
+            &program, &row, 1, &obs, &upstream,
+        )
+        .unwrap();
+        for (a, b) in base
+            .0
+            .iter()
+            .chain(&base.1)
+            .chain(&base.2)
+            .zip(detected.0.iter().chain(&detected.1).chain(&detected.2))
+        {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+        for (a, b) in rv.iter().chain(&rg).zip(base.0.iter().chain(&base.1)) {
+            assert!((a - b).abs() < 1e-10, "{a} vs {b}");
+        }
+    }
+}

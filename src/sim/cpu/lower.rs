@@ -1,0 +1,889 @@
+//! Lowering of a [`Program`] and its observables for the batched CPU path, once per call.
+//!
+//! Every gate becomes one specialised kernel: a permutation (X with any controls, SWAP), a
+//! phase on the half where the target is 1 (Z, S, T, Phase, CZ, CPhase, …), a one- or
+//! two-qubit diagonal (RZ, RZZ), or a dense one- or two-qubit matrix (with the rotations RX and
+//! RY as their own real-coefficient loops). Fixed matrices are computed here; the matrices of
+//! parameterised gates are computed per row from the row's occurrence values, on the stack.
+//!
+//! Adjoint derivatives use generators: for a gate U(a) with ∂U/∂a = G·U,
+//! 2·Re⟨λ|∂U/∂a|ψ_before⟩ = 2·Re⟨λ|G|ψ_after⟩, so the backward step reads λ and ψ once, adds
+//! the derivative and applies U† to both in the same loop over the gate's pairs (quads).
+
+use super::kernels::{
+    cmul, cmul2, im_cb, mat2, pairs, pairs2, quads, re_cb, rot_x, rot_y, scale, singles2,
+    swap_pairs, PairKernel, PairKernel2, PauliMasks, SingleKernel2, Walk, NI_SIGN,
+};
+use crate::circuit::{GateKind, Observable, Pauli};
+use crate::compile::program::Program;
+use num_complex::Complex64 as C;
+
+fn expi(a: f64) -> C {
+    C::from_polar(1.0, a)
+}
+
+fn dagger2(m: &[C; 4]) -> [C; 4] {
+    [m[0].conj(), m[2].conj(), m[1].conj(), m[3].conj()]
+}
+
+fn dagger4(m: &[C; 16]) -> [C; 16] {
+    let mut out = [C::new(0.0, 0.0); 16];
+    for r in 0..4 {
+        for k in 0..4 {
+            out[k * 4 + r] = m[r * 4 + k].conj();
+        }
+    }
+    out
+}
+
+fn matmul2(a: &[C; 4], b: &[C; 4]) -> [C; 4] {
+    [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+    ]
+}
+
+/// U3(θ, φ, λ), as [`GateKind::matrix`].
+fn u3(t: f64, p: f64, l: f64) -> [C; 4] {
+    let (s, c) = (t / 2.0).sin_cos();
+    [C::new(c, 0.0), -expi(l) * s, expi(p) * s, expi(p + l) * c]
+}
+
+/// Generators G_k = (∂U3/∂a_k)·U3† for the three angles.
+fn u3_generators(t: f64, p: f64, l: f64) -> [[C; 4]; 3] {
+    let (s, c) = (t / 2.0).sin_cos();
+    let z = C::new(0.0, 0.0);
+    let i = C::new(0.0, 1.0);
+    let d = [
+        [
+            C::new(-s / 2.0, 0.0),
+            -expi(l) * (c / 2.0),
+            expi(p) * (c / 2.0),
+            -expi(p + l) * (s / 2.0),
+        ],
+        [z, z, i * expi(p) * s, i * expi(p + l) * c],
+        [z, -i * expi(l) * s, z, i * expi(p + l) * c],
+    ];
+    let ud = dagger2(&u3(t, p, l));
+    [
+        matmul2(&d[0], &ud),
+        matmul2(&d[1], &ud),
+        matmul2(&d[2], &ud),
+    ]
+}
+
+/// RXX(θ) or RYY(θ) (`yy`), as [`GateKind::matrix`].
+fn rxx_ryy(theta: f64, yy: bool) -> [C; 16] {
+    let (s, c) = (theta / 2.0).sin_cos();
+    let mut m = [C::new(0.0, 0.0); 16];
+    for k in 0..4 {
+        m[5 * k] = C::new(c, 0.0);
+    }
+    if yy {
+        m[3] = C::new(0.0, s);
+        m[12] = C::new(0.0, s);
+        m[6] = C::new(0.0, -s);
+        m[9] = C::new(0.0, -s);
+    } else {
+        for k in 0..4 {
+            m[4 * k + (3 - k)] = C::new(0.0, -s);
+        }
+    }
+    m
+}
+
+/// The generator −(i/2)·P⊗P of RXX / RYY.
+fn rxx_ryy_generator(yy: bool) -> [C; 16] {
+    let mut g = [C::new(0.0, 0.0); 16];
+    let h = C::new(0.0, 0.5);
+    if yy {
+        // Y⊗Y: (0,3) = (3,0) = −1, (1,2) = (2,1) = 1.
+        g[3] = h;
+        g[12] = h;
+        g[6] = -h;
+        g[9] = -h;
+    } else {
+        for k in 0..4 {
+            g[4 * k + (3 - k)] = -h;
+        }
+    }
+    g
+}
+
+#[inline(always)]
+fn mat4(m: &[C; 16], s: &mut [C], i: [usize; 4]) {
+    let v = [s[i[0]], s[i[1]], s[i[2]], s[i[3]]];
+    for r in 0..4 {
+        s[i[r]] = m[4 * r] * v[0] + m[4 * r + 1] * v[1] + m[4 * r + 2] * v[2] + m[4 * r + 3] * v[3];
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One-qubit kernels (lane form, see `kernels`)
+// ---------------------------------------------------------------------------------------------
+
+/// Per-lane sums of a derivative, added up at the end.
+type Acc = [f64; 8];
+
+fn total(acc: &Acc) -> f64 {
+    acc.iter().sum()
+}
+
+/// RX(θ) forward; with the (c, s) of −θ/2 its adjoint.
+struct RotX(f64, f64);
+impl PairKernel for RotX {
+    #[inline(always)]
+    fn pair<const N: usize>(&mut self, a: &mut [f64; N], b: &mut [f64; N]) {
+        rot_x(self.0, self.1, a, b);
+    }
+}
+
+/// RY(θ) forward (or adjoint, as for [`RotX`]).
+struct RotY(f64, f64);
+impl PairKernel for RotY {
+    #[inline(always)]
+    fn pair<const N: usize>(&mut self, a: &mut [f64; N], b: &mut [f64; N]) {
+        rot_y(self.0, self.1, a, b);
+    }
+}
+
+/// diag(d0, d1).
+struct Diag(C, C);
+impl PairKernel for Diag {
+    #[inline(always)]
+    fn pair<const N: usize>(&mut self, a: &mut [f64; N], b: &mut [f64; N]) {
+        *a = cmul(self.0, a);
+        *b = cmul(self.1, b);
+    }
+}
+
+/// A dense 2×2 matrix.
+struct Dense([C; 4]);
+impl PairKernel for Dense {
+    #[inline(always)]
+    fn pair<const N: usize>(&mut self, a: &mut [f64; N], b: &mut [f64; N]) {
+        mat2(&self.0, a, b);
+    }
+}
+
+/// One gate of a one-qubit backward step, for one row: U† and how its derivative reads.
+#[derive(Clone, Copy, Debug)]
+enum BackStep {
+    Flip,
+    /// U† = diag(1, p); `grad`: a Phase angle (G = diag(0, i), dL/da = −2·Σ Im(conj(λ1)ψ1)).
+    Phase {
+        p: C,
+        grad: bool,
+    },
+    /// U† = diag(d0, d1); `grad`: an RZ angle (G = −(i/2)Z, dL/da = Σ Im(conj(λ0)ψ0 − conj(λ1)ψ1)).
+    Diag {
+        d0: C,
+        d1: C,
+        grad: bool,
+    },
+    /// U† = RX(−θ) as (cos, sin) of −θ/2; G = −(i/2)X, dL/da = Σ Im(conj(λ0)ψ1 + conj(λ1)ψ0).
+    Rx {
+        c: f64,
+        s: f64,
+    },
+    /// U† = RY(−θ) as (cos, sin) of −θ/2; G = −(i/2)Y, dL/da = Σ Re(conj(λ1)ψ0 − conj(λ0)ψ1).
+    Ry {
+        c: f64,
+        s: f64,
+    },
+    Dense([C; 4]),
+    /// U3: U† and the three generators G_k; dL/da_k = 2·Σ Re(conj(λ)·G_k·ψ).
+    U3([C; 4], [[C; 4]; 3]),
+}
+
+impl BackStep {
+    /// Adds this gate's derivative terms for a pair of blocks to `acc` and applies U† to ψ and λ.
+    #[inline(always)]
+    fn pair<const N: usize>(
+        &self,
+        acc: &mut [Acc; 3],
+        p0: &mut [f64; N],
+        p1: &mut [f64; N],
+        l0: &mut [f64; N],
+        l1: &mut [f64; N],
+    ) {
+        match *self {
+            BackStep::Flip => {
+                std::mem::swap(p0, p1);
+                std::mem::swap(l0, l1);
+            }
+            BackStep::Phase { p, grad } => {
+                if grad {
+                    for k in 0..N {
+                        acc[0][k] += NI_SIGN[k & 1] * l1[k] * p1[k ^ 1];
+                    }
+                }
+                *p1 = cmul(p, p1);
+                *l1 = cmul(p, l1);
+            }
+            BackStep::Diag { d0, d1, grad } => {
+                if grad {
+                    for k in 0..N {
+                        acc[0][k] += NI_SIGN[k & 1] * (l0[k] * p0[k ^ 1] - l1[k] * p1[k ^ 1]);
+                    }
+                }
+                *p0 = cmul(d0, p0);
+                *p1 = cmul(d1, p1);
+                *l0 = cmul(d0, l0);
+                *l1 = cmul(d1, l1);
+            }
+            BackStep::Rx { c, s } => {
+                for k in 0..N {
+                    acc[0][k] += NI_SIGN[k & 1] * (l0[k] * p1[k ^ 1] + l1[k] * p0[k ^ 1]);
+                }
+                rot_x(c, s, p0, p1);
+                rot_x(c, s, l0, l1);
+            }
+            BackStep::Ry { c, s } => {
+                for k in 0..N {
+                    acc[0][k] += l1[k] * p0[k] - l0[k] * p1[k];
+                }
+                rot_y(c, s, p0, p1);
+                rot_y(c, s, l0, l1);
+            }
+            BackStep::Dense(md) => {
+                mat2(&md, p0, p1);
+                mat2(&md, l0, l1);
+            }
+            BackStep::U3(md, gen) => {
+                for (a, g) in acc.iter_mut().zip(&gen) {
+                    let (v0, v1) = (cmul2(g[0], p0, g[1], p1), cmul2(g[2], p0, g[3], p1));
+                    for k in 0..N {
+                        a[k] += l0[k] * v0[k] + l1[k] * v1[k];
+                    }
+                }
+                mat2(&md, p0, p1);
+                mat2(&md, l0, l1);
+            }
+        }
+    }
+
+    /// dL/d(angles) from the accumulated sums.
+    fn finish(&self, acc: &[Acc; 3], out: &mut [f64]) {
+        match self {
+            BackStep::Phase { grad: true, .. } => out[0] = -2.0 * total(&acc[0]),
+            BackStep::Diag { grad: true, .. } | BackStep::Rx { .. } | BackStep::Ry { .. } => {
+                out[0] = total(&acc[0])
+            }
+            BackStep::U3(..) => {
+                for (o, a) in out.iter_mut().zip(acc) {
+                    *o = 2.0 * total(a);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The backward steps of one or more one-qubit gates on the same pairs, last gate first.
+struct Back<'a> {
+    steps: &'a [BackStep],
+    acc: &'a mut [[Acc; 3]],
+}
+
+impl PairKernel2 for Back<'_> {
+    #[inline(always)]
+    fn pair<const N: usize>(
+        &mut self,
+        p0: &mut [f64; N],
+        p1: &mut [f64; N],
+        l0: &mut [f64; N],
+        l1: &mut [f64; N],
+    ) {
+        for (st, a) in self.steps.iter().zip(self.acc.iter_mut()) {
+            st.pair(a, p0, p1, l0, l1);
+        }
+    }
+}
+
+/// One backward step specialised for a single gate (the common case: no loop over steps).
+struct Back1(BackStep, [Acc; 3]);
+
+impl PairKernel2 for Back1 {
+    #[inline(always)]
+    fn pair<const N: usize>(
+        &mut self,
+        p0: &mut [f64; N],
+        p1: &mut [f64; N],
+        l0: &mut [f64; N],
+        l1: &mut [f64; N],
+    ) {
+        self.0.pair(&mut self.1, p0, p1, l0, l1);
+    }
+}
+
+/// A phase on the half where the target is 1: U† = diag(1, p) on ψ and λ; with `grad`, the
+/// sums of Im(conj(λ1)ψ1).
+struct PhaseBack(C, bool, Acc);
+
+impl SingleKernel2 for PhaseBack {
+    #[inline(always)]
+    fn single<const N: usize>(&mut self, p: &mut [f64; N], l: &mut [f64; N]) {
+        if self.1 {
+            for k in 0..N {
+                self.2[k] += NI_SIGN[k & 1] * l[k] * p[k ^ 1];
+            }
+        }
+        *p = cmul(self.0, p);
+        *l = cmul(self.0, l);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lowered gates
+// ---------------------------------------------------------------------------------------------
+
+/// What a lowered gate does.
+#[derive(Clone, Debug)]
+enum Kind {
+    /// The identity.
+    Skip,
+    /// X (any controls): swap the pair.
+    Flip,
+    /// SWAP (any controls): swap quad entries 1 and 2.
+    Swap,
+    /// diag(1, p), on the half where the target is 1.
+    PhaseFixed(C),
+    /// Phase(λ) on the half where the target is 1.
+    PhaseParam,
+    /// diag(d0, d1).
+    Diag1Fixed(C, C),
+    /// RZ(θ).
+    Rz,
+    /// A dense one-qubit matrix and its adjoint.
+    Dense1Fixed([C; 4], [C; 4]),
+    /// RX(θ).
+    Rx,
+    /// RY(θ).
+    Ry,
+    /// U3(θ, φ, λ).
+    U3,
+    /// A two-qubit diagonal.
+    Diag2Fixed([C; 4]),
+    /// RZZ(θ).
+    Rzz,
+    /// A dense two-qubit matrix and its adjoint.
+    Dense2Fixed(Box<([C; 16], [C; 16])>),
+    /// RXX(θ) (false) or RYY(θ) (true).
+    RxxRyy(bool),
+}
+
+/// One lowered gate.
+#[derive(Clone, Debug)]
+pub(crate) struct LoweredOp {
+    kind: Kind,
+    walk: Walk,
+    /// Bit of the first target.
+    b0: usize,
+    /// Bit of the second target (two-qubit kinds).
+    b1: usize,
+    first_angle: usize,
+    num_angles: usize,
+}
+
+impl LoweredOp {
+    fn lower(
+        kind: &GateKind,
+        targets: &[usize],
+        ctrl: usize,
+        first_angle: usize,
+        num_angles: usize,
+    ) -> Self {
+        let b0 = 1usize << targets[0];
+        let b1 = targets.get(1).map_or(0, |&t| 1usize << t);
+        let one = C::new(1.0, 0.0);
+        let z = C::new(0.0, 0.0);
+        let k = match kind {
+            GateKind::I => Kind::Skip,
+            GateKind::X => Kind::Flip,
+            GateKind::Z | GateKind::S | GateKind::Sdg | GateKind::T | GateKind::Tdg => {
+                Kind::PhaseFixed(kind.matrix(&[])[3])
+            }
+            GateKind::Phase(_) => Kind::PhaseParam,
+            GateKind::RZ(_) => Kind::Rz,
+            GateKind::RX(_) => Kind::Rx,
+            GateKind::RY(_) => Kind::Ry,
+            GateKind::U3(..) => Kind::U3,
+            GateKind::RZZ(_) => Kind::Rzz,
+            GateKind::RXX(_) => Kind::RxxRyy(false),
+            GateKind::RYY(_) => Kind::RxxRyy(true),
+            GateKind::Swap => Kind::Swap,
+            GateKind::Y | GateKind::H | GateKind::SX | GateKind::Unitary1(_) => {
+                let m: [C; 4] = kind.matrix(&[]).try_into().unwrap_or([one, z, z, one]);
+                if m[1] == z && m[2] == z {
+                    if m[0] == one {
+                        Kind::PhaseFixed(m[3])
+                    } else {
+                        Kind::Diag1Fixed(m[0], m[3])
+                    }
+                } else {
+                    Kind::Dense1Fixed(m, dagger2(&m))
+                }
+            }
+            GateKind::ISwap | GateKind::Unitary2(_) => {
+                let m: [C; 16] = kind.matrix(&[]).try_into().unwrap_or([z; 16]);
+                if kind.is_diagonal() {
+                    Kind::Diag2Fixed([m[0], m[5], m[10], m[15]])
+                } else {
+                    Kind::Dense2Fixed(Box::new((m, dagger4(&m))))
+                }
+            }
+        };
+        let walk = match k {
+            Kind::Skip => Walk::new(b0, 0),
+            Kind::PhaseFixed(_) | Kind::PhaseParam => Walk::new(b0 | ctrl, b0 | ctrl),
+            _ => Walk::new(b0 | b1 | ctrl, ctrl),
+        };
+        LoweredOp {
+            kind: k,
+            walk,
+            b0,
+            b1,
+            first_angle,
+            num_angles,
+        }
+    }
+
+    /// Applies the gate for the occurrence values `row`.
+    #[inline(always)]
+    fn apply(&self, row: &[f64], s: &mut [C]) {
+        let a = |k: usize| row[self.first_angle + k];
+        let (w, b0, b1) = (&self.walk, self.b0, self.b1);
+        let len = s.len();
+        match &self.kind {
+            Kind::Skip => {}
+            Kind::Flip => swap_pairs(s, w, b0),
+            Kind::Swap => quads(s, len, w, b0, b1, |s, i| s.swap(i[1], i[2])),
+            Kind::PhaseFixed(p) => scale(s, w, *p),
+            Kind::PhaseParam => scale(s, w, expi(a(0))),
+            Kind::Diag1Fixed(d0, d1) => pairs(s, w, b0, &mut Diag(*d0, *d1)),
+            Kind::Rz => pairs(s, w, b0, &mut Diag(expi(-a(0) / 2.0), expi(a(0) / 2.0))),
+            Kind::Dense1Fixed(m, _) => pairs(s, w, b0, &mut Dense(*m)),
+            Kind::Rx => {
+                let (sn, c) = (a(0) / 2.0).sin_cos();
+                pairs(s, w, b0, &mut RotX(c, sn));
+            }
+            Kind::Ry => {
+                let (sn, c) = (a(0) / 2.0).sin_cos();
+                pairs(s, w, b0, &mut RotY(c, sn));
+            }
+            Kind::U3 => pairs(s, w, b0, &mut Dense(u3(a(0), a(1), a(2)))),
+            Kind::Diag2Fixed(d) => quads(s, len, w, b0, b1, |s, i| {
+                for k in 0..4 {
+                    s[i[k]] *= d[k];
+                }
+            }),
+            Kind::Rzz => {
+                let (e0, e1) = (expi(-a(0) / 2.0), expi(a(0) / 2.0));
+                let d = [e0, e1, e1, e0];
+                quads(s, len, w, b0, b1, |s, i| {
+                    for k in 0..4 {
+                        s[i[k]] *= d[k];
+                    }
+                });
+            }
+            Kind::Dense2Fixed(mm) => quads(s, len, w, b0, b1, |s, i| mat4(&mm.0, s, i)),
+            Kind::RxxRyy(yy) => {
+                let m = rxx_ryy(a(0), *yy);
+                quads(s, len, w, b0, b1, |s, i| mat4(&m, s, i));
+            }
+        }
+    }
+
+    /// Whether the gate can join a chain: one target, no controls, not the identity.
+    fn chainable(&self, num_controls: usize) -> bool {
+        num_controls == 0
+            && matches!(
+                self.kind,
+                Kind::Flip
+                    | Kind::PhaseFixed(_)
+                    | Kind::PhaseParam
+                    | Kind::Diag1Fixed(..)
+                    | Kind::Rz
+                    | Kind::Dense1Fixed(..)
+                    | Kind::Rx
+                    | Kind::Ry
+                    | Kind::U3
+            )
+    }
+
+    /// The 2×2 matrix of a one-qubit gate for the row.
+    fn matrix1(&self, row: &[f64]) -> [C; 4] {
+        let a = |k: usize| row[self.first_angle + k];
+        let (z, o) = (C::new(0.0, 0.0), C::new(1.0, 0.0));
+        match &self.kind {
+            Kind::Flip => [z, o, o, z],
+            Kind::PhaseFixed(p) => [o, z, z, *p],
+            Kind::PhaseParam => [o, z, z, expi(a(0))],
+            Kind::Diag1Fixed(d0, d1) => [*d0, z, z, *d1],
+            Kind::Rz => [expi(-a(0) / 2.0), z, z, expi(a(0) / 2.0)],
+            Kind::Dense1Fixed(m, _) => *m,
+            Kind::Rx => {
+                let (sn, c) = (a(0) / 2.0).sin_cos();
+                [
+                    C::new(c, 0.0),
+                    C::new(0.0, -sn),
+                    C::new(0.0, -sn),
+                    C::new(c, 0.0),
+                ]
+            }
+            Kind::Ry => {
+                let (sn, c) = (a(0) / 2.0).sin_cos();
+                [
+                    C::new(c, 0.0),
+                    C::new(-sn, 0.0),
+                    C::new(sn, 0.0),
+                    C::new(c, 0.0),
+                ]
+            }
+            Kind::U3 => u3(a(0), a(1), a(2)),
+            _ => [o, z, z, o],
+        }
+    }
+
+    /// The backward step of a one-qubit gate for the row (`None` for other kinds).
+    fn back_step(&self, row: &[f64]) -> Option<BackStep> {
+        let a = |k: usize| row[self.first_angle + k];
+        Some(match &self.kind {
+            Kind::Flip => BackStep::Flip,
+            Kind::PhaseFixed(p) => BackStep::Phase {
+                p: p.conj(),
+                grad: false,
+            },
+            Kind::PhaseParam => BackStep::Phase {
+                p: expi(-a(0)),
+                grad: true,
+            },
+            Kind::Diag1Fixed(d0, d1) => BackStep::Diag {
+                d0: d0.conj(),
+                d1: d1.conj(),
+                grad: false,
+            },
+            Kind::Rz => BackStep::Diag {
+                d0: expi(a(0) / 2.0),
+                d1: expi(-a(0) / 2.0),
+                grad: true,
+            },
+            Kind::Dense1Fixed(_, md) => BackStep::Dense(*md),
+            Kind::Rx => {
+                let (s, c) = (-a(0) / 2.0).sin_cos();
+                BackStep::Rx { c, s }
+            }
+            Kind::Ry => {
+                let (s, c) = (-a(0) / 2.0).sin_cos();
+                BackStep::Ry { c, s }
+            }
+            Kind::U3 => {
+                let (t, p, l) = (a(0), a(1), a(2));
+                BackStep::U3(dagger2(&u3(t, p, l)), u3_generators(t, p, l))
+            }
+            _ => return None,
+        })
+    }
+
+    /// One backward step of the adjoint method: with `psi` = the state after this gate and
+    /// `lam` = λ after it, writes dL/d(angle k) = 2·Re⟨λ|∂U/∂a_k|ψ_before⟩ into
+    /// `grads[first_angle + k]` and leaves ψ ← U†ψ, λ ← U†λ. One pass over both states.
+    #[inline(always)]
+    fn backward(&self, row: &[f64], psi: &mut [C], lam: &mut [C], grads: &mut [f64]) {
+        let a = |k: usize| row[self.first_angle + k];
+        let (w, b0, b1) = (&self.walk, self.b0, self.b1);
+        let len = psi.len();
+        let out = &mut grads[self.first_angle..self.first_angle + self.num_angles];
+        match &self.kind {
+            Kind::Skip => {}
+            Kind::Flip => {
+                swap_pairs(psi, w, b0);
+                swap_pairs(lam, w, b0);
+            }
+            Kind::Swap => quads(&mut (psi, lam), len, w, b0, b1, |(p, l), i| {
+                p.swap(i[1], i[2]);
+                l.swap(i[1], i[2]);
+            }),
+            Kind::PhaseFixed(p) => singles2(psi, lam, w, &mut PhaseBack(p.conj(), false, [0.0; 8])),
+            Kind::PhaseParam => {
+                let mut k = PhaseBack(expi(-a(0)), true, [0.0; 8]);
+                singles2(psi, lam, w, &mut k);
+                out[0] = -2.0 * total(&k.2);
+            }
+            Kind::Diag1Fixed(..)
+            | Kind::Rz
+            | Kind::Dense1Fixed(..)
+            | Kind::Rx
+            | Kind::Ry
+            | Kind::U3 => {
+                if let Some(step) = self.back_step(row) {
+                    let mut k = Back1(step, [[0.0; 8]; 3]);
+                    pairs2(psi, lam, w, b0, &mut k);
+                    k.0.finish(&k.1, out);
+                }
+            }
+            Kind::Diag2Fixed(d) => {
+                let d = d.map(|v| v.conj());
+                quads(&mut (psi, lam), len, w, b0, b1, |(p, l), i| {
+                    for k in 0..4 {
+                        p[i[k]] *= d[k];
+                        l[i[k]] *= d[k];
+                    }
+                });
+            }
+            Kind::Rzz => {
+                // G = −(i/2)Z⊗Z: grad = Σ_k z_k·Im(conj(λ_k)ψ_k).
+                let (e0, e1) = (expi(a(0) / 2.0), expi(-a(0) / 2.0));
+                let d = [e0, e1, e1, e0];
+                let zs = [1.0, -1.0, -1.0, 1.0];
+                let mut g = 0.0;
+                quads(&mut (psi, lam), len, w, b0, b1, |(p, l), i| {
+                    for k in 0..4 {
+                        g += zs[k] * im_cb(l[i[k]], p[i[k]]);
+                        p[i[k]] *= d[k];
+                        l[i[k]] *= d[k];
+                    }
+                });
+                out[0] = g;
+            }
+            Kind::Dense2Fixed(mm) => {
+                let md = &mm.1;
+                quads(&mut (psi, lam), len, w, b0, b1, |(p, l), i| {
+                    mat4(md, p, i);
+                    mat4(md, l, i);
+                });
+            }
+            Kind::RxxRyy(yy) => {
+                let md = rxx_ryy(-a(0), *yy);
+                let gen = rxx_ryy_generator(*yy);
+                let mut g = 0.0;
+                quads(&mut (psi, lam), len, w, b0, b1, |(p, l), i| {
+                    let v = [p[i[0]], p[i[1]], p[i[2]], p[i[3]]];
+                    for r in 0..4 {
+                        let gv = gen[4 * r] * v[0]
+                            + gen[4 * r + 1] * v[1]
+                            + gen[4 * r + 2] * v[2]
+                            + gen[4 * r + 3] * v[3];
+                        g += re_cb(l[i[r]], gv);
+                    }
+                    mat4(&md, p, i);
+                    mat4(&md, l, i);
+                });
+                out[0] = 2.0 * g;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chains of one-qubit gates
+// ---------------------------------------------------------------------------------------------
+
+/// The most gates one chain holds.
+const MAX_CHAIN: usize = 8;
+
+/// Consecutive one-qubit gates on one qubit (gates on other qubits in between commute with
+/// them): one pass forward with their product, one fused pass backward.
+#[derive(Clone, Debug)]
+pub(crate) struct Chain {
+    gates: Vec<LoweredOp>,
+    /// The pairs of the target (a phase gate's own walk covers only half of them).
+    walk: Walk,
+    tbit: usize,
+}
+
+impl Chain {
+    /// Applies the chain's product for the row.
+    #[inline(always)]
+    fn apply(&self, row: &[f64], s: &mut [C]) {
+        let mut m = self.gates[0].matrix1(row);
+        for g in &self.gates[1..] {
+            m = matmul2(&g.matrix1(row), &m);
+        }
+        pairs(s, &self.walk, self.tbit, &mut Dense(m));
+    }
+
+    /// The backward step of every gate of the chain, last first, in one pass over the pairs.
+    #[inline(always)]
+    fn backward(&self, row: &[f64], psi: &mut [C], lam: &mut [C], grads: &mut [f64]) {
+        let k = self.gates.len();
+        let mut steps = [BackStep::Flip; MAX_CHAIN];
+        for (st, g) in steps.iter_mut().zip(self.gates.iter().rev()) {
+            *st = g.back_step(row).unwrap_or(BackStep::Flip);
+        }
+        let mut acc = [[[0.0; 8]; 3]; MAX_CHAIN];
+        pairs2(
+            psi,
+            lam,
+            &self.walk,
+            self.tbit,
+            &mut Back {
+                steps: &steps[..k],
+                acc: &mut acc[..k],
+            },
+        );
+        for ((st, a), g) in steps.iter().zip(&acc).zip(self.gates.iter().rev()) {
+            st.finish(a, &mut grads[g.first_angle..g.first_angle + g.num_angles]);
+        }
+    }
+}
+
+/// One step of a lowered program.
+#[derive(Clone, Debug)]
+pub(crate) enum Step {
+    /// A single gate.
+    Op(LoweredOp),
+    /// Fused one-qubit gates on one qubit.
+    Chain(Chain),
+}
+
+impl Step {
+    /// The highest qubit the step touches: on blocks of 2^k amplitudes with k above it, the
+    /// step acts on each block independently.
+    pub(crate) fn highest_qubit(&self) -> usize {
+        match self {
+            Step::Op(op) => op.walk.highest(),
+            Step::Chain(c) => c.tbit.trailing_zeros() as usize,
+        }
+    }
+
+    /// Applies the step for the occurrence values `row`.
+    #[inline(always)]
+    pub(crate) fn apply(&self, row: &[f64], s: &mut [C]) {
+        match self {
+            Step::Op(op) => op.apply(row, s),
+            Step::Chain(c) => c.apply(row, s),
+        }
+    }
+
+    /// The adjoint method's backward step (see [`LoweredOp::backward`]).
+    #[inline(always)]
+    pub(crate) fn backward(&self, row: &[f64], psi: &mut [C], lam: &mut [C], grads: &mut [f64]) {
+        match self {
+            Step::Op(op) => op.backward(row, psi, lam, grads),
+            Step::Chain(c) => c.backward(row, psi, lam, grads),
+        }
+    }
+}
+
+/// Groups the lowered gates into steps: a one-qubit gate without controls joins the open chain
+/// of its qubit when no gate has touched that qubit since (it commutes with everything in
+/// between); any other gate closes the chains of the qubits it touches.
+fn fuse(num_qubits: usize, ops: Vec<(LoweredOp, usize, usize)>) -> Vec<Step> {
+    let mut groups: Vec<Vec<LoweredOp>> = Vec::new();
+    let mut open: Vec<Option<usize>> = vec![None; num_qubits];
+    for (op, touched, num_controls) in ops {
+        if matches!(op.kind, Kind::Skip) {
+            continue;
+        }
+        if op.chainable(num_controls) {
+            let q = op.b0.trailing_zeros() as usize;
+            match open[q] {
+                Some(i) if groups[i].len() < MAX_CHAIN => groups[i].push(op),
+                _ => {
+                    groups.push(vec![op]);
+                    open[q] = Some(groups.len() - 1);
+                }
+            }
+        } else {
+            for (q, slot) in open.iter_mut().enumerate() {
+                if touched >> q & 1 == 1 {
+                    *slot = None;
+                }
+            }
+            groups.push(vec![op]);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|mut g| match g.len() {
+            1 => Step::Op(g.remove(0)),
+            _ => {
+                let tbit = g[0].b0;
+                Step::Chain(Chain {
+                    gates: g,
+                    walk: Walk::new(tbit, 0),
+                    tbit,
+                })
+            }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The plan
+// ---------------------------------------------------------------------------------------------
+
+/// A program and its observables, lowered once per call.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    pub(crate) num_qubits: usize,
+    pub(crate) num_angles: usize,
+    pub(crate) steps: Vec<Step>,
+    /// The distinct Pauli strings of all observables.
+    pub(crate) strings: Vec<PauliMasks>,
+    /// Per observable: (string index, coefficient) for each of its terms.
+    pub(crate) observables: Vec<Vec<(usize, f64)>>,
+}
+
+impl Plan {
+    pub(crate) fn new(program: &Program, observables: &[Observable]) -> Self {
+        let lowered = program
+            .ops()
+            .iter()
+            .map(|op| {
+                let ctrl = op.gate.control_mask() as usize;
+                let touched = op.gate.targets.iter().fold(ctrl, |m, &t| m | 1usize << t);
+                (
+                    LoweredOp::lower(
+                        &op.gate.kind,
+                        &op.gate.targets,
+                        ctrl,
+                        op.first_angle,
+                        op.num_angles,
+                    ),
+                    touched,
+                    op.gate.controls.len(),
+                )
+            })
+            .collect();
+        let steps = fuse(program.num_qubits(), lowered);
+        let mut strings: Vec<PauliMasks> = Vec::new();
+        let obs = observables
+            .iter()
+            .map(|o| {
+                o.terms
+                    .iter()
+                    .map(|t| {
+                        let phase = match t.ops.iter().filter(|(_, p)| *p == Pauli::Y).count() % 4 {
+                            0 => C::new(1.0, 0.0),
+                            1 => C::new(0.0, 1.0),
+                            2 => C::new(-1.0, 0.0),
+                            _ => C::new(0.0, -1.0),
+                        };
+                        let m = PauliMasks {
+                            x: t.x_mask() as usize,
+                            z: t.z_mask() as usize,
+                            phase,
+                        };
+                        let idx = strings.iter().position(|s| *s == m).unwrap_or_else(|| {
+                            strings.push(m);
+                            strings.len() - 1
+                        });
+                        (idx, t.coeff)
+                    })
+                    .collect()
+            })
+            .collect();
+        Plan {
+            num_qubits: program.num_qubits(),
+            num_angles: program.num_angles(),
+            steps,
+            strings,
+            observables: obs,
+        }
+    }
+}

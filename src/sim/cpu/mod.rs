@@ -1,0 +1,279 @@
+//! The CPU backend in two forms.
+//!
+//! * [`CpuBackend::reference`]: the reference ([`CpuState`]): f64 amplitudes, plain loops, one
+//!   generic matrix routine, deliberately simple so that it can be read and trusted. Every
+//!   other backend's results are compared against it in the tests.
+//! * [`CpuBackend::new`] / [`CpuBackend::with_precision`]: the fast backend ([`FastCpuState`],
+//!   f64 or f32): gates fused and run tile by tile in cache with specialised, vectorised
+//!   kernels, tiles in parallel (see `fast`).
+//!
+//! On the reference backend every call, batched ones included, runs the f64 reference
+//! (`crate::sim::reference`). On the fast backend, batched programs (`forward_rows` /
+//! `adjoint_rows`) take the optimised path of `batch`: rows in parallel, specialised and
+//! vectorised kernels, fused one-qubit gates; a forward call with fewer rows than threads on a
+//! large state runs each row through a fast state of the backend's precision instead
+//! (parallel inside the state).
+
+mod batch;
+mod fast;
+mod kernels;
+mod lower;
+mod real;
+
+use crate::sim::reference::adjoint::{reference_adjoint_rows, reference_forward_rows};
+use crate::sim::reference::state::CpuState;
+use batch::{fast_adjoint_rows, fast_forward_rows};
+pub use fast::CpuConfig;
+use fast::FastCpuState;
+pub(crate) use real::Real;
+
+use crate::backend::{check_amplitudes, Backend, Precision, QuantumState};
+use crate::circuit::{Bindings, Observable, MAX_QUBITS};
+use crate::compile::program::{BatchOptions, Program};
+use crate::error::{Error, Result};
+use num_complex::Complex64;
+use std::sync::{Arc, Mutex};
+
+/// Which CPU implementation a [`CpuBackend`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Engine {
+    Reference,
+    Fast(CpuConfig),
+}
+
+/// The CPU backend. Always available. [`CpuBackend::new`] is the fast f64 backend,
+/// [`CpuBackend::with_precision`] picks f32 or f64, and [`CpuBackend::reference`] is the simple
+/// f64 reference, the oracle of the tests.
+#[derive(Clone, Debug)]
+pub struct CpuBackend {
+    engine: Engine,
+    /// The last one-row forward state (see [`CpuBackend::forward_rows`]), kept for the next
+    /// call: allocating and first touching a large state costs more than many gates.
+    cache: Arc<Mutex<StateCache>>,
+}
+
+/// One kept state per precision, of at most [`CACHE_MAX_QUBITS`] qubits.
+#[derive(Debug, Default)]
+struct StateCache {
+    single: Option<FastCpuState<f32>>,
+    double: Option<FastCpuState<f64>>,
+}
+
+/// The largest state a backend keeps between forward calls: 2^22 amplitudes (32 MiB in single,
+/// 64 MiB in double precision).
+const CACHE_MAX_QUBITS: usize = 22;
+
+/// The cache slot of a precision.
+trait Cached: Real {
+    fn slot(cache: &mut StateCache) -> &mut Option<FastCpuState<Self>>;
+}
+
+impl Cached for f32 {
+    fn slot(cache: &mut StateCache) -> &mut Option<FastCpuState<f32>> {
+        &mut cache.single
+    }
+}
+
+impl Cached for f64 {
+    fn slot(cache: &mut StateCache) -> &mut Option<FastCpuState<f64>> {
+        &mut cache.double
+    }
+}
+
+impl Default for CpuBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Forward calls on states of at least this many qubits with fewer rows than threads run each
+/// row through a fast state (parallel inside it) rather than rows in parallel.
+const SINGLE_STATE_QUBITS: usize = 12;
+
+impl CpuBackend {
+    /// The fast CPU backend in f64.
+    pub fn new() -> Self {
+        Self::with_config(CpuConfig::default())
+    }
+
+    /// The fast CPU backend in `precision`.
+    pub fn with_precision(precision: Precision) -> Self {
+        Self::with_config(CpuConfig::with_precision(precision))
+    }
+
+    /// The fast CPU backend with explicit tuning (tile size, fusion, parallelism).
+    pub fn with_config(config: CpuConfig) -> Self {
+        CpuBackend {
+            engine: Engine::Fast(config),
+            cache: Arc::default(),
+        }
+    }
+
+    /// The reference backend: [`CpuState`] (f64, one generic matrix routine per gate).
+    pub fn reference() -> Self {
+        CpuBackend {
+            engine: Engine::Reference,
+            cache: Arc::default(),
+        }
+    }
+
+    /// The fast backend's configuration (`None` for the reference).
+    pub fn config(&self) -> Option<CpuConfig> {
+        match self.engine {
+            Engine::Reference => None,
+            Engine::Fast(c) => Some(c),
+        }
+    }
+
+    /// ⟨O_j⟩ per row through one fast state of precision `T`, reused across the rows (and kept
+    /// for the next call when small enough).
+    fn forward_rows_single<T: Cached>(
+        &self,
+        config: CpuConfig,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+    ) -> Result<Vec<f64>> {
+        let n = program.num_qubits();
+        let kept = match self.cache.try_lock() {
+            Ok(mut cache) => T::slot(&mut cache)
+                .take()
+                .filter(|s| s.num_qubits() == n && *s.config() == config),
+            Err(_) => None,
+        };
+        let mut state = match kept {
+            Some(s) => s,
+            None => FastCpuState::<T>::zero(n, config)?,
+        };
+        let na = program.num_angles();
+        let mut out = Vec::with_capacity(num_rows * observables.len());
+        for r in 0..num_rows {
+            let circuit = program.bind_row(&rows[r * na..(r + 1) * na])?;
+            state.reset();
+            state.apply(&circuit, &Bindings::none())?;
+            out.extend(state.expectations(observables)?);
+        }
+        if n <= CACHE_MAX_QUBITS {
+            if let Ok(mut cache) = self.cache.try_lock() {
+                *T::slot(&mut cache) = Some(state);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Backend for CpuBackend {
+    fn name(&self) -> String {
+        match self.engine {
+            Engine::Reference => "cpu-reference (f64)".to_string(),
+            Engine::Fast(c) => format!(
+                "cpu ({})",
+                if c.precision == Precision::F32 {
+                    "f32"
+                } else {
+                    "f64"
+                }
+            ),
+        }
+    }
+
+    fn precision(&self) -> Precision {
+        match self.engine {
+            Engine::Reference => Precision::F64,
+            Engine::Fast(c) => c.precision,
+        }
+    }
+
+    fn zero_state(&self, num_qubits: usize) -> Result<Box<dyn QuantumState>> {
+        if num_qubits == 0 || num_qubits > MAX_QUBITS {
+            return Err(Error::UnsupportedQubitCount {
+                num_qubits,
+                max: MAX_QUBITS,
+            });
+        }
+        Ok(match self.engine {
+            Engine::Reference => Box::new(CpuState::zero(num_qubits)?),
+            Engine::Fast(c) if c.precision == Precision::F32 => {
+                Box::new(FastCpuState::<f32>::zero(num_qubits, c)?)
+            }
+            Engine::Fast(c) => Box::new(FastCpuState::<f64>::zero(num_qubits, c)?),
+        })
+    }
+
+    fn state_from_amplitudes(&self, amplitudes: &[Complex64]) -> Result<Box<dyn QuantumState>> {
+        Ok(match self.engine {
+            Engine::Reference => {
+                let n = check_amplitudes(amplitudes)?;
+                Box::new(CpuState::from_amplitudes_unchecked(n, amplitudes.to_vec()))
+            }
+            Engine::Fast(c) if c.precision == Precision::F32 => {
+                Box::new(FastCpuState::<f32>::from_amplitudes(amplitudes, c)?)
+            }
+            Engine::Fast(c) => Box::new(FastCpuState::<f64>::from_amplitudes(amplitudes, c)?),
+        })
+    }
+
+    /// The batched path ([`fast_forward_rows`], f64): rows in parallel, specialised kernels. On
+    /// the fast backend, fewer rows than threads on a state of 12 or more qubits run one row at
+    /// a time through a [`FastCpuState`] of the backend's precision (tiles in parallel); the
+    /// backend keeps that state (up to 22 qubits) for its next such call.
+    fn forward_rows(
+        &self,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+        options: &BatchOptions,
+    ) -> Result<Vec<f64>> {
+        match self.engine {
+            Engine::Reference => {
+                batch::check_forward(program, rows, num_rows, observables, options, 16)?;
+                reference_forward_rows(program, rows, num_rows, observables)
+            }
+            Engine::Fast(c)
+                if program.num_qubits() >= SINGLE_STATE_QUBITS
+                    && num_rows < rayon::current_num_threads().max(2) =>
+            {
+                batch::check_forward(
+                    program,
+                    rows,
+                    num_rows,
+                    observables,
+                    options,
+                    c.precision.bytes_per_amplitude(),
+                )?;
+                if c.precision == Precision::F32 {
+                    self.forward_rows_single::<f32>(c, program, rows, num_rows, observables)
+                } else {
+                    self.forward_rows_single::<f64>(c, program, rows, num_rows, observables)
+                }
+            }
+            _ => fast_forward_rows(program, rows, num_rows, observables, options),
+        }
+    }
+
+    /// The batched adjoint path ([`fast_adjoint_rows`]); on the reference backend the
+    /// reference adjoint sweep, its oracle.
+    fn adjoint_rows(
+        &self,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+        upstream: &[f64],
+        options: &BatchOptions,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        match self.engine {
+            Engine::Reference => {
+                // ψ and λ per row: twice one state's memory.
+                batch::check_forward(program, rows, num_rows, observables, options, 32)?;
+                crate::compile::program::check_upstream(upstream, num_rows, observables.len())?;
+                reference_adjoint_rows(program, rows, num_rows, observables, upstream)
+            }
+            Engine::Fast(_) => {
+                fast_adjoint_rows(program, rows, num_rows, observables, upstream, options)
+            }
+        }
+    }
+}
