@@ -1,10 +1,16 @@
-//! Gates: their kinds, matrices and the qubits they act on.
+//! The gate model: for every operation kind, in this one file, its matrix, its derivative and
+//! generators, its shift rule and its class ([`GateClass`]: identity, permutation, phase,
+//! diagonal or dense). Every engine — the f64 reference, the fast and batched CPU engines, GPU
+//! lowering, register blocks, tiles and fusion — reads the class instead of re-deriving it.
+//! Adding a kind is its variant, name, matrix, derivative and class here, plus (only if it
+//! wants one) a specialised kernel in an engine.
 //!
 //! Matrices are row-major, `2^k × 2^k` for a `k`-qubit kind. For a two-qubit kind acting on
 //! `targets = [a, b]` the matrix's basis index is `bit(a) + 2·bit(b)`: the first target is the
 //! less significant bit, matching qubit 0 = least significant bit of the state index.
 
 use super::param::Angle;
+use crate::math::linalg::{dagger, is_diagonal, kron2, matmul};
 use num_complex::Complex64 as C64;
 use std::f64::consts::FRAC_1_SQRT_2;
 
@@ -125,24 +131,70 @@ impl GateKind {
         }
     }
 
-    /// True when the matrix is diagonal for every angle (a phase-only gate).
-    pub fn is_diagonal(&self) -> bool {
+    /// How the kind acts for every angle value: the class every engine lowers by. Named kinds
+    /// are classified by their structure; `Unitary1` / `Unitary2` by their matrix entries
+    /// ([`GateClass::of_matrix`]).
+    pub fn class(&self) -> GateClass {
         match self {
-            GateKind::I
-            | GateKind::Z
+            GateKind::I => GateClass::Identity,
+            GateKind::X => GateClass::Permutation(Permutation::Flip),
+            GateKind::Swap => GateClass::Permutation(Permutation::Swap),
+            GateKind::Z
             | GateKind::S
             | GateKind::Sdg
             | GateKind::T
             | GateKind::Tdg
-            | GateKind::RZ(_)
-            | GateKind::Phase(_)
-            | GateKind::RZZ(_) => true,
-            GateKind::Unitary1(m) => m[1] == C64::ZERO && m[2] == C64::ZERO,
-            GateKind::Unitary2(m) => {
-                (0..4).all(|r| (0..4).all(|k| r == k || m[4 * r + k] == C64::ZERO))
-            }
-            _ => false,
+            | GateKind::Phase(_) => GateClass::Phase,
+            GateKind::RZ(_) | GateKind::RZZ(_) => GateClass::Diagonal,
+            GateKind::H
+            | GateKind::Y
+            | GateKind::SX
+            | GateKind::RX(_)
+            | GateKind::RY(_)
+            | GateKind::U3(..)
+            | GateKind::ISwap
+            | GateKind::RXX(_)
+            | GateKind::RYY(_) => GateClass::Dense,
+            GateKind::Unitary1(m) => GateClass::of_matrix(&m[..]),
+            GateKind::Unitary2(m) => GateClass::of_matrix(&m[..]),
         }
+    }
+
+    /// One operation of every kind, angles drawn from `angle` in [`GateKind::angles`] order,
+    /// and fixed non-trivial unitaries for `Unitary1` / `Unitary2`: the list the tests run on
+    /// every engine.
+    pub fn catalogue(mut angle: impl FnMut() -> Angle) -> Vec<GateKind> {
+        let mut a = || angle();
+        let u1 = GateKind::U3(Angle::Const(0.7), Angle::Const(-0.4), Angle::Const(1.9))
+            .matrix(&[0.7, -0.4, 1.9]);
+        let u2 = crate::math::linalg::matmul(
+            &GateKind::RXX(Angle::Const(0.9)).matrix(&[0.9]),
+            &crate::math::linalg::kron2(&u1, &GateKind::H.matrix(&[])),
+        );
+        vec![
+            GateKind::I,
+            GateKind::H,
+            GateKind::X,
+            GateKind::Y,
+            GateKind::Z,
+            GateKind::S,
+            GateKind::Sdg,
+            GateKind::T,
+            GateKind::Tdg,
+            GateKind::SX,
+            GateKind::RX(a()),
+            GateKind::RY(a()),
+            GateKind::RZ(a()),
+            GateKind::Phase(a()),
+            GateKind::U3(a(), a(), a()),
+            GateKind::Unitary1(Box::new(u1.try_into().unwrap_or([C64::ONE; 4]))),
+            GateKind::Swap,
+            GateKind::ISwap,
+            GateKind::RXX(a()),
+            GateKind::RYY(a()),
+            GateKind::RZZ(a()),
+            GateKind::Unitary2(Box::new(u2.try_into().unwrap_or([C64::ONE; 16]))),
+        ]
     }
 
     /// The row-major matrix for resolved angle values (`angles[i]` is the value of
@@ -296,17 +348,6 @@ impl Gate {
     }
 }
 
-/// Row-major product of two `d × d` matrices.
-fn matmul(a: &[C64], b: &[C64], d: usize) -> Vec<C64> {
-    let mut out = vec![C64::ZERO; d * d];
-    for r in 0..d {
-        for k in 0..d {
-            out[r * d + k] = (0..d).map(|j| a[r * d + j] * b[j * d + k]).sum();
-        }
-    }
-    out
-}
-
 /// How to differentiate an angle by evaluating the circuit at shifted values.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ShiftRule {
@@ -345,26 +386,20 @@ impl GateKind {
         let a = |i: usize| angles.get(i).copied().unwrap_or(0.0);
         let z = C64::ZERO;
         let mi = C64::new(0.0, -0.5);
-        let rotation = |generator: Vec<C64>, d: usize| -> Vec<C64> {
+        let rotation = |generator: Vec<C64>| -> Vec<C64> {
             // R(θ) = exp(−iθG/2)  ⇒  dR/dθ = −(i/2)·G·R(θ).
-            matmul(&generator, &self.matrix(angles), d)
+            matmul(&generator, &self.matrix(angles))
                 .into_iter()
                 .map(|v| mi * v)
                 .collect()
         };
         match self {
-            GateKind::RX(_) => rotation(GateKind::X.matrix(&[]), 2),
-            GateKind::RY(_) => rotation(GateKind::Y.matrix(&[]), 2),
-            GateKind::RZ(_) => rotation(GateKind::Z.matrix(&[]), 2),
-            GateKind::RXX(_) => {
-                rotation(kron(&GateKind::X.matrix(&[]), &GateKind::X.matrix(&[])), 4)
-            }
-            GateKind::RYY(_) => {
-                rotation(kron(&GateKind::Y.matrix(&[]), &GateKind::Y.matrix(&[])), 4)
-            }
-            GateKind::RZZ(_) => {
-                rotation(kron(&GateKind::Z.matrix(&[]), &GateKind::Z.matrix(&[])), 4)
-            }
+            GateKind::RX(_) => rotation(GateKind::X.matrix(&[])),
+            GateKind::RY(_) => rotation(GateKind::Y.matrix(&[])),
+            GateKind::RZ(_) => rotation(GateKind::Z.matrix(&[])),
+            GateKind::RXX(_) => rotation(kron2(&GateKind::X.matrix(&[]), &GateKind::X.matrix(&[]))),
+            GateKind::RYY(_) => rotation(kron2(&GateKind::Y.matrix(&[]), &GateKind::Y.matrix(&[]))),
+            GateKind::RZZ(_) => rotation(kron2(&GateKind::Z.matrix(&[]), &GateKind::Z.matrix(&[]))),
             GateKind::Phase(_) => vec![z, z, z, C64::I * expi(a(0))],
             GateKind::U3(..) => {
                 let (s, c) = (a(0) / 2.0).sin_cos();
@@ -383,6 +418,17 @@ impl GateKind {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// The generator of angle `which` at the resolved `angles`: G = (∂U/∂a)·U†, so that
+    /// ∂U/∂a = G·U. The adjoint method reads 2·Re⟨λ|G|ψ_after⟩ with it. Empty for kinds
+    /// without angles.
+    pub fn generator(&self, angles: &[f64], which: usize) -> Vec<C64> {
+        let d = self.derivative(angles, which);
+        if d.is_empty() {
+            return d;
+        }
+        matmul(&d, &dagger(&self.matrix(angles)))
     }
 
     /// The same kind with its angles replaced by constants `values` (in [`GateKind::angles`]
@@ -427,18 +473,63 @@ impl GateKind {
     }
 }
 
-/// Kronecker product A ⊗ B of two 2×2 matrices, in the basis index `bit(t0) + 2·bit(t1)`
-/// where B acts on t0 and A on t1.
-fn kron(a: &[C64], b: &[C64]) -> Vec<C64> {
-    let mut out = vec![C64::ZERO; 16];
-    for r1 in 0..2 {
-        for c1 in 0..2 {
-            for r0 in 0..2 {
-                for c0 in 0..2 {
-                    out[(2 * r1 + r0) * 4 + (2 * c1 + c0)] = a[2 * r1 + c1] * b[2 * r0 + c0];
-                }
-            }
+/// What an operation does to the amplitudes it touches, for every value of its angles: the one
+/// classification every engine lowers by (the cheapest kernel that is exact for the class).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GateClass {
+    /// The identity: no pass at all.
+    Identity,
+    /// A permutation of basis states without phases.
+    Permutation(Permutation),
+    /// One target, diagonal, |0⟩ entry exactly 1: only the half of the state where the target
+    /// is 1 changes, so engines fold the target into the controls (Z, S, T, Phase, CZ, …).
+    Phase,
+    /// Diagonal (RZ, RZZ, a diagonal user matrix).
+    Diagonal,
+    /// Anything else: a dense 2×2 or 4×4 matrix.
+    Dense,
+}
+
+/// The permutations engines run without arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Permutation {
+    /// X: swap |0⟩ and |1⟩ of one target.
+    Flip,
+    /// SWAP: swap |01⟩ and |10⟩ of two targets.
+    Swap,
+}
+
+impl GateClass {
+    /// The class of a fixed row-major matrix on one or two qubits (4 or 16 entries), judged by
+    /// its exact entries: how user unitaries and fused products are classified.
+    pub fn of_matrix(m: &[C64]) -> GateClass {
+        let (z, o) = (C64::ZERO, C64::ONE);
+        if is_diagonal(m) {
+            let d = crate::math::linalg::side(m.len());
+            return if (0..d).all(|r| m[r * d + r] == o) {
+                GateClass::Identity
+            } else if d == 2 && m[0] == o {
+                GateClass::Phase
+            } else {
+                GateClass::Diagonal
+            };
         }
+        if m == [z, o, o, z] {
+            return GateClass::Permutation(Permutation::Flip);
+        }
+        if m == [o, z, z, z, z, z, o, z, z, o, z, z, z, z, z, o] {
+            return GateClass::Permutation(Permutation::Swap);
+        }
+        GateClass::Dense
     }
-    out
+
+    /// True for the classes whose matrix is diagonal (identity, phase, diagonal).
+    pub fn is_diagonal(self) -> bool {
+        matches!(
+            self,
+            GateClass::Identity | GateClass::Phase | GateClass::Diagonal
+        )
+    }
 }

@@ -11,7 +11,7 @@ mod gate;
 mod observable;
 mod param;
 
-pub use gate::{Gate, GateKind, ShiftRule};
+pub use gate::{Gate, GateClass, GateKind, Permutation, ShiftRule};
 pub use observable::{Observable, Pauli, PauliTerm};
 pub use param::{Angle, Bindings};
 

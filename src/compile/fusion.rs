@@ -10,6 +10,7 @@
 //! backends can still use their cheapest kernel for it (permutations, phases).
 
 use crate::circuit::Gate;
+use crate::math::linalg::{embed, matmul};
 use num_complex::Complex64 as C64;
 
 /// One step of a fused circuit.
@@ -37,56 +38,6 @@ fn gate_mask(g: &Gate) -> u64 {
         .iter()
         .chain(&g.controls)
         .fold(0u64, |m, &q| m | (1u64 << q))
-}
-
-/// The full matrix of a controlled gate embedded on the sorted qubit list `qubits`
-/// (which contains its targets and controls).
-pub fn embed(gate: &Gate, matrix: &[C64], qubits: &[usize]) -> Vec<C64> {
-    let k = qubits.len();
-    let dim = 1usize << k;
-    let local = |q: usize| qubits.iter().position(|&p| p == q).unwrap_or(0);
-    let tpos: Vec<usize> = gate.targets.iter().map(|&q| local(q)).collect();
-    let cmask: usize = gate.controls.iter().fold(0, |m, &q| m | (1 << local(q)));
-    let tmask: usize = tpos.iter().fold(0, |m, &p| m | (1 << p));
-    let sub = |s: usize| {
-        tpos.iter()
-            .enumerate()
-            .fold(0usize, |acc, (j, &p)| acc | (((s >> p) & 1) << j))
-    };
-    let mut out = vec![C64::ZERO; dim * dim];
-    let td = 1usize << tpos.len();
-    for col in 0..dim {
-        if col & cmask != cmask {
-            out[col * dim + col] = C64::ONE;
-            continue;
-        }
-        let rest = col & !tmask;
-        let c = sub(col);
-        for r in 0..td {
-            let row = tpos
-                .iter()
-                .enumerate()
-                .fold(rest, |acc, (j, &p)| acc | (((r >> j) & 1) << p));
-            out[row * dim + col] = matrix[r * td + c];
-        }
-    }
-    out
-}
-
-fn matmul(a: &[C64], b: &[C64], dim: usize) -> Vec<C64> {
-    let mut out = vec![C64::ZERO; dim * dim];
-    for r in 0..dim {
-        for j in 0..dim {
-            let x = a[r * dim + j];
-            if x == C64::ZERO {
-                continue;
-            }
-            for c in 0..dim {
-                out[r * dim + c] += x * b[j * dim + c];
-            }
-        }
-    }
-    out
 }
 
 struct Block {
@@ -167,8 +118,8 @@ pub fn fuse_where(
                 })
                 .collect();
             for &i in &block.members {
-                let g = embed(&gates[i], &matrices[i], &qubits);
-                m = matmul(&g, &m, dim);
+                let g = embed(&matrices[i], &gates[i].targets, &gates[i].controls, &qubits);
+                m = matmul(&g, &m);
             }
             FusedOp::Dense {
                 qubits,
@@ -177,11 +128,6 @@ pub fn fuse_where(
             }
         })
         .collect()
-}
-
-/// True when `matrix` (dim × dim) has no off-diagonal entries.
-pub fn is_diagonal(matrix: &[C64], dim: usize) -> bool {
-    (0..dim).all(|r| (0..dim).all(|c| r == c || matrix[r * dim + c] == C64::ZERO))
 }
 
 #[cfg(test)]

@@ -1,3 +1,6 @@
-//! Small numerical helpers shared by every engine: complex matrices and a seeded RNG.
+//! Small numerical helpers shared by every engine: complex matrices (`linalg`), the run-time
+//! instruction-set choice of the CPU kernels (`isa`) and a seeded RNG (`rng`).
 
+pub(crate) mod isa;
+pub(crate) mod linalg;
 pub(crate) mod rng;

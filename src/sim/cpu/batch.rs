@@ -21,6 +21,7 @@ use super::lower::{Plan, Step};
 use crate::circuit::Observable;
 use crate::compile::program::{BatchOptions, Program};
 use crate::error::{Error, Result};
+use crate::math::isa::{detect_isa, Isa};
 use num_complex::Complex64 as C;
 use rayon::prelude::*;
 use std::sync::Mutex;
@@ -230,24 +231,6 @@ fn adjoint_row_impl(
     for step in plan.steps.iter().rev() {
         step.backward(row, psi, lam, grads);
     }
-}
-
-/// The instruction set the row kernels are compiled for, chosen at run time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Isa {
-    /// The build's baseline.
-    Base,
-    /// x86-64 with AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-}
-
-fn detect_isa() -> Isa {
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        return Isa::Avx2;
-    }
-    Isa::Base
 }
 
 #[cfg(target_arch = "x86_64")]

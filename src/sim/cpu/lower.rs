@@ -14,102 +14,40 @@ use super::kernels::{
     cmul, cmul2, im_cb, mat2, pairs, pairs2, quads, re_cb, rot_x, rot_y, scale, singles2,
     swap_pairs, PairKernel, PairKernel2, PauliMasks, SingleKernel2, Walk, NI_SIGN,
 };
-use crate::circuit::{GateKind, Observable, Pauli};
+use crate::circuit::{GateClass, GateKind, Observable, Pauli, Permutation};
 use crate::compile::program::Program;
+use crate::math::linalg::{dagger2, dagger4, matmul2};
 use num_complex::Complex64 as C;
 
 fn expi(a: f64) -> C {
     C::from_polar(1.0, a)
 }
 
-fn dagger2(m: &[C; 4]) -> [C; 4] {
-    [m[0].conj(), m[2].conj(), m[1].conj(), m[3].conj()]
+/// The model's matrix of a one-qubit kind at `angles`, on the stack.
+fn matrix2(kind: &GateKind, angles: &[f64]) -> [C; 4] {
+    kind.matrix(angles)
+        .try_into()
+        .unwrap_or([C::ONE, C::ZERO, C::ZERO, C::ONE])
 }
 
-fn dagger4(m: &[C; 16]) -> [C; 16] {
-    let mut out = [C::new(0.0, 0.0); 16];
-    for r in 0..4 {
-        for k in 0..4 {
-            out[k * 4 + r] = m[r * 4 + k].conj();
-        }
-    }
-    out
-}
-
-fn matmul2(a: &[C; 4], b: &[C; 4]) -> [C; 4] {
-    [
-        a[0] * b[0] + a[1] * b[2],
-        a[0] * b[1] + a[1] * b[3],
-        a[2] * b[0] + a[3] * b[2],
-        a[2] * b[1] + a[3] * b[3],
-    ]
-}
-
-/// U3(θ, φ, λ), as [`GateKind::matrix`].
-fn u3(t: f64, p: f64, l: f64) -> [C; 4] {
-    let (s, c) = (t / 2.0).sin_cos();
-    [C::new(c, 0.0), -expi(l) * s, expi(p) * s, expi(p + l) * c]
-}
-
-/// Generators G_k = (∂U3/∂a_k)·U3† for the three angles.
-fn u3_generators(t: f64, p: f64, l: f64) -> [[C; 4]; 3] {
-    let (s, c) = (t / 2.0).sin_cos();
-    let z = C::new(0.0, 0.0);
-    let i = C::new(0.0, 1.0);
-    let d = [
-        [
-            C::new(-s / 2.0, 0.0),
-            -expi(l) * (c / 2.0),
-            expi(p) * (c / 2.0),
-            -expi(p + l) * (s / 2.0),
-        ],
-        [z, z, i * expi(p) * s, i * expi(p + l) * c],
-        [z, -i * expi(l) * s, z, i * expi(p + l) * c],
-    ];
-    let ud = dagger2(&u3(t, p, l));
-    [
-        matmul2(&d[0], &ud),
-        matmul2(&d[1], &ud),
-        matmul2(&d[2], &ud),
-    ]
-}
-
-/// RXX(θ) or RYY(θ) (`yy`), as [`GateKind::matrix`].
-fn rxx_ryy(theta: f64, yy: bool) -> [C; 16] {
-    let (s, c) = (theta / 2.0).sin_cos();
-    let mut m = [C::new(0.0, 0.0); 16];
-    for k in 0..4 {
-        m[5 * k] = C::new(c, 0.0);
-    }
-    if yy {
-        m[3] = C::new(0.0, s);
-        m[12] = C::new(0.0, s);
-        m[6] = C::new(0.0, -s);
-        m[9] = C::new(0.0, -s);
-    } else {
-        for k in 0..4 {
-            m[4 * k + (3 - k)] = C::new(0.0, -s);
-        }
+/// The model's matrix of a two-qubit kind at `angles`, on the stack.
+fn matrix4(kind: &GateKind, angles: &[f64]) -> [C; 16] {
+    let mut m = [C::ZERO; 16];
+    for (o, v) in m.iter_mut().zip(kind.matrix(angles)) {
+        *o = v;
     }
     m
 }
 
-/// The generator −(i/2)·P⊗P of RXX / RYY.
-fn rxx_ryy_generator(yy: bool) -> [C; 16] {
-    let mut g = [C::new(0.0, 0.0); 16];
-    let h = C::new(0.0, 0.5);
-    if yy {
-        // Y⊗Y: (0,3) = (3,0) = −1, (1,2) = (2,1) = 1.
-        g[3] = h;
-        g[12] = h;
-        g[6] = -h;
-        g[9] = -h;
-    } else {
-        for k in 0..4 {
-            g[4 * k + (3 - k)] = -h;
+/// The model's generators G_k = (∂U/∂a_k)·U† of a kind's (at most three) angles.
+fn generators<const L: usize>(kind: &GateKind, angles: &[f64]) -> [[C; L]; 3] {
+    let mut out = [[C::ZERO; L]; 3];
+    for (k, g) in out.iter_mut().enumerate().take(angles.len()) {
+        for (o, v) in g.iter_mut().zip(kind.generator(angles, k)) {
+            *o = v;
         }
     }
-    g
+    out
 }
 
 #[inline(always)]
@@ -194,8 +132,9 @@ enum BackStep {
         s: f64,
     },
     Dense([C; 4]),
-    /// U3: U† and the three generators G_k; dL/da_k = 2·Σ Re(conj(λ)·G_k·ψ).
-    U3([C; 4], [[C; 4]; 3]),
+    /// A parameterised kind without a specialised kernel (U3, …): U† and the model's
+    /// generators G_k; dL/da_k = 2·Σ Re(conj(λ)·G_k·ψ).
+    Param([C; 4], [[C; 4]; 3]),
 }
 
 impl BackStep {
@@ -252,7 +191,7 @@ impl BackStep {
                 mat2(&md, p0, p1);
                 mat2(&md, l0, l1);
             }
-            BackStep::U3(md, gen) => {
+            BackStep::Param(md, gen) => {
                 for (a, g) in acc.iter_mut().zip(&gen) {
                     let (v0, v1) = (cmul2(g[0], p0, g[1], p1), cmul2(g[2], p0, g[3], p1));
                     for k in 0..N {
@@ -272,7 +211,7 @@ impl BackStep {
             BackStep::Diag { grad: true, .. } | BackStep::Rx { .. } | BackStep::Ry { .. } => {
                 out[0] = total(&acc[0])
             }
-            BackStep::U3(..) => {
+            BackStep::Param(..) => {
                 for (o, a) in out.iter_mut().zip(acc) {
                     *o = 2.0 * total(a);
                 }
@@ -363,16 +302,17 @@ enum Kind {
     Rx,
     /// RY(θ).
     Ry,
-    /// U3(θ, φ, λ).
-    U3,
+    /// A parameterised one-qubit kind without a specialised kernel (U3, …): matrix and
+    /// generators from the gate model per row.
+    Param1(GateKind),
     /// A two-qubit diagonal.
     Diag2Fixed([C; 4]),
     /// RZZ(θ).
     Rzz,
     /// A dense two-qubit matrix and its adjoint.
     Dense2Fixed(Box<([C; 16], [C; 16])>),
-    /// RXX(θ) (false) or RYY(θ) (true).
-    RxxRyy(bool),
+    /// A parameterised two-qubit kind without a specialised kernel (RXX, RYY, …).
+    Param2(GateKind),
 }
 
 /// One lowered gate.
@@ -398,42 +338,35 @@ impl LoweredOp {
     ) -> Self {
         let b0 = 1usize << targets[0];
         let b1 = targets.get(1).map_or(0, |&t| 1usize << t);
-        let one = C::new(1.0, 0.0);
-        let z = C::new(0.0, 0.0);
-        let k = match kind {
-            GateKind::I => Kind::Skip,
-            GateKind::X => Kind::Flip,
-            GateKind::Z | GateKind::S | GateKind::Sdg | GateKind::T | GateKind::Tdg => {
-                Kind::PhaseFixed(kind.matrix(&[])[3])
+        let parameterised = !kind.angles().is_empty();
+        let k = match (kind.class(), targets.len()) {
+            (GateClass::Identity, _) => Kind::Skip,
+            (GateClass::Permutation(Permutation::Flip), _) => Kind::Flip,
+            (GateClass::Permutation(Permutation::Swap), _) => Kind::Swap,
+            // Specialised kernels for the common rotations.
+            _ if matches!(kind, GateKind::Phase(_)) => Kind::PhaseParam,
+            _ if matches!(kind, GateKind::RZ(_)) => Kind::Rz,
+            _ if matches!(kind, GateKind::RX(_)) => Kind::Rx,
+            _ if matches!(kind, GateKind::RY(_)) => Kind::Ry,
+            _ if matches!(kind, GateKind::RZZ(_)) => Kind::Rzz,
+            (_, 1) if parameterised => Kind::Param1(kind.clone()),
+            (_, _) if parameterised => Kind::Param2(kind.clone()),
+            (GateClass::Phase, _) => Kind::PhaseFixed(kind.matrix(&[])[3]),
+            (GateClass::Diagonal, 1) => {
+                let m = matrix2(kind, &[]);
+                Kind::Diag1Fixed(m[0], m[3])
             }
-            GateKind::Phase(_) => Kind::PhaseParam,
-            GateKind::RZ(_) => Kind::Rz,
-            GateKind::RX(_) => Kind::Rx,
-            GateKind::RY(_) => Kind::Ry,
-            GateKind::U3(..) => Kind::U3,
-            GateKind::RZZ(_) => Kind::Rzz,
-            GateKind::RXX(_) => Kind::RxxRyy(false),
-            GateKind::RYY(_) => Kind::RxxRyy(true),
-            GateKind::Swap => Kind::Swap,
-            GateKind::Y | GateKind::H | GateKind::SX | GateKind::Unitary1(_) => {
-                let m: [C; 4] = kind.matrix(&[]).try_into().unwrap_or([one, z, z, one]);
-                if m[1] == z && m[2] == z {
-                    if m[0] == one {
-                        Kind::PhaseFixed(m[3])
-                    } else {
-                        Kind::Diag1Fixed(m[0], m[3])
-                    }
-                } else {
-                    Kind::Dense1Fixed(m, dagger2(&m))
-                }
+            (GateClass::Diagonal, _) => {
+                let m = matrix4(kind, &[]);
+                Kind::Diag2Fixed([m[0], m[5], m[10], m[15]])
             }
-            GateKind::ISwap | GateKind::Unitary2(_) => {
-                let m: [C; 16] = kind.matrix(&[]).try_into().unwrap_or([z; 16]);
-                if kind.is_diagonal() {
-                    Kind::Diag2Fixed([m[0], m[5], m[10], m[15]])
-                } else {
-                    Kind::Dense2Fixed(Box::new((m, dagger4(&m))))
-                }
+            (_, 1) => {
+                let m = matrix2(kind, &[]);
+                Kind::Dense1Fixed(m, dagger2(&m))
+            }
+            (_, _) => {
+                let m = matrix4(kind, &[]);
+                Kind::Dense2Fixed(Box::new((m, dagger4(&m))))
             }
         };
         let walk = match k {
@@ -449,6 +382,12 @@ impl LoweredOp {
             first_angle,
             num_angles,
         }
+    }
+
+    /// The gate's angle values in the occurrence row `row`.
+    #[inline(always)]
+    fn angles<'r>(&self, row: &'r [f64]) -> &'r [f64] {
+        &row[self.first_angle..self.first_angle + self.num_angles]
     }
 
     /// Applies the gate for the occurrence values `row`.
@@ -474,7 +413,7 @@ impl LoweredOp {
                 let (sn, c) = (a(0) / 2.0).sin_cos();
                 pairs(s, w, b0, &mut RotY(c, sn));
             }
-            Kind::U3 => pairs(s, w, b0, &mut Dense(u3(a(0), a(1), a(2)))),
+            Kind::Param1(kind) => pairs(s, w, b0, &mut Dense(matrix2(kind, self.angles(row)))),
             Kind::Diag2Fixed(d) => quads(s, len, w, b0, b1, |s, i| {
                 for k in 0..4 {
                     s[i[k]] *= d[k];
@@ -490,8 +429,8 @@ impl LoweredOp {
                 });
             }
             Kind::Dense2Fixed(mm) => quads(s, len, w, b0, b1, |s, i| mat4(&mm.0, s, i)),
-            Kind::RxxRyy(yy) => {
-                let m = rxx_ryy(a(0), *yy);
+            Kind::Param2(kind) => {
+                let m = matrix4(kind, self.angles(row));
                 quads(s, len, w, b0, b1, |s, i| mat4(&m, s, i));
             }
         }
@@ -510,7 +449,7 @@ impl LoweredOp {
                     | Kind::Dense1Fixed(..)
                     | Kind::Rx
                     | Kind::Ry
-                    | Kind::U3
+                    | Kind::Param1(_)
             )
     }
 
@@ -543,7 +482,7 @@ impl LoweredOp {
                     C::new(c, 0.0),
                 ]
             }
-            Kind::U3 => u3(a(0), a(1), a(2)),
+            Kind::Param1(kind) => matrix2(kind, self.angles(row)),
             _ => [o, z, z, o],
         }
     }
@@ -580,9 +519,9 @@ impl LoweredOp {
                 let (s, c) = (-a(0) / 2.0).sin_cos();
                 BackStep::Ry { c, s }
             }
-            Kind::U3 => {
-                let (t, p, l) = (a(0), a(1), a(2));
-                BackStep::U3(dagger2(&u3(t, p, l)), u3_generators(t, p, l))
+            Kind::Param1(kind) => {
+                let angles = self.angles(row);
+                BackStep::Param(dagger2(&matrix2(kind, angles)), generators(kind, angles))
             }
             _ => return None,
         })
@@ -618,7 +557,7 @@ impl LoweredOp {
             | Kind::Dense1Fixed(..)
             | Kind::Rx
             | Kind::Ry
-            | Kind::U3 => {
+            | Kind::Param1(_) => {
                 if let Some(step) = self.back_step(row) {
                     let mut k = Back1(step, [[0.0; 8]; 3]);
                     pairs2(psi, lam, w, b0, &mut k);
@@ -656,23 +595,28 @@ impl LoweredOp {
                     mat4(md, l, i);
                 });
             }
-            Kind::RxxRyy(yy) => {
-                let md = rxx_ryy(-a(0), *yy);
-                let gen = rxx_ryy_generator(*yy);
-                let mut g = 0.0;
+            Kind::Param2(kind) => {
+                let angles = self.angles(row);
+                let md = dagger4(&matrix4(kind, angles));
+                let gens = generators::<16>(kind, angles);
+                let mut g = [0.0; 3];
                 quads(&mut (psi, lam), len, w, b0, b1, |(p, l), i| {
                     let v = [p[i[0]], p[i[1]], p[i[2]], p[i[3]]];
-                    for r in 0..4 {
-                        let gv = gen[4 * r] * v[0]
-                            + gen[4 * r + 1] * v[1]
-                            + gen[4 * r + 2] * v[2]
-                            + gen[4 * r + 3] * v[3];
-                        g += re_cb(l[i[r]], gv);
+                    for (gk, gen) in g.iter_mut().zip(&gens).take(angles.len()) {
+                        for r in 0..4 {
+                            let gv = gen[4 * r] * v[0]
+                                + gen[4 * r + 1] * v[1]
+                                + gen[4 * r + 2] * v[2]
+                                + gen[4 * r + 3] * v[3];
+                            *gk += re_cb(l[i[r]], gv);
+                        }
                     }
                     mat4(&md, p, i);
                     mat4(&md, l, i);
                 });
-                out[0] = 2.0 * g;
+                for (o, gk) in out.iter_mut().zip(g) {
+                    *o = 2.0 * gk;
+                }
             }
         }
     }

@@ -23,6 +23,7 @@ use super::tile::{self, Segment};
 use crate::circuit::{Angle, Observable};
 use crate::compile::program::{BatchOptions, Program};
 use crate::error::{Error, Result};
+use crate::math::linalg::dagger;
 use crate::sim::gpu::shaders::{Access, Kernel, MatrixSource};
 use num_complex::Complex64 as C64;
 use std::sync::Arc;
@@ -199,17 +200,6 @@ fn grad_kernel(kernel: Kernel) -> Kernel {
         Kernel::Gate2 => Kernel::Grad2,
         _ => Kernel::GradDiag,
     }
-}
-
-fn dagger(m: &[C64]) -> Vec<C64> {
-    let d = if m.len() == 4 { 2 } else { 4 };
-    let mut out = vec![C64::ZERO; m.len()];
-    for r in 0..d {
-        for k in 0..d {
-            out[k * d + r] = m[r * d + k].conj();
-        }
-    }
-    out
 }
 
 /// Lays out the parameter buffer for `sub_batch` rows, the forward pass fusing runs of ops as

@@ -8,7 +8,7 @@
 //! becomes virtual qubit c + j. High *controls* never reach the kernel: the host simply skips
 //! the chunks whose index bits do not satisfy them.
 
-use crate::circuit::{Gate, GateKind};
+use crate::circuit::{Gate, GateClass, Permutation};
 use crate::sim::gpu::shaders::{Access, Kernel, Pairing, GROUP_ITEMS};
 use bytemuck::{Pod, Zeroable};
 use num_complex::Complex64 as C64;
@@ -68,21 +68,6 @@ pub(crate) struct GateOp {
     pub matrix: Vec<C64>,
 }
 
-/// True for one-qubit diagonal kinds whose |0⟩ entry is 1 for every angle: their target can be
-/// folded into the control mask so the pass touches only the half of the state that changes.
-fn is_phase_kind(kind: &GateKind) -> bool {
-    match kind {
-        GateKind::Z
-        | GateKind::S
-        | GateKind::Sdg
-        | GateKind::T
-        | GateKind::Tdg
-        | GateKind::Phase(_) => true,
-        GateKind::Unitary1(m) => kind.is_diagonal() && m[0] == C64::ONE,
-        _ => false,
-    }
-}
-
 /// The kernel a gate lowers to, decided from its kind alone (so a compiled program's structure
 /// does not depend on angle values); `matrix` is left empty. `None` for the identity.
 pub(crate) fn lower_structure(gate: &Gate) -> Option<GateOp> {
@@ -95,17 +80,17 @@ pub(crate) fn lower_structure(gate: &Gate) -> Option<GateOp> {
         swap,
         matrix: Vec::new(),
     };
-    Some(match gate.kind {
-        GateKind::I => return None,
-        GateKind::X => op(Kernel::Permute, targets, forced, false),
-        GateKind::Swap => op(Kernel::Permute, targets, forced, true),
-        ref k if is_phase_kind(k) => op(
+    Some(match gate.kind.class() {
+        GateClass::Identity => return None,
+        GateClass::Permutation(Permutation::Flip) => op(Kernel::Permute, targets, forced, false),
+        GateClass::Permutation(Permutation::Swap) => op(Kernel::Permute, targets, forced, true),
+        GateClass::Phase => op(
             Kernel::Diagonal,
             Vec::new(),
             forced | (1u64 << gate.targets[0]),
             false,
         ),
-        ref k if k.is_diagonal() => op(Kernel::Diagonal, targets, forced, false),
+        GateClass::Diagonal => op(Kernel::Diagonal, targets, forced, false),
         _ if gate.targets.len() == 1 => op(Kernel::Gate1, targets, forced, false),
         _ => op(Kernel::Gate2, targets, forced, false),
     })
@@ -152,7 +137,7 @@ pub(crate) fn lower_dense(qubits: &[usize], matrix: Vec<C64>) -> GateOp {
         swap: false,
         matrix,
     };
-    if k <= 2 && crate::compile::fusion::is_diagonal(&matrix, 1 << k) {
+    if k <= 2 && crate::math::linalg::is_diagonal(&matrix) {
         let d = (0..1usize << k)
             .map(|i| matrix[i * ((1 << k) + 1)])
             .collect();

@@ -7,18 +7,7 @@ use crate::backend::QuantumState;
 use crate::circuit::Observable;
 use crate::compile::program::Program;
 use crate::error::Result;
-use num_complex::Complex64;
-
-fn dagger(m: &[Complex64]) -> Vec<Complex64> {
-    let d = if m.len() == 4 { 2 } else { 4 };
-    let mut out = vec![Complex64::ZERO; m.len()];
-    for r in 0..d {
-        for k in 0..d {
-            out[k * d + r] = m[r * d + k].conj();
-        }
-    }
-    out
-}
+use crate::math::linalg::dagger;
 
 /// The state after running `program` on one occurrence row from |0…0⟩.
 pub fn run_row(program: &Program, row: &[f64]) -> Result<CpuState> {

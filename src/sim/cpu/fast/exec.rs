@@ -8,6 +8,7 @@
 
 use super::kern::{Cl, Kern, Lanes, N};
 use super::plan::{PassSpec, PermKind, Suffix};
+pub(crate) use crate::math::isa::{detect_isa, Isa};
 use crate::sim::cpu::real::Real;
 use rayon::prelude::*;
 use std::sync::Mutex;
@@ -200,24 +201,6 @@ fn deposit(i: usize, positions: &[usize]) -> usize {
         .iter()
         .enumerate()
         .fold(0, |acc, (j, &p)| acc | (i >> j & 1) << p)
-}
-
-/// The instruction set the tile loop is compiled for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Isa {
-    /// The build's baseline.
-    Base,
-    /// x86-64 with AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-}
-
-pub(crate) fn detect_isa() -> Isa {
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        return Isa::Avx2;
-    }
-    Isa::Base
 }
 
 #[inline(always)]

@@ -31,7 +31,7 @@
 //! `exec::SuffixTables`) instead of costing a sweep each.
 
 use super::kern::{imag_lanes, real_lanes, Cl, Kern, BLOCK_QUBITS, MAX_DENSE};
-use crate::circuit::{Bindings, Gate, GateKind};
+use crate::circuit::{Bindings, Gate, GateClass, GateKind, Permutation};
 use crate::compile::fusion::{fuse_where, FusedOp};
 use crate::sim::cpu::real::Real;
 use num_complex::Complex64 as C64;
@@ -93,45 +93,29 @@ impl GOp {
     }
 }
 
-fn mul2(a: &[C64], b: &[C64]) -> Vec<C64> {
-    vec![
-        a[0] * b[0] + a[1] * b[2],
-        a[0] * b[1] + a[1] * b[3],
-        a[2] * b[0] + a[3] * b[2],
-        a[2] * b[1] + a[3] * b[3],
-    ]
-}
-
-/// The class of a 2^k × 2^k matrix, `None` for the identity.
+/// The kernel class of a bound 2^k × 2^k matrix (a gate or a fused product), `None` for the
+/// identity: the gate model's class of the matrix ([`GateClass::of_matrix`]; blocks of more
+/// than two qubits are dense unless diagonal), refined for dense one-qubit matrices into this
+/// engine's real-coefficient kernels.
 fn classify(k: usize, m: &[C64]) -> Option<Class> {
-    let dim = 1usize << k;
-    let (z, o) = (C64::ZERO, C64::ONE);
-    let diagonal = (0..dim).all(|r| (0..dim).all(|c| r == c || m[r * dim + c] == z));
-    if diagonal {
-        return if (0..dim).all(|r| m[r * dim + r] == o) {
-            None
-        } else {
-            Some(Class::Diag)
-        };
+    let class = if k <= 2 {
+        GateClass::of_matrix(m)
+    } else if crate::math::linalg::is_diagonal(m) {
+        GateClass::Diagonal
+    } else {
+        GateClass::Dense
+    };
+    match class {
+        GateClass::Identity => None,
+        GateClass::Permutation(Permutation::Flip) => Some(Class::Flip),
+        GateClass::Permutation(Permutation::Swap) => Some(Class::Swap),
+        c if c.is_diagonal() => Some(Class::Diag),
+        _ if k == 1 && m.iter().all(|c| c.im == 0.0) => Some(Class::Real),
+        _ if k == 1 && m[0].im == 0.0 && m[3].im == 0.0 && m[1].re == 0.0 && m[2].re == 0.0 => {
+            Some(Class::Rx)
+        }
+        _ => Some(Class::General),
     }
-    if k == 1 {
-        if m[0] == z && m[3] == z && m[1] == o && m[2] == o {
-            return Some(Class::Flip);
-        }
-        if m.iter().all(|c| c.im == 0.0) {
-            return Some(Class::Real);
-        }
-        if m[0].im == 0.0 && m[3].im == 0.0 && m[1].re == 0.0 && m[2].re == 0.0 {
-            return Some(Class::Rx);
-        }
-    }
-    if k == 2 {
-        let swap = [o, z, z, z, z, z, o, z, z, o, z, z, z, z, z, o];
-        if m == swap {
-            return Some(Class::Swap);
-        }
-    }
-    Some(Class::General)
 }
 
 /// Binds `gates` under `bindings`, merges one-qubit chains, fuses into blocks of up to
@@ -140,14 +124,14 @@ pub(crate) fn bind(gates: &[Gate], bindings: &Bindings<'_>, fusion_qubits: usize
     let mut ops: Vec<(Vec<usize>, Vec<usize>, Vec<C64>)> = Vec::with_capacity(gates.len());
     let mut open: [Option<usize>; 64] = [None; 64];
     for g in gates {
-        if g.kind == GateKind::I {
+        if g.kind.class() == GateClass::Identity {
             continue;
         }
         let m = g.bound_matrix(bindings);
         if g.targets.len() == 1 && g.controls.is_empty() {
             let q = g.targets[0];
             match open[q] {
-                Some(i) => ops[i].2 = mul2(&m, &ops[i].2),
+                Some(i) => ops[i].2 = crate::math::linalg::matmul(&m, &ops[i].2),
                 None => {
                     ops.push((g.targets.clone(), Vec::new(), m));
                     open[q] = Some(ops.len() - 1);
