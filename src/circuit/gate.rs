@@ -533,3 +533,110 @@ impl GateClass {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalogue() -> Vec<GateKind> {
+        let mut k = 0.0;
+        GateKind::catalogue(|| {
+            k += 1.0;
+            Angle::Const(0.37 * k - 0.9)
+        })
+    }
+
+    fn values(kind: &GateKind) -> Vec<f64> {
+        kind.angles()
+            .iter()
+            .map(|a| a.value(&super::super::Bindings::none()))
+            .collect()
+    }
+
+    /// The catalogue holds every kind once: this match has no wildcard, so a new kind does not
+    /// compile until it is listed here (and then must be added to the catalogue to pass).
+    #[test]
+    fn the_catalogue_holds_every_kind_once() {
+        let index = |k: &GateKind| match k {
+            GateKind::I => 0,
+            GateKind::H => 1,
+            GateKind::X => 2,
+            GateKind::Y => 3,
+            GateKind::Z => 4,
+            GateKind::S => 5,
+            GateKind::Sdg => 6,
+            GateKind::T => 7,
+            GateKind::Tdg => 8,
+            GateKind::SX => 9,
+            GateKind::RX(_) => 10,
+            GateKind::RY(_) => 11,
+            GateKind::RZ(_) => 12,
+            GateKind::Phase(_) => 13,
+            GateKind::U3(..) => 14,
+            GateKind::Unitary1(_) => 15,
+            GateKind::Swap => 16,
+            GateKind::ISwap => 17,
+            GateKind::RXX(_) => 18,
+            GateKind::RYY(_) => 19,
+            GateKind::RZZ(_) => 20,
+            GateKind::Unitary2(_) => 21,
+        };
+        let mut seen: Vec<usize> = catalogue().iter().map(index).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..22).collect::<Vec<_>>());
+    }
+
+    /// A kind's class holds for its matrix at any angle: a fixed kind's class is exactly the
+    /// class of its matrix; a parameterised kind's matrix is never of a wider class (a
+    /// diagonal kind stays diagonal, a phase kind keeps its |0⟩ entry at 1).
+    #[test]
+    fn every_class_matches_the_kinds_matrix() {
+        for kind in catalogue() {
+            let m = kind.matrix(&values(&kind));
+            let of_matrix = GateClass::of_matrix(&m);
+            let class = kind.class();
+            if kind.angles().is_empty() {
+                assert_eq!(class, of_matrix, "{}", kind.name());
+            }
+            match class {
+                GateClass::Phase => assert!(
+                    of_matrix == GateClass::Phase && m.len() == 4,
+                    "{}",
+                    kind.name()
+                ),
+                GateClass::Diagonal => assert!(of_matrix.is_diagonal(), "{}", kind.name()),
+                _ => {}
+            }
+        }
+    }
+
+    /// ∂U/∂a from the model against central differences of its matrix, and the generator
+    /// against G = ∂U·U†, for every angle of every kind.
+    #[test]
+    fn derivatives_and_generators_match_the_matrix() {
+        let h = 1e-6;
+        for kind in catalogue() {
+            let a = values(&kind);
+            for which in 0..a.len() {
+                let (mut up, mut down) = (a.clone(), a.clone());
+                up[which] += h;
+                down[which] -= h;
+                let (mu, md) = (kind.matrix(&up), kind.matrix(&down));
+                let d = kind.derivative(&a, which);
+                for (j, dj) in d.iter().enumerate() {
+                    let fd = (mu[j] - md[j]) / (2.0 * h);
+                    assert!(
+                        (fd - dj).norm() < 1e-8,
+                        "{} angle {which} entry {j}",
+                        kind.name()
+                    );
+                }
+                let g = kind.generator(&a, which);
+                let back = matmul(&g, &kind.matrix(&a));
+                for (x, y) in back.iter().zip(&d) {
+                    assert!((x - y).norm() < 1e-12, "{} generator {which}", kind.name());
+                }
+            }
+        }
+    }
+}
