@@ -61,12 +61,12 @@ fn bench_gpu(c: &mut Criterion) {
             return;
         }
     };
-    let per_gate = GpuBackend::with_config(GpuConfig {
-        tile_fusion: false,
-        fusion_qubits: 0,
-        register_blocks: Some(0),
-        ..Default::default()
-    })
+    let per_gate = GpuBackend::with_config(
+        GpuConfig::default()
+            .tile_fusion(false)
+            .fusion_qubits(0)
+            .register_blocks(Some(0)),
+    )
     .unwrap();
     println!("adapter: {}", fused.name());
     let bpa = fused.precision().bytes_per_amplitude();
@@ -167,12 +167,12 @@ fn bench_gpu_ansatz(c: &mut Criterion) {
         ("tiles+fusion2", true, 2, 0),
         ("blocks5", false, 0, 5),
     ] {
-        let Ok(backend) = GpuBackend::with_config(GpuConfig {
-            tile_fusion,
-            fusion_qubits,
-            register_blocks: Some(register_blocks),
-            ..Default::default()
-        }) else {
+        let Ok(backend) = GpuBackend::with_config(
+            GpuConfig::default()
+                .tile_fusion(tile_fusion)
+                .fusion_qubits(fusion_qubits)
+                .register_blocks(Some(register_blocks)),
+        ) else {
             eprintln!("no GPU adapter, ansatz bench skipped");
             return;
         };

@@ -55,12 +55,12 @@ fn main() -> qshade::Result<()> {
     ];
     let mut runs = Vec::new();
     for (label, tile_fusion, fusion_qubits, register_blocks) in configs {
-        let backend = GpuBackend::with_config(GpuConfig {
-            tile_fusion,
-            fusion_qubits,
-            register_blocks: Some(register_blocks),
-            ..Default::default()
-        })?;
+        let backend = GpuBackend::with_config(
+            GpuConfig::default()
+                .tile_fusion(tile_fusion)
+                .fusion_qubits(fusion_qubits)
+                .register_blocks(Some(register_blocks)),
+        )?;
         let mut state = backend.zero_gpu_state(n)?;
         time_apply(&mut state, &circuit)?; // compiles the pipelines
         runs.push((label, backend, state, Vec::new()));

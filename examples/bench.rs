@@ -646,10 +646,7 @@ fn main() {
                 } else {
                     Precision::F64
                 };
-                match GpuBackend::with_config(GpuConfig {
-                    precision,
-                    ..Default::default()
-                }) {
+                match GpuBackend::with_config(GpuConfig::default().precision(precision)) {
                     Ok(b) => Box::new(b),
                     Err(e) => {
                         Json::default()

@@ -43,12 +43,12 @@ fn main() -> qshade::Result<()> {
         .filter_map(|v| v.trim().parse().ok())
         .collect();
     let rounds: usize = arg("--rounds").and_then(|v| v.parse().ok()).unwrap_or(6);
-    let gpu = GpuBackend::with_config(GpuConfig {
-        tile_fusion: false,
-        fusion_qubits: 0,
-        register_blocks: Some(0),
-        ..Default::default()
-    })?;
+    let gpu = GpuBackend::with_config(
+        GpuConfig::default()
+            .tile_fusion(false)
+            .fusion_qubits(0)
+            .register_blocks(Some(0)),
+    )?;
     let adapter = gpu.adapter_name();
     eprintln!("adapter: {adapter}");
     let kinds = ["1q", "2q", "diagonal", "controlled", "permutation"];

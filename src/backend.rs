@@ -28,7 +28,7 @@ impl Precision {
 }
 
 /// A simulator: creates states and runs circuits on them.
-pub trait Backend {
+pub trait Backend: Send + Sync {
     /// A human-readable name, e.g. `cpu-reference (f64)` or the GPU adapter's name.
     fn name(&self) -> String;
 
@@ -191,6 +191,7 @@ pub trait Backend {
 
 /// Options of [`Backend::gradient_batch_with`].
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct GradientOptions {
     /// Adjoint (default) or parameter-shift.
     pub method: GradientMethod,
@@ -200,9 +201,15 @@ pub struct GradientOptions {
     pub batch: BatchOptions,
 }
 
+setters!(GradientOptions {
+    method: GradientMethod,
+    per_sample_theta: bool,
+    batch: BatchOptions,
+});
+
 /// A state vector owned by a backend (on the GPU it stays in device memory; reads copy results
 /// back).
-pub trait QuantumState {
+pub trait QuantumState: Send {
     /// Number of qubits.
     fn num_qubits(&self) -> usize;
 

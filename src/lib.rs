@@ -21,6 +21,24 @@
 
 #![warn(missing_docs)]
 
+/// Chainable setters for a `#[non_exhaustive]` configuration struct: one
+/// `pub fn field(self, value) -> Self` per listed field, so users write
+/// `Config::default().field(value)` and new settings are not breaking changes.
+macro_rules! setters {
+    ($ty:ident { $($field:ident : $fty:ty),* $(,)? }) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets [`", stringify!($ty), "::", stringify!($field), "`].")]
+                #[must_use]
+                pub fn $field(mut self, value: $fty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
 // Layout: the circuit IR (`circuit`), compilation shared by every engine (`compile`), the
 // backend interface (`backend`), the simulators (`sim`: the f64 reference, the fast CPU
 // engines, the GPU engine), small numerical helpers (`math`), and the QML layer (`qml`).

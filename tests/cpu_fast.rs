@@ -29,13 +29,12 @@ fn configs() -> Vec<(String, CpuConfig)> {
             (Some(8), 3, 1, 9),
             (Some(9), 5, 4, 0),
         ] {
-            let config = CpuConfig {
-                precision,
-                tile_qubits: tile,
-                min_run_qubits: run,
-                fusion_qubits: fusion,
-                parallel_qubits: parallel,
-            };
+            let config = CpuConfig::default()
+                .precision(precision)
+                .tile_qubits(tile)
+                .min_run_qubits(run)
+                .fusion_qubits(fusion)
+                .parallel_qubits(parallel);
             out.push((format!("{precision:?} tile {tile:?} run {run} fusion {fusion} parallel from {parallel}"), config));
         }
     }
@@ -303,10 +302,9 @@ fn one_row_forward_runs_a_fast_state_of_the_backend_precision() {
                 &format!("{precision:?} call {k} on {width} qubits"),
             );
         }
-        let tiny = BatchOptions {
-            memory_budget: Some(64),
-            max_sub_batch: None,
-        };
+        let tiny = BatchOptions::default()
+            .memory_budget(Some(64))
+            .max_sub_batch(None);
         assert!(matches!(
             backend.forward_rows(&program, &rows, 1, &obs, &tiny),
             Err(qshade::Error::OutOfDeviceMemory { .. })

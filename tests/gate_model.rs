@@ -10,8 +10,7 @@ mod common;
 
 use common::{all_backends, expectation_tolerance, reference_gradients, tolerance};
 use qshade::{
-    Angle, Backend, Batch, Bindings, Circuit, Gate, GateKind, GradientMethod, Observable,
-    Precision, Program,
+    Angle, Batch, Bindings, Circuit, Gate, GateKind, GradientMethod, Observable, Precision, Program,
 };
 
 /// Qubits of every circuit: with the chunked GPU configurations (chunks of 2^3) qubits 3 and 4

@@ -16,10 +16,7 @@ use qshade::{
 };
 
 fn gpu(precision: Precision) -> Option<GpuBackend> {
-    qshade_gpu(GpuConfig {
-        precision,
-        ..Default::default()
-    })
+    qshade_gpu(GpuConfig::default().precision(precision))
 }
 
 /// A GPU backend with `config`; `None` (said) without an adapter when QSHADE_ALLOW_NO_GPU=1.
@@ -160,10 +157,7 @@ fn check(precision: Precision, tol: f64, options: BatchOptions) {
                 &batch,
                 &obs,
                 &upstream,
-                &qshade::GradientOptions {
-                    batch: options.clone(),
-                    ..Default::default()
-                },
+                &qshade::GradientOptions::default().batch(options.clone()),
             )
             .unwrap();
         for (k, (w, g)) in want.theta.iter().zip(&got.theta).enumerate() {
@@ -204,13 +198,13 @@ fn every_forward_fusion_matches_reference_cold_and_hot() {
         ("f64 blocks of 3", Precision::F64, false, 3, 1e-9),
     ];
     for (label, precision, tile_fusion, blocks, tol) in configs {
-        let Some(gpu) = qshade_gpu(GpuConfig {
-            precision,
-            tile_fusion,
-            fusion_qubits: 0,
-            register_blocks: Some(blocks),
-            ..Default::default()
-        }) else {
+        let Some(gpu) = qshade_gpu(
+            GpuConfig::default()
+                .precision(precision)
+                .tile_fusion(tile_fusion)
+                .fusion_qubits(0)
+                .register_blocks(Some(blocks)),
+        ) else {
             return;
         };
         let n = 6;
@@ -261,10 +255,7 @@ fn sub_batches_give_the_same_results() {
     check(
         Precision::F64,
         1e-9,
-        BatchOptions {
-            max_sub_batch: Some(2),
-            ..Default::default()
-        },
+        BatchOptions::default().max_sub_batch(Some(2)),
     );
     // A budget below one state's needs is a clear error that says what one row needs...
     let Some(gpu) = gpu(Precision::F64) else {
@@ -274,10 +265,7 @@ fn sub_batches_give_the_same_results() {
     let rows = vec![0.0; 7 * program.num_angles()];
     let obs = observables(6);
     let upstream = vec![1.0; 7 * obs.len()];
-    let tiny = BatchOptions {
-        memory_budget: Some(1024),
-        ..Default::default()
-    };
+    let tiny = BatchOptions::default().memory_budget(Some(1024));
     let needed = match gpu.adjoint_rows(&program, &rows, 7, &obs, &upstream, &tiny) {
         Err(qshade::Error::OutOfDeviceMemory { needed, available }) => {
             assert_eq!(available, 1024);
@@ -290,10 +278,7 @@ fn sub_batches_give_the_same_results() {
     check(
         Precision::F64,
         1e-9,
-        BatchOptions {
-            memory_budget: Some(needed * 5 / 2),
-            ..Default::default()
-        },
+        BatchOptions::default().memory_budget(Some(needed * 5 / 2)),
     );
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use common::gpu::{config, try_gpu};
 use common::*;
-use qshade::{Backend, Bindings, Circuit, Error, GpuBackend, GpuConfig, Precision, QuantumState};
+use qshade::{Backend, Bindings, Circuit, Error, GpuBackend, Precision, QuantumState};
 use std::sync::Mutex;
 
 /// Tests that create backends hold this: one test changes `QSHADE_ADAPTER`, which every
@@ -45,10 +45,7 @@ fn state_over_the_memory_budget() {
         (Precision::F64, None),
         (Precision::F64, Some(3)),
     ] {
-        let Some(gpu) = try_gpu(GpuConfig {
-            memory_budget: Some(BUDGET),
-            ..config(precision, chunk)
-        }) else {
+        let Some(gpu) = try_gpu(config(precision, chunk).memory_budget(Some(BUDGET))) else {
             continue;
         };
         let bpa = precision.bytes_per_amplitude(); // 8 for f32, 16 for f64

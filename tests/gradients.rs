@@ -270,11 +270,10 @@ fn adjoint(
     per_sample_theta: bool,
     batch_options: BatchOptions,
 ) -> Gradients {
-    let options = GradientOptions {
-        method: GradientMethod::Adjoint,
-        per_sample_theta,
-        batch: batch_options,
-    };
+    let options = GradientOptions::default()
+        .method(GradientMethod::Adjoint)
+        .per_sample_theta(per_sample_theta)
+        .batch(batch_options);
     backend
         .gradient_batch_with(&c.program, batch, &c.observables, &c.upstream, &options)
         .unwrap()
@@ -492,23 +491,19 @@ fn check_sub_batching_is_invisible(backend: &dyn Backend) {
         .unwrap();
     let state_bytes = backend.precision().bytes_per_amplitude() << c.program.num_qubits();
     let splits = [
-        BatchOptions {
-            memory_budget: None,
-            max_sub_batch: Some(1),
-        },
-        BatchOptions {
-            memory_budget: None,
-            max_sub_batch: Some(4),
-        },
+        BatchOptions::default()
+            .memory_budget(None)
+            .max_sub_batch(Some(1)),
+        BatchOptions::default()
+            .memory_budget(None)
+            .max_sub_batch(Some(4)),
         // Room for three rows of two states.
-        BatchOptions {
-            memory_budget: Some(6 * state_bytes + 7),
-            max_sub_batch: None,
-        },
-        BatchOptions {
-            memory_budget: Some(2 * state_bytes),
-            max_sub_batch: Some(3),
-        },
+        BatchOptions::default()
+            .memory_budget(Some(6 * state_bytes + 7))
+            .max_sub_batch(None),
+        BatchOptions::default()
+            .memory_budget(Some(2 * state_bytes))
+            .max_sub_batch(Some(3)),
     ];
     for opts in splits {
         let split = adjoint(backend, &c, &batch, true, opts.clone());
@@ -626,24 +621,19 @@ fn check_error_paths(backend: &dyn Backend) {
 fn check_memory_budget_errors(backend: &dyn Backend) {
     let c = case(700, 6, 10, 2);
     let batch = Batch::shared(&c.theta, &c.inputs, c.size);
-    let tiny = BatchOptions {
-        memory_budget: Some(64),
-        max_sub_batch: None,
-    };
+    let tiny = BatchOptions::default()
+        .memory_budget(Some(64))
+        .max_sub_batch(None);
     assert!(matches!(
         backend.forward_batch_with(&c.program, &batch, &c.observables, &tiny),
         Err(Error::OutOfDeviceMemory { .. })
     ));
-    let opts = GradientOptions {
-        batch: tiny,
-        ..Default::default()
-    };
+    let opts = GradientOptions::default().batch(tiny);
     let r = backend.gradient_batch_with(&c.program, &batch, &c.observables, &c.upstream, &opts);
     assert!(matches!(r, Err(Error::OutOfDeviceMemory { .. })), "{r:?}");
-    let zero = BatchOptions {
-        memory_budget: None,
-        max_sub_batch: Some(0),
-    };
+    let zero = BatchOptions::default()
+        .memory_budget(None)
+        .max_sub_batch(Some(0));
     assert!(matches!(
         backend.forward_batch_with(&c.program, &batch, &c.observables, &zero),
         Err(Error::InvalidArgument(_))

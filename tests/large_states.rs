@@ -51,10 +51,7 @@ fn random_layer_circuit(n: usize, seed: u64) -> (Circuit, Vec<f64>) {
 }
 
 fn check_large(n: usize) {
-    let Some(gpu) = gpu_or_skip(GpuConfig {
-        precision: Precision::F32,
-        ..Default::default()
-    }) else {
+    let Some(gpu) = gpu_or_skip(GpuConfig::default().precision(Precision::F32)) else {
         return;
     };
     let chunk_qubits = gpu.max_chunk_qubits();

@@ -44,10 +44,7 @@ fn allow_no_gpu() -> bool {
 /// `QSHADE_ALLOW_NO_GPU=1`, or when f64 is asked for and the adapter lacks SHADER_F64 (the
 /// rule of `tests/common/gpu.rs`); panics otherwise.
 fn gpu(precision: Precision) -> Option<GpuBackend> {
-    match GpuBackend::with_config(GpuConfig {
-        precision,
-        ..Default::default()
-    }) {
+    match GpuBackend::with_config(GpuConfig::default().precision(precision)) {
         Ok(g) => Some(g),
         Err(Error::NoAdapter { reason }) if allow_no_gpu() => {
             println!("GPU test skipped: no adapter ({reason}); QSHADE_ALLOW_NO_GPU=1");

@@ -263,12 +263,12 @@ fn repeated_circuits_run_through_compiled_register_blocks() {
         .iter()
         .filter(|c| c.register_blocks > 0)
     {
-        let Some(gpu) = common::gpu::try_gpu(qshade::GpuConfig {
-            tile_fusion: c.tile_fusion,
-            fusion_qubits: c.fusion_qubits,
-            register_blocks: Some(c.register_blocks),
-            ..common::gpu::config(c.precision, c.chunk)
-        }) else {
+        let Some(gpu) = common::gpu::try_gpu(
+            common::gpu::config(c.precision, c.chunk)
+                .tile_fusion(c.tile_fusion)
+                .fusion_qubits(c.fusion_qubits)
+                .register_blocks(Some(c.register_blocks)),
+        ) else {
             continue;
         };
         assert_eq!(

@@ -41,10 +41,7 @@ use qshade::{Backend, CpuBackend, GpuBackend, GpuConfig, GradientMethod, Observa
 
 /// The f32 GPU backend under the suite's no-adapter rule (see `common::gpu::try_gpu`).
 fn gpu() -> Option<GpuBackend> {
-    common::gpu::try_gpu(GpuConfig {
-        precision: Precision::F32,
-        ..Default::default()
-    })
+    common::gpu::try_gpu(GpuConfig::default().precision(Precision::F32))
 }
 
 /// A training task: data split, model, config and the accuracy it must reach.

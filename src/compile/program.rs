@@ -279,6 +279,7 @@ pub enum GradientMethod {
 
 /// Options for batched runs.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct BatchOptions {
     /// Bytes the scheduler may use for states and scratch; default: a fraction of the device's
     /// memory (GPU) or of the host's (CPU). The batch is split into sub-batches that fit.
@@ -286,6 +287,11 @@ pub struct BatchOptions {
     /// Upper bound on the sub-batch size (mostly for tests).
     pub max_sub_batch: Option<usize>,
 }
+
+setters!(BatchOptions {
+    memory_budget: Option<u64>,
+    max_sub_batch: Option<usize>,
+});
 
 /// What [`crate::Backend::gradient_batch`] returns.
 #[derive(Clone, Debug, PartialEq)]

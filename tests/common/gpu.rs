@@ -64,11 +64,9 @@ pub fn allow_no_gpu() -> bool {
 
 /// A GPU configuration with the given precision and chunking, defaults elsewhere.
 pub fn config(precision: Precision, max_chunk_qubits: Option<usize>) -> GpuConfig {
-    GpuConfig {
-        precision,
-        max_chunk_qubits,
-        ..Default::default()
-    }
+    GpuConfig::default()
+        .precision(precision)
+        .max_chunk_qubits(max_chunk_qubits)
 }
 
 /// Creates a GPU backend under the no-adapter rule: `None` when there is no adapter and
@@ -103,12 +101,12 @@ fn create_all() -> Vec<(String, GpuBackend)> {
     let mut out: Vec<(String, GpuBackend)> = Vec::new();
     for c in &CONFIGS {
         let (config_label, precision) = (c.label, c.precision);
-        match try_gpu(GpuConfig {
-            tile_fusion: c.tile_fusion,
-            fusion_qubits: c.fusion_qubits,
-            register_blocks: Some(c.register_blocks),
-            ..config(precision, c.chunk)
-        }) {
+        match try_gpu(
+            config(precision, c.chunk)
+                .tile_fusion(c.tile_fusion)
+                .fusion_qubits(c.fusion_qubits)
+                .register_blocks(Some(c.register_blocks)),
+        ) {
             Some(backend) => {
                 if out.is_empty() {
                     // Written to the process's stderr directly, not through eprintln!, so the

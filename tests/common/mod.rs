@@ -3,7 +3,7 @@
 //!
 //! Every check in the suite is written once against `&dyn Backend` and run on every backend
 //! that [`all_backends`] returns: the f64 CPU reference first, then the fast CPU backend in
-//! four configurations (see [`CPU_CONFIGS`]), then the GPU backend in its configurations
+//! four configurations (see [`cpu_configs`]), then the GPU backend in its configurations
 //! (f32/f64, unchunked/chunked at 2^3 amplitudes, …). No adapter fails the GPU tests unless
 //! `QSHADE_ALLOW_NO_GPU=1` (see `gpu.rs`).
 #![allow(dead_code)]
@@ -29,37 +29,38 @@ pub fn cpu() -> Box<dyn Backend> {
 
 /// A fast CPU configuration: the defaults except for precision, tile qubits, minimum run
 /// qubits, fusion qubits, and the qubit count from which tiles run in parallel.
-const fn fast(
+fn fast(
     precision: Precision,
     tile_qubits: Option<usize>,
     min_run_qubits: usize,
     fusion_qubits: usize,
     parallel_qubits: usize,
 ) -> CpuConfig {
-    CpuConfig {
-        precision,
-        tile_qubits,
-        min_run_qubits,
-        fusion_qubits,
-        parallel_qubits,
-    }
+    CpuConfig::default()
+        .precision(precision)
+        .tile_qubits(tile_qubits)
+        .min_run_qubits(min_run_qubits)
+        .fusion_qubits(fusion_qubits)
+        .parallel_qubits(parallel_qubits)
 }
 
 /// The fast CPU configurations every check runs in, with their labels. The defaults first;
 /// then tiles of 2^5 amplitudes made of runs of 8, so that from 6 qubits on states are split
 /// into copied tiles (controls outside a tile, folded permutations) and run in parallel; then
 /// fusion into dense blocks of up to 3 qubits on tiles of 2^6.
-pub const CPU_CONFIGS: [(&str, CpuConfig); 4] = [
-    ("cpu-fast-f64", fast(Precision::F64, None, 4, 1, 14)),
-    ("cpu-fast-f32", fast(Precision::F32, None, 4, 1, 14)),
-    ("cpu-fast-f64-tile5", fast(Precision::F64, Some(5), 3, 1, 0)),
-    (
-        "cpu-fast-f32-fused3",
-        fast(Precision::F32, Some(6), 3, 3, 0),
-    ),
-];
+pub fn cpu_configs() -> [(&'static str, CpuConfig); 4] {
+    [
+        ("cpu-fast-f64", fast(Precision::F64, None, 4, 1, 14)),
+        ("cpu-fast-f32", fast(Precision::F32, None, 4, 1, 14)),
+        ("cpu-fast-f64-tile5", fast(Precision::F64, Some(5), 3, 1, 0)),
+        (
+            "cpu-fast-f32-fused3",
+            fast(Precision::F32, Some(6), 3, 3, 0),
+        ),
+    ]
+}
 
-/// The CPU reference, the fast CPU configurations ([`CPU_CONFIGS`]), then every GPU
+/// The CPU reference, the fast CPU configurations ([`cpu_configs`]), then every GPU
 /// configuration (see [`gpu::CONFIGS`]).
 ///
 /// `QSHADE_TEST_BACKENDS=<labels, comma-separated>` restricts the list: exact labels
@@ -71,7 +72,7 @@ pub fn all_backends() -> Vec<NamedBackend> {
     if backend_selected("cpu-reference") {
         backends.push(("cpu-reference".to_string(), cpu()));
     }
-    for (label, config) in CPU_CONFIGS {
+    for (label, config) in cpu_configs() {
         if backend_selected(label) {
             backends.push((label.to_string(), Box::new(CpuBackend::with_config(config))));
         }
@@ -557,10 +558,7 @@ pub fn reference_gradients(
     upstream: &[f64],
     per_sample_theta: bool,
 ) -> qshade::Gradients {
-    let options = qshade::GradientOptions {
-        per_sample_theta,
-        ..Default::default()
-    };
+    let options = qshade::GradientOptions::default().per_sample_theta(per_sample_theta);
     CpuBackend::reference()
         .gradient_batch_with(program, batch, observables, upstream, &options)
         .expect("the reference computes the gradients")

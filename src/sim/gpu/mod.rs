@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 
 /// How to set up the GPU backend.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct GpuConfig {
     /// Amplitude precision; F64 needs an adapter with SHADER_F64.
     pub precision: Precision,
@@ -53,6 +54,15 @@ pub struct GpuConfig {
     /// 2.4× the tiles), off on GPUs, where it is not measured yet.
     pub register_blocks: Option<usize>,
 }
+
+setters!(GpuConfig {
+    precision: Precision,
+    max_chunk_qubits: Option<usize>,
+    memory_budget: Option<u64>,
+    tile_fusion: bool,
+    fusion_qubits: usize,
+    register_blocks: Option<usize>,
+});
 
 impl Default for GpuConfig {
     fn default() -> Self {

@@ -37,6 +37,7 @@ use rayon::prelude::*;
 /// Tuning of the fast CPU backend and its states (see [`crate::CpuBackend::with_config`]).
 /// The defaults are measured on x86-64; every setting gives the same results up to rounding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CpuConfig {
     /// Amplitude precision.
     pub precision: Precision,
@@ -68,6 +69,14 @@ impl Default for CpuConfig {
         }
     }
 }
+
+setters!(CpuConfig {
+    precision: Precision,
+    tile_qubits: Option<usize>,
+    min_run_qubits: usize,
+    fusion_qubits: usize,
+    parallel_qubits: usize,
+});
 
 impl CpuConfig {
     /// The defaults at `precision`.
