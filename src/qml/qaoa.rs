@@ -34,7 +34,7 @@ pub const MAX_BRUTE_FORCE_NODES: usize = 30;
 
 /// A uniformly random simple `degree`-regular graph on `num_nodes` nodes with unit weights, by
 /// the pairing (configuration) model: `degree` stubs per node are shuffled with a seeded
-/// [`Rng`] and paired in order; pairings with a self-loop or a repeated edge are rejected and
+/// generator and paired in order; pairings with a self-loop or a repeated edge are rejected and
 /// redrawn. Conditioned on being simple, the pairing model is uniform over simple regular
 /// graphs. Edges come back as `(i, j, 1.0)` with i < j, sorted.
 ///

@@ -89,8 +89,8 @@ pub fn hartree_fock(circuit: &mut Circuit, electrons: usize) -> Result<()> {
 ///
 /// |v⟩ → cos(θ/2)|v⟩ + sin(θ/2)|o⟩,  |o⟩ → cos(θ/2)|o⟩ − sin(θ/2)|v⟩
 ///
-/// (PennyLane's |0011⟩ ↔ |1100⟩, wire 0 written first; its matrix has U[3,3] = U[12,12] = c,
-/// U[3,12] = −s, U[12,3] = s).
+/// (PennyLane's |0011⟩ ↔ |1100⟩, wire 0 written first; its matrix has U\[3,3\] = U\[12,12\] = c,
+/// U\[3,12\] = −s, U\[12,3\] = s).
 ///
 /// Decomposition: the basis permutation P = X(w1)·CNOT(w0→w3)·CNOT(w0→w2)·CNOT(w0→w1) maps
 /// |o⟩ = (1,1,0,0) to (1,1,1,1) and |v⟩ = (0,0,1,1) to (0,1,1,1) (bits of w0..w3): the pair
@@ -191,7 +191,7 @@ pub struct VqeResult {
 
 /// Minimises ⟨H⟩ over the trainable parameters of `ansatz` (which must take no inputs) from
 /// `initial_params`, with Adam on adjoint gradients ([`Backend::gradient_batch`], B = 1,
-/// upstream = [1]). See [`run_vqe_with`] for a progress callback.
+/// upstream = \[1\]). See [`run_vqe_with`] for a progress callback.
 pub fn run_vqe<B: Backend + ?Sized>(
     backend: &B,
     ansatz: &Circuit,
