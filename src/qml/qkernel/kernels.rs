@@ -28,11 +28,9 @@ fn check_samples(x: &[f64], d: usize, what: &str) -> Result<usize> {
             x.len()
         )));
     }
-    if let Some(k) = x.iter().position(|v| !v.is_finite()) {
+    if let Some((sample, feature)) = linalg::first_non_finite(x, d) {
         return Err(Error::InvalidArgument(format!(
-            "{what}: feature {} of sample {} is NaN or infinite",
-            k % d,
-            k / d
+            "{what}: feature {feature} of sample {sample} is NaN or infinite"
         )));
     }
     Ok(x.len() / d)
@@ -56,11 +54,9 @@ impl KernelMatrix {
                 data.len()
             )));
         }
-        if let Some(k) = data.iter().position(|v| !v.is_finite()) {
+        if let Some((i, j)) = linalg::first_non_finite(&data, cols) {
             return Err(Error::InvalidArgument(format!(
-                "kernel entry ({}, {}) is NaN or infinite",
-                k / cols,
-                k % cols
+                "kernel entry ({i}, {j}) is NaN or infinite"
             )));
         }
         Ok(KernelMatrix { rows, cols, data })

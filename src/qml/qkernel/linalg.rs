@@ -3,6 +3,13 @@
 
 use crate::error::{Error, Result};
 
+/// (row, column) of the first NaN or infinite entry of a row-major matrix with `cols` columns.
+pub(crate) fn first_non_finite(a: &[f64], cols: usize) -> Option<(usize, usize)> {
+    a.iter()
+        .position(|v| !v.is_finite())
+        .map(|k| (k / cols, k % cols))
+}
+
 fn check_square(a: &[f64], n: usize, what: &str) -> Result<()> {
     if n == 0 || a.len() != n * n {
         return Err(Error::InvalidArgument(format!(
@@ -10,11 +17,9 @@ fn check_square(a: &[f64], n: usize, what: &str) -> Result<()> {
             a.len()
         )));
     }
-    if let Some(k) = a.iter().position(|v| !v.is_finite()) {
+    if let Some((i, j)) = first_non_finite(a, n) {
         return Err(Error::InvalidArgument(format!(
-            "{what}: entry ({}, {}) is NaN or infinite",
-            k / n,
-            k % n
+            "{what}: entry ({i}, {j}) is NaN or infinite"
         )));
     }
     Ok(())
