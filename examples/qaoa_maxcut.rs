@@ -5,7 +5,7 @@
 //! Run: `cargo run --release --example qaoa_maxcut [nodes] [layers] [graph seed]`
 //! (default 12 nodes, p = 2, seed 2026).
 
-use qshade::qml::qaoa::{random_3_regular_graph, solve_maxcut, QaoaOptions};
+use qshade::qml::qaoa::{random_3_regular_graph, solve_maxcut, QaoaConfig};
 use qshade::{Backend, CpuBackend, Error, GpuBackend, Result};
 use std::time::Instant;
 
@@ -60,11 +60,7 @@ fn main() -> Result<()> {
         println!("  {v:>2}: {nbrs:?}");
     }
 
-    let options = QaoaOptions {
-        layers,
-        verbose_every: 20,
-        ..Default::default()
-    };
+    let options = QaoaConfig::default().layers(layers).verbose_every(20);
     println!(
         "\nQAOA p = {layers}: Adam (learning rate {}) on adjoint gradients of −⟨C⟩, {} steps, {} starts in one batch",
         options.learning_rate, options.iterations, options.restarts

@@ -119,17 +119,15 @@ fn iris(backend: &dyn Backend) -> Result<Outcome> {
         .standardizer(scaler.clone())
         .seed(1)
         .build()?;
-    let config = TrainConfig {
-        epochs: 60,
-        batch_size: 16,
-        loss: Loss::CrossEntropy { scale: 4.0 },
-        optimizer: OptimizerConfig::Adam {
+    let config = TrainConfig::default()
+        .epochs(60)
+        .batch_size(16)
+        .loss(Loss::CrossEntropy { scale: 4.0 })
+        .optimizer(OptimizerConfig::Adam {
             learning_rate: 0.05,
-        },
-        seed: 1,
-        verbose: true,
-        ..Default::default()
-    };
+        })
+        .seed(1)
+        .verbose(true);
     run(
         "iris (3 classes)",
         backend,
@@ -154,17 +152,15 @@ fn moons(backend: &dyn Backend) -> Result<Outcome> {
         .standardizer(scaler.clone())
         .seed(1)
         .build()?;
-    let config = TrainConfig {
-        epochs: 30,
-        batch_size: 16,
-        loss: Loss::BinaryCrossEntropy { scale: 4.0 },
-        optimizer: OptimizerConfig::Adam {
+    let config = TrainConfig::default()
+        .epochs(30)
+        .batch_size(16)
+        .loss(Loss::BinaryCrossEntropy { scale: 4.0 })
+        .optimizer(OptimizerConfig::Adam {
             learning_rate: 0.05,
-        },
-        seed: 1,
-        verbose: true,
-        ..Default::default()
-    };
+        })
+        .seed(1)
+        .verbose(true);
     run(
         "two moons",
         backend,

@@ -18,6 +18,7 @@ use qshade::qml::qkernel::{
     ad_hoc_dataset, FidelityKernel, KernelClassifier, KernelMatrix, KernelSolver, RbfKernel,
 };
 use qshade::qml::templates::{zz_feature_map, Entanglement};
+use qshade::qml::train::Dataset;
 use qshade::{Backend, CpuBackend, GpuBackend, Result};
 use std::time::Instant;
 
@@ -83,7 +84,12 @@ fn evaluate(
 
 fn main() -> Result<()> {
     let data = ad_hoc_dataset(NUM_QUBITS, TRAIN_PER_CLASS + TEST_PER_CLASS, GAP, SEED)?;
-    let (train, test) = data.split_at(2 * TRAIN_PER_CLASS)?;
+    // Labels alternate +1, −1, so the first 2·TRAIN_PER_CLASS samples are a balanced prefix.
+    let train = data.subset(&(0..2 * TRAIN_PER_CLASS).collect::<Vec<_>>())?;
+    let test = data.subset(&(2 * TRAIN_PER_CLASS..data.len()).collect::<Vec<_>>())?;
+    // The classifiers take integer labels: the class indices, 1 for "+1" and 0 for "−1".
+    let labels = |d: &Dataset| d.labels.iter().map(|&l| l as i64).collect::<Vec<i64>>();
+    let (y_train, y_test) = (labels(&train), labels(&test));
     println!(
         "ad hoc data set: {} qubits, {} train / {} test samples (balanced ±1), gap {GAP}, seed {SEED}",
         NUM_QUBITS,
@@ -107,8 +113,9 @@ fn main() -> Result<()> {
     println!("backend: {}", backend.name());
 
     // Warm-up (pipeline compilation, device caches) on a tiny kernel, then the timed run.
-    kernel.matrix(backend, &train.x[..2 * NUM_QUBITS])?;
-    let (k_train, k_test, secs) = quantum_kernels(&kernel, backend, &train.x, &test.x)?;
+    kernel.matrix(backend, &train.features[..2 * NUM_QUBITS])?;
+    let (k_train, k_test, secs) =
+        quantum_kernels(&kernel, backend, &train.features, &test.features)?;
     println!(
         "quantum kernel: {}×{} train + {}×{} test matrix in {:.1} ms (best of 2) on {}",
         k_train.rows(),
@@ -119,7 +126,8 @@ fn main() -> Result<()> {
         backend.name()
     );
     if gpu.is_some() {
-        let (c_train, c_test, cpu_secs) = quantum_kernels(&kernel, &cpu, &train.x, &test.x)?;
+        let (c_train, c_test, cpu_secs) =
+            quantum_kernels(&kernel, &cpu, &train.features, &test.features)?;
         let diff = k_train
             .as_slice()
             .iter()
@@ -141,9 +149,12 @@ fn main() -> Result<()> {
         k_train.min_eigenvalue()?
     );
 
-    let rbf = RbfKernel::scaled_to(&train.x, NUM_QUBITS)?;
+    let rbf = RbfKernel::scaled_to(&train.features, NUM_QUBITS)?;
     let start = Instant::now();
-    let (r_train, r_test) = (rbf.matrix(&train.x)?, rbf.cross(&test.x, &train.x)?);
+    let (r_train, r_test) = (
+        rbf.matrix(&train.features)?,
+        rbf.cross(&test.features, &train.features)?,
+    );
     println!(
         "RBF kernel (γ = 1/(d·Var x) = {:.3}): {:.2} ms on the host",
         rbf.gamma(),
@@ -155,24 +166,21 @@ fn main() -> Result<()> {
         "quantum (ZZ map, reps 2)",
         &k_train,
         &k_test,
-        &train.labels,
-        &test.labels,
+        &y_train,
+        &y_test,
     )?;
-    evaluate(
-        "RBF baseline",
-        &r_train,
-        &r_test,
-        &train.labels,
-        &test.labels,
-    )?;
+    evaluate("RBF baseline", &r_train, &r_test, &y_train, &y_test)?;
     // The RBF baseline with a few other bandwidths, so its result is not an artefact of one γ
     // (picked on the test set, so optimistic for the baseline).
     let mut best = (0.0, 0.0);
     for gamma in [0.1, 0.3, 1.0, 3.0, 10.0] {
         let rbf = RbfKernel::new(gamma, NUM_QUBITS)?;
-        let model =
-            KernelClassifier::fit(&rbf.matrix(&train.x)?, &train.labels, KernelSolver::svm(C))?;
-        let acc = model.accuracy(&rbf.cross(&test.x, &train.x)?, &test.labels)?;
+        let model = KernelClassifier::fit(
+            &rbf.matrix(&train.features)?,
+            &y_train,
+            KernelSolver::svm(C),
+        )?;
+        let acc = model.accuracy(&rbf.cross(&test.features, &train.features)?, &y_test)?;
         if acc > best.1 {
             best = (gamma, acc);
         }

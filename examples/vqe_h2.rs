@@ -5,7 +5,7 @@
 //! Run: `cargo run --release --example vqe_h2`
 
 use qshade::qml::vqe::{
-    h2_ansatz, h2_sto3g, run_vqe_with, VqeOptions, CHEMICAL_ACCURACY, H2_GROUND_STATE_ENERGY,
+    h2_ansatz, h2_sto3g, run_vqe_with, VqeConfig, CHEMICAL_ACCURACY, H2_GROUND_STATE_ENERGY,
 };
 use qshade::{Backend, CpuBackend, GpuBackend, Result};
 use std::time::Instant;
@@ -32,12 +32,10 @@ fn main() -> Result<()> {
         ansatz.gates().len(),
         ansatz.num_params()
     );
-    let options = VqeOptions {
-        iterations: 80,
-        learning_rate: 0.1,
-        gradient_tolerance: 1e-6,
-        verbose_every: 0,
-    };
+    let options = VqeConfig::default()
+        .iterations(80)
+        .learning_rate(0.1)
+        .gradient_tolerance(1e-6);
     println!(
         "Adam, learning rate {}, up to {} iterations, adjoint gradients\n",
         options.learning_rate, options.iterations

@@ -1,64 +1,53 @@
-//! Fidelity quantum kernels, the kernel classifiers, and their linear algebra.
+//! Fidelity quantum kernels and the kernel classifiers (their linear algebra is crate-internal
+//! and unit-tested in `src/qml/qkernel/linalg.rs`).
+//!
+//! Every backend check runs over `common::all_backends()` (CPU reference, fast CPU f64/f32,
+//! every GPU configuration) against the f64 CPU reference, with the tolerance of the
+//! backend's precision; failure messages name the backend's label.
 //!
 //! Tolerances:
-//! * GPU f64 vs the CPU reference: 1e-12 per kernel entry (f64 rounding over ~30 gates on
+//! * f64 backends vs the CPU reference: 1e-12 per kernel entry (f64 rounding over ~30 gates on
 //!   2^3 amplitudes is ~1e-15; 1e-12 leaves three orders of margin; measured 4e-16). CPU and
 //!   GPU-f64 kernels are positive semi-definite to λ_min ≥ −1e-9 and have a unit diagonal within
 //!   1e-12.
-//! * GPU f32: 1e-5 per entry. An f32 overlap of these depth-30, 3-qubit states is within
-//!   ~2e-6 of the f64 value (≤ 2 ulp per gate and reduction, as in `gpu_batch.rs`), and
+//! * f32 backends (GPU and fast CPU): 1e-5 per entry. An f32 overlap of these depth-30,
+//!   3-qubit states is within ~2e-6 of the f64 value (≤ 2 ulp per gate and reduction, as in `gpu_batch.rs`), and
 //!   K = |o|² moves by at most 2|o|·|Δo| + |Δo|² ≲ 4e-6 (measured on lavapipe: 1.1e-6).
 //!   Diagonal within 1e-5 of 1. PSD-ness can then only hold up to the perturbation: by Weyl's
 //!   inequality λ_min(K_f32) ≥ λ_min(K) − ‖ΔK‖₂ ≥ −N·max|ΔK_ij| ≥ −N·1e-5 (measured on the
 //!   rank-deficient 2-qubit, N = 30 kernel: −2.3e-7; the CPU gives −8e-16 there).
 //! * Classifier: the 2-qubit `ad_hoc_dataset` (seed 2019, gap 0.3, 40 train / 20 test) must
-//!   reach ≥ 90 % test accuracy with both ridge (λ = 1e-3) and SVM (C = 10), on the CPU and on
-//!   the GPU (f32 and f64), and must not lose to the RBF-SVM baseline. Measured: 100 % for
-//!   both on every backend (RBF-SVM: 35 %); over seeds 0–19 the CPU accuracies were ≥ 95 %, so
+//!   reach ≥ 90 % test accuracy with both ridge (λ = 1e-3) and SVM (C = 10) on every backend,
+//!   and must not lose to the RBF-SVM baseline. Measured: 100 % for both on the CPU and the
+//!   GPU (RBF-SVM: 35 %); over seeds 0–19 the CPU accuracies were ≥ 95 %, so
 //!   90 % (at most two errors out of 20) allows one unlucky boundary point plus an f32 flip,
 //!   while a broken kernel or solver (≈ 35–80 %, the RBF baseline's range on this data) fails.
 //!
 //! GPU tests fail when no adapter is found, unless `QSHADE_ALLOW_NO_GPU=1` (then they print
-//! that they were skipped); f64 checks are skipped (printed) on an adapter without SHADER_F64.
+//! that they were skipped); f64 configurations are skipped (printed) on an adapter without
+//! SHADER_F64 (see `tests/common/gpu.rs`).
 
 mod common;
 
 use common::rng::Rng;
-use qshade::qml::qkernel::linalg::{
-    cholesky, cholesky_solve, cholesky_with_jitter, solve_spd, symmetric_eigenvalues,
-};
+use common::{all_backends, precision_tolerance};
 use qshade::qml::qkernel::{
     ad_hoc_dataset, FidelityKernel, KernelClassifier, KernelMatrix, KernelSolver, RbfKernel,
 };
 use qshade::qml::templates::{angle_encoding, zz_feature_map, Entanglement, RotationAxis};
-use qshade::{
-    Angle, Backend, Bindings, Circuit, CpuBackend, Error, GpuBackend, GpuConfig, Precision,
-};
+use qshade::qml::train::Dataset;
+use qshade::{Angle, Backend, Bindings, Circuit, CpuBackend, Error};
 use std::f64::consts::TAU;
 
-fn allow_no_gpu() -> bool {
-    std::env::var("QSHADE_ALLOW_NO_GPU").as_deref() == Ok("1")
+/// The class indices of a data set as the classifiers' integer labels.
+fn labels(data: &Dataset) -> Vec<i64> {
+    data.labels.iter().map(|&l| l as i64).collect()
 }
 
-/// The GPU backend at `precision`, or `None` (printed) when there is no adapter and
-/// `QSHADE_ALLOW_NO_GPU=1`, or when f64 is asked for and the adapter lacks SHADER_F64 (the
-/// rule of `tests/common/gpu.rs`); panics otherwise.
-fn gpu(precision: Precision) -> Option<GpuBackend> {
-    match GpuBackend::with_config(GpuConfig::default().precision(precision)) {
-        Ok(g) => Some(g),
-        Err(Error::NoAdapter { reason }) if allow_no_gpu() => {
-            println!("GPU test skipped: no adapter ({reason}); QSHADE_ALLOW_NO_GPU=1");
-            None
-        }
-        Err(e @ Error::MissingFeature { .. }) if precision == Precision::F64 => {
-            println!("GPU f64 check skipped: {e}");
-            None
-        }
-        Err(e) => panic!(
-            "GPU backend ({precision:?}) unavailable: {e} \
-             (set QSHADE_ALLOW_NO_GPU=1 to skip GPU tests when there is no adapter)"
-        ),
-    }
+/// The first `k` samples and the rest.
+fn split_at(data: &Dataset, k: usize) -> (Dataset, Dataset) {
+    let rows = |r: std::ops::Range<usize>| data.subset(&r.collect::<Vec<_>>()).unwrap();
+    (rows(0..k), rows(k..data.len()))
 }
 
 fn random_samples(n: usize, d: usize, seed: u64) -> Vec<f64> {
@@ -198,68 +187,47 @@ fn cpu_kernel_is_symmetric_unit_diagonal_psd() {
     }
 }
 
-fn gpu_matches_cpu(
-    precision: Precision,
-    tol: f64,
-    diag_tol: f64,
-    min_eig_per_sample: f64,
-    min_eig_floor: f64,
-) {
-    let Some(gpu) = gpu(precision) else { return };
-    let cpu = CpuBackend::reference();
-    let kernel = zz_kernel(3);
+/// Every backend's kernels against the f64 CPU reference: 1e-12 per entry and unit diagonal
+/// within 1e-12 in f64, 1e-5 in f32 (see the module docs); λ_min ≥ −1e-9 in f64 and
+/// ≥ −N·1e-5 in f32 (Weyl's bound).
+#[test]
+fn kernels_match_the_reference_on_every_backend() {
+    let oracle = CpuBackend::reference();
+    let (k3, k2) = (zz_kernel(3), zz_kernel(2));
     let (x_train, x_test) = (random_samples(24, 3, 5), random_samples(10, 3, 6));
-    let (k_gpu, c_gpu) = (
-        kernel.matrix(&gpu, &x_train).unwrap(),
-        kernel.cross(&gpu, &x_test, &x_train).unwrap(),
-    );
-    let (k_cpu, c_cpu) = (
-        kernel.matrix(&cpu, &x_train).unwrap(),
-        kernel.cross(&cpu, &x_test, &x_train).unwrap(),
-    );
-    let (d_train, d_test) = (max_diff(&k_gpu, &k_cpu), max_diff(&c_gpu, &c_cpu));
-    println!("{precision:?}: max |K_gpu − K_cpu| train {d_train:.1e}, test {d_test:.1e}");
-    assert!(
-        d_train <= tol,
-        "{precision:?} train kernel differs from the CPU by {d_train:e} > {tol:e}"
-    );
-    assert!(
-        d_test <= tol,
-        "{precision:?} test kernel differs from the CPU by {d_test:e} > {tol:e}"
-    );
-    let min_eig = (-(k_gpu.rows() as f64) * min_eig_per_sample).min(min_eig_floor);
-    check_kernel_properties(
-        &format!("gpu {precision:?}, 3 qubits"),
-        &k_gpu,
-        diag_tol,
-        min_eig,
-    );
-    // Rank-deficient: 2 qubits span a 16-dimensional feature space (4 × 4 density matrices), so
-    // 30 samples leave 14 eigenvalues that are 0 in exact arithmetic, and rounding shows.
-    let kernel = zz_kernel(2);
-    let x = random_samples(30, 2, 7);
-    let (k_gpu, k_cpu) = (
-        kernel.matrix(&gpu, &x).unwrap(),
-        kernel.matrix(&cpu, &x).unwrap(),
-    );
-    assert!(max_diff(&k_gpu, &k_cpu) <= tol);
-    let min_eig = (-(k_gpu.rows() as f64) * min_eig_per_sample).min(min_eig_floor);
-    check_kernel_properties(
-        &format!("gpu {precision:?}, 2 qubits, rank ≤ 16"),
-        &k_gpu,
-        diag_tol,
-        min_eig,
-    );
-}
-
-#[test]
-fn gpu_f32_kernel_matches_cpu() {
-    gpu_matches_cpu(Precision::F32, 1e-5, 1e-5, 1e-5, -1e-9);
-}
-
-#[test]
-fn gpu_f64_kernel_matches_cpu() {
-    gpu_matches_cpu(Precision::F64, 1e-12, 1e-12, 0.0, -1e-9);
+    let x2 = random_samples(30, 2, 7);
+    let want = [
+        k3.matrix(&oracle, &x_train).unwrap(),
+        k3.cross(&oracle, &x_test, &x_train).unwrap(),
+        k2.matrix(&oracle, &x2).unwrap(),
+    ];
+    for (label, backend) in all_backends() {
+        let backend = backend.as_ref();
+        let tol = precision_tolerance(backend, 1e-12, 1e-5);
+        let got = [
+            k3.matrix(backend, &x_train).unwrap(),
+            k3.cross(backend, &x_test, &x_train).unwrap(),
+            k2.matrix(backend, &x2).unwrap(),
+        ];
+        for (what, (g, w)) in ["3-qubit train", "3-qubit test", "2-qubit train"]
+            .iter()
+            .zip(got.iter().zip(&want))
+        {
+            let d = max_diff(g, w);
+            println!("{label}: max |K − K_ref| {what} {d:.1e}");
+            assert!(
+                d <= tol,
+                "{label}: {what} kernel differs from the reference by {d:e} > {tol:e}"
+            );
+        }
+        // The 2-qubit kernel is rank-deficient: 2 qubits span a 16-dimensional feature space
+        // (4 × 4 density matrices), so 30 samples leave 14 eigenvalues that are 0 in exact
+        // arithmetic, and rounding shows.
+        for (what, k) in [("3 qubits", &got[0]), ("2 qubits, rank ≤ 16", &got[2])] {
+            let min_eig = precision_tolerance(backend, -1e-9, -(k.rows() as f64) * 1e-5);
+            check_kernel_properties(&format!("{label}, {what}"), k, tol, min_eig);
+        }
+    }
 }
 
 #[test]
@@ -316,24 +284,27 @@ const THRESHOLD: f64 = 0.9;
 /// (ridge, SVM) test accuracies of the ZZ kernel on `backend`, and the RBF-SVM baseline's.
 fn ad_hoc_accuracies(backend: &dyn Backend) -> (f64, f64, f64) {
     let data = ad_hoc_dataset(2, 30, 0.3, 2019).unwrap();
-    let (train, test) = data.split_at(40).unwrap();
+    let (train, test) = split_at(&data, 40);
+    let (y_train, y_test) = (labels(&train), labels(&test));
     let kernel = zz_kernel(2);
     let start = std::time::Instant::now();
-    let k_train = kernel.matrix(backend, &train.x).unwrap();
-    let k_test = kernel.cross(backend, &test.x, &train.x).unwrap();
+    let k_train = kernel.matrix(backend, &train.features).unwrap();
+    let k_test = kernel
+        .cross(backend, &test.features, &train.features)
+        .unwrap();
     let ms = 1e3 * start.elapsed().as_secs_f64();
     let acc = |k: &KernelMatrix, kt: &KernelMatrix, s| {
-        KernelClassifier::fit(k, &train.labels, s)
+        KernelClassifier::fit(k, &y_train, s)
             .unwrap()
-            .accuracy(kt, &test.labels)
+            .accuracy(kt, &y_test)
             .unwrap()
     };
     let ridge = acc(&k_train, &k_test, KernelSolver::ridge(1e-3));
     let svm = acc(&k_train, &k_test, KernelSolver::svm(10.0));
-    let rbf = RbfKernel::scaled_to(&train.x, 2).unwrap();
+    let rbf = RbfKernel::scaled_to(&train.features, 2).unwrap();
     let baseline = acc(
-        &rbf.matrix(&train.x).unwrap(),
-        &rbf.cross(&test.x, &train.x).unwrap(),
+        &rbf.matrix(&train.features).unwrap(),
+        &rbf.cross(&test.features, &train.features).unwrap(),
         KernelSolver::svm(10.0),
     );
     let name = backend.name();
@@ -358,33 +329,31 @@ fn assert_threshold(label: &str, (ridge, svm, baseline): (f64, f64, f64)) {
 }
 
 #[test]
-fn classifier_reaches_threshold_on_cpu() {
-    assert_threshold("cpu", ad_hoc_accuracies(&CpuBackend::new()));
-}
-
-#[test]
-fn classifier_reaches_threshold_on_gpu() {
-    for precision in [Precision::F32, Precision::F64] {
-        let Some(gpu) = gpu(precision) else { continue };
-        assert_threshold(&format!("gpu {precision:?}"), ad_hoc_accuracies(&gpu));
+fn classifier_reaches_threshold_on_every_backend() {
+    for (label, backend) in all_backends() {
+        assert_threshold(&label, ad_hoc_accuracies(backend.as_ref()));
     }
 }
 
 #[test]
 fn ad_hoc_dataset_is_balanced_seeded_and_validated() {
     let a = ad_hoc_dataset(2, 10, 0.3, 1).unwrap();
-    assert_eq!((a.len(), a.x.len(), a.num_features), (20, 40, 2));
+    assert_eq!((a.len(), a.features.len(), a.num_features), (20, 40, 2));
+    // Class 1 is "+1", class 0 is "−1"; the samples alternate +1, −1.
+    assert_eq!(a.class_names, ["-1", "+1"]);
     assert!(a
         .labels
         .iter()
         .enumerate()
-        .all(|(i, &l)| l == if i % 2 == 0 { 1 } else { -1 }));
-    assert!(a.x.iter().all(|v| (0.0..TAU).contains(v)));
+        .all(|(i, &l)| l == if i % 2 == 0 { 1 } else { 0 }));
+    assert!(a.features.iter().all(|v| (0.0..TAU).contains(v)));
     assert_eq!(a, ad_hoc_dataset(2, 10, 0.3, 1).unwrap());
     assert_ne!(a, ad_hoc_dataset(2, 10, 0.3, 2).unwrap());
-    let (l, r) = a.split_at(6).unwrap();
-    assert_eq!((l.len(), r.len(), l.labels.iter().sum::<i64>()), (6, 14, 0));
-    assert!(a.split_at(21).is_err());
+    let (l, r) = split_at(&a, 6);
+    assert_eq!(
+        (l.class_counts(), r.class_counts()),
+        (vec![3, 3], vec![7, 7])
+    );
     for bad in [
         ad_hoc_dataset(0, 5, 0.3, 1),
         ad_hoc_dataset(2, 0, 0.3, 1),
@@ -481,9 +450,11 @@ fn svm_on_a_linear_kernel_finds_the_maximum_margin() {
 fn svm_dual_satisfies_kkt_on_the_quantum_kernel() {
     // Σ α_i y_i = 0, 0 ≤ α_i ≤ C, and the margin conditions within the SMO tolerance.
     let data = ad_hoc_dataset(2, 15, 0.3, 4).unwrap();
-    let k = zz_kernel(2).matrix(&CpuBackend::new(), &data.x).unwrap();
+    let k = zz_kernel(2)
+        .matrix(&CpuBackend::new(), &data.features)
+        .unwrap();
     let c = 10.0;
-    let model = KernelClassifier::fit(&k, &data.labels, KernelSolver::svm(c)).unwrap();
+    let model = KernelClassifier::fit(&k, &labels(&data), KernelSolver::svm(c)).unwrap();
     let m = &model.models()[0];
     let f = model.decision_function(&k).unwrap();
     assert!(
@@ -492,7 +463,7 @@ fn svm_dual_satisfies_kkt_on_the_quantum_kernel() {
         m.coefficients.iter().sum::<f64>()
     );
     for (i, (&label, &fi)) in data.labels.iter().zip(&f).enumerate() {
-        let y = label as f64;
+        let y = if label == 1 { 1.0 } else { -1.0 }; // class 1 is "+1", the positive class
         let alpha = m.coefficients[i] * y;
         assert!((-1e-12..=c + 1e-12).contains(&alpha), "α_{i} = {alpha}");
         let margin = y * fi;
@@ -558,95 +529,14 @@ fn rbf_kernel_values() {
 // Linear algebra
 // ---------------------------------------------------------------------------------------------
 
-/// A random symmetric matrix Q·diag(eigs)·Qᵀ with Q orthogonal (Gram–Schmidt of a random matrix).
-fn with_eigenvalues(eigs: &[f64], seed: u64) -> Vec<f64> {
-    let n = eigs.len();
-    let mut rng = Rng::new(seed);
-    let mut q: Vec<Vec<f64>> = Vec::new();
-    while q.len() < n {
-        let mut v: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
-        for u in &q {
-            let d: f64 = v.iter().zip(u).map(|(a, b)| a * b).sum();
-            v.iter_mut().zip(u).for_each(|(a, b)| *a -= d * b);
-        }
-        let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
-        if norm > 1e-6 {
-            q.push(v.iter().map(|a| a / norm).collect());
-        }
-    }
-    let mut a = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..n {
-            a[i * n + j] = (0..n).map(|k| q[k][i] * eigs[k] * q[k][j]).sum();
-        }
-    }
-    a
-}
-
 #[test]
-fn cholesky_factorises_and_solves() {
-    let n = 12;
-    let eigs: Vec<f64> = (0..n).map(|k| 0.1 + k as f64).collect();
-    let a = with_eigenvalues(&eigs, 1);
-    let l = cholesky(&a, n).unwrap();
-    for i in 0..n {
-        for j in 0..n {
-            if j > i {
-                assert_eq!(l[i * n + j], 0.0, "L is not lower triangular");
-            }
-            let llt: f64 = (0..n).map(|k| l[i * n + k] * l[j * n + k]).sum();
-            assert!(
-                (llt - a[i * n + j]).abs() < 1e-12,
-                "(L Lᵀ)[{i},{j}] = {llt} vs {}",
-                a[i * n + j]
-            );
-        }
-    }
-    let b: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();
-    for x in [
-        cholesky_solve(&l, n, &b).unwrap(),
-        solve_spd(&a, n, &b).unwrap(),
-    ] {
-        for i in 0..n {
-            let ax: f64 = (0..n).map(|k| a[i * n + k] * x[k]).sum();
-            assert!((ax - b[i]).abs() < 1e-11, "residual {i}: {}", ax - b[i]);
-        }
-    }
-}
-
-#[test]
-fn cholesky_rejects_or_jitters_non_pd_matrices() {
-    // Indefinite: no jitter up to 1e-3 helps.
-    let indefinite = [1.0, 2.0, 2.0, 1.0];
-    let err = cholesky(&indefinite, 2).unwrap_err();
-    assert!(
-        matches!(&err, Error::InvalidArgument(m) if m.contains("positive definite")),
-        "{err}"
-    );
-    assert!(cholesky_with_jitter(&indefinite, 2, 1e-3).is_err());
-    // Rank one (v vᵀ): singular, factorised after a small reported jitter.
-    let v = [1.0, 2.0, -1.0];
-    let rank_one: Vec<f64> = v
-        .iter()
-        .flat_map(|a| v.iter().map(move |b| a * b))
-        .collect();
-    assert!(cholesky(&rank_one, 3).is_err());
-    let (l, jitter) = cholesky_with_jitter(&rank_one, 3, 1e-3).unwrap();
-    assert!(jitter > 0.0 && jitter <= 1e-3, "jitter {jitter}");
-    assert!(l.iter().all(|v| v.is_finite()));
-    // A PD matrix needs none.
-    assert_eq!(
-        cholesky_with_jitter(&[2.0, 1.0, 1.0, 2.0], 2, 1e-3)
-            .unwrap()
-            .1,
-        0.0
-    );
+fn ridge_jitters_singular_kernels_and_rejects_indefinite_ones() {
     // Kernel ridge with λ = 0 on a rank-deficient kernel goes through the jitter...
     let k = KernelMatrix::new(3, 3, vec![1.0; 9]).unwrap();
     let model = KernelClassifier::fit(&k, &[1, 1, 2], KernelSolver::ridge(0.0)).unwrap();
     assert!(model.models()[0].jitter > 0.0);
     // ...and an indefinite "kernel" is reported, not solved.
-    let bad = KernelMatrix::new(2, 2, indefinite.to_vec()).unwrap();
+    let bad = KernelMatrix::new(2, 2, vec![1.0, 2.0, 2.0, 1.0]).unwrap();
     let err = KernelClassifier::fit(&bad, &[1, 2], KernelSolver::ridge(0.0)).unwrap_err();
     assert!(
         matches!(&err, Error::InvalidArgument(m) if m.contains("increase λ")),
@@ -655,35 +545,15 @@ fn cholesky_rejects_or_jitters_non_pd_matrices() {
 }
 
 #[test]
-fn linalg_shape_and_value_errors() {
-    assert!(cholesky(&[1.0, 0.0, 0.0], 2).is_err());
-    assert!(cholesky(&[], 0).is_err());
-    assert!(cholesky(&[1.0, f64::NAN, 0.0, 1.0], 2).is_err());
-    let l = cholesky(&[4.0, 0.0, 0.0, 9.0], 2).unwrap();
-    assert!(cholesky_solve(&l, 2, &[1.0]).is_err());
-    assert!(cholesky_solve(&l, 2, &[1.0, f64::INFINITY]).is_err());
-    assert!(cholesky_solve(&[0.0, 0.0, 0.0, 1.0], 2, &[1.0, 1.0]).is_err());
-    assert!(symmetric_eigenvalues(&[1.0, 2.0, 3.0], 2).is_err());
-    assert!(symmetric_eigenvalues(&[1.0, f64::NAN, 3.0, 1.0], 2).is_err());
-}
-
-#[test]
-fn jacobi_eigenvalues_are_accurate() {
-    let e = symmetric_eigenvalues(&[2.0, 1.0, 1.0, 2.0], 2).unwrap();
-    assert!(
-        (e[0] - 1.0).abs() < 1e-14 && (e[1] - 3.0).abs() < 1e-14,
-        "{e:?}"
-    );
-    assert_eq!(symmetric_eigenvalues(&[5.0], 1).unwrap(), vec![5.0]);
-    let eigs = [-2.5, -1e-3, 0.0, 0.0, 1e-6, 0.7, 3.0, 3.0, 11.0, 40.0];
-    let a = with_eigenvalues(&eigs, 3);
-    let got = symmetric_eigenvalues(&a, eigs.len()).unwrap();
-    for (g, w) in got.iter().zip(eigs) {
-        assert!((g - w).abs() < 1e-12, "{got:?}");
+fn kernel_matrix_eigenvalues() {
+    // The second-difference matrix tridiag(−1, 2, −1): eigenvalues 2 − √2, 2, 2 + √2.
+    let k = KernelMatrix::new(3, 3, vec![2.0, -1.0, 0.0, -1.0, 2.0, -1.0, 0.0, -1.0, 2.0]).unwrap();
+    let eig = k.eigenvalues().unwrap();
+    let s = std::f64::consts::SQRT_2;
+    for (g, w) in eig.iter().zip([2.0 - s, 2.0, 2.0 + s]) {
+        assert!((g - w).abs() < 1e-12, "{eig:?}");
     }
-    // Through KernelMatrix.
-    let k = KernelMatrix::new(10, 10, a).unwrap();
-    assert!((k.min_eigenvalue().unwrap() + 2.5).abs() < 1e-12);
+    assert!((k.min_eigenvalue().unwrap() - (2.0 - s)).abs() < 1e-12);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -694,45 +564,41 @@ fn is_invalid<T: std::fmt::Debug>(r: qshade::Result<T>) -> bool {
     matches!(r, Err(Error::InvalidArgument(_)))
 }
 
+/// Input errors on every backend (validated before any device work), labelled.
 #[test]
 fn kernel_input_errors() {
     let kernel = zz_kernel(2);
-    let cpu = CpuBackend::new();
     let x = random_samples(4, 2, 1);
-    assert!(is_invalid(kernel.matrix(&cpu, &[])), "no samples");
-    assert!(
-        is_invalid(kernel.matrix(&cpu, &x[..5])),
-        "not a whole number of samples"
-    );
-    assert!(
-        is_invalid(kernel.cross(&cpu, &x[..3], &x)),
-        "test samples of the wrong width"
-    );
-    assert!(
-        is_invalid(kernel.cross(&cpu, &x, &x[..7])),
-        "train samples of the wrong width"
-    );
-    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-        let mut y = x.clone();
-        y[3] = bad;
-        let err = kernel.matrix(&cpu, &y).unwrap_err();
+    for (label, backend) in all_backends() {
+        let b = backend.as_ref();
+        assert!(is_invalid(kernel.matrix(b, &[])), "{label}: no samples");
         assert!(
-            matches!(&err, Error::InvalidArgument(m) if m.contains("sample 1")),
-            "{err}"
+            is_invalid(kernel.matrix(b, &x[..5])),
+            "{label}: not a whole number of samples"
         );
-        assert!(is_invalid(kernel.cross(&cpu, &x, &y)));
+        assert!(
+            is_invalid(kernel.cross(b, &x[..3], &x)),
+            "{label}: test samples of the wrong width"
+        );
+        assert!(
+            is_invalid(kernel.cross(b, &x, &x[..7])),
+            "{label}: train samples of the wrong width"
+        );
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut y = x.clone();
+            y[3] = bad;
+            let err = kernel.matrix(b, &y).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidArgument(m) if m.contains("sample 1")),
+                "{label}: {err}"
+            );
+            assert!(is_invalid(kernel.cross(b, &x, &y)), "{label}");
+        }
     }
     // A circuit without inputs is not an encoding.
     let mut c = Circuit::new(2).unwrap();
     c.h(0).unwrap();
     assert!(is_invalid(FidelityKernel::from_circuit(&c)));
-    // The same errors on the GPU path (validated before any device work).
-    if let Some(gpu) = gpu(Precision::F32) {
-        assert!(is_invalid(kernel.matrix(&gpu, &x[..5])));
-        let mut y = x.clone();
-        y[0] = f64::NAN;
-        assert!(is_invalid(kernel.cross(&gpu, &y, &x)));
-    }
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! End-to-end training on both backends, loss and model gradients against finite
+//! End-to-end training on the CPU and GPU backends, loss and model gradients against finite
 //! differences, parameter files, data sets and the logistic-regression baseline.
 //!
 //! # Thresholds (test accuracy on a held-out, stratified 30 % split)
@@ -24,8 +24,15 @@
 //! Every training test also checks `history.len() == epochs` and that the last epoch's
 //! training loss is below 80 % of the first's.
 //!
+//! # Backends
+//!
+//! Each check is written once and run over backends from `tests/common` (failure messages
+//! name the backend's label): model gradients on every backend with adjoint gradients
+//! (`adjoint_backends()`: all but the chunked GPU configurations) against the f64 CPU reference; training and the save/load round trip on [`TRAINING_BACKENDS`], because
+//! one training run takes 12–16 s on lavapipe (Iris 3 species, 60 epochs).
+//!
 //! GPU tests fail when no adapter is found, unless `QSHADE_ALLOW_NO_GPU=1` (then they print
-//! that they were skipped). Runtimes (release, 2 cores): each CPU training test under 0.2 s; on
+//! that they were skipped). Runtimes (release, 2 cores): each CPU training run under 0.2 s; on
 //! lavapipe the slowest (Iris 3 species, 60 epochs) 12–16 s, the whole file about 20 s.
 
 mod common;
@@ -37,12 +44,14 @@ use qshade::qml::train::{
     accuracy, evaluate, fit, predict_class, Ansatz, Dataset, Encoding, LogisticConfig,
     LogisticRegression, Loss, OptimizerConfig, Qnn, Standardizer, TrainConfig,
 };
-use qshade::{Backend, CpuBackend, GpuBackend, GpuConfig, GradientMethod, Observable, Precision};
+use qshade::{Backend, CpuBackend, GradientMethod, Observable};
 
-/// The f32 GPU backend under the suite's no-adapter rule (see `common::gpu::try_gpu`).
-fn gpu() -> Option<GpuBackend> {
-    common::gpu::try_gpu(GpuConfig::default().precision(Precision::F32))
-}
+/// The backends training runs on: the default fast CPU in f64 and f32, and the f32 GPU (the
+/// precisions and engines an optimiser can see). The other GPU configurations (f64, chunked,
+/// fused, register blocks) compute the same batched values and gradients, which
+/// [`model_gradients_match_the_reference_on_every_backend`] checks on every backend; training on
+/// each of them would add minutes on lavapipe.
+const TRAINING_BACKENDS: [&str; 3] = ["cpu-fast-f64", "cpu-fast-f32", "gpu-f32"];
 
 /// A training task: data split, model, config and the accuracy it must reach.
 struct Task {
@@ -62,14 +71,12 @@ fn iris_two_class(optimizer: OptimizerConfig, epochs: usize, threshold: f64) -> 
         .seed(1)
         .build()
         .unwrap();
-    let config = TrainConfig {
-        epochs,
-        batch_size: 16,
-        loss: Loss::BinaryCrossEntropy { scale: 4.0 },
-        optimizer,
-        seed: 1,
-        ..Default::default()
-    };
+    let config = TrainConfig::default()
+        .epochs(epochs)
+        .batch_size(16)
+        .loss(Loss::BinaryCrossEntropy { scale: 4.0 })
+        .optimizer(optimizer)
+        .seed(1);
     Task {
         name: "iris setosa/versicolor",
         train,
@@ -89,12 +96,10 @@ fn iris_three_class() -> Task {
         .seed(1)
         .build()
         .unwrap();
-    let config = TrainConfig {
-        epochs: 60,
-        loss: Loss::CrossEntropy { scale: 4.0 },
-        seed: 1,
-        ..Default::default()
-    };
+    let config = TrainConfig::default()
+        .epochs(60)
+        .loss(Loss::CrossEntropy { scale: 4.0 })
+        .seed(1);
     Task {
         name: "iris 3 species",
         train,
@@ -117,12 +122,10 @@ fn two_moons() -> Task {
         .seed(1)
         .build()
         .unwrap();
-    let config = TrainConfig {
-        epochs: 30,
-        loss: Loss::BinaryCrossEntropy { scale: 4.0 },
-        seed: 1,
-        ..Default::default()
-    };
+    let config = TrainConfig::default()
+        .epochs(30)
+        .loss(Loss::BinaryCrossEntropy { scale: 4.0 })
+        .seed(1);
     Task {
         name: "two moons",
         train,
@@ -133,14 +136,22 @@ fn two_moons() -> Task {
     }
 }
 
+/// Trains the task on every backend of [`TRAINING_BACKENDS`] and checks history, loss decrease
+/// and test accuracy.
+fn converges_everywhere(task: impl Fn() -> Task) {
+    for (label, backend) in common::backends_labelled(&TRAINING_BACKENDS) {
+        converges(&label, backend.as_ref(), task());
+    }
+}
+
 /// Trains the task on `backend` and checks history, loss decrease and test accuracy.
-fn converges(backend: &dyn Backend, mut task: Task) {
+fn converges(label: &str, backend: &dyn Backend, mut task: Task) {
     let start = std::time::Instant::now();
     let history = fit(&mut task.model, backend, &task.train, &task.config).unwrap();
     let test = evaluate(&task.model, backend, &task.test, &task.config.loss).unwrap();
     let losses = history.losses();
     println!(
-        "{} on {}: test accuracy {:.3} (threshold {}), train loss {:.3} → {:.3}, {:.1} s",
+        "{} on {label} ({}): test accuracy {:.3} (threshold {}), train loss {:.3} → {:.3}, {:.1} s",
         task.name,
         backend.name(),
         test.accuracy,
@@ -152,77 +163,51 @@ fn converges(backend: &dyn Backend, mut task: Task) {
     assert_eq!(
         history.len(),
         task.config.epochs,
-        "{}: one history entry per epoch",
+        "{} on {label}: one history entry per epoch",
         task.name
     );
-    assert!(history
-        .epochs
-        .iter()
-        .enumerate()
-        .all(|(i, e)| e.epoch == i + 1 && e.samples_per_second > 0.0 && e.loss.is_finite()));
+    assert!(
+        history
+            .epochs
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.epoch == i + 1 && e.samples_per_second > 0.0 && e.loss.is_finite()),
+        "{} on {label}: epoch numbers, throughput and losses",
+        task.name
+    );
     assert!(
         losses[losses.len() - 1] < 0.8 * losses[0],
-        "{}: loss did not decrease: {losses:?}",
+        "{} on {label}: loss did not decrease: {losses:?}",
         task.name
     );
     assert!(
         test.accuracy >= task.threshold,
-        "{}: test accuracy {} < {}",
+        "{} on {label}: test accuracy {} < {}",
         task.name,
         test.accuracy,
         task.threshold
     );
 }
 
-#[test]
-fn iris_two_class_converges_cpu() {
-    converges(
-        &CpuBackend::new(),
-        iris_two_class(
-            OptimizerConfig::Adam {
-                learning_rate: 0.05,
-            },
-            15,
-            0.9,
-        ),
-    );
+fn adam() -> OptimizerConfig {
+    OptimizerConfig::Adam {
+        learning_rate: 0.05,
+    }
 }
 
 #[test]
-fn iris_two_class_converges_gpu() {
-    let Some(gpu) = gpu() else { return };
-    converges(
-        &gpu,
-        iris_two_class(
-            OptimizerConfig::Adam {
-                learning_rate: 0.05,
-            },
-            15,
-            0.9,
-        ),
-    );
+fn iris_two_class_converges() {
+    converges_everywhere(|| iris_two_class(adam(), 15, 0.9));
 }
 
 #[test]
-fn iris_three_class_converges_cpu() {
-    converges(&CpuBackend::new(), iris_three_class());
+fn iris_three_class_converges() {
+    converges_everywhere(iris_three_class);
 }
 
 #[test]
-fn iris_three_class_converges_gpu() {
-    let Some(gpu) = gpu() else { return };
-    converges(&gpu, iris_three_class());
-}
-
-#[test]
-fn two_moons_converges_cpu() {
-    converges(&CpuBackend::new(), two_moons());
-}
-
-#[test]
-fn two_moons_converges_gpu() {
-    let Some(gpu) = gpu() else { return };
-    converges(&gpu, two_moons());
+fn two_moons_converges() {
+    converges_everywhere(two_moons);
 }
 
 fn sgd() -> OptimizerConfig {
@@ -237,16 +222,9 @@ fn spsa() -> OptimizerConfig {
 }
 
 #[test]
-fn sgd_and_spsa_converge_cpu() {
-    converges(&CpuBackend::new(), iris_two_class(sgd(), 15, 0.9));
-    converges(&CpuBackend::new(), iris_two_class(spsa(), 40, 0.8));
-}
-
-#[test]
-fn sgd_and_spsa_converge_gpu() {
-    let Some(gpu) = gpu() else { return };
-    converges(&gpu, iris_two_class(sgd(), 15, 0.9));
-    converges(&gpu, iris_two_class(spsa(), 40, 0.8));
+fn sgd_and_spsa_converge() {
+    converges_everywhere(|| iris_two_class(sgd(), 15, 0.9));
+    converges_everywhere(|| iris_two_class(spsa(), 40, 0.8));
 }
 
 #[test]
@@ -521,13 +499,15 @@ fn model_gradients_match_finite_differences() {
     }
 }
 
-/// The same model gradients on the GPU (f32) as on the CPU (f64). Tolerance 2e-4 absolute:
-/// f32 rounding of ≲ 1e-6 per value and per derivative (see tests/gpu_batch.rs), times the
-/// |dL/do| ≤ 4 of a scale-4 loss and ≤ 3 readouts, summed over 8 samples and averaged.
+/// The same model gradients on every backend with adjoint gradients (all but the chunked GPU
+/// configurations, see `common::adjoint_backends`) as on the f64 CPU reference. f32 tolerance 2e-4
+/// absolute (loss 2e-5): f32 rounding of ≲ 1e-6 per value and per derivative (see
+/// tests/gpu_batch.rs), times the |dL/do| ≤ 4 of a scale-4 loss and ≤ 3 readouts, summed over
+/// 8 samples and averaged. f64 tolerance 1e-10 (loss and gradient): the engines differ only by
+/// rounding, ~1e-15 per value.
 #[test]
-fn gpu_model_gradients_match_cpu() {
-    let Some(gpu) = gpu() else { return };
-    let cpu = CpuBackend::new();
+fn model_gradients_match_the_reference_on_every_backend() {
+    let cpu = CpuBackend::reference();
     let data = Dataset::iris().unwrap();
     let idx: Vec<usize> = (0..150).step_by(19).collect();
     let batch = data.subset(&idx).unwrap();
@@ -555,36 +535,37 @@ fn gpu_model_gradients_match_cpu() {
         ),
     ];
     for (model, loss, labels) in cases {
-        let want = model
-            .loss_and_gradient(
-                &cpu,
-                &batch.features,
-                &labels,
-                &loss,
-                GradientMethod::Adjoint,
-            )
-            .unwrap();
-        let got = model
-            .loss_and_gradient(
-                &gpu,
-                &batch.features,
-                &labels,
-                &loss,
-                GradientMethod::Adjoint,
-            )
-            .unwrap();
-        assert!(
-            (want.loss - got.loss).abs() < 2e-5,
-            "loss gpu {} vs cpu {}",
-            got.loss,
-            want.loss
-        );
-        for (i, (w, g)) in want.gradient.iter().zip(&got.gradient).enumerate() {
-            assert!(
-                (w - g).abs() < 2e-4,
-                "{}: gpu {g} vs cpu {w}",
-                model.parameter_names()[i]
+        let gradient = |backend: &dyn Backend| {
+            model
+                .loss_and_gradient(
+                    backend,
+                    &batch.features,
+                    &labels,
+                    &loss,
+                    GradientMethod::Adjoint,
+                )
+                .unwrap()
+        };
+        let want = gradient(&cpu);
+        for (label, backend) in common::adjoint_backends() {
+            let got = gradient(backend.as_ref());
+            let (loss_tol, grad_tol) = (
+                common::precision_tolerance(backend.as_ref(), 1e-10, 2e-5),
+                common::precision_tolerance(backend.as_ref(), 1e-10, 2e-4),
             );
+            assert!(
+                (want.loss - got.loss).abs() < loss_tol,
+                "{label}: loss {} vs reference {}",
+                got.loss,
+                want.loss
+            );
+            for (i, (w, g)) in want.gradient.iter().zip(&got.gradient).enumerate() {
+                assert!(
+                    (w - g).abs() < grad_tol,
+                    "{label}: {}: {g} vs reference {w}",
+                    model.parameter_names()[i]
+                );
+            }
         }
     }
 }
@@ -600,10 +581,7 @@ fn temp_path(name: &str) -> std::path::PathBuf {
 fn trained_moons_model(backend: &dyn Backend) -> (Qnn, Dataset) {
     let task = two_moons();
     let mut model = task.model;
-    let config = TrainConfig {
-        epochs: 3,
-        ..task.config
-    };
+    let config = task.config.epochs(3);
     fit(&mut model, backend, &task.train, &config).unwrap();
     (model, task.test)
 }
@@ -621,21 +599,21 @@ fn fresh_moons_model() -> Qnn {
         .unwrap()
 }
 
-fn round_trip(backend: &dyn Backend) {
+fn round_trip(label: &str, backend: &dyn Backend) {
     let (model, test) = trained_moons_model(backend);
-    let path = temp_path(&format!("roundtrip_{}", backend.precision() as u8));
+    let path = temp_path(&format!("roundtrip_{label}"));
     model.save_parameters(&path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(
         text.starts_with("# qshade parameters v1\n"),
-        "header: {text}"
+        "{label}: header: {text}"
     );
     assert!(
         text.contains("\nhea.l0.ry.q0 ")
             && text.contains("\nhead.w.0.0 ")
             && text.contains("\nhead.b.0 ")
             && text.contains("\ninput.mean.1 "),
-        "{text}"
+        "{label}: {text}"
     );
     let mut loaded = fresh_moons_model();
     assert_ne!(loaded.parameters(), model.parameters());
@@ -644,28 +622,26 @@ fn round_trip(backend: &dyn Backend) {
     assert_eq!(
         loaded.parameters(),
         model.parameters(),
-        "parameters are bit-identical after the round trip"
+        "{label}: parameters are bit-identical after the round trip"
     );
-    assert_eq!(loaded.standardizer(), model.standardizer());
+    assert_eq!(loaded.standardizer(), model.standardizer(), "{label}");
     assert_eq!(
         loaded.outputs(backend, &test.features).unwrap(),
-        model.outputs(backend, &test.features).unwrap()
+        model.outputs(backend, &test.features).unwrap(),
+        "{label}: outputs"
     );
     assert_eq!(
         loaded.predict(backend, &test.features).unwrap(),
-        model.predict(backend, &test.features).unwrap()
+        model.predict(backend, &test.features).unwrap(),
+        "{label}: predictions"
     );
 }
 
 #[test]
-fn save_load_round_trip_gives_identical_predictions_cpu() {
-    round_trip(&CpuBackend::new());
-}
-
-#[test]
-fn save_load_round_trip_gives_identical_predictions_gpu() {
-    let Some(gpu) = gpu() else { return };
-    round_trip(&gpu);
+fn save_load_round_trip_gives_identical_predictions() {
+    for (label, backend) in common::backends_labelled(&TRAINING_BACKENDS) {
+        round_trip(&label, backend.as_ref());
+    }
 }
 
 #[test]
@@ -989,28 +965,15 @@ fn invalid_models_and_configs_are_errors() {
         fits(
             &mut binary,
             &two,
-            TrainConfig {
-                loss: Loss::CrossEntropy { scale: 1.0 },
-                ..Default::default()
-            }
+            TrainConfig::default().loss(Loss::CrossEntropy { scale: 1.0 })
         ),
         "cross-entropy on one output"
     );
+    assert!(fits(&mut binary, &two, TrainConfig::default().epochs(0)));
     assert!(fits(
         &mut binary,
         &two,
-        TrainConfig {
-            epochs: 0,
-            ..Default::default()
-        }
-    ));
-    assert!(fits(
-        &mut binary,
-        &two,
-        TrainConfig {
-            batch_size: 0,
-            ..Default::default()
-        }
+        TrainConfig::default().batch_size(0)
     ));
     let moons = Dataset::two_moons(20, 0.1, 1).unwrap();
     assert!(
@@ -1059,11 +1022,9 @@ fn feature_map_and_custom_circuits_train_too() {
         .standardizer(Standardizer::fit(&train).unwrap())
         .build()
         .unwrap();
-    let config = TrainConfig {
-        epochs: 5,
-        loss: Loss::Hinge { margin: 1.0 },
-        ..Default::default()
-    };
+    let config = TrainConfig::default()
+        .epochs(5)
+        .loss(Loss::Hinge { margin: 1.0 });
     let h = fit(&mut model, &CpuBackend::new(), &train, &config).unwrap();
     assert!(h.losses()[4] < h.losses()[0], "{:?}", h.losses());
     // An angle encoding circuit given directly, with RX rotations.

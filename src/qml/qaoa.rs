@@ -8,10 +8,10 @@
 //!
 //! ```
 //! # fn main() -> qshade::Result<()> {
-//! use qshade::qaoa::{random_regular_graph, solve_maxcut, QaoaOptions};
+//! use qshade::qml::qaoa::{random_regular_graph, solve_maxcut, QaoaConfig};
 //! use qshade::CpuBackend;
 //! let edges = random_regular_graph(8, 3, 1)?;
-//! let result = solve_maxcut(&CpuBackend::new(), 8, &edges, &QaoaOptions { layers: 1, ..Default::default() })?;
+//! let result = solve_maxcut(&CpuBackend::new(), 8, &edges, &QaoaConfig::default().layers(1))?;
 //! assert!(result.approximation_ratio > 0.69);
 //! # Ok(()) }
 //! ```
@@ -34,7 +34,7 @@ pub const MAX_BRUTE_FORCE_NODES: usize = 30;
 
 /// A uniformly random simple `degree`-regular graph on `num_nodes` nodes with unit weights, by
 /// the pairing (configuration) model: `degree` stubs per node are shuffled with a seeded
-/// [`Rng`] and paired in order; pairings with a self-loop or a repeated edge are rejected and
+/// generator and paired in order; pairings with a self-loop or a repeated edge are rejected and
 /// redrawn. Conditioned on being simple, the pairing model is uniform over simple regular
 /// graphs. Edges come back as `(i, j, 1.0)` with i < j, sorted.
 ///
@@ -136,9 +136,11 @@ pub fn expected_cut<B: Backend + ?Sized>(
     )?[0])
 }
 
-/// Settings of [`solve_maxcut`].
+/// Settings of [`solve_maxcut`]: `QaoaConfig::default()` and the chainable setters, e.g.
+/// `QaoaConfig::default().layers(1).restarts(2)`.
 #[derive(Clone, Debug)]
-pub struct QaoaOptions {
+#[non_exhaustive]
+pub struct QaoaConfig {
     /// Number of QAOA layers p.
     pub layers: usize,
     /// Adam steps per start.
@@ -157,10 +159,10 @@ pub struct QaoaOptions {
     pub verbose_every: usize,
 }
 
-impl Default for QaoaOptions {
+impl Default for QaoaConfig {
     /// p = 2, 100 steps at learning rate 0.05, 4 starts, seed 7, 2000 shots, silent.
     fn default() -> Self {
-        QaoaOptions {
+        QaoaConfig {
             layers: 2,
             iterations: 100,
             learning_rate: 0.05,
@@ -171,6 +173,16 @@ impl Default for QaoaOptions {
         }
     }
 }
+
+setters!(QaoaConfig {
+    layers: usize,
+    iterations: usize,
+    learning_rate: f64,
+    restarts: usize,
+    seed: u64,
+    shots: usize,
+    verbose_every: usize,
+});
 
 /// What [`solve_maxcut`] returns.
 #[derive(Clone, Debug, PartialEq)]
@@ -217,7 +229,7 @@ impl QaoaResult {
     }
 }
 
-/// The starting points described at [`QaoaOptions::restarts`], row-major `restarts × 2p`.
+/// The starting points described at [`QaoaConfig::restarts`], row-major `restarts × 2p`.
 pub fn initial_params(layers: usize, restarts: usize, seed: u64) -> Vec<f64> {
     let mut rng = Rng::new(seed);
     let mut out = Vec::with_capacity(restarts * 2 * layers);
@@ -246,7 +258,7 @@ pub fn solve_maxcut<B: Backend + ?Sized>(
     backend: &B,
     num_nodes: usize,
     edges: &[Edge],
-    options: &QaoaOptions,
+    config: &QaoaConfig,
 ) -> Result<QaoaResult> {
     check_graph(num_nodes, edges)?;
     if edges.is_empty() {
@@ -254,33 +266,33 @@ pub fn solve_maxcut<B: Backend + ?Sized>(
             "MaxCut needs a graph with at least one edge".into(),
         ));
     }
-    if options.layers == 0 || options.restarts == 0 || options.shots == 0 {
+    if config.layers == 0 || config.restarts == 0 || config.shots == 0 {
         return Err(Error::InvalidArgument(
             "QAOA needs at least one layer, one start and one shot".into(),
         ));
     }
-    if !(options.learning_rate.is_finite() && options.learning_rate > 0.0) {
+    if !(config.learning_rate.is_finite() && config.learning_rate > 0.0) {
         return Err(Error::InvalidArgument(format!(
             "learning rate must be positive, got {}",
-            options.learning_rate
+            config.learning_rate
         )));
     }
     let (optimum, optimal_assignment) = brute_force_maxcut(num_nodes, edges)?;
-    let circuit = templates::qaoa_maxcut(num_nodes, edges, options.layers)?;
+    let circuit = templates::qaoa_maxcut(num_nodes, edges, config.layers)?;
     let program = Program::compile(&circuit);
     let cost = [templates::maxcut_observable(edges)?];
-    let (starts, np) = (options.restarts, 2 * options.layers);
-    let mut thetas = initial_params(options.layers, starts, options.seed);
+    let (starts, np) = (config.restarts, 2 * config.layers);
+    let mut thetas = initial_params(config.layers, starts, config.seed);
     // Adam is element-wise, so one Adam over all starts' parameters is one Adam per start.
-    let mut adam = Adam::new(options.learning_rate);
+    let mut adam = Adam::new(config.learning_rate);
     let upstream = vec![-1.0; starts]; // L = −Σ_r ⟨C⟩_r: each start sees only its own term.
     let grad_options = GradientOptions {
         method: GradientMethod::Adjoint,
         per_sample_theta: true,
         ..Default::default()
     };
-    let mut histories = vec![Vec::with_capacity(options.iterations); starts];
-    for step in 0..options.iterations {
+    let mut histories = vec![Vec::with_capacity(config.iterations); starts];
+    for step in 0..config.iterations {
         let g = backend.gradient_batch_with(
             &program,
             &Batch::per_sample(&thetas, &[], starts),
@@ -291,8 +303,8 @@ pub fn solve_maxcut<B: Backend + ?Sized>(
         for (h, &v) in histories.iter_mut().zip(&g.values) {
             h.push(v);
         }
-        if options.verbose_every > 0
-            && (step % options.verbose_every == 0 || step + 1 == options.iterations)
+        if config.verbose_every > 0
+            && (step % config.verbose_every == 0 || step + 1 == config.iterations)
         {
             let best = g.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             println!(
@@ -318,7 +330,7 @@ pub fn solve_maxcut<B: Backend + ?Sized>(
     let expected_cut = restart_cuts[best];
 
     let state = backend.run(&circuit, &Bindings::theta(&params))?;
-    let samples = state.sample(options.shots, options.seed)?;
+    let samples = state.sample(config.shots, config.seed)?;
     let mut counts: HashMap<u64, usize> = HashMap::new();
     for &s in &samples {
         *counts.entry(s).or_default() += 1;
@@ -333,7 +345,7 @@ pub fn solve_maxcut<B: Backend + ?Sized>(
         .map(|&k| templates::maxcut_value(edges, k))
         .fold(f64::NEG_INFINITY, f64::max);
     Ok(QaoaResult {
-        layers: options.layers,
+        layers: config.layers,
         params,
         expected_cut,
         history: std::mem::take(&mut histories[best]),
@@ -341,7 +353,7 @@ pub fn solve_maxcut<B: Backend + ?Sized>(
         optimum,
         optimal_assignment,
         approximation_ratio: expected_cut / optimum,
-        shots: options.shots,
+        shots: config.shots,
         most_likely,
         most_likely_count,
         most_likely_cut: templates::maxcut_value(edges, most_likely),

@@ -8,10 +8,10 @@
 //!
 //! ```
 //! # fn main() -> qshade::Result<()> {
-//! use qshade::vqe::{h2_ansatz, h2_sto3g, run_vqe, VqeOptions, H2_GROUND_STATE_ENERGY};
+//! use qshade::qml::vqe::{h2_ansatz, h2_sto3g, run_vqe, VqeConfig, H2_GROUND_STATE_ENERGY};
 //! use qshade::CpuBackend;
-//! let options = VqeOptions { iterations: 60, ..Default::default() };
-//! let result = run_vqe(&CpuBackend::new(), &h2_ansatz()?, &h2_sto3g(), &[0.0], &options)?;
+//! let config = VqeConfig::default().iterations(60);
+//! let result = run_vqe(&CpuBackend::new(), &h2_ansatz()?, &h2_sto3g(), &[0.0], &config)?;
 //! assert!((result.energy - H2_GROUND_STATE_ENERGY).abs() < 1.6e-3);
 //! # Ok(()) }
 //! ```
@@ -89,8 +89,8 @@ pub fn hartree_fock(circuit: &mut Circuit, electrons: usize) -> Result<()> {
 ///
 /// |v⟩ → cos(θ/2)|v⟩ + sin(θ/2)|o⟩,  |o⟩ → cos(θ/2)|o⟩ − sin(θ/2)|v⟩
 ///
-/// (PennyLane's |0011⟩ ↔ |1100⟩, wire 0 written first; its matrix has U[3,3] = U[12,12] = c,
-/// U[3,12] = −s, U[12,3] = s).
+/// (PennyLane's |0011⟩ ↔ |1100⟩, wire 0 written first; its matrix has U\[3,3\] = U\[12,12\] = c,
+/// U\[3,12\] = −s, U\[12,3\] = s).
 ///
 /// Decomposition: the basis permutation P = X(w1)·CNOT(w0→w3)·CNOT(w0→w2)·CNOT(w0→w1) maps
 /// |o⟩ = (1,1,0,0) to (1,1,1,1) and |v⟩ = (0,0,1,1) to (0,1,1,1) (bits of w0..w3): the pair
@@ -125,9 +125,11 @@ pub fn h2_ansatz() -> Result<Circuit> {
     Ok(c)
 }
 
-/// Settings of [`run_vqe`].
+/// Settings of [`run_vqe`]: `VqeConfig::default()` and the chainable setters, e.g.
+/// `VqeConfig::default().iterations(60)`.
 #[derive(Clone, Debug)]
-pub struct VqeOptions {
+#[non_exhaustive]
+pub struct VqeConfig {
     /// Number of Adam steps (one gradient evaluation each).
     pub iterations: usize,
     /// Adam's learning rate.
@@ -138,10 +140,10 @@ pub struct VqeOptions {
     pub verbose_every: usize,
 }
 
-impl Default for VqeOptions {
+impl Default for VqeConfig {
     /// 100 iterations at learning rate 0.1, no early stop, silent.
     fn default() -> Self {
-        VqeOptions {
+        VqeConfig {
             iterations: 100,
             learning_rate: 0.1,
             gradient_tolerance: 0.0,
@@ -149,6 +151,13 @@ impl Default for VqeOptions {
         }
     }
 }
+
+setters!(VqeConfig {
+    iterations: usize,
+    learning_rate: f64,
+    gradient_tolerance: f64,
+    verbose_every: usize,
+});
 
 /// One optimisation step as seen by a progress callback.
 #[derive(Clone, Debug)]
@@ -182,22 +191,15 @@ pub struct VqeResult {
 
 /// Minimises ⟨H⟩ over the trainable parameters of `ansatz` (which must take no inputs) from
 /// `initial_params`, with Adam on adjoint gradients ([`Backend::gradient_batch`], B = 1,
-/// upstream = [1]). See [`run_vqe_with`] for a progress callback.
+/// upstream = \[1\]). See [`run_vqe_with`] for a progress callback.
 pub fn run_vqe<B: Backend + ?Sized>(
     backend: &B,
     ansatz: &Circuit,
     hamiltonian: &Observable,
     initial_params: &[f64],
-    options: &VqeOptions,
+    config: &VqeConfig,
 ) -> Result<VqeResult> {
-    run_vqe_with(
-        backend,
-        ansatz,
-        hamiltonian,
-        initial_params,
-        options,
-        |_| {},
-    )
+    run_vqe_with(backend, ansatz, hamiltonian, initial_params, config, |_| {})
 }
 
 /// [`run_vqe`] calling `progress` after every gradient evaluation.
@@ -206,7 +208,7 @@ pub fn run_vqe_with<B: Backend + ?Sized>(
     ansatz: &Circuit,
     hamiltonian: &Observable,
     initial_params: &[f64],
-    options: &VqeOptions,
+    config: &VqeConfig,
     mut progress: impl FnMut(&VqeStep<'_>),
 ) -> Result<VqeResult> {
     if ansatz.num_inputs() != 0 {
@@ -215,10 +217,10 @@ pub fn run_vqe_with<B: Backend + ?Sized>(
             ansatz.num_inputs()
         )));
     }
-    if !(options.learning_rate.is_finite() && options.learning_rate > 0.0) {
+    if !(config.learning_rate.is_finite() && config.learning_rate > 0.0) {
         return Err(Error::InvalidArgument(format!(
             "learning rate must be positive, got {}",
-            options.learning_rate
+            config.learning_rate
         )));
     }
     let program = Program::compile(ansatz);
@@ -226,13 +228,13 @@ pub fn run_vqe_with<B: Backend + ?Sized>(
     program.check_observables(observables)?;
     let mut params = initial_params.to_vec();
     Batch::shared(&params, &[], 1).validate(&program)?;
-    let mut adam = Adam::new(options.learning_rate);
+    let mut adam = Adam::new(config.learning_rate);
     let (mut energies, mut gradient_norms) = (
-        Vec::with_capacity(options.iterations),
-        Vec::with_capacity(options.iterations),
+        Vec::with_capacity(config.iterations),
+        Vec::with_capacity(config.iterations),
     );
     let mut converged = false;
-    for iteration in 0..options.iterations {
+    for iteration in 0..config.iterations {
         let grads = backend.gradient_batch(
             &program,
             &Batch::shared(&params, &[], 1),
@@ -252,11 +254,11 @@ pub fn run_vqe_with<B: Backend + ?Sized>(
             params: &params,
             gradient_norm: norm,
         });
-        let last = iteration + 1 == options.iterations;
-        if options.verbose_every > 0 && (iteration % options.verbose_every == 0 || last) {
+        let last = iteration + 1 == config.iterations;
+        if config.verbose_every > 0 && (iteration % config.verbose_every == 0 || last) {
             println!("vqe iteration {iteration:>4}  energy {energy:+.8}  |grad| {norm:.3e}");
         }
-        if norm < options.gradient_tolerance {
+        if norm < config.gradient_tolerance {
             converged = true;
             break;
         }

@@ -90,6 +90,34 @@ pub fn all_backends() -> Vec<NamedBackend> {
     backends
 }
 
+/// The backends of [`all_backends`] whose labels are in `labels`, in [`all_backends`]' order:
+/// for checks too slow to run in every configuration on a software GPU (lavapipe). A caller
+/// documents why its subset suffices. GPU labels follow the no-adapter rule of `gpu.rs`.
+pub fn backends_labelled(labels: &[&str]) -> Vec<NamedBackend> {
+    all_backends()
+        .into_iter()
+        .filter(|(label, _)| labels.contains(&label.as_str()))
+        .collect()
+}
+
+/// [`all_backends`] without the chunked GPU configurations (labels with `chunk`): adjoint
+/// gradients on the GPU need the whole state in one storage binding, so a state larger than
+/// one forced chunk is `Error::Unsupported` there (parameter shift still works).
+pub fn adjoint_backends() -> Vec<NamedBackend> {
+    all_backends()
+        .into_iter()
+        .filter(|(label, _)| !label.contains("chunk"))
+        .collect()
+}
+
+/// `f64_tol` for a backend that computes in f64, `f32_tol` for one that computes in f32.
+pub fn precision_tolerance(backend: &dyn Backend, f64_tol: f64, f32_tol: f64) -> f64 {
+    match backend.precision() {
+        Precision::F64 => f64_tol,
+        Precision::F32 => f32_tol,
+    }
+}
+
 /// Whether `QSHADE_TEST_BACKENDS` (if set) selects the backend labelled `label`.
 pub fn backend_selected(label: &str) -> bool {
     static FILTER: std::sync::OnceLock<Option<Vec<String>>> = std::sync::OnceLock::new();

@@ -6,7 +6,7 @@ use crate::error::Result;
 /// The hardware-efficient ansatz of the benchmark workloads: `layers` times [for every qubit q:
 /// RY(θ[first + 2nl + 2q]) then RZ(θ[first + 2nl + 2q + 1]); then CNOT(q, (q+1) mod n) for
 /// q = 0..n−1 (a ring; for n = 2 the two CNOTs of the pair)]. Uses 2·n·layers parameters
-/// starting at θ[`first_param`], named `hea.l{l}.ry.q{q}` / `hea.l{l}.rz.q{q}`.
+/// starting at θ\[`first_param`\], named `hea.l{l}.ry.q{q}` / `hea.l{l}.rz.q{q}`.
 pub fn hardware_efficient(num_qubits: usize, layers: usize, first_param: usize) -> Result<Circuit> {
     let n = num_qubits;
     let mut c = Circuit::new(n)?;
@@ -28,7 +28,7 @@ pub fn hardware_efficient(num_qubits: usize, layers: usize, first_param: usize) 
 
 /// PennyLane's `StronglyEntanglingLayers`: `layers` times [Rot(φ, θ, ω) = RZ(ω)·RY(θ)·RZ(φ) on
 /// every qubit; CNOT(q, (q + r) mod n) with range r = (l mod (n−1)) + 1]. 3·n·layers
-/// parameters from θ[`first_param`], named `sel.l{l}.{phi,theta,omega}.q{q}`.
+/// parameters from θ\[`first_param`\], named `sel.l{l}.{phi,theta,omega}.q{q}`.
 pub fn strongly_entangling(
     num_qubits: usize,
     layers: usize,

@@ -1,6 +1,6 @@
 //! Circuit templates for QML: feature encodings, variational ansätze and QAOA layers. Each
-//! returns an ordinary [`Circuit`] (named θ where trainable) that runs on any backend and
-//! composes with [`Circuit::append`].
+//! returns an ordinary [`Circuit`](crate::Circuit) (named θ where trainable) that runs on any backend and
+//! composes with [`Circuit::append`](crate::Circuit::append).
 //!
 //! Encodings whose angles are *products* of features (ZZ feature map, IQP) come as a
 //! [`FeatureMap`]: the circuit reads derived inputs, and [`FeatureMap::features`] turns a raw

@@ -35,8 +35,10 @@ pub enum OptimizerConfig {
     },
 }
 
-/// Settings of [`fit`].
+/// Settings of [`fit`]: `TrainConfig::default()` and the chainable setters, e.g.
+/// `TrainConfig::default().epochs(10).verbose(true)`.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct TrainConfig {
     /// Passes over the training set.
     pub epochs: usize,
@@ -71,6 +73,16 @@ impl Default for TrainConfig {
         }
     }
 }
+
+setters!(TrainConfig {
+    epochs: usize,
+    batch_size: usize,
+    loss: Loss,
+    optimizer: OptimizerConfig,
+    gradient: GradientMethod,
+    seed: u64,
+    verbose: bool,
+});
 
 /// One epoch of [`History`].
 #[derive(Clone, Debug, PartialEq)]

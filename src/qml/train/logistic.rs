@@ -5,8 +5,10 @@ use super::data::Dataset;
 use super::loss::accuracy;
 use crate::error::{Error, Result};
 
-/// Settings of [`LogisticRegression::fit`].
+/// Settings of [`LogisticRegression::fit`]: `LogisticConfig::default()` and the chainable
+/// setters, e.g. `LogisticConfig::default().iterations(500)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct LogisticConfig {
     /// Full-batch gradient-descent steps.
     pub iterations: usize,
@@ -26,6 +28,12 @@ impl Default for LogisticConfig {
         }
     }
 }
+
+setters!(LogisticConfig {
+    iterations: usize,
+    learning_rate: f64,
+    l2: f64,
+});
 
 /// A linear classifier: one logit `w·x + b` (two classes, sigmoid) or one per class (softmax).
 #[derive(Clone, Debug, PartialEq)]

@@ -19,7 +19,7 @@
 //! # Train a QNN
 //!
 //! ```
-//! use qshade::train::{evaluate, fit, Dataset, Qnn, Standardizer, TrainConfig};
+//! use qshade::qml::train::{evaluate, fit, Dataset, Qnn, Standardizer, TrainConfig};
 //!
 //! fn main() -> qshade::Result<()> {
 //!     let iris = Dataset::iris()?.select_classes(&[0, 1])?; // setosa vs versicolor
@@ -29,7 +29,7 @@
 //!         .seed(1)
 //!         .build()?;
 //!     let backend = qshade::CpuBackend::new(); // or qshade::GpuBackend::new()?
-//!     let config = TrainConfig { epochs: 10, verbose: true, ..Default::default() }; // BCE, Adam
+//!     let config = TrainConfig::default().epochs(10).verbose(true); // BCE, Adam
 //!     let history = fit(&mut model, &backend, &train, &config)?; // one batched call per step
 //!     let accuracy = evaluate(&model, &backend, &test, &config.loss)?.accuracy;
 //!     println!("loss per epoch {:?}, test accuracy {accuracy:.3}", history.losses());
