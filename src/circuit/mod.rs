@@ -92,7 +92,7 @@ impl Circuit {
         self
     }
 
-    /// Names θ[`index`] (e.g. `"layer2.ry.q3"`), for saved parameters and reports.
+    /// Names θ\[`index`\] (e.g. `"layer2.ry.q3"`), for saved parameters and reports.
     pub fn name_param(&mut self, index: usize, name: impl Into<String>) -> &mut Self {
         if self.param_names.len() <= index {
             self.param_names.resize(index + 1, None);

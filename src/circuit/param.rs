@@ -32,7 +32,7 @@ pub enum Angle {
 }
 
 impl Angle {
-    /// The trainable parameter θ[index].
+    /// The trainable parameter θ\[index\].
     pub fn theta(index: usize) -> Self {
         Angle::Theta {
             index,
@@ -41,7 +41,7 @@ impl Angle {
         }
     }
 
-    /// The input feature x[index].
+    /// The input feature x\[index\].
     pub fn input(index: usize) -> Self {
         Angle::Input {
             index,

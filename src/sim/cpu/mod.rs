@@ -214,9 +214,9 @@ impl Backend for CpuBackend {
         })
     }
 
-    /// The batched path ([`fast_forward_rows`], f64): rows in parallel, specialised kernels. On
+    /// The batched path (`batch::fast_forward_rows`, f64): rows in parallel, specialised kernels. On
     /// the fast backend, fewer rows than threads on a state of 12 or more qubits run one row at
-    /// a time through a [`FastCpuState`] of the backend's precision (tiles in parallel); the
+    /// a time through a fast state of the backend's precision (tiles in parallel); the
     /// backend keeps that state (up to 22 qubits) for its next such call.
     fn forward_rows(
         &self,
@@ -253,7 +253,7 @@ impl Backend for CpuBackend {
         }
     }
 
-    /// The batched adjoint path ([`fast_adjoint_rows`]); on the reference backend the
+    /// The batched adjoint path (`batch::fast_adjoint_rows`); on the reference backend the
     /// reference adjoint sweep, its oracle.
     fn adjoint_rows(
         &self,

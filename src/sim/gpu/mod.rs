@@ -134,7 +134,7 @@ impl CopyProbe {
     }
 }
 
-/// The GPU backend. Cheap to clone (shares one [`GpuContext`] and batch-plan cache).
+/// The GPU backend. Cheap to clone (shares one `GpuContext` and batch-plan cache).
 #[derive(Clone)]
 pub struct GpuBackend {
     ctx: Arc<GpuContext>,

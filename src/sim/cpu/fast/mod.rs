@@ -48,7 +48,7 @@ pub struct CpuConfig {
     /// A gathered tile is made of runs of at least 2^this consecutive amplitudes (≥ 3).
     pub min_run_qubits: usize,
     /// Fuse neighbouring gates into dense blocks of up to this many qubits (at most 4) with
-    /// [`crate::compile::fusion::fuse_where`]. 1 (the default) fuses only consecutive one-qubit gates on
+    /// the shared fusion pass (`compile::fusion`). 1 (the default) fuses only consecutive one-qubit gates on
     /// the same qubit, which never costs more work: on a CPU a pass is bound by its arithmetic
     /// and cache traffic, and a dense 2^k block costs 2^(k−1) times a one-qubit gate's
     /// arithmetic, more than the passes it saves (measured: 2 and 3 are slower on every
