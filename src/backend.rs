@@ -61,7 +61,9 @@ pub trait Backend: Send + Sync {
     ) -> Result<Vec<f64>>;
 
     /// Values (`R × n_obs`) and dL/d(occurrence) (`R × num_angles`) by adjoint differentiation,
-    /// for the loss gradient `upstream = dL/d⟨O_j⟩_r` (`R × n_obs`).
+    /// for the loss gradient `upstream = dL/d⟨O_j⟩_r` (`R × n_obs`). Occurrences of constant
+    /// angles ([`Program::angle_exprs`] that are `Angle::Const`) feed no parameter, and a
+    /// backend may return 0 for them (the GPU skips their derivative).
     fn adjoint_rows(
         &self,
         program: &Program,

@@ -830,7 +830,12 @@ fn sub_batch_size(
         .min(by_binding)
         .clamp(1, 65_535) as usize;
     if let Some(cap) = options.max_sub_batch {
-        size = size.min(cap.max(1));
+        if cap == 0 {
+            return Err(Error::InvalidArgument(
+                "max_sub_batch must be at least 1".into(),
+            ));
+        }
+        size = size.min(cap);
     }
     Ok(size)
 }

@@ -268,7 +268,19 @@ impl Backend for GpuBackend {
             return batch::run_rows(&self.ctx, &self.plan, request).map(|(v, _)| v);
         }
         // One state is larger than a storage binding: run the rows one by one through the
-        // chunked single-state path.
+        // chunked single-state path, one state at a time within the budget.
+        let needed = self.ctx.precision.bytes_per_amplitude() << program.num_qubits();
+        if let Some(budget) = options.memory_budget.filter(|&b| b < needed) {
+            return Err(crate::Error::OutOfDeviceMemory {
+                needed,
+                available: budget,
+            });
+        }
+        if options.max_sub_batch == Some(0) {
+            return Err(crate::Error::InvalidArgument(
+                "max_sub_batch must be at least 1".into(),
+            ));
+        }
         let na = program.num_angles();
         let mut out = Vec::with_capacity(num_rows * observables.len());
         for r in 0..num_rows {
