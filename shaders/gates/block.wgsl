@@ -9,7 +9,7 @@
 // (complex_at: a batch's per-state matrices). (BLOCK_QUBITS is prepended by the host as a
 // const.)
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let t = thread_id(wid, nwg, lid);

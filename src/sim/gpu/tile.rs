@@ -9,8 +9,9 @@
 //! control mask have no targets, so they join any run. The set always includes the lowest
 //! qubits (contiguous memory) and grows with each op's targets until it has t qubits.
 
-use super::lower::{GateOp, OpRecord};
-use crate::sim::gpu::shaders::Kernel;
+use super::abi::OpRecord;
+use super::lower::GateOp;
+use super::shaders::Kernel;
 
 /// A scheduled piece of a circuit.
 #[derive(Clone, Debug, PartialEq)]
