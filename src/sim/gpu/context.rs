@@ -1,7 +1,8 @@
 //! One context object owning the device and queue, the adapter's limits, the bind-group layout
-//! shared by every kernel, and the pipeline cache keyed by (kernel, precision, access).
+//! shared by every kernel, buffers and readbacks, and the pipeline cache keyed by (kernel,
+//! access, matrix source).
 
-use super::abi::{op_record_bytes, reals_from_bytes};
+use super::abi::{op_record_bytes, reals_from_bytes, WORKGROUP_SIZE};
 use super::config::GpuConfig;
 use super::shaders::{self, Access, Kernel, MatrixSource};
 use crate::backend::Precision;
@@ -27,7 +28,7 @@ pub struct GpuContext {
     /// Qubits per workgroup tile (0: tile fusion off): 2^t amplitudes fill at most the
     /// adapter's workgroup memory, t ≤ 12.
     pub(crate) tile_qubits: usize,
-    /// Workgroup size of the tile kernel: 256 on GPUs; smaller on CPU adapters (lavapipe),
+    /// Workgroup size of the tile kernel: `WORKGROUP_SIZE` on GPUs; smaller on CPU adapters (lavapipe),
     /// where every workgroup barrier switches between one coroutine per 8 invocations.
     pub(crate) tile_workgroup: u16,
     /// Largest fused block (qubits), see `GpuConfig::fusion_qubits`.
@@ -213,7 +214,7 @@ impl GpuContext {
             .unwrap_or(if info.device_type == wgpu::DeviceType::Cpu {
                 16
             } else {
-                256
+                WORKGROUP_SIZE as u16
             });
         let op_stride = op_record_bytes(config.precision)
             .next_multiple_of(limits.min_uniform_buffer_offset_alignment.max(1) as u64);

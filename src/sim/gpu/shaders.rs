@@ -95,7 +95,7 @@ impl Kernel {
         Kernel::PauliAccumulate,
         Kernel::Init,
         Kernel::Overlap,
-        Kernel::Tile(11, 256),
+        Kernel::Tile(11, abi::WORKGROUP_SIZE as u16),
         Kernel::Copy,
         Kernel::GateK(4),
     ];
@@ -403,7 +403,7 @@ mod validation {
     #[test]
     fn tile_kernel_validates_for_every_tile_size() {
         for t in 1..=12u8 {
-            for wg in [32u16, 64, 256] {
+            for wg in [32u16, 64, abi::WORKGROUP_SIZE as u16] {
                 for precision in [Precision::F32, Precision::F64] {
                     let src = source(Kernel::Tile(t, wg), precision, Access::Single);
                     validate(&src, precision)

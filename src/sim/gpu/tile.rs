@@ -34,7 +34,7 @@ pub(crate) const MIN_TILE_QUBITS: usize = 5;
 pub(crate) fn schedule(ops: &[GateOp], chunk_bits: usize, tile_qubits: usize) -> Vec<Segment> {
     let t = tile_qubits.min(chunk_bits);
     let mut out = Vec::new();
-    // Below 32 amplitudes a tile leaves most of a 256-thread workgroup idle: not worth it.
+    // Below 32 amplitudes a tile leaves most of a GPU-sized workgroup idle: not worth it.
     if t < MIN_TILE_QUBITS {
         return (0..ops.len()).map(Segment::Single).collect();
     }
