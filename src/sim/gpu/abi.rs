@@ -96,7 +96,8 @@ op_record! {
 // The header is 24 words so the inline matrix starts at byte 96, where WGSL aligns
 // `array<vec4<real>, 32>` for both precisions.
 const _: () = assert!(std::mem::size_of::<OpRecord>() as u64 == OP_HEADER_BYTES);
-const _: () = assert!(OP_HEADER_BYTES % 32 == 0 && INLINE_MATRIX_ENTRIES % 2 == 0);
+const _: () =
+    assert!(OP_HEADER_BYTES.is_multiple_of(32) && INLINE_MATRIX_ENTRIES.is_multiple_of(2));
 
 /// Bytes of a whole `Op` record at `precision`: the header and `INLINE_MATRIX_ENTRIES` inline
 /// complex entries.
