@@ -565,7 +565,8 @@ impl Plan {
         // Reductions launched with fewer groups than a segment's length leave zeros behind.
         encoder.clear_buffer(&self.partials_a, 0, None);
         let z = count as u32;
-        (self.recording).encode(ctx, &mut encoder, "qshade batch", &self.groups, z)?;
+        self.recording
+            .encode(ctx, &mut encoder, "qshade batch", &self.groups, z)?;
         let result = if self.result_in_a {
             &self.partials_a
         } else {
