@@ -9,39 +9,9 @@
 // other (b << state_bits is its first amplitude), and per-state data (gate matrices, weights)
 // sits at aux_in[in_offset + b * batch_stride]. A single state has b = 0.
 
-struct Op {
-    n_threads: u32,   // work items in this dispatch; threads past it return
-    q0: u32,          // first target qubit (virtual)
-    q1: u32,          // second target qubit (virtual)
-    nq: u32,          // number of targets the kernel reads (1 or 2)
-    fixed_mask: u32,  // qubits the thread index skips (targets, controls): see deposit()
-    ctrl_mask: u32,   // qubits forced to 1 (controls)
-    chunk_bits: u32,  // log2(amplitudes per chunk buffer)
-    in_offset: u32,   // offset (in reals) into aux_in: the gate matrix, or the sample list
-    x0: u32,          // permutation: first partner offset
-    x1: u32,          // permutation: second partner offset
-    out_offset: u32,  // offset (in elements) into aux_out
-    z_mask: u32,      // Pauli: qubits that give a sign
-    x_mask: u32,      // Pauli: qubits that flip
-    count: u32,       // reduce: inputs per segment; sample: number of samples
-    sign: u32,        // Pauli: 1 when the chunk's high Z bits flip the sign
-    state_bits: u32,  // log2(amplitudes per state) in a batch
-    batch_stride: u32,// reals between consecutive states' data in aux_in (0: shared)
-    seg_base: u32,    // reduce: first segment of this dispatch
-    groups: u32,      // light gate kernels: item groups per invocation (see item_space)
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-    pad3: u32,
-    pad4: u32,
-    // Up to 64 complex entries (two per vec4; INLINE_MATRIX_ENTRIES on the host), for gates
-    // and register-block runs whose matrices are shared by every state: uniform data at
-    // constant offsets instead of storage loads (lavapipe gathers a uniform per lane, but runs
-    // a storage load as a branchy loop over the lanes, several times dearer).
-    m: array<vec4<real>, 32>,
-}
-
-const WG: u32 = 256u;
+// `struct Op` (the record above; field by field in `src/sim/gpu/abi.rs`, whose `OpRecord` it
+// mirrors, generated from the same field list) and `const WG` (invocations per workgroup,
+// `WORKGROUP_SIZE` on the host) are prepended by the host with the other host constants.
 
 @group(0) @binding(0) var<uniform> op: Op;
 @group(0) @binding(1) var<storage, read> aux_in: array<real>;
@@ -157,7 +127,7 @@ fn grid_stride(nwg: vec3<u32>) -> u32 {
     return nwg.x * nwg.y * WG;
 }
 
-var<workgroup> partial_scratch: array<vec2<real>, 256>;
+var<workgroup> partial_scratch: array<vec2<real>, WG>;
 
 // The sum of `v` over the workgroup (tree reduction in workgroup memory), valid in invocation
 // 0. Call from uniform control flow.

@@ -57,10 +57,12 @@ struct ReadmeDoctests;
 
 pub use backend::{Backend, GradientOptions, Precision, QuantumState};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
-pub use compile::program::{Batch, BatchOptions, GradientMethod, Gradients, Program, ThetaBatch};
+pub use compile::program::{
+    Batch, BatchOptions, GradientMethod, Gradients, Program, ProgramOp, ThetaBatch,
+};
 pub use error::{Error, Result};
 pub use num_complex::Complex64;
 pub use sim::cpu::{CpuBackend, CpuConfig};
 #[cfg(feature = "gpu")]
-pub use sim::gpu::{GpuBackend, GpuConfig, GpuState};
+pub use sim::gpu::{CopyProbe, GpuBackend, GpuConfig, GpuState};
 pub use sim::reference::state::CpuState;

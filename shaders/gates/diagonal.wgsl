@@ -5,7 +5,7 @@
 // ITEMS of them (see group_bases; for the paired access see the prelude). A one-qubit phase
 // gate (d[0] = 1) has its target folded into ctrl_mask by the host (nq = 0, d = [d1]), so only
 // the half of the state that changes is touched.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let t = thread_id(wid, nwg, lid);

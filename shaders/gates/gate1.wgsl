@@ -2,7 +2,7 @@
 // (row-major 2x2 complex) inline or at aux_in[in_offset + b*batch_stride..]. Each invocation
 // takes up to GROUPS groups of ITEMS pairs (see group_bases; for the paired access see the
 // prelude).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let t = thread_id(wid, nwg, lid);

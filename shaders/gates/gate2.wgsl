@@ -4,7 +4,7 @@
 // paired access see the prelude). Paired, it finishes one quartet (or pair of quartets) before
 // loading the next: fewer values live at once (lavapipe, n = 22: 8.0 ms; loading all first,
 // 8.4 ms).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let t = thread_id(wid, nwg, lid);

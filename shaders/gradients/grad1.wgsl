@@ -4,7 +4,7 @@
 // binding 3; no third state is formed. Partials: aux_out[2*(out_offset + b*count + wg)].
 @group(0) @binding(3) var<storage, read_write> lam: array<vec2<real>>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let b = wid.z;

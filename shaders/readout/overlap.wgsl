@@ -4,7 +4,7 @@
 // partial goes to aux_out[2*(out_offset + (i*x0 + j)*count + workgroup_id.x)].
 @group(0) @binding(3) var<storage, read_write> other: array<vec2<real>>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let i = wid.z;

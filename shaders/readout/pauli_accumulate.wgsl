@@ -4,7 +4,7 @@
 // aux_in[in_offset + b*batch_stride]. psi is slot s0, lam is binding 3. One thread per amplitude.
 @group(0) @binding(3) var<storage, read_write> lam: array<vec2<real>>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let t = thread_id(wid, nwg, lid);

@@ -2,7 +2,7 @@
 // host): sum_j conj(psi[j ^ x_mask]) * psi[j] * (-1)^{popcount(j & z_mask) + sign}, j over the
 // n_threads amplitudes of slot 0 of batch state b = workgroup_id.z (grid-stride loop). Each
 // workgroup writes one complex partial at aux_out[2*(out_offset + b*count + workgroup)].
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let base = state_base(wid.z);

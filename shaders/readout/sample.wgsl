@@ -1,16 +1,16 @@
 // Sampling by inverse transform, in two entry points.
 //
-// block_sums: the probability mass of each block of 256 amplitudes of slot 0, written to
+// block_sums: the probability mass of each block of WG amplitudes of slot 0, written to
 // aux_out[out_offset + block]. The host turns these into a CDF (in f64) and finds each draw's
 // block and the residual mass left inside it.
 //
 // pick: for sample k, aux_in[in_offset + 2k] is the block (within slot 0) and
-// aux_in[in_offset + 2k + 1] the residual; the thread walks the block's 256 probabilities and
+// aux_in[in_offset + 2k + 1] the residual; the thread walks the block's WG probabilities and
 // (op.n_threads is the chunk's length) writes the offset of the first amplitude at which the running sum exceeds the residual to
 // aux_out[out_offset + k] (the last non-zero one if rounding leaves the residual unreached).
-var<workgroup> scratch: array<real, 256>;
+var<workgroup> scratch: array<real, WG>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn block_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
     let t = thread_id(wid, nwg, lid);
@@ -32,7 +32,7 @@ fn block_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn pick(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let k = thread_id(wid, nwg, lid);

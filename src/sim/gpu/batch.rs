@@ -14,45 +14,37 @@
 //! Memory per state: ψ (forward), ψ and λ (adjoint), plus partial sums bounded by
 //! `MAX_REDUCTION_GROUPS` per reduction; independent of circuit depth.
 
-use super::block::{self, Piece};
-use super::context::{
-    grid, reals_to_bytes, record_pass, reduction_groups, GpuContext, PendingRead, WORKGROUP_SIZE,
+use super::abi::{reals_to_bytes, OpRecord};
+use super::block;
+use super::context::{GpuContext, PendingRead};
+use super::fuse::{self, Fusion, Run};
+use super::lower::{access_for, expand, kernel_data, lower_structure, GateOp};
+use super::readout::{
+    bytes_per_real, reduce_passes, reduction_buffers, reduction_groups, terms_of, Term,
 };
-use super::lower::{access_for, expand, kernel_data, lower_structure, GateOp, OpRecord};
-use super::tile::{self, Segment};
+use super::record::{grid, workgroups, Dispatch, Recording};
+use super::shaders::{Access, Kernel, MatrixSource};
+use super::tile;
 use crate::circuit::{Angle, Observable};
 use crate::compile::program::{BatchOptions, Program};
 use crate::error::{Error, Result};
 use crate::math::linalg::dagger;
-use crate::sim::gpu::shaders::{Access, Kernel, MatrixSource};
 use num_complex::Complex64 as C64;
 use std::sync::Arc;
 
-/// Which buffers a step binds.
+/// Which buffers a dispatch binds: its value is the bind group's index in `Plan::groups`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Bind {
     /// Gates and init on ψ.
-    Psi,
-    /// Gates and init on λ.
-    Lam,
+    Psi = 0,
     /// Kernels that read ψ (slot 0), λ (binding 3) and write partial sums.
-    Main,
+    Main = 1,
     /// Reduce partials A → B.
-    ReduceAb,
+    ReduceAb = 2,
     /// Reduce partials B → A.
-    ReduceBa,
-}
-
-/// One dispatch of the plan (its grid's z is the sub-batch's state count).
-#[derive(Clone, Debug)]
-struct Step {
-    kernel: Kernel,
-    /// Paired for the light gate kernels where qubit 0 allows it (see `lower::access_for`).
-    access: Access,
-    bind: Bind,
-    grid: (u32, u32),
-    /// False for reduce steps, whose grid y is segments, not states.
-    batched: bool,
+    ReduceBa = 3,
+    /// Gates and init on λ (adjoint plans only).
+    Lam = 4,
 }
 
 /// Where an op's matrices sit in the parameter buffer (offset in reals; per-row stride).
@@ -61,16 +53,6 @@ struct DataSlot {
     offset: usize,
     /// Reals per row; 0 when shared by every row.
     stride: usize,
-}
-
-/// A Pauli term of an observable, as the kernels see it.
-#[derive(Clone, Debug)]
-struct Term {
-    observable: usize,
-    coeff: f64,
-    x_mask: u64,
-    z_mask: u64,
-    num_y: u32,
 }
 
 /// What a cached plan was built for.
@@ -85,11 +67,13 @@ struct PlanKey {
 /// A compiled batch plan: records, buffers and bind groups, reusable across bindings.
 pub(crate) struct Plan {
     key: PlanKey,
-    steps: Vec<Step>,
+    /// Every dispatch of a sub-batch, recorded once.
+    recording: Recording,
     params: wgpu::Buffer,
     partials_a: wgpu::Buffer,
     partials_b: wgpu::Buffer,
-    groups: Vec<(Bind, wgpu::BindGroup)>,
+    /// Bind groups by [`Bind`] value.
+    groups: Vec<wgpu::BindGroup>,
     /// Final sums end in A (`true`) or B.
     result_in_a: bool,
     /// Segments per row: terms, then differentiable occurrences.
@@ -124,24 +108,6 @@ enum ForwardStep {
     },
 }
 
-/// How the forward pass fuses runs of ops: register blocks of at most k qubits, workgroup
-/// tiles of t qubits (0: none), from the context's configuration.
-#[derive(Clone, Copy, Debug)]
-enum Fusion {
-    Blocks(usize),
-    Tiles(usize),
-}
-
-impl Fusion {
-    fn of(ctx: &GpuContext) -> Self {
-        if ctx.block_qubits > 0 {
-            Fusion::Blocks(ctx.block_qubits)
-        } else {
-            Fusion::Tiles(ctx.tile_qubits)
-        }
-    }
-}
-
 /// Host-side layout of the parameter buffer.
 #[derive(Clone, Debug, Default)]
 struct Layout {
@@ -158,27 +124,6 @@ struct Layout {
     derivatives: Vec<(usize, usize, usize, usize, DataSlot)>,
     /// Seed weight slot per term.
     seeds: Vec<DataSlot>,
-}
-
-fn terms_of(observables: &[Observable]) -> (Vec<Term>, Vec<f64>) {
-    let mut terms = Vec::new();
-    let mut constants = vec![0.0; observables.len()];
-    for (j, obs) in observables.iter().enumerate() {
-        for t in &obs.terms {
-            if t.ops.is_empty() {
-                constants[j] += t.coeff;
-            } else {
-                terms.push(Term {
-                    observable: j,
-                    coeff: t.coeff,
-                    x_mask: t.x_mask(),
-                    z_mask: t.z_mask(),
-                    num_y: t.num_y() as u32,
-                });
-            }
-        }
-    }
-    (terms, constants)
 }
 
 fn data_len(op: &GateOp) -> usize {
@@ -200,6 +145,12 @@ fn grad_kernel(kernel: Kernel) -> Kernel {
         Kernel::Gate2 => Kernel::Grad2,
         _ => Kernel::GradDiag,
     }
+}
+
+/// How a batch's forward pass fuses runs of ops on `n` qubits (one state per binding):
+/// `fuse::strategy` with per-state matrices, so no dense fusion.
+fn forward_fusion(ctx: &GpuContext, n: usize) -> Fusion {
+    fuse::strategy(ctx, n, true).runs
 }
 
 /// Lays out the parameter buffer for `sub_batch` rows, the forward pass fusing runs of ops as
@@ -239,32 +190,42 @@ fn build_layout(
     let per_row = |i: usize| angled[i];
     let mut layout = Layout::default();
     // Register blocks first: a run's matrices sit together per row (one stride for the run),
-    // which is what the block kernel reads.
+    // which is what the block kernel reads. Tile runs are encoded once every matrix slot is
+    // known (below): their forward steps are filled in then.
     let mut forward_slots: Vec<Option<DataSlot>> = vec![None; ops.len()];
-    if let Fusion::Blocks(k) = fusion {
-        for piece in block::schedule(&ops, n, k, usize::MAX) {
-            match piece {
-                Piece::Single(i) => layout.forward.push(ForwardStep::Single(i)),
-                Piece::Block { mask, ops: list } => {
-                    let lens: Vec<usize> = list.iter().map(|&i| 2 * data_len(&ops[i])).collect();
-                    let relative = block::packed_offsets(lens.iter().copied());
-                    let len: usize = lens.iter().sum();
-                    let run_slot = slot(len, list.iter().any(|&i| per_row(i)));
-                    for (&i, &r) in list.iter().zip(&relative) {
-                        forward_slots[i] = Some(DataSlot {
-                            offset: run_slot.offset + r,
-                            ..run_slot
-                        });
-                    }
-                    layout.forward.push(ForwardStep::Block {
-                        mask,
-                        ops: list,
-                        relative,
-                        slot: run_slot,
-                    });
+    let mut tiles = Vec::new();
+    for run in fusion.schedule(&ops, n, usize::MAX) {
+        let step = match run {
+            Run::Single(i) => ForwardStep::Single(i),
+            Run::Tile { size, qubits, ops } => {
+                tiles.push((layout.forward.len(), qubits, ops));
+                ForwardStep::Tile {
+                    qubits: size,
+                    header: 0,
+                    descriptors: 0,
+                    count: 0,
                 }
             }
-        }
+            Run::Block { mask, ops: list } => {
+                let lens: Vec<usize> = list.iter().map(|&i| 2 * data_len(&ops[i])).collect();
+                let relative = block::packed_offsets(lens.iter().copied());
+                let len: usize = lens.iter().sum();
+                let run_slot = slot(len, list.iter().any(|&i| per_row(i)));
+                for (&i, &r) in list.iter().zip(&relative) {
+                    forward_slots[i] = Some(DataSlot {
+                        offset: run_slot.offset + r,
+                        ..run_slot
+                    });
+                }
+                ForwardStep::Block {
+                    mask,
+                    ops: list,
+                    relative,
+                    slot: run_slot,
+                }
+            }
+        };
+        layout.forward.push(step);
     }
     for (lowered_index, ((index, op), fwd)) in lowered.into_iter().zip(forward_slots).enumerate() {
         let pop = &program.ops()[index];
@@ -287,26 +248,19 @@ fn build_layout(
     }
     // Workgroup tiles: runs of ops in tiles, their descriptors after every matrix slot.
     let mut data = vec![0.0; cursor];
-    if let Fusion::Tiles(t) = fusion {
-        for segment in tile::schedule(&ops, n, t.min(n)) {
-            match segment {
-                Segment::Single(i) => layout.forward.push(ForwardStep::Single(i)),
-                Segment::Tile { qubits, ops: list } => {
-                    let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
-                    let offsets: Vec<usize> =
-                        list.iter().map(|&i| layout.ops[i].2.offset).collect();
-                    let strides: Vec<usize> =
-                        list.iter().map(|&i| layout.ops[i].2.stride).collect();
-                    let (header, descriptors, count) =
-                        tile::encode(&mut data, qubits, n, &run, &offsets, &strides);
-                    layout.forward.push(ForwardStep::Tile {
-                        qubits: t.min(n),
-                        header,
-                        descriptors,
-                        count,
-                    });
-                }
-            }
+    for (at, qubits, list) in tiles {
+        let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
+        let offsets: Vec<usize> = list.iter().map(|&i| layout.ops[i].2.offset).collect();
+        let strides: Vec<usize> = list.iter().map(|&i| layout.ops[i].2.stride).collect();
+        let encoded = tile::encode(&mut data, qubits, n, &run, &offsets, &strides);
+        if let ForwardStep::Tile {
+            header,
+            descriptors,
+            count,
+            ..
+        } = &mut layout.forward[at]
+        {
+            (*header, *descriptors, *count) = encoded;
         }
     }
     layout.tile_offset = cursor;
@@ -315,17 +269,17 @@ fn build_layout(
     layout
 }
 
-/// The steps of a plan, their op records, whether the final sums end in partials A, and
-/// whether a register-block run was not hot yet and ran as single ops (see
+/// The dispatches of a plan with their op records, whether the final sums end in partials A,
+/// and whether a register-block run was not hot yet and ran as single ops (see
 /// `GpuContext::block_kernel`): such a plan is rebuilt on its next use.
 struct Steps {
-    steps: Vec<Step>,
-    records: Vec<OpRecord>,
+    recording: Recording,
     result_in_a: bool,
     cold: bool,
 }
 
-/// Builds the steps and their op records.
+/// Records the plan's dispatches: every one but the reductions over all states of the
+/// sub-batch, each through the bind group its [`Bind`] names.
 fn build_steps(
     ctx: &GpuContext,
     program: &Program,
@@ -337,40 +291,34 @@ fn build_steps(
     let n = program.num_qubits();
     let amps = 1u64 << n;
     let partials = reduction_groups(amps);
-    let mut steps = Vec::new();
-    let mut records = Vec::new();
+    let mut recording = Recording::default();
     let mut cold = false;
-    let mut push = |kernel, bind, grid, record: OpRecord, batched| {
-        steps.push(Step {
-            kernel,
-            access: access_for(kernel, Access::Single, &record),
-            bind,
-            grid,
-            batched,
-        });
-        records.push(record);
+    let mut push = |kernel, bind: Bind, grid, record: OpRecord| {
+        // Paired for the light gate kernels where qubit 0 allows it (see `lower::access_for`).
+        let access = access_for(kernel, Access::Single, &record);
+        let dispatch = Dispatch::new(kernel, access, grid).group(bind as usize);
+        recording.push(dispatch.batched(), record);
     };
     let state = OpRecord {
         n_threads: amps as u32,
         state_bits: n as u32,
         ..Default::default()
     };
-    push(Kernel::Init, Bind::Psi, grid(amps), state, true);
+    push(Kernel::Init, Bind::Psi, grid(amps), state);
     let gate_dispatch = |op: &GateOp, slot: DataSlot| {
         // A state in one binding: exactly one dispatch (its access follows from the record).
-        let d = expand(op, n, n, slot.offset as u32).remove(0);
-        let mut r = d.record;
+        let e = expand(op, n, n, slot.offset as u32);
+        let mut r = e.record;
         r.state_bits = n as u32;
         r.batch_stride = slot.stride as u32;
-        let invocations = d.threads.div_ceil(d.kernel.items_per_invocation(d.access));
-        (d.kernel, grid(invocations), r, d.threads)
+        (e.kernel, e.dispatch().grid, r, e.threads)
     };
     for step in &layout.forward {
         match *step {
             ForwardStep::Single(i) => {
                 let (_, op, fwd, _) = &layout.ops[i];
                 let (kernel, g, r, _) = gate_dispatch(op, *fwd);
-                push(kernel, Bind::Psi, g, r, true);
+                push(kernel, Bind::Psi, g, r);
             }
             ForwardStep::Tile {
                 qubits,
@@ -380,13 +328,9 @@ fn build_steps(
             } => {
                 let tiles = 1u64 << (n - qubits);
                 let r = tile::record(header, descriptors, count, tiles, 0, n as u32);
-                push(
-                    Kernel::Tile(qubits as u8, ctx.tile_workgroup),
-                    Bind::Psi,
-                    grid(tiles * WORKGROUP_SIZE),
-                    r,
-                    true,
-                );
+                // One workgroup per tile.
+                let kernel = Kernel::Tile(qubits as u8, ctx.tile_workgroup);
+                push(kernel, Bind::Psi, workgroups(tiles), r);
             }
             ForwardStep::Block {
                 mask,
@@ -418,14 +362,14 @@ fn build_steps(
                     for &i in ops {
                         let (_, op, fwd, _) = &layout.ops[i];
                         let (kernel, g, r, _) = gate_dispatch(op, *fwd);
-                        push(kernel, Bind::Psi, g, r, true);
+                        push(kernel, Bind::Psi, g, r);
                     }
                     continue;
                 };
                 let mut r = block::record(mask, n, slot.offset, 0);
                 r.state_bits = n as u32;
                 r.batch_stride = slot.stride as u32;
-                push(kernel, Bind::Psi, grid(r.n_threads as u64), r, true);
+                push(kernel, Bind::Psi, grid(r.n_threads as u64), r);
             }
         }
     }
@@ -442,7 +386,6 @@ fn build_steps(
             Bind::Main,
             (partials as u32, 1),
             r,
-            true,
         );
     }
     if adjoint {
@@ -451,7 +394,6 @@ fn build_steps(
             Bind::Lam,
             grid(amps),
             OpRecord { nq: 1, ..state },
-            true,
         );
         for (term, seed) in terms.iter().zip(&layout.seeds) {
             let r = OpRecord {
@@ -461,7 +403,7 @@ fn build_steps(
                 batch_stride: seed.stride as u32,
                 ..state
             };
-            push(Kernel::PauliAccumulate, Bind::Main, grid(amps), r, true);
+            push(Kernel::PauliAccumulate, Bind::Main, grid(amps), r);
         }
         for (lowered, (_, op, _, adj)) in layout.ops.iter().enumerate().rev() {
             let adj = adj.unwrap_or(DataSlot {
@@ -469,7 +411,7 @@ fn build_steps(
                 stride: 0,
             });
             let (kernel, g, r, threads) = gate_dispatch(op, adj);
-            push(kernel, Bind::Psi, g, r, true);
+            push(kernel, Bind::Psi, g, r);
             for (seg, (_, _, l, _, dslot)) in layout.derivatives.iter().enumerate() {
                 if *l != lowered {
                     continue;
@@ -480,15 +422,9 @@ fn build_steps(
                 rd.batch_stride = dslot.stride as u32;
                 rd.out_offset = ((terms.len() + seg) * sub_batch) as u32 * partials as u32;
                 rd.count = partials as u32;
-                push(
-                    grad_kernel(op.kernel),
-                    Bind::Main,
-                    (groups as u32, 1),
-                    rd,
-                    true,
-                );
+                push(grad_kernel(op.kernel), Bind::Main, (groups as u32, 1), rd);
             }
-            push(kernel, Bind::Lam, g, r, true);
+            push(kernel, Bind::Lam, g, r);
         }
     }
     let segments = ((terms.len() + layout.derivatives.len()) * sub_batch) as u64;
@@ -499,65 +435,28 @@ fn build_steps(
         } else {
             Bind::ReduceBa
         };
-        push(Kernel::Reduce, bind, p.grid, p.record, false);
+        recording.push(p.dispatch(bind as usize), p.record);
     }
     Steps {
-        steps,
-        records,
+        recording,
         result_in_a: in_a,
         cold,
     }
-}
-
-/// One pass of the segmented reduction: reads the buffer pair's first buffer when `from_a`.
-struct ReducePass {
-    from_a: bool,
-    record: OpRecord,
-    grid: (u32, u32),
-}
-
-/// The passes that reduce `segments` segments of `len` partial sums each to one value per
-/// segment, ping-ponging between a buffer pair (at most 65 535 segments per dispatch), and
-/// whether the result ends in the first buffer.
-fn reduce_passes(mut len: u64, segments: u64) -> (Vec<ReducePass>, bool) {
-    let mut passes = Vec::new();
-    let mut in_a = true;
-    while len > 1 {
-        let out_len = len.div_ceil(WORKGROUP_SIZE);
-        let mut base = 0u64;
-        while base < segments {
-            let count = (segments - base).min(65_535);
-            passes.push(ReducePass {
-                from_a: in_a,
-                record: OpRecord {
-                    count: len as u32,
-                    seg_base: base as u32,
-                    ..Default::default()
-                },
-                grid: (out_len as u32, count as u32),
-            });
-            base += count;
-        }
-        in_a = !in_a;
-        len = out_len;
-    }
-    (passes, in_a)
 }
 
 impl Plan {
     fn new(ctx: &GpuContext, program: &Program, terms: &[Term], key: PlanKey) -> Result<Self> {
         let (sub_batch, adjoint) = (key.sub_batch, key.adjoint);
         let n = program.num_qubits();
-        let bpr = ctx.precision.bytes_per_amplitude() / 2;
-        let layout = build_layout(program, terms, sub_batch, adjoint, Fusion::of(ctx));
+        let bpr = bytes_per_real(ctx);
+        let layout = build_layout(program, terms, sub_batch, adjoint, forward_fusion(ctx, n));
         let param_reals = layout.reals;
         let Steps {
-            steps,
-            records,
+            recording,
             result_in_a,
             cold,
         } = build_steps(ctx, program, terms, &layout, sub_batch, adjoint);
-        let records_buf = ctx.record_buffer("qshade batch records", &records);
+        let records_buf = recording.record_buffer(ctx, "qshade batch records");
         let state_bytes = ctx.precision.bytes_per_amplitude() << n;
         let segments_per_row = terms.len() + layout.derivatives.len();
         let partials = reduction_groups(1 << n);
@@ -582,60 +481,45 @@ impl Plan {
             param_reals as u64 * bpr,
             wgpu::BufferUsages::empty(),
         )?;
-        let groups = vec![
-            (
-                Bind::Psi,
-                ctx.bind_group(
-                    &records_buf,
-                    Some(&params),
-                    [Some(&psi), None, None, None],
-                    None,
-                ),
+        // In `Bind` order.
+        let mut groups = vec![
+            ctx.bind_group(
+                &records_buf,
+                Some(&params),
+                [Some(&psi), None, None, None],
+                None,
             ),
-            (
-                Bind::Main,
-                ctx.bind_group(
-                    &records_buf,
-                    Some(&params),
-                    [Some(&psi), lam.as_ref(), None, None],
-                    Some(&partials_a),
-                ),
+            ctx.bind_group(
+                &records_buf,
+                Some(&params),
+                [Some(&psi), lam.as_ref(), None, None],
+                Some(&partials_a),
             ),
-            (
-                Bind::ReduceAb,
-                ctx.bind_group(
-                    &records_buf,
-                    Some(&partials_a),
-                    [None; 4],
-                    Some(&partials_b),
-                ),
+            ctx.bind_group(
+                &records_buf,
+                Some(&partials_a),
+                [None; 4],
+                Some(&partials_b),
             ),
-            (
-                Bind::ReduceBa,
-                ctx.bind_group(
-                    &records_buf,
-                    Some(&partials_b),
-                    [None; 4],
-                    Some(&partials_a),
-                ),
+            ctx.bind_group(
+                &records_buf,
+                Some(&partials_b),
+                [None; 4],
+                Some(&partials_a),
             ),
         ];
-        let mut groups = groups;
         if let Some(l) = &lam {
-            groups.push((
-                Bind::Lam,
-                ctx.bind_group(
-                    &records_buf,
-                    Some(&params),
-                    [Some(l), None, None, None],
-                    None,
-                ),
+            groups.push(ctx.bind_group(
+                &records_buf,
+                Some(&params),
+                [Some(l), None, None, None],
+                None,
             ));
         }
         // The bind groups keep the state, record and λ buffers alive.
         Ok(Plan {
             key,
-            steps,
+            recording,
             params,
             partials_a,
             partials_b,
@@ -670,34 +554,15 @@ impl Plan {
         let mut encoder = ctx.encoder("qshade batch");
         // Reductions launched with fewer groups than a segment's length leave zeros behind.
         encoder.clear_buffer(&self.partials_a, 0, None);
-        record_pass(&mut encoder, "qshade batch", |pass| {
-            let stride = ctx.op_stride;
-            let mut current = None;
-            for (i, step) in self.steps.iter().enumerate() {
-                if current != Some((step.kernel, step.access)) {
-                    pass.set_pipeline(&ctx.pipeline(step.kernel, step.access));
-                    current = Some((step.kernel, step.access));
-                }
-                let group = self
-                    .groups
-                    .iter()
-                    .find(|(b, _)| *b == step.bind)
-                    .map(|(_, g)| g)
-                    .ok_or_else(|| Error::Device(format!("no bind group for {:?}", step.bind)))?;
-                pass.set_bind_group(0, group, &[(i as u64 * stride) as u32]);
-                let z = if step.batched { count as u32 } else { 1 };
-                pass.dispatch_workgroups(step.grid.0, step.grid.1, z);
-            }
-            Ok::<(), Error>(())
-        })?;
+        let z = count as u32;
+        self.recording
+            .encode(ctx, &mut encoder, "qshade batch", &self.groups, z)?;
         let result = if self.result_in_a {
             &self.partials_a
         } else {
             &self.partials_b
         };
-        let size = 2
-            * (self.segments_per_row * self.key.sub_batch) as u64
-            * (ctx.precision.bytes_per_amplitude() / 2);
+        let size = 2 * (self.segments_per_row * self.key.sub_batch) as u64 * bytes_per_real(ctx);
         let staging = ctx.staged_copy(&mut encoder, result, size);
         ctx.queue.submit([encoder.finish()]);
         Ok(ctx.begin_read(staging, size))
@@ -766,27 +631,6 @@ fn fill_parameters(
         }
     }
     data
-}
-
-/// The ping-pong pair a segmented reduction uses: `segments × partials` complex partial sums,
-/// and room for the first reduce pass's output.
-fn reduction_buffers(
-    ctx: &GpuContext,
-    segments: u64,
-    partials: u64,
-) -> Result<(wgpu::Buffer, wgpu::Buffer)> {
-    let bpr = ctx.precision.bytes_per_amplitude() / 2;
-    let first = ctx.storage_buffer(
-        "qshade reduction partials",
-        segments * partials * 2 * bpr,
-        wgpu::BufferUsages::empty(),
-    )?;
-    let second = ctx.storage_buffer(
-        "qshade reduction sums",
-        segments * partials.div_ceil(WORKGROUP_SIZE) * 2 * bpr,
-        wgpu::BufferUsages::empty(),
-    )?;
-    Ok((first, second))
 }
 
 /// Plans a backend keeps compiled at once.
@@ -957,13 +801,12 @@ fn prepare_states(
     count: usize,
 ) -> Result<wgpu::Buffer> {
     let n = program.num_qubits();
-    let layout = build_layout(program, &[], count, false, Fusion::of(ctx));
+    let layout = build_layout(program, &[], count, false, forward_fusion(ctx, n));
     let param_reals = layout.reals;
-    // Without terms there is nothing to reduce: the steps are init + gates.
-    let Steps { steps, records, .. } = build_steps(ctx, program, &[], &layout, count, false);
-    let stride = ctx.op_stride as usize;
-    let records_buf = ctx.record_buffer("qshade prepare records", &records);
-    let bpr = ctx.precision.bytes_per_amplitude() / 2;
+    // Without terms there is nothing to reduce: the dispatches are init + gates.
+    let Steps { recording, .. } = build_steps(ctx, program, &[], &layout, count, false);
+    let records_buf = recording.record_buffer(ctx, "qshade prepare records");
+    let bpr = bytes_per_real(ctx);
     let states = ctx.storage_buffer(
         "qshade prepared states",
         (ctx.precision.bytes_per_amplitude() << n) * count as u64,
@@ -983,13 +826,7 @@ fn prepare_states(
         [Some(&states), None, None, None],
         None,
     );
-    ctx.submit_pass("qshade prepare", |pass| {
-        for (i, step) in steps.iter().enumerate() {
-            pass.set_pipeline(&ctx.pipeline(step.kernel, step.access));
-            pass.set_bind_group(0, &group, &[(i * stride) as u32]);
-            pass.dispatch_workgroups(step.grid.0, step.grid.1, count as u32);
-        }
-    });
+    recording.submit(ctx, "qshade prepare", &[group], count as u32)?;
     Ok(states)
 }
 
@@ -1024,39 +861,34 @@ pub(crate) fn overlaps(
             let states_b = prepare_states(ctx, program, &rows_b[b0 * na..(b0 + cb) * na], cb)?;
             let segments = (ca * cb) as u64;
             let (partials, reduced) = reduction_buffers(ctx, segments, groups)?;
-            let mut records = vec![OpRecord {
+            // The Gram pass: x the partial sums, y the b states, z (the batch) the a states;
+            // then the reductions ping-pong through bind groups 1 (A → B) and 2 (B → A).
+            let mut recording = Recording::default();
+            let gram = Dispatch::new(Kernel::Overlap, Access::Single, (groups as u32, cb as u32));
+            let record = OpRecord {
                 n_threads: 1 << n,
                 state_bits: n as u32,
                 x0: cb as u32,
                 count: groups as u32,
                 ..Default::default()
-            }];
+            };
+            recording.push(gram.batched(), record);
             let (reduce_steps, in_a) = reduce_passes(groups, segments);
-            records.extend(reduce_steps.iter().map(|p| p.record));
-            let stride = ctx.op_stride as usize;
-            let records_buf = ctx.record_buffer("qshade overlap records", &records);
-            let gram = ctx.bind_group(
-                &records_buf,
-                None,
-                [Some(&states_a), Some(&states_b), None, None],
-                Some(&partials),
-            );
-            let ab = ctx.bind_group(&records_buf, Some(&partials), [None; 4], Some(&reduced));
-            let ba = ctx.bind_group(&records_buf, Some(&reduced), [None; 4], Some(&partials));
-            ctx.submit_pass("qshade overlaps", |pass| {
-                pass.set_pipeline(&ctx.pipeline(Kernel::Overlap, Access::Single));
-                pass.set_bind_group(0, &gram, &[0]);
-                pass.dispatch_workgroups(groups as u32, cb as u32, ca as u32);
-                pass.set_pipeline(&ctx.pipeline(Kernel::Reduce, Access::Single));
-                for (k, p) in reduce_steps.iter().enumerate() {
-                    pass.set_bind_group(
-                        0,
-                        if p.from_a { &ab } else { &ba },
-                        &[((k + 1) * stride) as u32],
-                    );
-                    pass.dispatch_workgroups(p.grid.0, p.grid.1, 1);
-                }
-            });
+            for p in reduce_steps {
+                recording.push(p.dispatch(if p.from_a { 1 } else { 2 }), p.record);
+            }
+            let records_buf = recording.record_buffer(ctx, "qshade overlap records");
+            let bind_groups = [
+                ctx.bind_group(
+                    &records_buf,
+                    None,
+                    [Some(&states_a), Some(&states_b), None, None],
+                    Some(&partials),
+                ),
+                ctx.bind_group(&records_buf, Some(&partials), [None; 4], Some(&reduced)),
+                ctx.bind_group(&records_buf, Some(&reduced), [None; 4], Some(&partials)),
+            ];
+            recording.submit(ctx, "qshade overlaps", &bind_groups, ca as u32)?;
             let result = if in_a { &partials } else { &reduced };
             let sums = ctx.read_reals(result, 0, 2 * segments)?;
             for i in 0..ca {

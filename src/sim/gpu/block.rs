@@ -15,8 +15,9 @@
 //! local structure (kinds, local targets and controls, matrix sizes), not on the qubit
 //! positions or the angles, so a layered circuit compiles a handful of pipelines once.
 
-use super::lower::{GateOp, OpRecord};
-use crate::sim::gpu::shaders::{Kernel, MatrixSource};
+use super::abi::OpRecord;
+use super::lower::GateOp;
+use super::shaders::{Kernel, MatrixSource};
 use std::fmt::Write;
 
 /// A scheduled piece of a circuit.

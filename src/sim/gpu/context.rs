@@ -1,27 +1,15 @@
 //! One context object owning the device and queue, the adapter's limits, the bind-group layout
-//! shared by every kernel, and the pipeline cache keyed by (kernel, precision, access).
+//! shared by every kernel, buffers and readbacks, and the pipeline cache keyed by (kernel,
+//! access, matrix source).
 
-use super::lower::OpRecord;
-use super::GpuConfig;
+use super::abi::{op_record_bytes, reals_from_bytes, WORKGROUP_SIZE};
+use super::config::GpuConfig;
+use super::shaders::{self, Access, Kernel, MatrixSource};
 use crate::backend::Precision;
 use crate::error::{Error, Result};
-use crate::sim::gpu::shaders::{self, Access, Kernel, MatrixSource};
-use num_complex::Complex64 as C64;
 use std::collections::HashMap;
 use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex};
-
-/// Bytes of an `Op` record's header (24 × u32), before its inline matrix.
-pub(crate) const OP_HEADER_BYTES: u64 = 96;
-
-/// Bytes of a whole `Op` record at `precision`: the header and `INLINE_MATRIX_ENTRIES` inline
-/// complex entries.
-pub(crate) fn op_record_bytes(precision: Precision) -> u64 {
-    OP_HEADER_BYTES + super::lower::INLINE_MATRIX_ENTRIES as u64 * precision.bytes_per_amplitude()
-}
-
-/// Invocations per workgroup in every kernel (`const WG` in the prelude).
-pub(crate) const WORKGROUP_SIZE: u64 = 256;
 
 /// The device, queue, limits and compiled pipelines that every GPU state of a backend shares.
 pub struct GpuContext {
@@ -40,7 +28,7 @@ pub struct GpuContext {
     /// Qubits per workgroup tile (0: tile fusion off): 2^t amplitudes fill at most the
     /// adapter's workgroup memory, t ≤ 12.
     pub(crate) tile_qubits: usize,
-    /// Workgroup size of the tile kernel: 256 on GPUs; smaller on CPU adapters (lavapipe),
+    /// Workgroup size of the tile kernel: `WORKGROUP_SIZE` on GPUs; smaller on CPU adapters (lavapipe),
     /// where every workgroup barrier switches between one coroutine per 8 invocations.
     pub(crate) tile_workgroup: u16,
     /// Largest fused block (qubits), see `GpuConfig::fusion_qubits`.
@@ -66,19 +54,6 @@ pub(crate) const DEFAULT_CPU_BLOCK_QUBITS: usize = 5;
 
 /// Largest register block: 2^6 amplitudes per invocation already spill registers on GPUs.
 pub(crate) const MAX_BLOCK_QUBITS: usize = 6;
-
-/// Records one compute pass labelled `label` into `encoder`; returns what `record` returns.
-pub(crate) fn record_pass<T>(
-    encoder: &mut wgpu::CommandEncoder,
-    label: &str,
-    record: impl FnOnce(&mut wgpu::ComputePass<'_>) -> T,
-) -> T {
-    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-        label: Some(label),
-        timestamp_writes: None,
-    });
-    record(&mut pass)
-}
 
 /// Run structures seen once that are remembered (by digest) before the memory is reset.
 const MAX_COLD_BLOCKS: usize = 1 << 16;
@@ -239,7 +214,7 @@ impl GpuContext {
             .unwrap_or(if info.device_type == wgpu::DeviceType::Cpu {
                 16
             } else {
-                256
+                WORKGROUP_SIZE as u16
             });
         let op_stride = op_record_bytes(config.precision)
             .next_multiple_of(limits.min_uniform_buffer_offset_alignment.max(1) as u64);
@@ -308,63 +283,9 @@ impl GpuContext {
         })
     }
 
-    /// `records` laid out at the dynamic-offset stride, ready for a uniform buffer.
-    pub(crate) fn record_bytes<'r>(
-        &self,
-        records: impl IntoIterator<Item = &'r OpRecord>,
-    ) -> Vec<u8> {
-        self.record_bytes_with_matrices(records.into_iter().map(|r| (r, None)))
-    }
-
-    /// Like [`GpuContext::record_bytes`], with a matrix (≤ `INLINE_MATRIX_ENTRIES` complex
-    /// entries) written inline into each record that has one; those records need the
-    /// [`MatrixSource::Inline`] pipeline.
-    pub(crate) fn record_bytes_with_matrices<'r>(
-        &self,
-        records: impl IntoIterator<Item = (&'r OpRecord, Option<&'r [C64]>)>,
-    ) -> Vec<u8> {
-        let stride = self.op_stride as usize;
-        let header = std::mem::size_of::<OpRecord>();
-        let mut bytes = Vec::new();
-        for (r, matrix) in records {
-            let at = bytes.len();
-            bytes.resize(at + stride, 0);
-            if let Some(m) = matrix {
-                let flat: Vec<f64> = m.iter().flat_map(|z| [z.re, z.im]).collect();
-                let data = reals_to_bytes(&flat, self.precision);
-                bytes[at + header..at + header + data.len()].copy_from_slice(&data);
-            }
-            bytes[at..at + header].copy_from_slice(bytemuck::bytes_of(r));
-        }
-        bytes
-    }
-
-    /// A uniform buffer holding `records` (one per dispatch, bound at offset i · op_stride).
-    pub(crate) fn record_buffer<'r>(
-        &self,
-        label: &str,
-        records: impl IntoIterator<Item = &'r OpRecord>,
-    ) -> wgpu::Buffer {
-        let bytes = self.record_bytes(records);
-        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: (bytes.len() as u64).max(self.op_stride),
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        self.queue.write_buffer(&buffer, 0, &bytes);
-        buffer
-    }
-
-    /// The pipeline for `kernel` with `access` reading matrices from the buffer, compiled on
-    /// first use and cached.
-    pub(crate) fn pipeline(&self, kernel: Kernel, access: Access) -> wgpu::ComputePipeline {
-        self.pipeline_with(kernel, access, MatrixSource::Buffer)
-    }
-
     /// The pipeline for `kernel` with `access` reading matrices from `matrices`, compiled on
     /// first use and cached.
-    pub(crate) fn pipeline_with(
+    pub(crate) fn pipeline(
         &self,
         kernel: Kernel,
         access: Access,
@@ -439,19 +360,6 @@ impl GpuContext {
     pub(crate) fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
         self.device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
-    }
-
-    /// Records one compute pass labelled `label` and submits it on its own; returns what
-    /// `record` returns.
-    pub(crate) fn submit_pass<T>(
-        &self,
-        label: &str,
-        record: impl FnOnce(&mut wgpu::ComputePass<'_>) -> T,
-    ) -> T {
-        let mut encoder = self.encoder(label);
-        let out = record_pass(&mut encoder, label, record);
-        self.queue.submit([encoder.finish()]);
-        out
     }
 
     /// How many generated block runs have turned hot (each compiles one pipeline).
@@ -656,31 +564,6 @@ pub(crate) struct PendingRead {
     rx: std::sync::mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
 }
 
-/// Host f64 values as the precision's bytes.
-pub(crate) fn reals_to_bytes(values: &[f64], precision: Precision) -> Vec<u8> {
-    match precision {
-        Precision::F32 => {
-            let v: Vec<f32> = values.iter().map(|&x| x as f32).collect();
-            bytemuck::cast_slice(&v).to_vec()
-        }
-        Precision::F64 => bytemuck::cast_slice(values).to_vec(),
-    }
-}
-
-/// The precision's bytes as host f64 values.
-pub(crate) fn reals_from_bytes(bytes: &[u8], precision: Precision) -> Vec<f64> {
-    match precision {
-        Precision::F32 => bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
-            .collect(),
-        Precision::F64 => bytes
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-            .collect(),
-    }
-}
-
 fn create_layout(device: &wgpu::Device, precision: Precision) -> wgpu::BindGroupLayout {
     let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
         binding,
@@ -713,26 +596,4 @@ fn create_layout(device: &wgpu::Device, precision: Precision) -> wgpu::BindGroup
         label: Some("qshade kernels"),
         entries: &entries,
     })
-}
-
-/// Most workgroups a reduction kernel launches per state; its threads loop with a grid stride,
-/// so each reduction segment has at most this many partial sums.
-pub(crate) const MAX_REDUCTION_GROUPS: u64 = 1024;
-
-/// Workgroups (and so partial sums) of a reduction over `items` work items.
-pub(crate) fn reduction_groups(items: u64) -> u64 {
-    items
-        .div_ceil(WORKGROUP_SIZE)
-        .clamp(1, MAX_REDUCTION_GROUPS)
-}
-
-/// Workgroup grid for `threads` invocations: x ≤ 32 768, folded into y beyond that.
-pub(crate) fn grid(threads: u64) -> (u32, u32) {
-    let groups = threads.div_ceil(WORKGROUP_SIZE).max(1);
-    if groups <= 65_535 {
-        (groups as u32, 1)
-    } else {
-        let x = 32_768u64;
-        (x as u32, groups.div_ceil(x) as u32)
-    }
 }

@@ -8,51 +8,11 @@
 //! becomes virtual qubit c + j. High *controls* never reach the kernel: the host simply skips
 //! the chunks whose index bits do not satisfy them.
 
+use super::abi::OpRecord;
+use super::record::{item_grid, Dispatch};
+use super::shaders::{Access, Kernel, Pairing, GROUP_ITEMS};
 use crate::circuit::{Gate, GateClass, Permutation};
-use crate::sim::gpu::shaders::{Access, Kernel, Pairing, GROUP_ITEMS};
-use bytemuck::{Pod, Zeroable};
 use num_complex::Complex64 as C64;
-
-/// The `Op` record every kernel reads (see `shaders/prelude.wgsl`; same field order).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable, PartialEq)]
-pub(crate) struct OpRecord {
-    pub n_threads: u32,
-    pub q0: u32,
-    pub q1: u32,
-    pub nq: u32,
-    pub fixed_mask: u32,
-    pub ctrl_mask: u32,
-    pub chunk_bits: u32,
-    pub in_offset: u32,
-    pub x0: u32,
-    pub x1: u32,
-    pub out_offset: u32,
-    pub z_mask: u32,
-    pub x_mask: u32,
-    pub count: u32,
-    pub sign: u32,
-    pub state_bits: u32,
-    pub batch_stride: u32,
-    pub seg_base: u32,
-    /// Light gate kernels: item groups per invocation (see `group_count`).
-    pub groups: u32,
-    pub pad0: u32,
-    pub pad1: u32,
-    pub pad2: u32,
-    pub pad3: u32,
-    pub pad4: u32,
-}
-
-// The header is 24 words so the inline matrix starts at byte 96, where WGSL aligns
-// `array<vec4<real>, 32>` for both precisions.
-const _: () = assert!(std::mem::size_of::<OpRecord>() as u64 == super::context::OP_HEADER_BYTES);
-
-/// Complex entries an `Op` record can carry inline (`m: array<vec4<real>, 32>` in the
-/// prelude): one gate's matrix, or a register-block run's matrices (lavapipe, 10-layer ansatz
-/// at n = 20: runs reading their entries from the record 151–155 ms, from the storage buffer
-/// 223–232 ms, where every invocation loads them on its own).
-pub(crate) const INLINE_MATRIX_ENTRIES: usize = 64;
 
 /// A gate lowered to one kernel, with its matrix already bound.
 #[derive(Clone, Debug, PartialEq)]
@@ -150,17 +110,29 @@ pub(crate) fn lower_dense(qubits: &[usize], matrix: Vec<C64>) -> GateOp {
     }
 }
 
-/// One dispatch of a gate op over a group of chunks.
+/// A gate op expanded over a chunked state: one kernel, access mode and op record (the same
+/// for every group of chunks), dispatched once per group of chunk buffers in `slots`.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Dispatch {
+pub(crate) struct Expansion {
     pub kernel: Kernel,
     pub access: Access,
     pub record: OpRecord,
-    /// Chunk index bound to each slot (`None`: unused slot).
-    pub slots: [Option<u32>; 4],
+    /// Work items of each dispatch (`record.n_threads`).
     pub threads: u64,
-    /// The op's kernel data, for records that carry it inline.
-    pub matrix: Option<Vec<C64>>,
+    /// Per dispatch, the chunk index bound to each slot (`None`: unused slot).
+    pub slots: Vec<[Option<u32>; 4]>,
+}
+
+impl Expansion {
+    /// The recording layer's description of one of these dispatches (through bind group 0,
+    /// reading matrices from the buffer).
+    pub fn dispatch(&self) -> Dispatch {
+        Dispatch::new(
+            self.kernel,
+            self.access,
+            item_grid(self.kernel, self.access, self.threads),
+        )
+    }
 }
 
 /// Item groups per invocation of a dispatch of `kernel` in `access` mode over `threads` work
@@ -207,7 +179,7 @@ pub(crate) fn expand(
     num_qubits: usize,
     chunk_bits: usize,
     in_offset: u32,
-) -> Vec<Dispatch> {
+) -> Expansion {
     let c = chunk_bits;
     let low_mask = if c >= 64 { u64::MAX } else { (1u64 << c) - 1 };
     let mut high: Vec<usize> = op.targets.iter().copied().filter(|&q| q >= c).collect();
@@ -271,26 +243,23 @@ pub(crate) fn expand(
     let num_chunks = 1u64 << (num_qubits - c);
     let high_chunk_bits: Vec<usize> = high.iter().map(|q| q - c).collect();
     let high_chunk_mask = scatter_bits(usize::MAX, &high_chunk_bits);
-    let mut out = Vec::new();
-    for base in 0..num_chunks {
-        if base & high_chunk_mask != 0 || base & high_ctrl != high_ctrl {
-            continue;
-        }
-        let mut slots = [None; 4];
-        for (j, slot) in slots.iter_mut().enumerate().take(1 << h) {
-            *slot = Some((base | scatter_bits(j, &high_chunk_bits)) as u32);
-        }
-        let matrix = (!op.matrix.is_empty()).then(|| op.matrix.clone());
-        out.push(Dispatch {
-            kernel: op.kernel,
-            access,
-            record,
-            slots,
-            threads,
-            matrix,
-        });
+    let slots = (0..num_chunks)
+        .filter(|base| base & high_chunk_mask == 0 && base & high_ctrl == high_ctrl)
+        .map(|base| {
+            let mut slots = [None; 4];
+            for (j, slot) in slots.iter_mut().enumerate().take(1 << h) {
+                *slot = Some((base | scatter_bits(j, &high_chunk_bits)) as u32);
+            }
+            slots
+        })
+        .collect();
+    Expansion {
+        kernel: op.kernel,
+        access,
+        record,
+        threads,
+        slots,
     }
-    out
 }
 
 #[cfg(test)]
@@ -349,29 +318,26 @@ mod tests {
         let op = &lowered(&c)[0];
         let d = expand(op, 5, 3, 0);
         // Control on qubit 4 keeps chunks with bit 1 set; target 3 pairs chunk 2 with chunk 3.
-        assert_eq!(d.len(), 1);
-        assert_eq!(d[0].slots, [Some(2), Some(3), None, None]);
-        assert_eq!(d[0].access, Access::ChunkedPairs(Pairing::Items));
-        assert_eq!(d[0].record.x1, 1 << 3);
-        assert_eq!(d[0].threads, 8);
+        assert_eq!(d.slots, vec![[Some(2), Some(3), None, None]]);
+        assert_eq!(d.access, Access::ChunkedPairs(Pairing::Items));
+        assert_eq!(d.record.x1, 1 << 3);
+        assert_eq!(d.threads, 8);
         // A low gate runs once per chunk, single-binding.
         let mut c = Circuit::new(5).unwrap();
         c.h(1).unwrap();
         let d = expand(&lowered(&c)[0], 5, 3, 0);
-        assert_eq!(d.len(), 4);
-        assert!(d
-            .iter()
-            .all(|x| x.access == Access::SinglePairs(Pairing::Items) && x.threads == 4));
+        assert_eq!(d.slots.len(), 4);
+        assert!(d.access == Access::SinglePairs(Pairing::Items) && d.threads == 4);
     }
 
     /// What a circuit builder call returns.
     type Built<'a> = crate::error::Result<&'a mut Circuit>;
 
-    /// The first dispatch of the one-gate circuit `build` makes on `n` qubits, unchunked.
-    fn first_dispatch(n: usize, build: impl FnOnce(&mut Circuit) -> Built<'_>) -> Dispatch {
+    /// The dispatch of the one-gate circuit `build` makes on `n` qubits, unchunked.
+    fn first_dispatch(n: usize, build: impl FnOnce(&mut Circuit) -> Built<'_>) -> Expansion {
         let mut c = Circuit::new(n).unwrap();
         build(&mut c).unwrap();
-        expand(&lowered(&c)[0], n, n, 0).remove(0)
+        expand(&lowered(&c)[0], n, n, 0)
     }
 
     #[test]

@@ -1,20 +1,38 @@
 //! The GPU backend: WGSL compute kernels through wgpu (Vulkan, Metal, DX12, or GL), the state
 //! resident in device memory between gates.
 //!
-//! Module map: [`context`] owns device, queue, limits and the pipeline cache; `lower` turns
-//! gates into kernel ops and per-chunk dispatches; `state` holds the chunked state and records a
-//! circuit into one submit; `readout` reduces expectations, probabilities and samples on the GPU.
+//! Module map, each module importing only those above it (no cycles):
+//!
+//! - `config`: [`GpuConfig`]. `abi`: the op record every kernel reads (Rust struct, its WGSL
+//!   mirror, the size assertion), the workgroup size and the record/real byte layouts.
+//! - `shaders`: WGSL assembly (the ABI header, precision, prelude, access, kernel).
+//! - [`context`]: device, queue, limits, bind groups, buffers and the pipeline cache.
+//! - `record`: the recording layer, the one dispatch description and encode/submit path that
+//!   every runner below uses, and every dispatch-count computation.
+//! - `lower`: gates into kernel ops and per-chunk dispatches; `block`, `tile`: register-block
+//!   and workgroup-tile runs; `fuse`: the fusion strategy (blocks / tiles / dense), decided
+//!   once for single states and batches.
+//! - `readout`: expectations, probabilities, samples and the segmented reductions.
+//! - `state`: the chunked single state and its gate runner; `batch`: batched forward and
+//!   adjoint plans, prepared states, overlaps; `probe`: the copy probe.
 
+mod abi;
 mod batch;
 mod block;
+mod config;
 pub(crate) mod context;
+mod fuse;
 mod lower;
+mod probe;
 mod readout;
+mod record;
 pub(crate) mod shaders;
 mod state;
 mod tile;
 
-pub use context::GpuContext;
+pub use config::GpuConfig;
+pub(crate) use context::GpuContext;
+pub use probe::CopyProbe;
 pub use state::GpuState;
 
 use crate::backend::{check_amplitudes, Backend, Precision, QuantumState};
@@ -23,116 +41,6 @@ use crate::compile::program::{BatchOptions, Program};
 use crate::error::Result;
 use num_complex::Complex64;
 use std::sync::{Arc, Mutex};
-
-/// How to set up the GPU backend.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct GpuConfig {
-    /// Amplitude precision; F64 needs an adapter with SHADER_F64.
-    pub precision: Precision,
-    /// Split states into chunks of at most 2^k amplitudes even when one binding could hold
-    /// more (the adapter's binding limit always applies). Mostly for testing the chunked path.
-    pub max_chunk_qubits: Option<usize>,
-    /// Bytes of device memory states may use. Default: the adapter's largest device-local heap
-    /// where the backend reports it (Vulkan), else unchecked until an allocation fails.
-    pub memory_budget: Option<u64>,
-    /// Fuse runs of gates into workgroup-tile passes (default). Off: one dispatch per gate.
-    /// Register blocks replace them where those are on (CPU adapters by default).
-    pub tile_fusion: bool,
-    /// Fuse consecutive gates into dense unitaries on up to this many qubits (0 or 1: off;
-    /// at most 5) before lowering, for single states. Not used while register blocks are on
-    /// (they fuse runs more cheaply).
-    pub fusion_qubits: usize,
-    /// Fuse runs of gates into register-block passes on up to this many qubits (`Some(0)`:
-    /// off; at most 6): each invocation holds one block's amplitudes in registers and applies
-    /// the whole run as code generated for it, compiled once the run's structure repeats (see
-    /// `gpu::block`). When on, it replaces `tile_fusion` and `fusion_qubits` for single
-    /// states and for the forward pass of batched runs (`forward_batch`, gradients, prepared
-    /// states; the adjoint sweep stays one dispatch per gate). `None` (default): 5 on CPU
-    /// adapters (lavapipe, 10-layer ansatz at n = 20: 6–7× one dispatch per gate, 5–6× the
-    /// workgroup tiles, `examples/ansatz_tiles`; the bench's batch forward, n = 10, B = 256:
-    /// 2.4× the tiles), off on GPUs, where it is not measured yet.
-    pub register_blocks: Option<usize>,
-}
-
-setters!(GpuConfig {
-    precision: Precision,
-    max_chunk_qubits: Option<usize>,
-    memory_budget: Option<u64>,
-    tile_fusion: bool,
-    fusion_qubits: usize,
-    register_blocks: Option<usize>,
-});
-
-impl Default for GpuConfig {
-    fn default() -> Self {
-        GpuConfig {
-            precision: Precision::F32,
-            max_chunk_qubits: None,
-            memory_budget: None,
-            tile_fusion: true,
-            fusion_qubits: 2,
-            register_blocks: None,
-        }
-    }
-}
-
-/// Copies one state-sized buffer into another with a compute kernel (see
-/// [`GpuBackend::copy_probe`]).
-pub struct CopyProbe {
-    ctx: Arc<GpuContext>,
-    group: wgpu::BindGroup,
-    threads: u64,
-    /// Bytes read plus bytes written by one copy.
-    pub bytes_moved: u64,
-}
-
-impl CopyProbe {
-    fn new(ctx: Arc<GpuContext>, num_qubits: usize) -> Result<Self> {
-        if num_qubits > ctx.max_chunk_bits {
-            return Err(crate::Error::Unsupported(format!(
-                "the copy probe needs one binding: at most {} qubits here",
-                ctx.max_chunk_bits
-            )));
-        }
-        let bytes = ctx.precision.bytes_per_amplitude() << num_qubits;
-        let src = ctx.storage_buffer("qshade copy source", bytes, wgpu::BufferUsages::empty())?;
-        let dst = ctx.storage_buffer(
-            "qshade copy destination",
-            bytes,
-            wgpu::BufferUsages::empty(),
-        )?;
-        let threads = 1u64 << num_qubits;
-        let record = lower::OpRecord {
-            n_threads: threads as u32,
-            ..Default::default()
-        };
-        let ops = ctx.record_buffer("qshade copy record", [&record]);
-        let group = ctx.bind_group(&ops, None, [Some(&src), Some(&dst), None, None], None);
-        Ok(CopyProbe {
-            ctx,
-            group,
-            threads,
-            bytes_moved: 2 * bytes,
-        })
-    }
-
-    /// Runs the copy `repeats` times in one submit and waits for it.
-    pub fn run(&self, repeats: usize) -> Result<()> {
-        self.ctx.submit_pass("qshade copy probe", |pass| {
-            use crate::sim::gpu::shaders::{Access, Kernel, Pairing};
-            let kernel = Kernel::Copy;
-            let access = Access::SinglePairs(Pairing::Items);
-            pass.set_pipeline(&self.ctx.pipeline(kernel, access));
-            pass.set_bind_group(0, &self.group, &[0]);
-            let (x, y) = context::grid(self.threads.div_ceil(kernel.items_per_invocation(access)));
-            for _ in 0..repeats {
-                pass.dispatch_workgroups(x, y, 1);
-            }
-        });
-        self.ctx.wait()
-    }
-}
 
 /// The GPU backend. Cheap to clone (shares one `GpuContext` and batch-plan cache).
 #[derive(Clone)]
@@ -202,11 +110,6 @@ impl GpuBackend {
     /// log2 of the largest chunk a state is split into (one storage binding).
     pub fn max_chunk_qubits(&self) -> usize {
         self.ctx.max_chunk_bits
-    }
-
-    /// The shared context (device, queue, limits).
-    pub fn context(&self) -> &Arc<GpuContext> {
-        &self.ctx
     }
 
     /// A probe that copies a 2^`num_qubits`-amplitude state with a plain compute kernel: the

@@ -3,16 +3,37 @@
 //! probabilities, and samples (block sums on the GPU, a CDF over blocks on the host, the pick
 //! inside a block on the GPU).
 
-use super::context::{grid, reduction_groups, GpuContext, WORKGROUP_SIZE};
-use super::lower::OpRecord;
-use super::state::GpuState;
+use super::abi::{reals_to_bytes, OpRecord, WORKGROUP_SIZE};
+use super::context::GpuContext;
+use super::record::{grid, Dispatch, Recording};
+use super::shaders::{Access, Kernel};
 use crate::circuit::Observable;
 use crate::error::{Error, Result};
 use crate::math::rng::Rng;
-use crate::sim::gpu::shaders::{Access, Kernel};
 use num_complex::Complex64;
 
-/// The buffers one dispatch binds (the op record is bound by `run_jobs`).
+/// A state's chunk buffers as the readouts see them: 2^`num_qubits` amplitudes in chunks of
+/// 2^`chunk_bits`.
+#[derive(Clone, Copy)]
+pub(crate) struct Chunks<'a> {
+    pub ctx: &'a GpuContext,
+    pub buffers: &'a [wgpu::Buffer],
+    pub chunk_bits: usize,
+    pub num_qubits: usize,
+}
+
+/// Most workgroups a reduction kernel launches per state; its threads loop with a grid stride,
+/// so each reduction segment has at most this many partial sums.
+pub(crate) const MAX_REDUCTION_GROUPS: u64 = 1024;
+
+/// Workgroups (and so partial sums) of a reduction over `items` work items.
+pub(crate) fn reduction_groups(items: u64) -> u64 {
+    items
+        .div_ceil(WORKGROUP_SIZE)
+        .clamp(1, MAX_REDUCTION_GROUPS)
+}
+
+/// The buffers one dispatch binds (the op record is bound by the recording).
 #[derive(Clone, Copy, Default)]
 struct Binds<'a> {
     aux_in: Option<&'a wgpu::Buffer>,
@@ -20,74 +41,155 @@ struct Binds<'a> {
     aux_out: Option<&'a wgpu::Buffer>,
 }
 
-struct Job<'a> {
-    kernel: Kernel,
-    access: Access,
-    record: OpRecord,
-    grid: (u32, u32),
-    binds: Binds<'a>,
+/// A readout's dispatches and the buffers each binds (`Dispatch::group` indexes `binds`).
+#[derive(Default)]
+struct Work<'a> {
+    recording: Recording,
+    binds: Vec<Binds<'a>>,
 }
 
-/// Uploads the jobs' records and runs them in order in one compute pass and one submit.
-fn run_jobs(ctx: &GpuContext, jobs: &[Job<'_>]) -> Result<()> {
-    if jobs.is_empty() {
-        return Ok(());
+impl<'a> Work<'a> {
+    /// Appends `dispatch` (of one state) reading `record` with `binds` bound.
+    fn push(&mut self, dispatch: Dispatch, record: OpRecord, binds: Binds<'a>) {
+        self.recording
+            .push(dispatch.group(self.binds.len()), record);
+        self.binds.push(binds);
     }
-    let stride = ctx.op_stride as usize;
-    let ops = ctx.record_buffer("qshade readout records", jobs.iter().map(|j| &j.record));
-    let groups: Vec<wgpu::BindGroup> = jobs
-        .iter()
-        .map(|j| ctx.bind_group(&ops, j.binds.aux_in, j.binds.slots, j.binds.aux_out))
-        .collect();
-    ctx.submit_pass("qshade readout", |pass| {
-        for (i, (j, bg)) in jobs.iter().zip(&groups).enumerate() {
-            pass.set_pipeline(&ctx.pipeline(j.kernel, j.access));
-            pass.set_bind_group(0, bg, &[(i * stride) as u32]);
-            pass.dispatch_workgroups(j.grid.0, j.grid.1, 1);
+
+    /// Uploads the records and runs the dispatches in order in one compute pass and one
+    /// submit.
+    fn run(&self, ctx: &GpuContext) -> Result<()> {
+        if self.recording.is_empty() {
+            return Ok(());
         }
-    });
-    Ok(())
+        let ops = self.recording.record_buffer(ctx, "qshade readout records");
+        let groups: Vec<wgpu::BindGroup> = self
+            .binds
+            .iter()
+            .map(|b| ctx.bind_group(&ops, b.aux_in, b.slots, b.aux_out))
+            .collect();
+        self.recording.submit(ctx, "qshade readout", &groups, 1)
+    }
 }
 
-fn bytes_per_real(ctx: &GpuContext) -> u64 {
+/// One pass of the segmented reduction: reads the buffer pair's first buffer when `from_a`.
+pub(crate) struct ReducePass {
+    pub from_a: bool,
+    pub record: OpRecord,
+    pub grid: (u32, u32),
+}
+
+impl ReducePass {
+    /// The pass's dispatch (one layer; grid y is segments) through bind group `group`.
+    pub fn dispatch(&self, group: usize) -> Dispatch {
+        Dispatch::new(Kernel::Reduce, Access::Single, self.grid).group(group)
+    }
+}
+
+/// The passes that reduce `segments` segments of `len` partial sums each to one value per
+/// segment, ping-ponging between a buffer pair (at most 65 535 segments per dispatch), and
+/// whether the result ends in the first buffer.
+pub(crate) fn reduce_passes(mut len: u64, segments: u64) -> (Vec<ReducePass>, bool) {
+    let mut passes = Vec::new();
+    let mut in_a = true;
+    while len > 1 {
+        let out_len = len.div_ceil(WORKGROUP_SIZE);
+        let mut base = 0u64;
+        while base < segments {
+            let count = (segments - base).min(65_535);
+            passes.push(ReducePass {
+                from_a: in_a,
+                record: OpRecord {
+                    count: len as u32,
+                    seg_base: base as u32,
+                    ..Default::default()
+                },
+                grid: (out_len as u32, count as u32),
+            });
+            base += count;
+        }
+        in_a = !in_a;
+        len = out_len;
+    }
+    (passes, in_a)
+}
+
+/// The ping-pong pair a segmented reduction uses: `segments × partials` complex partial sums,
+/// and room for the first reduce pass's output.
+pub(crate) fn reduction_buffers(
+    ctx: &GpuContext,
+    segments: u64,
+    partials: u64,
+) -> Result<(wgpu::Buffer, wgpu::Buffer)> {
+    let bpr = bytes_per_real(ctx);
+    let first = ctx.storage_buffer(
+        "qshade reduction partials",
+        segments * partials * 2 * bpr,
+        wgpu::BufferUsages::empty(),
+    )?;
+    let second = ctx.storage_buffer(
+        "qshade reduction sums",
+        segments * partials.div_ceil(WORKGROUP_SIZE) * 2 * bpr,
+        wgpu::BufferUsages::empty(),
+    )?;
+    Ok((first, second))
+}
+
+/// Bytes of one real at the context's precision.
+pub(crate) fn bytes_per_real(ctx: &GpuContext) -> u64 {
     ctx.precision.bytes_per_amplitude() / 2
 }
 
-/// One Pauli term to evaluate: which observable it belongs to and its masks.
-struct TermJob {
-    observable: usize,
-    coeff: f64,
-    x_mask: u64,
-    z_mask: u64,
-    num_y: usize,
+/// A Pauli term of an observable, as the kernels see it.
+#[derive(Clone, Debug)]
+pub(crate) struct Term {
+    /// Index of its observable.
+    pub observable: usize,
+    /// Its coefficient.
+    pub coeff: f64,
+    /// Qubits it flips (X or Y).
+    pub x_mask: u64,
+    /// Qubits that give a sign (Z or Y).
+    pub z_mask: u64,
+    /// How many Y it has (its phase is i^num_y).
+    pub num_y: u32,
 }
 
-/// ⟨O_j⟩ for every observable, reduced on the GPU.
-pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Result<Vec<f64>> {
-    let ctx = &*state.ctx;
-    let mut results = vec![0.0; observables.len()];
+/// The non-identity Pauli terms of `observables`, and each observable's constant (the sum of
+/// its identity terms' coefficients).
+pub(crate) fn terms_of(observables: &[Observable]) -> (Vec<Term>, Vec<f64>) {
     let mut terms = Vec::new();
+    let mut constants = vec![0.0; observables.len()];
     for (j, obs) in observables.iter().enumerate() {
-        obs.validate(state.num_qubits)?;
         for t in &obs.terms {
             if t.ops.is_empty() {
-                results[j] += t.coeff;
+                constants[j] += t.coeff;
             } else {
-                terms.push(TermJob {
+                terms.push(Term {
                     observable: j,
                     coeff: t.coeff,
                     x_mask: t.x_mask(),
                     z_mask: t.z_mask(),
-                    num_y: t.num_y(),
+                    num_y: t.num_y() as u32,
                 });
             }
         }
     }
+    (terms, constants)
+}
+
+/// ⟨O_j⟩ for every observable, reduced on the GPU.
+pub(crate) fn expectations(state: Chunks<'_>, observables: &[Observable]) -> Result<Vec<f64>> {
+    let ctx = state.ctx;
+    for obs in observables {
+        obs.validate(state.num_qubits)?;
+    }
+    let (terms, mut results) = terms_of(observables);
     if terms.is_empty() {
         return Ok(results);
     }
     let c = state.chunk_bits;
-    let num_chunks = state.chunks.len() as u64;
+    let num_chunks = state.buffers.len() as u64;
     let partials = reduction_groups(1u64 << c);
     let bpr = bytes_per_real(ctx);
     // Bound the partials buffer (32 MiB, and one binding) and the segments per reduce (65 535).
@@ -96,11 +198,8 @@ pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Resu
     let terms_per_group = (max_segments / num_chunks).max(1) as usize;
     for group in terms.chunks(terms_per_group) {
         let segments = group.len() as u64 * num_chunks;
-        let size_a = segments * partials * 2 * bpr;
-        let size_b = segments * partials.div_ceil(WORKGROUP_SIZE) * 2 * bpr;
-        let buf_a = ctx.storage_buffer("qshade partials A", size_a, wgpu::BufferUsages::empty())?;
-        let buf_b = ctx.storage_buffer("qshade partials B", size_b, wgpu::BufferUsages::empty())?;
-        let mut jobs = Vec::new();
+        let (buf_a, buf_b) = reduction_buffers(ctx, segments, partials)?;
+        let mut work = Work::default();
         let low_mask = (1u64 << c) - 1;
         for (ti, term) in group.iter().enumerate() {
             let x_high = term.x_mask >> c;
@@ -111,15 +210,15 @@ pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Resu
                     (
                         Access::Single,
                         term.x_mask & low_mask,
-                        [Some(&state.chunks[ci as usize]), None, None, None],
+                        [Some(&state.buffers[ci as usize]), None, None, None],
                     )
                 } else {
                     (
                         Access::Chunked,
                         (term.x_mask & low_mask) | (1 << c),
                         [
-                            Some(&state.chunks[ci as usize]),
-                            Some(&state.chunks[partner as usize]),
+                            Some(&state.buffers[ci as usize]),
+                            Some(&state.buffers[partner as usize]),
                             None,
                             None,
                         ],
@@ -135,42 +234,33 @@ pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Resu
                     count: partials as u32,
                     ..Default::default()
                 };
-                jobs.push(Job {
-                    kernel: Kernel::PauliExpectation,
-                    access,
+                work.push(
+                    Dispatch::new(Kernel::PauliExpectation, access, (partials as u32, 1)),
                     record,
-                    grid: (partials as u32, 1),
-                    binds: Binds {
+                    Binds {
                         slots,
                         aux_out: Some(&buf_a),
                         ..Default::default()
                     },
-                });
+                );
             }
         }
-        let mut len = partials;
-        let (mut src, mut dst) = (&buf_a, &buf_b);
-        while len > 1 {
-            let out_len = len.div_ceil(WORKGROUP_SIZE);
-            let record = OpRecord {
-                count: len as u32,
+        let (passes, in_a) = reduce_passes(partials, segments);
+        for pass in passes {
+            let (from, to) = if pass.from_a {
+                (&buf_a, &buf_b)
+            } else {
+                (&buf_b, &buf_a)
+            };
+            let binds = Binds {
+                aux_in: Some(from),
+                aux_out: Some(to),
                 ..Default::default()
             };
-            jobs.push(Job {
-                kernel: Kernel::Reduce,
-                access: Access::Single,
-                record,
-                grid: (out_len as u32, segments as u32),
-                binds: Binds {
-                    aux_in: Some(src),
-                    aux_out: Some(dst),
-                    ..Default::default()
-                },
-            });
-            std::mem::swap(&mut src, &mut dst);
-            len = out_len;
+            work.push(pass.dispatch(0), pass.record, binds);
         }
-        run_jobs(ctx, &jobs)?;
+        work.run(ctx)?;
+        let src = if in_a { &buf_a } else { &buf_b };
         let sums = ctx.read_reals(src, 0, 2 * segments)?;
         for (ti, term) in group.iter().enumerate() {
             let mut s = Complex64::ZERO;
@@ -178,7 +268,7 @@ pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Resu
                 let k = 2 * (ti * num_chunks as usize + ci);
                 s += Complex64::new(sums[k], sums[k + 1]);
             }
-            let phase = Complex64::I.powu(term.num_y as u32);
+            let phase = Complex64::I.powu(term.num_y);
             results[term.observable] += term.coeff * (phase * s).re;
         }
     }
@@ -186,8 +276,8 @@ pub(crate) fn expectations(state: &GpuState, observables: &[Observable]) -> Resu
 }
 
 /// |amplitude|² for every basis state, computed on the GPU chunk by chunk.
-pub(crate) fn probabilities(state: &GpuState) -> Result<Vec<f64>> {
-    let ctx = &*state.ctx;
+pub(crate) fn probabilities(state: Chunks<'_>) -> Result<Vec<f64>> {
+    let ctx = state.ctx;
     let chunk_len = 1u64 << state.chunk_bits;
     let bpr = bytes_per_real(ctx);
     // As many chunks per submit as fit one binding and 128 MiB of output.
@@ -195,73 +285,66 @@ pub(crate) fn probabilities(state: &GpuState) -> Result<Vec<f64>> {
     let per_group = (cap / (chunk_len * bpr)).max(1) as usize;
     let out = ctx.storage_buffer(
         "qshade probabilities",
-        per_group.min(state.chunks.len()) as u64 * chunk_len * bpr,
+        per_group.min(state.buffers.len()) as u64 * chunk_len * bpr,
         wgpu::BufferUsages::empty(),
     )?;
     let mut probs = Vec::with_capacity(1 << state.num_qubits);
-    for group in state.chunks.chunks(per_group) {
-        let jobs: Vec<Job> = group
-            .iter()
-            .enumerate()
-            .map(|(g, chunk)| Job {
-                kernel: Kernel::Probabilities,
-                access: Access::Single,
-                record: OpRecord {
+    for group in state.buffers.chunks(per_group) {
+        let mut work = Work::default();
+        for (g, chunk) in group.iter().enumerate() {
+            work.push(
+                Dispatch::new(Kernel::Probabilities, Access::Single, grid(chunk_len)),
+                OpRecord {
                     n_threads: chunk_len as u32,
                     out_offset: (g as u64 * chunk_len) as u32,
                     ..Default::default()
                 },
-                grid: grid(chunk_len),
-                binds: Binds {
+                Binds {
                     slots: [Some(chunk), None, None, None],
                     aux_out: Some(&out),
                     ..Default::default()
                 },
-            })
-            .collect();
-        run_jobs(ctx, &jobs)?;
+            );
+        }
+        work.run(ctx)?;
         probs.extend(ctx.read_reals(&out, 0, group.len() as u64 * chunk_len)?);
     }
     Ok(probs)
 }
 
 /// `shots` outcomes by inverse transform with uniforms from `Rng::new(seed)`.
-pub(crate) fn sample(state: &GpuState, shots: usize, seed: u64) -> Result<Vec<u64>> {
+pub(crate) fn sample(state: Chunks<'_>, shots: usize, seed: u64) -> Result<Vec<u64>> {
     if shots == 0 {
         return Err(Error::InvalidArgument("shots must be at least 1".into()));
     }
-    let ctx = &*state.ctx;
+    let ctx = state.ctx;
     let c = state.chunk_bits;
     let chunk_len = 1u64 << c;
     let blocks_per_chunk = chunk_len.div_ceil(WORKGROUP_SIZE);
-    let num_blocks = blocks_per_chunk * state.chunks.len() as u64;
+    let num_blocks = blocks_per_chunk * state.buffers.len() as u64;
     let bpr = bytes_per_real(ctx);
     let sums_buf = ctx.storage_buffer(
         "qshade block sums",
         num_blocks * bpr,
         wgpu::BufferUsages::empty(),
     )?;
-    let jobs: Vec<Job> = state
-        .chunks
-        .iter()
-        .enumerate()
-        .map(|(ci, chunk)| Job {
-            kernel: Kernel::SampleBlockSums,
-            access: Access::Single,
-            record: OpRecord {
+    let mut work = Work::default();
+    for (ci, chunk) in state.buffers.iter().enumerate() {
+        work.push(
+            Dispatch::new(Kernel::SampleBlockSums, Access::Single, grid(chunk_len)),
+            OpRecord {
                 n_threads: chunk_len as u32,
                 out_offset: (ci as u64 * blocks_per_chunk) as u32,
                 ..Default::default()
             },
-            grid: grid(chunk_len),
-            binds: Binds {
+            Binds {
                 slots: [Some(chunk), None, None, None],
                 aux_out: Some(&sums_buf),
                 ..Default::default()
             },
-        })
-        .collect();
-    run_jobs(ctx, &jobs)?;
+        );
+    }
+    work.run(ctx)?;
     let block_sums = ctx.read_reals(&sums_buf, 0, num_blocks)?;
     let mut cdf = Vec::with_capacity(block_sums.len());
     let mut acc = 0.0;
@@ -301,17 +384,14 @@ pub(crate) fn sample(state: &GpuState, shots: usize, seed: u64) -> Result<Vec<u6
         input.len() as u64 * bpr,
         wgpu::BufferUsages::empty(),
     )?;
-    ctx.queue.write_buffer(
-        &in_buf,
-        0,
-        &super::context::reals_to_bytes(&input, ctx.precision),
-    );
+    ctx.queue
+        .write_buffer(&in_buf, 0, &reals_to_bytes(&input, ctx.precision));
     let out_buf = ctx.storage_buffer(
         "qshade sample picks",
         shots as u64 * bpr,
         wgpu::BufferUsages::empty(),
     )?;
-    let mut jobs = Vec::new();
+    let mut work = Work::default();
     let mut start = 0usize;
     while start < shots {
         let chunk = draws[order[start]].0;
@@ -321,26 +401,24 @@ pub(crate) fn sample(state: &GpuState, shots: usize, seed: u64) -> Result<Vec<u6
                 .take_while(|&&k| draws[k].0 == chunk)
                 .count();
         let count = (end - start) as u64;
-        jobs.push(Job {
-            kernel: Kernel::SamplePick,
-            access: Access::Single,
-            record: OpRecord {
+        work.push(
+            Dispatch::new(Kernel::SamplePick, Access::Single, grid(count)),
+            OpRecord {
                 n_threads: chunk_len as u32,
                 in_offset: (2 * start) as u32,
                 out_offset: start as u32,
                 count: count as u32,
                 ..Default::default()
             },
-            grid: grid(count),
-            binds: Binds {
+            Binds {
                 aux_in: Some(&in_buf),
-                slots: [Some(&state.chunks[chunk as usize]), None, None, None],
+                slots: [Some(&state.buffers[chunk as usize]), None, None, None],
                 aux_out: Some(&out_buf),
             },
-        });
+        );
         start = end;
     }
-    run_jobs(ctx, &jobs)?;
+    work.run(ctx)?;
     let picks = ctx.read_reals(&out_buf, 0, shots as u64)?;
     let mut outcomes = vec![0u64; shots];
     for (pos, &k) in order.iter().enumerate() {

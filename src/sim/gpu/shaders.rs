@@ -1,10 +1,13 @@
 //! The WGSL kernels under `shaders/`, embedded with `include_str!`, and their assembly.
 //!
-//! A kernel's full source is `precision line + prelude + state access + kernel family`: WGSL has
-//! no `#include`, and one source serves both precisions through `alias real = f32;` / `f64`.
+//! A kernel's full source is `precision line + host constants + ABI header + prelude + state
+//! access + kernel family`: WGSL has no `#include`, and one source serves both precisions
+//! through `alias real = f32;` / `f64`. The ABI header (`abi::wgsl_header`: the workgroup size
+//! `WG` and `struct Op`) comes from the Rust side, so no kernel spells either itself.
 //! [`validate`] parses and validates an assembled source with naga; the test suite runs it on
 //! every (kernel, precision, access) combination.
 
+use super::abi;
 use crate::backend::Precision;
 #[cfg(test)]
 use crate::error::{Error, Result};
@@ -44,7 +47,7 @@ pub enum Kernel {
     Reduce,
     /// |ψ|² per amplitude (`probabilities.wgsl`).
     Probabilities,
-    /// Probability mass per block of 256 amplitudes (`sample.wgsl`, entry `block_sums`).
+    /// Probability mass per block of `WORKGROUP_SIZE` amplitudes (`sample.wgsl`, entry `block_sums`).
     SampleBlockSums,
     /// Inverse-transform pick inside a block (`sample.wgsl`, entry `pick`).
     SamplePick,
@@ -92,7 +95,7 @@ impl Kernel {
         Kernel::PauliAccumulate,
         Kernel::Init,
         Kernel::Overlap,
-        Kernel::Tile(11, 256),
+        Kernel::Tile(11, abi::WORKGROUP_SIZE as u16),
         Kernel::Copy,
         Kernel::GateK(4),
     ];
@@ -315,10 +318,11 @@ pub fn source_with(
     let inline = matrices == MatrixSource::Inline;
     let pairs = access.pairing().is_some();
     let target = access.pairing() == Some(Pairing::Target);
+    let abi = abi::wgsl_header();
     format!(
         "{head}{tile}const INLINE_MAT: bool = {inline};\nconst PAIRS: bool = {pairs};\n\
          const PAIR_TARGET: bool = {target};\nconst ITEMS: u32 = {GROUP_ITEMS}u;\n\
-         const GROUPS: u32 = {groups}u;\n{PRELUDE}\n{access_src}\n{}",
+         const GROUPS: u32 = {groups}u;\n{abi}\n{PRELUDE}\n{access_src}\n{}",
         kernel.body()
     )
 }
@@ -399,7 +403,7 @@ mod validation {
     #[test]
     fn tile_kernel_validates_for_every_tile_size() {
         for t in 1..=12u8 {
-            for wg in [32u16, 64, 256] {
+            for wg in [32u16, 64, abi::WORKGROUP_SIZE as u16] {
                 for precision in [Precision::F32, Precision::F64] {
                     let src = source(Kernel::Tile(t, wg), precision, Access::Single);
                     validate(&src, precision)

@@ -2,30 +2,72 @@
 //! binding each. Gates are recorded into one compute pass and one submit per `apply`; nothing
 //! is read back between gates.
 
-use super::block::{self, Piece};
-use super::context::{grid, reals_to_bytes, GpuContext};
-use super::lower::{expand, lower_bound, lower_dense, Dispatch, GateOp};
-use super::tile::{self, Segment};
+use super::abi::{reals_from_bytes, reals_to_bytes, OpRecord, INLINE_MATRIX_ENTRIES};
+use super::context::GpuContext;
+use super::fuse::{self, Run};
+use super::lower::{expand, lower_bound, lower_dense, GateOp};
+use super::readout::{self, Chunks};
+use super::record::{grid, workgroups, Dispatch, Recording};
+use super::shaders::{Access, Kernel, MatrixSource};
+use super::{block, tile};
 use crate::backend::{check_marginal_qubits, marginalize, QuantumState};
 use crate::circuit::{Bindings, Circuit, Observable, MAX_QUBITS};
 use crate::compile::fusion::{fuse_where, FusedOp};
 use crate::error::{Error, Result};
-use crate::sim::gpu::shaders::{Access, Kernel, MatrixSource};
 use num_complex::Complex64;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The matrices a dispatch carries inline in its record: a shared gate matrix of at most
-/// `INLINE_MATRIX_ENTRIES` entries for the kernels that read it through `mat()`, or a
-/// register-block run's matrices (its generated code reads them with `inline_entry`).
-fn inline_matrix(d: &Dispatch) -> Option<&[Complex64]> {
-    let matrix = d.matrix.as_deref()?;
-    (matrix.len() <= super::lower::INLINE_MATRIX_ENTRIES
-        && matches!(
-            d.kernel,
-            Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal | Kernel::Block(_)
-        ))
-    .then_some(matrix)
+/// Whether a single op's dispatches carry its matrix inline in their record: a shared gate
+/// matrix of at most `INLINE_MATRIX_ENTRIES` entries, for the kernels that read it through
+/// `mat()` (the dense k-qubit kernel reads the matrix buffer).
+fn inline_matrix(op: &GateOp) -> bool {
+    !op.matrix.is_empty()
+        && op.matrix.len() <= INLINE_MATRIX_ENTRIES
+        && matches!(op.kernel, Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal)
+}
+
+/// The dispatches of one `apply` and the sets of chunks their bind groups bind
+/// (`Dispatch::group` indexes `slot_sets`).
+#[derive(Default)]
+struct Gates {
+    recording: Recording,
+    slot_sets: Vec<[Option<u32>; 4]>,
+    groups: HashMap<[Option<u32>; 4], usize>,
+}
+
+impl Gates {
+    /// The bind-group index of the chunk set `slots`.
+    fn group(&mut self, slots: [Option<u32>; 4]) -> usize {
+        let next = self.slot_sets.len();
+        let group = *self.groups.entry(slots).or_insert(next);
+        if group == next {
+            self.slot_sets.push(slots);
+        }
+        group
+    }
+
+    /// Appends `dispatch` over the chunks `slots`, reading `record` (with `matrix` inline when
+    /// given); returns the record's index.
+    fn push(
+        &mut self,
+        dispatch: Dispatch,
+        slots: [Option<u32>; 4],
+        record: OpRecord,
+        matrix: Option<Vec<Complex64>>,
+    ) -> usize {
+        let dispatch = dispatch.group(self.group(slots));
+        match matrix {
+            Some(m) => self.recording.push_inline(dispatch, record, m),
+            None => self.recording.push(dispatch, record),
+        }
+    }
+
+    /// Appends `dispatch` over the chunks `slots`, reading the record `dispatch.record`.
+    fn push_again(&mut self, dispatch: Dispatch, slots: [Option<u32>; 4]) {
+        let dispatch = dispatch.group(self.group(slots));
+        self.recording.push_again(dispatch);
+    }
 }
 
 /// A growable GPU buffer (grows by doubling; contents are rewritten each use).
@@ -42,6 +84,7 @@ pub struct GpuState {
     pub(crate) chunks: Vec<wgpu::Buffer>,
     ops: Option<Scratch>,
     mats: Option<Scratch>,
+    /// Bind groups by the chunks they bind, valid while `ops` and `mats` are not replaced.
     bind_groups: HashMap<[Option<u32>; 4], wgpu::BindGroup>,
     /// True once `apply` has submitted work; dropping the state then waits for the device.
     submitted: bool,
@@ -132,6 +175,16 @@ impl GpuState {
         self.ctx.wait()
     }
 
+    /// The chunk buffers as the readouts see them.
+    fn view(&self) -> Chunks<'_> {
+        Chunks {
+            ctx: &self.ctx,
+            buffers: &self.chunks,
+            chunk_bits: self.chunk_bits,
+            num_qubits: self.num_qubits,
+        }
+    }
+
     /// Number of chunk buffers the state is split into.
     pub fn num_chunks(&self) -> usize {
         self.chunks.len()
@@ -159,115 +212,112 @@ impl GpuState {
         true
     }
 
-    /// The dispatches of one op through its own kernel; its matrix starts at `offset`.
-    fn single(&self, op: &GateOp, offset: usize) -> Vec<Dispatch> {
-        expand(op, self.num_qubits, self.chunk_bits, offset as u32)
+    /// Records op `op` through its own kernel, once per group of chunks it touches; its
+    /// matrix starts at `offset` in the matrix buffer, or rides inline in its record.
+    fn single(&self, gates: &mut Gates, op: &GateOp, offset: usize) {
+        let e = expand(op, self.num_qubits, self.chunk_bits, offset as u32);
+        let dispatch = e.dispatch();
+        let matrix = inline_matrix(op).then(|| op.matrix.clone());
+        let mut slot_sets = e.slots.into_iter();
+        let Some(first) = slot_sets.next() else {
+            return;
+        };
+        let record = gates.push(dispatch, first, e.record, matrix);
+        for slots in slot_sets {
+            gates.push_again(Dispatch { record, ..dispatch }, slots);
+        }
     }
 
-    /// Dispatches for `ops` with runs fused into workgroup tiles (when tile fusion is on).
-    /// Tile headers and descriptors are appended to `matrices`.
-    fn tile_dispatches(
+    /// Records a run of ops in one pass per chunk, through the kernel `kernel` that takes
+    /// `record(chunk)` and (for register blocks) the run's matrices inline.
+    fn per_chunk(
         &self,
-        ops: &[GateOp],
-        offsets: &[usize],
-        matrices: &mut Vec<f64>,
-    ) -> Vec<Dispatch> {
-        let mut dispatches: Vec<Dispatch> = Vec::new();
-        let tile_qubits = self.ctx.tile_qubits.min(self.chunk_bits);
-        for segment in tile::schedule(ops, self.chunk_bits, tile_qubits) {
-            match segment {
-                Segment::Single(i) => dispatches.extend(self.single(&ops[i], offsets[i])),
-                Segment::Tile { qubits, ops: list } => {
-                    let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
-                    let run_offsets: Vec<usize> = list.iter().map(|&i| offsets[i]).collect();
-                    let (header, descriptors, count) = tile::encode(
-                        matrices,
-                        qubits,
-                        self.chunk_bits,
-                        &run,
-                        &run_offsets,
-                        &vec![0; run.len()],
-                    );
-                    let tiles = 1u64 << (self.chunk_bits - tile_qubits);
-                    for chunk in 0..self.chunks.len() as u32 {
-                        dispatches.push(Dispatch {
-                            kernel: Kernel::Tile(tile_qubits as u8, self.ctx.tile_workgroup),
-                            access: Access::Single,
-                            record: tile::record(header, descriptors, count, tiles, chunk, 0),
-                            slots: [Some(chunk), None, None, None],
-                            threads: tiles * super::context::WORKGROUP_SIZE, // one workgroup per tile
-                            matrix: None,
-                        });
-                    }
-                }
-            }
+        gates: &mut Gates,
+        dispatch: Dispatch,
+        record: impl Fn(u32) -> OpRecord,
+        matrix: Option<Vec<Complex64>>,
+    ) {
+        for chunk in 0..self.chunks.len() as u32 {
+            gates.push(
+                dispatch,
+                [Some(chunk), None, None, None],
+                record(chunk),
+                matrix.clone(),
+            );
         }
-        dispatches
     }
 
-    /// Dispatches for `ops` with runs fused into register blocks, each run's matrices inline
-    /// in its records; `offsets[i]` is where op i's matrix starts in the matrix buffer (for
-    /// the ops that run singly).
-    fn block_dispatches(&self, ops: &[GateOp], offsets: &[usize]) -> Vec<Dispatch> {
-        let mut dispatches: Vec<Dispatch> = Vec::new();
-        let cap = super::lower::INLINE_MATRIX_ENTRIES;
-        for piece in block::schedule(ops, self.chunk_bits, self.ctx.block_qubits, cap) {
-            match piece {
-                Piece::Single(i) => dispatches.extend(self.single(&ops[i], offsets[i])),
-                Piece::Block { mask, ops: list } => {
-                    let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
-                    let matrices: Vec<Complex64> = run
-                        .iter()
-                        .flat_map(|op| op.matrix.iter().copied())
-                        .collect();
-                    let relative = block::packed_offsets(run.iter().map(|op| 2 * op.matrix.len()));
-                    let from = MatrixSource::Inline;
-                    let Some(kernel) = self.ctx.block_kernel(
-                        mask.count_ones() as usize,
-                        block::signature(mask, &run, &relative, from),
-                        || block::generate(mask, &run, &relative, from),
-                    ) else {
-                        // Not hot yet: one dispatch per op.
-                        for &i in &list {
-                            dispatches.extend(self.single(&ops[i], offsets[i]));
-                        }
-                        continue;
-                    };
-                    for chunk in 0..self.chunks.len() as u32 {
-                        let record = block::record(mask, self.chunk_bits, 0, chunk);
-                        dispatches.push(Dispatch {
-                            kernel,
-                            access: Access::Single,
-                            threads: record.n_threads as u64,
-                            record,
-                            slots: [Some(chunk), None, None, None],
-                            matrix: Some(matrices.clone()),
-                        });
-                    }
-                }
+    /// Records a workgroup-tile run `list` of `ops` on the tile qubits `qubits` (tiles of
+    /// `tile_qubits`); its headers and descriptors are appended to `matrices`. `offsets[i]` is
+    /// where op i's matrix starts in `matrices`.
+    fn tile_run(
+        &self,
+        gates: &mut Gates,
+        (ops, offsets): (&[GateOp], &[usize]),
+        (tile_qubits, qubits, list): (usize, u64, &[usize]),
+        matrices: &mut Vec<f64>,
+    ) {
+        let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
+        let run_offsets: Vec<usize> = list.iter().map(|&i| offsets[i]).collect();
+        let (header, descriptors, count) = tile::encode(
+            matrices,
+            qubits,
+            self.chunk_bits,
+            &run,
+            &run_offsets,
+            &vec![0; run.len()],
+        );
+        let tiles = 1u64 << (self.chunk_bits - tile_qubits);
+        let kernel = Kernel::Tile(tile_qubits as u8, self.ctx.tile_workgroup);
+        // One workgroup per tile.
+        let dispatch = Dispatch::new(kernel, Access::Single, workgroups(tiles));
+        let record = |chunk| tile::record(header, descriptors, count, tiles, chunk, 0);
+        self.per_chunk(gates, dispatch, record, None);
+    }
+
+    /// Records a register-block run `list` of `ops` on the qubits `mask`, its matrices inline
+    /// in its records (`offsets[i]`: op i's matrix in the matrix buffer); a run whose kernel is not compiled yet (see
+    /// `GpuContext::block_kernel`) runs op by op.
+    fn block_run(
+        &self,
+        gates: &mut Gates,
+        (ops, offsets): (&[GateOp], &[usize]),
+        mask: u64,
+        list: &[usize],
+    ) {
+        let run: Vec<&GateOp> = list.iter().map(|&i| &ops[i]).collect();
+        let matrices: Vec<Complex64> = run
+            .iter()
+            .flat_map(|op| op.matrix.iter().copied())
+            .collect();
+        let relative = block::packed_offsets(run.iter().map(|op| 2 * op.matrix.len()));
+        let from = MatrixSource::Inline;
+        let Some(kernel) = self.ctx.block_kernel(
+            mask.count_ones() as usize,
+            block::signature(mask, &run, &relative, from),
+            || block::generate(mask, &run, &relative, from),
+        ) else {
+            for &i in list {
+                self.single(gates, &ops[i], offsets[i]);
             }
-        }
-        dispatches
+            return;
+        };
+        let threads = block::record(mask, self.chunk_bits, 0, 0).n_threads as u64;
+        let dispatch = Dispatch::new(kernel, Access::Single, grid(threads));
+        let record = |chunk| block::record(mask, self.chunk_bits, 0, chunk);
+        self.per_chunk(gates, dispatch, record, Some(matrices));
     }
 
     /// Records every gate of `circuit` as dispatches in one compute pass and submits once.
     fn record_gates(&mut self, circuit: &Circuit, bindings: &Bindings<'_>) -> Result<()> {
         let gates = circuit.gates();
         let bound: Vec<Vec<Complex64>> = gates.iter().map(|g| g.bound_matrix(bindings)).collect();
+        let strategy = fuse::strategy(&self.ctx, self.chunk_bits, false);
         // Gate fusion: blocks must stay inside one chunk so a dense pass binds one buffer.
         let c = self.chunk_bits;
         let in_chunk =
             |g: &crate::circuit::Gate| g.targets.iter().chain(&g.controls).all(|&q| q < c);
-        // Register blocks fuse runs more cheaply than dense matrices (a CNOT is a renaming, a
-        // rotation 2 complex products per amplitude where a fused 2-qubit matrix takes 4), so
-        // dense fusion runs only without them (lavapipe, 10-layer ansatz at n = 20: blocks
-        // 230–260 ms, blocks after 2-qubit fusion 370 ms).
-        let fusion_qubits = if self.ctx.block_qubits > 0 {
-            0
-        } else {
-            self.ctx.fusion_qubits
-        };
-        let ops: Vec<GateOp> = fuse_where(gates, &bound, fusion_qubits, in_chunk)
+        let ops: Vec<GateOp> = fuse_where(gates, &bound, strategy.dense_qubits, in_chunk)
             .into_iter()
             .filter_map(|f| match f {
                 FusedOp::Gate { index } => lower_bound(&gates[index], &bound[index]),
@@ -280,20 +330,26 @@ impl GpuState {
             offsets.push(matrices.len());
             matrices.extend(op.matrix.iter().flat_map(|z| [z.re, z.im]));
         }
-        let dispatches = if self.ctx.block_qubits > 0 {
-            self.block_dispatches(&ops, &offsets)
-        } else {
-            self.tile_dispatches(&ops, &offsets, &mut matrices)
-        };
-        if dispatches.is_empty() {
+        let mut recorded = Gates::default();
+        let lowered = (ops.as_slice(), offsets.as_slice());
+        for run in strategy
+            .runs
+            .schedule(&ops, self.chunk_bits, INLINE_MATRIX_ENTRIES)
+        {
+            match run {
+                Run::Single(i) => self.single(&mut recorded, &ops[i], offsets[i]),
+                Run::Tile { size, qubits, ops } => {
+                    self.tile_run(&mut recorded, lowered, (size, qubits, &ops), &mut matrices)
+                }
+                Run::Block { mask, ops } => self.block_run(&mut recorded, lowered, mask, &ops),
+            }
+        }
+        if recorded.recording.is_empty() {
             return Ok(());
         }
         matrices.push(0.0); // never bind an empty buffer
         let ctx = Arc::clone(&self.ctx);
-        let stride = ctx.op_stride;
-        // Shared matrices (see `inline_matrix`) ride inline in the uniform record.
-        let records = ctx
-            .record_bytes_with_matrices(dispatches.iter().map(|d| (&d.record, inline_matrix(d))));
+        let records = recorded.recording.record_bytes(&ctx);
         let mat_bytes = reals_to_bytes(&matrices, ctx.precision);
         let grown_ops = Self::ensure(
             &ctx,
@@ -317,31 +373,22 @@ impl GpuState {
         };
         ctx.queue.write_buffer(&ops.buffer, 0, &records);
         ctx.queue.write_buffer(&mats.buffer, 0, &mat_bytes);
-        for d in &dispatches {
-            if !self.bind_groups.contains_key(&d.slots) {
-                let slots = d.slots.map(|s| s.map(|i| &self.chunks[i as usize]));
-                let bg = ctx.bind_group(&ops.buffer, Some(&mats.buffer), slots, None);
-                self.bind_groups.insert(d.slots, bg);
-            }
-        }
-        let bind_groups = &self.bind_groups;
-        ctx.submit_pass("qshade gates", |pass| {
-            let mut current = None;
-            for (i, d) in dispatches.iter().enumerate() {
-                let matrices = match inline_matrix(d) {
-                    Some(_) => MatrixSource::Inline,
-                    None => MatrixSource::Buffer,
-                };
-                let key = (d.kernel, d.access, matrices);
-                if current != Some(key) {
-                    pass.set_pipeline(&ctx.pipeline_with(d.kernel, d.access, matrices));
-                    current = Some(key);
-                }
-                pass.set_bind_group(0, &bind_groups[&d.slots], &[(i as u64 * stride) as u32]);
-                let (x, y) = grid(d.threads.div_ceil(d.kernel.items_per_invocation(d.access)));
-                pass.dispatch_workgroups(x, y, 1);
-            }
-        });
+        let groups: Vec<wgpu::BindGroup> = recorded
+            .slot_sets
+            .iter()
+            .map(|slots| {
+                self.bind_groups
+                    .entry(*slots)
+                    .or_insert_with(|| {
+                        let buffers = slots.map(|s| s.map(|i| &self.chunks[i as usize]));
+                        ctx.bind_group(&ops.buffer, Some(&mats.buffer), buffers, None)
+                    })
+                    .clone()
+            })
+            .collect();
+        recorded
+            .recording
+            .submit(&ctx, "qshade gates", &groups, 1)?;
         self.submitted = true;
         Ok(())
     }
@@ -355,10 +402,7 @@ impl GpuState {
         for group in self.chunks.chunks(per_group) {
             let ranges: Vec<(&wgpu::Buffer, u64, u64)> =
                 group.iter().map(|c| (c, 0, chunk_bytes)).collect();
-            let reals = super::context::reals_from_bytes(
-                &self.ctx.read_ranges(&ranges)?,
-                self.ctx.precision,
-            );
+            let reals = reals_from_bytes(&self.ctx.read_ranges(&ranges)?, self.ctx.precision);
             out.extend(reals.chunks_exact(2).map(|p| Complex64::new(p[0], p[1])));
         }
         Ok(out)
@@ -394,7 +438,7 @@ impl QuantumState for GpuState {
     }
 
     fn probabilities(&self) -> Result<Vec<f64>> {
-        super::readout::probabilities(self)
+        readout::probabilities(self.view())
     }
 
     fn marginal_probabilities(&self, qubits: &[usize]) -> Result<Vec<f64>> {
@@ -403,14 +447,14 @@ impl QuantumState for GpuState {
     }
 
     fn expectation(&self, observable: &Observable) -> Result<f64> {
-        Ok(super::readout::expectations(self, std::slice::from_ref(observable))?[0])
+        Ok(readout::expectations(self.view(), std::slice::from_ref(observable))?[0])
     }
 
     fn expectations(&self, observables: &[Observable]) -> Result<Vec<f64>> {
-        super::readout::expectations(self, observables)
+        readout::expectations(self.view(), observables)
     }
 
     fn sample(&self, shots: usize, seed: u64) -> Result<Vec<u64>> {
-        super::readout::sample(self, shots, seed)
+        readout::sample(self.view(), shots, seed)
     }
 }

@@ -9,8 +9,9 @@
 //! control mask have no targets, so they join any run. The set always includes the lowest
 //! qubits (contiguous memory) and grows with each op's targets until it has t qubits.
 
-use super::lower::{GateOp, OpRecord};
-use crate::sim::gpu::shaders::Kernel;
+use super::abi::OpRecord;
+use super::lower::GateOp;
+use super::shaders::Kernel;
 
 /// A scheduled piece of a circuit.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,7 +34,7 @@ pub(crate) const MIN_TILE_QUBITS: usize = 5;
 pub(crate) fn schedule(ops: &[GateOp], chunk_bits: usize, tile_qubits: usize) -> Vec<Segment> {
     let t = tile_qubits.min(chunk_bits);
     let mut out = Vec::new();
-    // Below 32 amplitudes a tile leaves most of a 256-thread workgroup idle: not worth it.
+    // Below 32 amplitudes a tile leaves most of a GPU-sized workgroup idle: not worth it.
     if t < MIN_TILE_QUBITS {
         return (0..ops.len()).map(Segment::Single).collect();
     }
