@@ -1,5 +1,5 @@
 //! Tile kernel and fusion against one dispatch per gate on the 10-layer hardware-efficient
-//! ansatz (`shared/bench/WORKLOADS.md`: RY, RZ on every qubit, then a CNOT ring; 600 gates at
+//! ansatz (`benches/WORKLOADS.md`: RY, RZ on every qubit, then a CNOT ring; 600 gates at
 //! n = 20), measured alternately in one process so that a noisy machine slows every
 //! configuration alike (criterion's `gpu_ansatz10` group times them one after another).
 //! Prints one JSON line per configuration with the best and median of `--rounds` rounds and

@@ -1,4 +1,4 @@
-//! The workloads of `shared/bench/WORKLOADS.md` on one of qshade's backends, one JSON line per
+//! The workloads of `benches/WORKLOADS.md` on one of qshade's backends, one JSON line per
 //! (backend, workload, size), in the shape of `peers.py`'s lines so they can be set side by side.
 //!
 //! Run (release!):

@@ -51,8 +51,8 @@ fn deposit(i: u32, fixed: u32) -> u32 {
 // count is a run-time value (the host dispatches ceil(n_threads / (ITEMS·GROUPS))
 // invocations). Software adapters read every value of the uniform op record per lane, so what
 // an invocation reads once (its op fields and the gate matrix) is spread over GROUPS groups;
-// unrolled instead, the groups' values would all be live at once (lavapipe, n = 22, paired 2q
-// pass: 4 groups in a loop 7.6 ms, one group per invocation 8.1 ms, two unrolled 8.4 ms).
+// unrolled instead, the groups' values would all be live at once (measured slower; figures in
+// benches/RESULTS.md, "Design measurements").
 
 // Where invocation t's work items sit (items ITEMS·GROUPS·t + ITEMS·g + j, g < groups,
 // j < ITEMS), read from the op record once: the loop over groups then reads registers only.
@@ -67,8 +67,8 @@ struct ItemSpace {
 
 // Invocation t's item space in batch state b for the current op. The group count comes from
 // the host (min(GROUPS, n_threads / ITEMS), at least 1) rather than from a clamp here: with the
-// clamp, the compiler can bound the trip count and (we infer) unrolls a small kernel's loop
-// (lavapipe, n = 22: 1q pass 10.0–11.5 ms with the clamp, 6.5–6.7 ms with the host's count).
+// clamp, the compiler can bound the trip count and (we infer) unrolls a small kernel's loop,
+// which measured much slower (benches/RESULTS.md, "Design measurements").
 fn item_space(b: u32, t: u32) -> ItemSpace {
     let n = op.n_threads;
     let fixed = op.fixed_mask;

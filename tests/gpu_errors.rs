@@ -196,3 +196,17 @@ fn the_tested_configurations_are_what_they_claim() {
         "no GPU backend to test"
     );
 }
+
+/// A tile workgroup size the adapter cannot run is a clear error when the backend is created.
+#[test]
+fn invalid_tile_workgroup_is_an_error() {
+    for bad in [0u16, 48, 4096] {
+        let r = GpuBackend::with_config(qshade::GpuConfig::default().tile_workgroup(Some(bad)));
+        match r {
+            Err(Error::InvalidArgument(msg)) => assert!(msg.contains("tile_workgroup"), "{msg}"),
+            Err(Error::NoAdapter { .. }) if common::gpu::allow_no_gpu() => return,
+            Err(e) => panic!("{bad}: expected InvalidArgument, got {e}"),
+            Ok(_) => panic!("{bad}: accepted"),
+        }
+    }
+}

@@ -1,7 +1,7 @@
 // Bandwidth ceiling: copies slot s0 into binding 3, COPY_ITEMS neighbouring amplitudes per
 // invocation as COPY_ITEMS / 2 pairs (compiled with PAIRS: one vec4 per two amplitudes). Both
-// choices measured fastest on lavapipe (vec2 copies, 1 → 8 per invocation: 10.3 → 7.5 ms at
-// n = 22; pairs: 7.4 → 6.2 ms), so the ceiling is the best copy this adapter does. The benches
+// choices measured fastest on lavapipe (benches/RESULTS.md, "Design measurements"), so the
+// ceiling is the best copy this adapter does. The benches
 // time it beside the gate kernels.
 @group(0) @binding(3) var<storage, read_write> copy_dst: array<vec4<real>>;
 

@@ -2,8 +2,8 @@
 // complex, inline or at aux_in[in_offset + b*batch_stride..], applied where every control bit
 // is 1. Each invocation takes up to GROUPS groups of ITEMS quartets (see group_bases; for the
 // paired access see the prelude). Paired, it finishes one quartet (or pair of quartets) before
-// loading the next: fewer values live at once (lavapipe, n = 22: 8.0 ms; loading all first,
-// 8.4 ms).
+// loading the next: fewer values live at once (faster than loading all first; figures in
+// benches/RESULTS.md, "Design measurements").
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -12,9 +12,9 @@ use bytemuck::{Pod, Zeroable};
 pub(crate) const WORKGROUP_SIZE: u64 = 256;
 
 /// Complex entries an `Op` record can carry inline (`m: array<vec4<real>, 32>`, two entries
-/// per `vec4`): one gate's matrix, or a register-block run's matrices (lavapipe, 10-layer
-/// ansatz at n = 20: runs reading their entries from the record 151–155 ms, from the storage
-/// buffer 223–232 ms, where every invocation loads them on its own).
+/// per `vec4`): one gate's matrix, or a register-block run's matrices: read from the record
+/// they are loaded once, from the storage buffer every invocation loads them on its own
+/// (figures: `benches/RESULTS.md`, "Design measurements").
 pub(crate) const INLINE_MATRIX_ENTRIES: usize = 64;
 
 /// Bytes of an `Op` record's header (24 × u32), before its inline matrix.

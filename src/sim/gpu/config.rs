@@ -3,7 +3,20 @@
 
 use crate::backend::Precision;
 
-/// How to set up the GPU backend.
+/// How to set up the GPU backend. Start from `GpuConfig::default()` (which reads the
+/// environment overrides listed below) and chain setters:
+/// `GpuConfig::default().precision(Precision::F64)`.
+///
+/// Environment variables: one rule. They change only the *defaults* (`GpuConfig::default()`
+/// reads them); a value set on the configuration always wins. A value that does not parse is
+/// ignored (the built-in default applies).
+///
+/// | variable | default of |
+/// | --- | --- |
+/// | `QSHADE_ADAPTER=<name substring>` | [`GpuConfig::adapter`] |
+/// | `QSHADE_FUSION_QUBITS=<k>` | [`GpuConfig::fusion_qubits`] |
+/// | `QSHADE_BLOCK_QUBITS=<k>` | [`GpuConfig::register_blocks`] |
+/// | `QSHADE_TILE_WG=<invocations>` | [`GpuConfig::tile_workgroup`] |
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct GpuConfig {
@@ -28,10 +41,16 @@ pub struct GpuConfig {
     /// `gpu::block`). When on, it replaces `tile_fusion` and `fusion_qubits` for single
     /// states and for the forward pass of batched runs (`forward_batch`, gradients, prepared
     /// states; the adjoint sweep stays one dispatch per gate). `None` (default): 5 on CPU
-    /// adapters (lavapipe, 10-layer ansatz at n = 20: 6–7× one dispatch per gate, 5–6× the
-    /// workgroup tiles, `examples/ansatz_tiles`; the bench's batch forward, n = 10, B = 256:
-    /// 2.4× the tiles), off on GPUs, where it is not measured yet.
+    /// adapters, where they are the fastest strategy (figures in `benches/RESULTS.md`), off
+    /// on GPUs, where they are not measured yet.
     pub register_blocks: Option<usize>,
+    /// Choose the adapter whose name contains this (case-insensitive); `None`: the best one
+    /// (native API over GL, discrete over integrated over software, f64 where asked for).
+    pub adapter: Option<String>,
+    /// Invocations per workgroup of the workgroup-tile kernel, a power of two within the
+    /// adapter's limit (else `Error::InvalidArgument`); `None`: 16 on CPU adapters, the
+    /// workgroup size of every other kernel on GPUs.
+    pub tile_workgroup: Option<u16>,
 }
 
 setters!(GpuConfig {
@@ -41,7 +60,14 @@ setters!(GpuConfig {
     tile_fusion: bool,
     fusion_qubits: usize,
     register_blocks: Option<usize>,
+    adapter: Option<String>,
+    tile_workgroup: Option<u16>,
 });
+
+/// The environment variable `name` parsed as `T`, if set and valid.
+fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok()?.trim().parse().ok()
+}
 
 impl Default for GpuConfig {
     fn default() -> Self {
@@ -50,8 +76,10 @@ impl Default for GpuConfig {
             max_chunk_qubits: None,
             memory_budget: None,
             tile_fusion: true,
-            fusion_qubits: 2,
-            register_blocks: None,
+            fusion_qubits: env("QSHADE_FUSION_QUBITS").unwrap_or(2),
+            register_blocks: env("QSHADE_BLOCK_QUBITS"),
+            adapter: env::<String>("QSHADE_ADAPTER").filter(|s| !s.is_empty()),
+            tile_workgroup: env("QSHADE_TILE_WG"),
         }
     }
 }

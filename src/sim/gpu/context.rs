@@ -46,10 +46,9 @@ pub struct GpuContext {
     device_errors: Arc<Mutex<Vec<String>>>,
 }
 
-/// Register-block size on CPU adapters when the configuration leaves it open. lavapipe, 10-layer
-/// ansatz at n = 20 (`examples/ansatz_tiles`, run matrices inline), one dispatch per gate
-/// 1.14–1.34 s: blocks of 4 qubits 194 ms, 5 qubits 157–158 ms, 6 qubits 170 ms (6 would also
-/// spill registers on GPUs).
+/// Register-block size on CPU adapters when the configuration leaves it open: 5 was the
+/// fastest of 4, 5 and 6 on the 10-layer ansatz (`examples/ansatz_tiles`) (figures: `benches/RESULTS.md`, "Design measurements"),
+/// and 6 would also spill registers on GPUs.
 pub(crate) const DEFAULT_CPU_BLOCK_QUBITS: usize = 5;
 
 /// Largest register block: 2^6 amplitudes per invocation already spill registers on GPUs.
@@ -83,18 +82,20 @@ fn adapter_rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
 }
 
 /// Picks the best adapter: one that supports the precision, then native APIs (Vulkan, Metal,
-/// DX12) over GL, then discrete over integrated over software. `QSHADE_ADAPTER=<substring>`
-/// restricts the choice to adapters whose name contains it.
-fn choose_adapter(instance: &wgpu::Instance, precision: Precision) -> Result<wgpu::Adapter> {
+/// DX12) over GL, then discrete over integrated over software. `wanted` (the configuration's
+/// adapter, default `QSHADE_ADAPTER`) restricts the choice to adapters whose name contains it.
+fn choose_adapter(
+    instance: &wgpu::Instance,
+    precision: Precision,
+    wanted: Option<&str>,
+) -> Result<wgpu::Adapter> {
     let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
     if adapters.is_empty() {
         return Err(Error::NoAdapter {
             reason: "wgpu enumerated no adapters on any backend".into(),
         });
     }
-    let wanted = std::env::var("QSHADE_ADAPTER")
-        .ok()
-        .map(|s| s.to_lowercase());
+    let wanted = wanted.map(str::to_lowercase);
     let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
     let candidates: Vec<wgpu::Adapter> = adapters
         .into_iter()
@@ -116,7 +117,10 @@ fn choose_adapter(instance: &wgpu::Instance, precision: Precision) -> Result<wgp
             (f64_ok, adapter_rank(&a.get_info()))
         })
         .ok_or_else(|| Error::NoAdapter {
-            reason: format!("no adapter matches QSHADE_ADAPTER among {names:?}"),
+            reason: format!(
+                "no adapter's name contains {:?} (GpuConfig::adapter / QSHADE_ADAPTER) among {names:?}",
+                wanted.unwrap_or_default()
+            ),
         })
 }
 
@@ -148,7 +152,7 @@ impl GpuContext {
             for_device_loss: None,
         };
         let instance = wgpu::Instance::new(desc);
-        let adapter = choose_adapter(&instance, config.precision)?;
+        let adapter = choose_adapter(&instance, config.precision, config.adapter.as_deref())?;
         let info = adapter.get_info();
         if config.precision == Precision::F64
             && !adapter.features().contains(wgpu::Features::SHADER_F64)
@@ -208,14 +212,21 @@ impl GpuContext {
         } else {
             0
         };
-        let tile_workgroup = std::env::var("QSHADE_TILE_WG")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(if info.device_type == wgpu::DeviceType::Cpu {
-                16
-            } else {
-                WORKGROUP_SIZE as u16
-            });
+        let tile_workgroup =
+            config
+                .tile_workgroup
+                .unwrap_or(if info.device_type == wgpu::DeviceType::Cpu {
+                    16
+                } else {
+                    WORKGROUP_SIZE as u16
+                });
+        let max_invocations = limits.max_compute_invocations_per_workgroup;
+        if !tile_workgroup.is_power_of_two() || u32::from(tile_workgroup) > max_invocations {
+            return Err(Error::InvalidArgument(format!(
+                "tile_workgroup (GpuConfig / QSHADE_TILE_WG) is {tile_workgroup}; it must be a \
+                 power of two of at most {max_invocations} on this adapter"
+            )));
+        }
         let op_stride = op_record_bytes(config.precision)
             .next_multiple_of(limits.min_uniform_buffer_offset_alignment.max(1) as u64);
         // wgpu panics on uncaptured errors by default; record them instead and report them as
@@ -243,14 +254,9 @@ impl GpuContext {
                 })
             })
             .collect();
-        // The configuration, else QSHADE_BLOCK_QUBITS, else the adapter's default.
+        // The configuration (whose default reads QSHADE_BLOCK_QUBITS), else the adapter's.
         let block_qubits = config
             .register_blocks
-            .or_else(|| {
-                std::env::var("QSHADE_BLOCK_QUBITS")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-            })
             .unwrap_or(if info.device_type == wgpu::DeviceType::Cpu {
                 DEFAULT_CPU_BLOCK_QUBITS
             } else {
@@ -268,11 +274,7 @@ impl GpuContext {
             op_stride,
             tile_qubits,
             tile_workgroup,
-            fusion_qubits: std::env::var("QSHADE_FUSION_QUBITS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(config.fusion_qubits)
-                .min(5),
+            fusion_qubits: config.fusion_qubits.min(5),
             layout,
             pipeline_layout,
             block_qubits,
@@ -329,7 +331,8 @@ impl GpuContext {
     /// (`signature`, see `block::signature`) is *hot*, `None` before. A structure turns hot on
     /// its second sighting (in this or an earlier `apply`), so a pipeline is compiled only for
     /// code that repeats: layers of an ansatz, training steps. A one-off circuit never waits for
-    /// a compiler (lavapipe takes 20–200 ms per generated pipeline) and runs its ops one
+    /// a compiler (a software adapter takes tens to hundreds of milliseconds per generated
+    /// pipeline) and runs its ops one
     /// dispatch each instead. `generate` makes the code, once, when the structure turns hot.
     pub(crate) fn block_kernel(
         &self,

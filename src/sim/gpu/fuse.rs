@@ -29,8 +29,7 @@ pub(crate) struct Strategy {
 /// The strategy from the context's configuration. Register blocks, where on, replace both the
 /// tiles and dense fusion: they fuse runs more cheaply than dense matrices (a CNOT is a
 /// renaming, a rotation 2 complex products per amplitude where a fused 2-qubit matrix takes
-/// 4; lavapipe, 10-layer ansatz at n = 20: blocks 230–260 ms, blocks after 2-qubit fusion
-/// 370 ms). Dense fusion needs one matrix for every state, so `per_state_matrices` (a batch,
+/// 4; blocks after 2-qubit fusion measured slower, (figures: `benches/RESULTS.md`, "Design measurements")). Dense fusion needs one matrix for every state, so `per_state_matrices` (a batch,
 /// whose rows bind different angles) turns it off.
 pub(crate) fn strategy(ctx: &GpuContext, chunk_bits: usize, per_state_matrices: bool) -> Strategy {
     if ctx.block_qubits > 0 {

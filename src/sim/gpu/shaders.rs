@@ -161,9 +161,9 @@ impl Kernel {
     /// Item groups each invocation takes at most (`GROUPS` in the WGSL, prepended by the host):
     /// the light gate kernels with a matrix (1q, 2q, diagonal), paired, take up to
     /// [`LIGHT_GROUPS`] groups of [`GROUP_ITEMS`] in a loop (see `item_space` in the prelude),
-    /// so the op record and matrix they read once per invocation serve four times the items
-    /// (lavapipe, n = 22: 1q 7.45 → 6.6 ms, 2q 8.1 → 7.6 ms, diagonal 7.65 → 6.7 ms); without a
-    /// matrix (permutation) or unpaired the loop cost more than it saved (CNOT 3.8 → 4.2 ms).
+    /// so the op record and matrix they read once per invocation serve four times the items;
+    /// without a matrix (permutation) or unpaired the loop cost more than it saved
+    /// (figures: `benches/RESULTS.md`, "Design measurements").
     pub fn groups_per_invocation(self, access: Access) -> u64 {
         let looped = matches!(self, Kernel::Gate1 | Kernel::Gate2 | Kernel::Diagonal);
         if looped && access.pairing().is_some() {
@@ -176,9 +176,8 @@ impl Kernel {
     /// Work items (`Op::n_threads`) each invocation of `self` in `access` mode takes (at most):
     /// the light gate kernels and the dense k-qubit kernel [`GROUP_ITEMS`] neighbouring items
     /// per group (see `group_bases` in the prelude) times their groups, spreading the
-    /// per-invocation cost that dominates them on software adapters (lavapipe, n = 22, one
-    /// item → four: 1q pass 13.6 → 8.7 ms, 2q 15.4 → 9.7 ms; eight unrolled items were
-    /// slower); the copy ceiling is fastest with 8 (10.3 → 7.5 ms). Dispatch
+    /// per-invocation cost that dominates them on software adapters (eight unrolled items were
+    /// slower); the copy ceiling is fastest with 8 (figures: `benches/RESULTS.md`, "Design measurements"). Dispatch
     /// `n_threads.div_ceil(this)` invocations.
     pub fn items_per_invocation(self, access: Access) -> u64 {
         match self {
@@ -212,8 +211,7 @@ pub const LIGHT_GROUPS: u64 = 4;
 
 /// Where a kernel reads its gate matrix (`mat()` in the prelude). A compile-time choice, not a
 /// branch at run time: on software adapters a uniform branch around the per-state loads costs
-/// as much as the gate's arithmetic (lavapipe, 1q pass at n = 22: 20 ms with the run-time
-/// branch, 14 ms specialised).
+/// as much as the gate's arithmetic (figures: `benches/RESULTS.md`, "Design measurements").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MatrixSource {
     /// From `aux_in` at `in_offset + b · batch_stride` (per-state or long matrices).
@@ -225,9 +223,8 @@ pub enum MatrixSource {
 
 /// How a dispatch sees the state: one buffer, or up to four chunk buffers; one amplitude per
 /// element, or (the paired modes, for the light gate kernels where qubit 0 allows it) pairs of
-/// neighbouring amplitudes (2k, 2k + 1), so that one access moves two. On lavapipe, which
-/// loads and stores per element and lane, pairs take the copy from 7.4 to 6.2 ms and the 1q
-/// pass from 8.8 to 7.4 ms at n = 22.
+/// neighbouring amplitudes (2k, 2k + 1), so that one access moves two: faster where loads and
+/// stores go per element and lane, as on lavapipe (figures: `benches/RESULTS.md`, "Design measurements").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Access {
     /// The state (or the chunk) is one binding.

@@ -51,8 +51,8 @@ pub struct CpuConfig {
     /// the shared fusion pass (`compile::fusion`). 1 (the default) fuses only consecutive one-qubit gates on
     /// the same qubit, which never costs more work: on a CPU a pass is bound by its arithmetic
     /// and cache traffic, and a dense 2^k block costs 2^(k−1) times a one-qubit gate's
-    /// arithmetic, more than the passes it saves (measured: 2 and 3 are slower on every
-    /// benchmark workload).
+    /// arithmetic, more than the passes it saves (2 and 3 measured slower on every benchmark
+    /// workload; `benches/RESULTS.md`).
     pub fusion_qubits: usize,
     /// States of at least this many qubits run their tiles in parallel.
     pub parallel_qubits: usize,
