@@ -370,7 +370,8 @@ class Aer:
         from qiskit.quantum_info import Pauli, SparsePauliOp
         from qiskit_aer.primitives import EstimatorV2
         self.qiskit, self.aer = qiskit, qiskit_aer
-        self.QC, self.PV, self.Pauli, self.SPO, self.Est = QuantumCircuit, ParameterVector, Pauli, SparsePauliOp, EstimatorV2
+        self.QC, self.PV, self.Pauli = QuantumCircuit, ParameterVector, Pauli
+        self.SPO, self.Est = SparsePauliOp, EstimatorV2
         self.precision = "double" if double else "single"
         self.bytes_per_amp = 16 if double else 8
         self.detail = ("fusion" if fusion else "nofusion") + ("-f64" if double else "")
@@ -516,7 +517,8 @@ class Qsim:
             return self.cirq.ParamResolver(d)
 
         def sweep(resolvers):
-            return np.real(np.asarray(self.sim.simulate_expectation_values_sweep(c, obs, resolvers, qubit_order=qs)))[:, 0]
+            ev = self.sim.simulate_expectation_values_sweep(c, obs, resolvers, qubit_order=qs)
+            return np.real(np.asarray(ev))[:, 0]
         return resolver, sweep
 
     def gradfn(self, n, L, theta):
