@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Compare qshade's bench lines with the peers' (shared/bench/peers.py), measured in one run.
+"""Compare qshade's bench lines with the peers' (benches/peers.py), measured in one run.
 
 Usage: python3 benches/compare.py peers.jsonl qshade.jsonl [more.jsonl ...] > table.md
 
 For every qshade figure it finds the peer figures of the same workload, size and mode at the
-same precision ("compare at like precision": qulacs and qiskit-aer in double, lightning.qubit
-and qsim in single) and prints the ratio to the best of them (< 1: qshade is faster).
+same precision ("compare at like precision": qulacs is double only, qsim single only,
+lightning.qubit and qiskit-aer run in single with double variants) and prints the ratio to the best of them (< 1: qshade is faster).
 gate1q/gate2q compare net per-gate times (empty circuit subtracted); the rest whole calls.
 qiskit-aer's gate1q rows are left out: its qubit truncation simulates only qubit 0 there
-(see WORKLOADS.md, footnote 1), so they do not time a gate kernel.
+(see benches/WORKLOADS.md, note ¹), so they do not time a gate kernel.
 """
 import json
 import sys

@@ -128,7 +128,7 @@ fn bench_gpu(c: &mut Criterion) {
     group.finish();
 }
 
-/// The hardware-efficient ansatz of `shared/bench/WORKLOADS.md` (RY, RZ on every qubit, then a
+/// The hardware-efficient ansatz of `benches/WORKLOADS.md` (RY, RZ on every qubit, then a
 /// CNOT ring), `layers` layers on `n` qubits, constant angles.
 fn ansatz(n: usize, layers: usize) -> Circuit {
     let mut c = Circuit::new(n).unwrap();
