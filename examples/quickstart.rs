@@ -1,10 +1,11 @@
-//! Quickstart: a GHZ state and a small parameterized circuit on the GPU, with the CPU reference
-//! backend's answers printed beside them.
+//! Quickstart: a GHZ state and a small parameterized circuit on the backend
+//! `qshade::choose_backend()` picks (a hardware GPU if there is one, else the fast CPU
+//! backend; it says which and why), with the f64 reference backend's answers beside them.
 //!
-//! Run: `cargo run --release --example quickstart`
-//! Without a GPU on Linux, install lavapipe first: `apt-get install mesa-vulkan-drivers libvulkan1`.
+//! Run: `cargo run --release --example quickstart` (add `-- --gpu` to run on the GPU backend
+//! even when its only adapter is a software rasterizer such as lavapipe).
 
-use qshade::{Angle, Backend, Bindings, Circuit, CpuBackend, GpuBackend, Observable, Result};
+use qshade::{Angle, Backend, Bindings, Circuit, CpuBackend, Observable, Result};
 
 fn ghz(n: usize) -> Result<Circuit> {
     let mut c = Circuit::new(n)?;
@@ -32,23 +33,33 @@ fn variational(n: usize) -> Result<Circuit> {
     Ok(c)
 }
 
-fn report(label: &str, gpu: f64, cpu: f64) {
+fn report(label: &str, got: f64, want: f64) {
     println!(
-        "  {label:<18} gpu {gpu:+.6}   cpu {cpu:+.6}   |diff| {:.1e}",
-        (gpu - cpu).abs()
+        "  {label:<18} backend {got:+.6}   reference {want:+.6}   |diff| {:.1e}",
+        (got - want).abs()
     );
 }
 
+/// The backend `choose_backend` picks, or with `--gpu` the GPU backend on whatever adapter
+/// there is.
+fn backend() -> Result<Box<dyn Backend>> {
+    if std::env::args().any(|a| a == "--gpu") {
+        #[cfg(feature = "gpu")]
+        return Ok(Box::new(qshade::GpuBackend::new()?));
+        #[cfg(not(feature = "gpu"))]
+        return Err(qshade::Error::Unsupported(
+            "built without the `gpu` feature".into(),
+        ));
+    }
+    let choice = qshade::choose_backend();
+    println!("chose {:?}: {}", choice.kind, choice.reason);
+    Ok(choice.backend)
+}
+
 fn main() -> Result<()> {
-    let cpu = CpuBackend::new();
-    let gpu = match GpuBackend::new() {
-        Ok(g) => g,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(1);
-        }
-    };
-    println!("adapter: {}", gpu.name());
+    let cpu = CpuBackend::reference();
+    let gpu = backend()?;
+    println!("backend: {}", gpu.name());
 
     let n = 5;
     let circuit = ghz(n)?;
@@ -66,7 +77,7 @@ fn main() -> Result<()> {
     );
     let shots = g.sample(10, 7)?;
     let bits: Vec<String> = shots.iter().map(|s| format!("{s:0n$b}")).collect();
-    println!("  10 GPU samples: {}", bits.join(" "));
+    println!("  10 samples: {}", bits.join(" "));
 
     let circuit = variational(4)?;
     let theta: Vec<f64> = (0..circuit.num_params())
@@ -97,11 +108,11 @@ fn main() -> Result<()> {
     let pg = g.marginal_probabilities(&[0, 1])?;
     let pc = c.marginal_probabilities(&[0, 1])?;
     println!(
-        "  P(q1 q0) gpu {:?}",
+        "  P(q1 q0) backend   {:?}",
         pg.iter().map(|p| format!("{p:.4}")).collect::<Vec<_>>()
     );
     println!(
-        "  P(q1 q0) cpu {:?}",
+        "  P(q1 q0) reference {:?}",
         pc.iter().map(|p| format!("{p:.4}")).collect::<Vec<_>>()
     );
     Ok(())

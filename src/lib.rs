@@ -43,6 +43,7 @@ macro_rules! setters {
 // backend interface (`backend`), the simulators (`sim`: the f64 reference, the fast CPU
 // engines, the GPU engine), small numerical helpers (`math`), and the QML layer (`qml`).
 mod backend;
+mod choose;
 pub mod circuit;
 mod compile;
 mod error;
@@ -56,6 +57,7 @@ mod sim;
 struct ReadmeDoctests;
 
 pub use backend::{Backend, GradientOptions, Precision, QuantumState};
+pub use choose::{choose_backend, BackendChoice, BackendKind};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
 pub use compile::program::{
     Batch, BatchOptions, GradientMethod, Gradients, Program, ProgramOp, ThetaBatch,

@@ -97,6 +97,14 @@ impl GpuBackend {
         self.ctx.info.name.clone()
     }
 
+    /// True when the adapter is a software rasterizer running on the CPU (Mesa's lavapipe,
+    /// SwiftShader, WARP): correct, but far slower than [`crate::CpuBackend`]. It is used only
+    /// when asked for ([`GpuBackend::new`] takes the best adapter there is);
+    /// [`crate::choose_backend`] passes it over.
+    pub fn is_software(&self) -> bool {
+        self.ctx.info.device_type == wgpu::DeviceType::Cpu
+    }
+
     /// The adapter's full description (backend, driver, device type).
     pub fn adapter_info(&self) -> wgpu::AdapterInfo {
         self.ctx.info.clone()
@@ -127,8 +135,15 @@ impl GpuBackend {
 impl Backend for GpuBackend {
     fn name(&self) -> String {
         format!(
-            "gpu: {} ({:?}, {:?})",
-            self.ctx.info.name, self.ctx.info.backend, self.ctx.precision
+            "gpu: {} ({:?}, {:?}{})",
+            self.ctx.info.name,
+            self.ctx.info.backend,
+            self.ctx.precision,
+            if self.is_software() {
+                ", software rasterizer: the CPU backend is faster"
+            } else {
+                ""
+            }
         )
     }
 
