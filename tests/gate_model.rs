@@ -100,6 +100,16 @@ fn gradient_tolerance(precision: Precision) -> f64 {
     }
 }
 
+/// The catalogue holds every kind exactly once (`common::kind_index` is an exhaustive match, so
+/// a new kind does not compile there until it is listed, and then fails here until it is in
+/// the catalogue).
+#[test]
+fn the_catalogue_holds_every_kind_once() {
+    let mut seen: Vec<usize> = kinds().iter().map(common::kind_index).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..common::NUM_KINDS).collect::<Vec<_>>());
+}
+
 #[test]
 fn every_kind_gives_the_reference_state_values_and_gradient_on_every_engine() {
     let reference = common::cpu();
