@@ -249,7 +249,12 @@ impl Backend for CpuBackend {
                     self.forward_rows_single::<f64>(c, program, rows, num_rows, observables)
                 }
             }
-            _ => fast_forward_rows(program, rows, num_rows, observables, options),
+            Engine::Fast(c) if c.precision == Precision::F32 => {
+                fast_forward_rows::<f32>(program, rows, num_rows, observables, options)
+            }
+            Engine::Fast(_) => {
+                fast_forward_rows::<f64>(program, rows, num_rows, observables, options)
+            }
         }
     }
 
@@ -271,8 +276,11 @@ impl Backend for CpuBackend {
                 crate::compile::program::check_upstream(upstream, num_rows, observables.len())?;
                 reference_adjoint_rows(program, rows, num_rows, observables, upstream)
             }
+            Engine::Fast(c) if c.precision == Precision::F32 => {
+                fast_adjoint_rows::<f32>(program, rows, num_rows, observables, upstream, options)
+            }
             Engine::Fast(_) => {
-                fast_adjoint_rows(program, rows, num_rows, observables, upstream, options)
+                fast_adjoint_rows::<f64>(program, rows, num_rows, observables, upstream, options)
             }
         }
     }
