@@ -2,7 +2,14 @@
 //! in parallel on rayon's pool (which honours `RAYON_NUM_THREADS`), each worker reusing its own
 //! two state buffers, every gate lowered once per call into a specialised kernel (see `lower`).
 //!
-//! Memory: a row in flight holds ψ (forward) or ψ and λ (adjoint), whatever the depth. The
+//! Precision: every function here is generic over the amplitude type `T` (`Real`: `f32` or
+//! `f64`), and the backend calls it in its own precision. States hold `T` amplitudes and the
+//! kernels compute in `T`; angles and gate matrices are computed in f64 and rounded to `T` once
+//! per gate and row, and expectation values and gradient sums are accumulated in f64 (each
+//! lane's term computed in `T`, then widened), so long sums lose no precision to `T`.
+//!
+//! Memory: a row in flight holds ψ (forward) or ψ and λ (adjoint), whatever the depth, of
+//! `2^n × bytes_per_amplitude` bytes each (8 in f32, 16 in f64). The
 //! rows are split into sub-batches of at most `memory_budget / (states × state bytes)` rows (and
 //! at most [`BatchOptions::max_sub_batch`]) so the states in flight fit the budget; each row is
 //! computed independently, so the results do not depend on the split. A budget below one row's
