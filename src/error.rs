@@ -175,7 +175,7 @@ impl fmt::Display for Error {
             Error::MissingFeature { feature, adapter } => write!(
                 f,
                 "adapter \"{adapter}\" does not support {feature}; use Precision::F32 on this adapter, \
-                 or the CPU backend (always f64)"
+                 or the CPU backend (f64: qshade::CpuBackend::new())"
             ),
             Error::Device(msg) => write!(f, "GPU device error: {msg}"),
             Error::InvalidState(msg) => write!(f, "invalid state vector: {msg}"),

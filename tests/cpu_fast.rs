@@ -328,3 +328,138 @@ fn backends_report_their_precision_and_name() {
     assert!(CpuBackend::reference().config().is_none());
     assert_eq!(CpuBackend::new().config(), Some(CpuConfig::default()));
 }
+
+/// The number of rows that keeps every thread of rayon's pool busy (so that a forward call
+/// takes the batched rows path, not the one-state path), as rayon sizes its pool.
+fn rows_for_all_threads() -> usize {
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&t| t > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()));
+    2 * threads + 2
+}
+
+#[test]
+fn every_batched_call_runs_in_the_backend_precision() {
+    // A backend's precision is that of every call it makes, whatever the thread count: an
+    // f32 backend's forward over many rows (rows in parallel), its forward over one row
+    // (one fast state) and its adjoint all carry f32 rounding — they agree with the f64
+    // reference to f32 tolerance but not to f64 rounding — while the f64 backend's calls
+    // agree with it to f64 rounding. And an f32 row needs half the memory of an f64 row.
+    let n = 12;
+    let layers = 6;
+    let mut c = Circuit::new(n).unwrap();
+    for l in 0..layers {
+        for q in 0..n {
+            c.ry(q, Angle::theta(l * n + q))
+                .unwrap()
+                .rz(q, Angle::theta(l * n + q).times(0.7).plus(0.2))
+                .unwrap();
+        }
+        for q in 0..n {
+            c.cnot(q, (q + 1) % n).unwrap();
+        }
+    }
+    let program = Program::compile(&c);
+    let depth = c.gates().len();
+    let obs = [
+        Observable::z(0),
+        Observable::parse("X3 X4 + 0.5 Z11 - 0.25 Y1 Y7").unwrap(),
+    ];
+    let num_rows = rows_for_all_threads();
+    let mut rng = Rng::new(31);
+    let theta: Vec<f64> = (0..num_rows * program.num_params())
+        .map(|_| rng.range(-3.0, 3.0))
+        .collect();
+    let rows = Batch::per_sample(&theta, &[], num_rows).resolve(&program);
+    let na = program.num_angles();
+    let upstream: Vec<f64> = (0..num_rows * obs.len())
+        .map(|k| 0.5 - 0.1 * k as f64)
+        .collect();
+    let reference = CpuBackend::reference();
+    let options = BatchOptions::default();
+    let want = reference
+        .forward_rows(&program, &rows, num_rows, &obs, &options)
+        .unwrap();
+    let (want_v, want_g) = reference
+        .adjoint_rows(&program, &rows, num_rows, &obs, &upstream, &options)
+        .unwrap();
+    let max_diff = |a: &[f64], b: &[f64]| {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max)
+    };
+    for precision in [Precision::F64, Precision::F32] {
+        let backend = CpuBackend::with_precision(precision);
+        let many = backend
+            .forward_rows(&program, &rows, num_rows, &obs, &options)
+            .unwrap();
+        let one: Vec<f64> = (0..num_rows)
+            .flat_map(|r| {
+                backend
+                    .forward_rows(&program, &rows[r * na..(r + 1) * na], 1, &obs, &options)
+                    .unwrap()
+            })
+            .collect();
+        let (values, grads) = backend
+            .adjoint_rows(&program, &rows, num_rows, &obs, &upstream, &options)
+            .unwrap();
+        let tol = expectation_tolerance(precision, n, depth, 2.0);
+        // Per-occurrence gradients: one derivative per angle, with |upstream| ≤ 1.5 per
+        // observable: the tolerance of a value times the upstream weight, per gate behind it.
+        let grad_tol = 4.0 * tol;
+        let diffs = [
+            ("many rows", max_diff(&want, &many), tol),
+            ("one row at a time", max_diff(&want, &one), tol),
+            ("adjoint values", max_diff(&want_v, &values), tol),
+            ("adjoint gradients", max_diff(&want_g, &grads), grad_tol),
+        ];
+        for (what, d, tol) in diffs {
+            assert!(
+                d <= tol,
+                "{precision:?} {what}: max |Δ| {d:.3e} > {tol:.3e}"
+            );
+            match precision {
+                // f64 rounding: far below any f32 difference.
+                Precision::F64 => assert!(d < 1e-10, "f64 {what}: max |Δ| {d:.3e}"),
+                // f32 rounding over ~150 gates shows well above f64 rounding.
+                Precision::F32 => assert!(
+                    d > 1e-9,
+                    "f32 {what}: max |Δ| {d:.3e} is f64 rounding: the call did not run in f32"
+                ),
+            }
+        }
+        // Many rows and one row at a time agree to f32 rounding (both run in the same
+        // precision, with different kernels).
+        assert!(max_diff(&many, &one) <= 2.0 * tol);
+    }
+    // Memory: ψ (forward) or ψ and λ (adjoint) per row, at 8 bytes per amplitude in f32 and
+    // 16 in f64.
+    let tiny = BatchOptions::default().memory_budget(Some(1024));
+    let needed = |precision: Precision, adjoint: bool| {
+        let backend = CpuBackend::with_precision(precision);
+        let err = if adjoint {
+            backend
+                .adjoint_rows(&program, &rows, num_rows, &obs, &upstream, &tiny)
+                .map(|_| ())
+        } else {
+            backend
+                .forward_rows(&program, &rows, num_rows, &obs, &tiny)
+                .map(|_| ())
+        };
+        match err {
+            Err(qshade::Error::OutOfDeviceMemory { needed, available }) => {
+                assert_eq!(available, 1024);
+                needed
+            }
+            other => panic!("{precision:?} adjoint {adjoint}: {other:?}"),
+        }
+    };
+    assert_eq!(needed(Precision::F64, true), 32 << n);
+    assert_eq!(needed(Precision::F32, true), 16 << n);
+    assert_eq!(needed(Precision::F64, false), 16 << n);
+    assert_eq!(needed(Precision::F32, false), 8 << n);
+}

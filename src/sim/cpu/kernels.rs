@@ -1,18 +1,49 @@
 //! State-vector kernels of the batched CPU path: index walks over the control subspace and the
-//! per-pair loops that the lowered gates (see `lower`) run on them.
+//! per-pair loops that the lowered gates (see `lower`) run on them, generic over the amplitude
+//! precision `T` (`f32` or `f64`, see [`Real`]).
 //!
 //! Index math: a gate touches the amplitudes whose control bits are all 1. Its *fixed* bits
 //! (targets and controls) are removed from the index space; the remaining free bits are
 //! enumerated by inserting zero bits at the fixed positions. Free bits below the lowest fixed
 //! bit are contiguous, so the walk hands out *runs* of consecutive indices.
 //!
-//! Vector form: a kernel sees the amplitudes as interleaved `f64` lanes (re, im, re, im, …) in
-//! fixed-size blocks of `N` lanes (`N/2` amplitudes; `N` = 8 when runs allow it, else 4 or 2),
-//! written as element-wise loops that the compiler turns into SIMD code. A complex factor `w`
-//! acts on a block as `w.re·v + w.im·(i-swap of v)`; derivative sums are kept per lane and
-//! added up at the end.
+//! Vector form: a state is a slice of [`Amp<T>`] (re, im); a kernel sees it as interleaved `T`
+//! lanes (re, im, re, im, …) in fixed-size blocks of `N` lanes (`N/2` amplitudes; `N` = 8 when
+//! runs allow it, else 4 or 2), written as element-wise loops that the compiler turns into SIMD
+//! code. A complex factor `w` (rounded to `T` once per gate) acts on a block as
+//! `w.re·v + w.im·(i-swap of v)`; derivative sums are kept per lane in f64 (each lane's product
+//! computed in `T`, widened, then added) and added up at the end. Expectation values are
+//! summed in f64 from the widened amplitudes.
 
+use super::real::Real;
 use num_complex::Complex64 as C;
+
+/// One amplitude of a batched state: (re, im) in the state's precision.
+pub(crate) type Amp<T> = [T; 2];
+
+/// `c` rounded to an amplitude of precision `T`.
+#[inline(always)]
+pub(crate) fn amp<T: Real>(c: C) -> Amp<T> {
+    [T::from_f64(c.re), T::from_f64(c.im)]
+}
+
+/// An amplitude widened to f64.
+#[inline(always)]
+pub(crate) fn wide<T: Real>(a: Amp<T>) -> C {
+    C::new(a[0].to_f64(), a[1].to_f64())
+}
+
+/// `a·b` in precision `T` (the same operation order as `num_complex`'s product).
+#[inline(always)]
+pub(crate) fn amul<T: Real>(a: Amp<T>, b: Amp<T>) -> Amp<T> {
+    [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]]
+}
+
+/// `a + b` in precision `T`.
+#[inline(always)]
+pub(crate) fn aadd<T: Real>(a: Amp<T>, b: Amp<T>) -> Amp<T> {
+    [a[0] + b[0], a[1] + b[1]]
+}
 
 /// Enumerates the base indices of a gate: all indices whose `fixed` bits equal `set`.
 #[derive(Clone, Debug)]
@@ -89,37 +120,49 @@ impl Iterator for Starts<'_> {
     }
 }
 
-/// Lane sign of `i·v`: (i·v)[k] = I_SIGN[k & 1]·v[k ^ 1].
-const I_SIGN: [f64; 2] = [-1.0, 1.0];
-/// Lane sign of `−i·v` and of Im(conj(a)·b) = Σ_k NI_SIGN[k & 1]·a[k]·b[k ^ 1].
-pub(crate) const NI_SIGN: [f64; 2] = [1.0, -1.0];
+/// Lane sign of `i·v`: (i·v)[k] = i_sign()[k & 1]·v[k ^ 1].
+#[inline(always)]
+fn i_sign<T: Real>() -> [T; 2] {
+    [-T::ONE, T::ONE]
+}
+
+/// Lane sign of `−i·v` and of Im(conj(a)·b) = Σ_k ni_sign()[k & 1]·a[k]·b[k ^ 1].
+#[inline(always)]
+pub(crate) fn ni_sign<T: Real>() -> [T; 2] {
+    [T::ONE, -T::ONE]
+}
 
 /// `w·v` on a block of interleaved amplitudes.
 #[inline(always)]
-pub(crate) fn cmul<const N: usize>(w: C, v: &[f64; N]) -> [f64; N] {
-    let mut out = [0.0; N];
+pub(crate) fn cmul<T: Real, const N: usize>(w: Amp<T>, v: &[T; N]) -> [T; N] {
+    let is = i_sign::<T>();
+    let mut out = [T::ZERO; N];
     for k in 0..N {
-        out[k] = w.re * v[k] + w.im * I_SIGN[k & 1] * v[k ^ 1];
+        out[k] = w[0] * v[k] + w[1] * is[k & 1] * v[k ^ 1];
     }
     out
 }
 
 /// `a·x + b·y` for complex `a`, `b`.
 #[inline(always)]
-pub(crate) fn cmul2<const N: usize>(a: C, x: &[f64; N], b: C, y: &[f64; N]) -> [f64; N] {
-    let mut out = [0.0; N];
+pub(crate) fn cmul2<T: Real, const N: usize>(
+    a: Amp<T>,
+    x: &[T; N],
+    b: Amp<T>,
+    y: &[T; N],
+) -> [T; N] {
+    let is = i_sign::<T>();
+    let mut out = [T::ZERO; N];
     for k in 0..N {
-        out[k] = a.re * x[k]
-            + a.im * I_SIGN[k & 1] * x[k ^ 1]
-            + b.re * y[k]
-            + b.im * I_SIGN[k & 1] * y[k ^ 1];
+        out[k] =
+            a[0] * x[k] + a[1] * is[k & 1] * x[k ^ 1] + b[0] * y[k] + b[1] * is[k & 1] * y[k ^ 1];
     }
     out
 }
 
 /// The dense 2×2 `m` (row-major) on a pair of blocks.
 #[inline(always)]
-pub(crate) fn mat2<const N: usize>(m: &[C; 4], a: &mut [f64; N], b: &mut [f64; N]) {
+pub(crate) fn mat2<T: Real, const N: usize>(m: &[Amp<T>; 4], a: &mut [T; N], b: &mut [T; N]) {
     let (x, y) = (*a, *b);
     *a = cmul2(m[0], &x, m[1], &y);
     *b = cmul2(m[2], &x, m[3], &y);
@@ -127,7 +170,7 @@ pub(crate) fn mat2<const N: usize>(m: &[C; 4], a: &mut [f64; N], b: &mut [f64; N
 
 /// RY-type real rotation [[c, −s], [s, c]] on a pair of blocks.
 #[inline(always)]
-pub(crate) fn rot_y<const N: usize>(c: f64, s: f64, a: &mut [f64; N], b: &mut [f64; N]) {
+pub(crate) fn rot_y<T: Real, const N: usize>(c: T, s: T, a: &mut [T; N], b: &mut [T; N]) {
     for k in 0..N {
         let (x, y) = (a[k], b[k]);
         a[k] = c * x - s * y;
@@ -137,56 +180,68 @@ pub(crate) fn rot_y<const N: usize>(c: f64, s: f64, a: &mut [f64; N], b: &mut [f
 
 /// RX-type rotation [[c, −i s], [−i s, c]] on a pair of blocks.
 #[inline(always)]
-pub(crate) fn rot_x<const N: usize>(c: f64, s: f64, a: &mut [f64; N], b: &mut [f64; N]) {
+pub(crate) fn rot_x<T: Real, const N: usize>(c: T, s: T, a: &mut [T; N], b: &mut [T; N]) {
+    let ns = ni_sign::<T>();
     let (x, y) = (*a, *b);
     for k in 0..N {
-        a[k] = c * x[k] + s * NI_SIGN[k & 1] * y[k ^ 1];
-        b[k] = c * y[k] + s * NI_SIGN[k & 1] * x[k ^ 1];
+        a[k] = c * x[k] + s * ns[k & 1] * y[k ^ 1];
+        b[k] = c * y[k] + s * ns[k & 1] * x[k ^ 1];
     }
 }
 
 /// A kernel on pairs of blocks `(a, b)` = amplitudes with the target bit 0 and 1.
-pub(crate) trait PairKernel {
-    fn pair<const N: usize>(&mut self, a: &mut [f64; N], b: &mut [f64; N]);
+pub(crate) trait PairKernel<T> {
+    /// Runs the kernel on one pair of blocks of `N` lanes.
+    fn pair<const N: usize>(&mut self, a: &mut [T; N], b: &mut [T; N]);
 }
 
 /// A kernel on pairs in two states at once: (ψ0, ψ1, λ0, λ1).
-pub(crate) trait PairKernel2 {
+pub(crate) trait PairKernel2<T> {
+    /// Runs the kernel on one pair of blocks of `N` lanes in each state.
     fn pair<const N: usize>(
         &mut self,
-        p0: &mut [f64; N],
-        p1: &mut [f64; N],
-        l0: &mut [f64; N],
-        l1: &mut [f64; N],
+        p0: &mut [T; N],
+        p1: &mut [T; N],
+        l0: &mut [T; N],
+        l1: &mut [T; N],
     );
 }
 
 /// A kernel on single blocks of a half-space walk (ψ, λ).
-pub(crate) trait SingleKernel2 {
-    fn single<const N: usize>(&mut self, p: &mut [f64; N], l: &mut [f64; N]);
+pub(crate) trait SingleKernel2<T> {
+    /// Runs the kernel on one block of `N` lanes in each state.
+    fn single<const N: usize>(&mut self, p: &mut [T; N], l: &mut [T; N]);
 }
 
-fn lanes(s: &mut [C]) -> &mut [f64] {
-    bytemuck::cast_slice_mut(s)
+/// The interleaved lanes of a state.
+#[inline(always)]
+fn lanes<T>(s: &mut [Amp<T>]) -> &mut [T] {
+    s.as_flattened_mut()
 }
 
-fn block<const N: usize>(c: &mut [f64]) -> &mut [f64; N] {
+#[inline(always)]
+fn block<T, const N: usize>(c: &mut [T]) -> &mut [T; N] {
     c.try_into()
         .unwrap_or_else(|_| unreachable!("chunks_exact_mut yields blocks of N lanes"))
 }
 
 /// Runs `k` on every pair of the walk.
 #[inline(always)]
-pub(crate) fn pairs<K: PairKernel>(s: &mut [C], w: &Walk, tbit: usize, k: &mut K) {
+pub(crate) fn pairs<T: Real, K: PairKernel<T>>(s: &mut [Amp<T>], w: &Walk, tbit: usize, k: &mut K) {
     match w.low {
-        0 => pairs_n::<K, 2>(s, w, tbit, k),
-        1 => pairs_n::<K, 4>(s, w, tbit, k),
-        _ => pairs_n::<K, 8>(s, w, tbit, k),
+        0 => pairs_n::<T, K, 2>(s, w, tbit, k),
+        1 => pairs_n::<T, K, 4>(s, w, tbit, k),
+        _ => pairs_n::<T, K, 8>(s, w, tbit, k),
     }
 }
 
 #[inline(always)]
-fn pairs_n<K: PairKernel, const N: usize>(s: &mut [C], w: &Walk, tbit: usize, k: &mut K) {
+fn pairs_n<T: Real, K: PairKernel<T>, const N: usize>(
+    s: &mut [Amp<T>],
+    w: &Walk,
+    tbit: usize,
+    k: &mut K,
+) {
     let len = s.len();
     let f = lanes(s);
     if w.positions.len() == 1 && tbit == 1 && w.set == 0 {
@@ -211,24 +266,24 @@ fn pairs_n<K: PairKernel, const N: usize>(s: &mut [C], w: &Walk, tbit: usize, k:
 
 /// Runs `k` on every pair of the walk in two states.
 #[inline(always)]
-pub(crate) fn pairs2<K: PairKernel2>(
-    psi: &mut [C],
-    lam: &mut [C],
+pub(crate) fn pairs2<T: Real, K: PairKernel2<T>>(
+    psi: &mut [Amp<T>],
+    lam: &mut [Amp<T>],
     w: &Walk,
     tbit: usize,
     k: &mut K,
 ) {
     match w.low {
-        0 => pairs2_n::<K, 2>(psi, lam, w, tbit, k),
-        1 => pairs2_n::<K, 4>(psi, lam, w, tbit, k),
-        _ => pairs2_n::<K, 8>(psi, lam, w, tbit, k),
+        0 => pairs2_n::<T, K, 2>(psi, lam, w, tbit, k),
+        1 => pairs2_n::<T, K, 4>(psi, lam, w, tbit, k),
+        _ => pairs2_n::<T, K, 8>(psi, lam, w, tbit, k),
     }
 }
 
 #[inline(always)]
-fn pairs2_n<K: PairKernel2, const N: usize>(
-    psi: &mut [C],
-    lam: &mut [C],
+fn pairs2_n<T: Real, K: PairKernel2<T>, const N: usize>(
+    psi: &mut [Amp<T>],
+    lam: &mut [Amp<T>],
     w: &Walk,
     tbit: usize,
     k: &mut K,
@@ -261,7 +316,7 @@ fn pairs2_n<K: PairKernel2, const N: usize>(
 
 /// Swaps the two halves of every pair of the walk (X with any controls).
 #[inline(always)]
-pub(crate) fn swap_pairs(s: &mut [C], w: &Walk, tbit: usize) {
+pub(crate) fn swap_pairs<A>(s: &mut [A], w: &Walk, tbit: usize) {
     let (len, run) = (s.len(), w.run());
     for start in w.starts(len) {
         let (lo, hi) = s[start..].split_at_mut(tbit);
@@ -277,22 +332,22 @@ pub(crate) fn swap_pairs(s: &mut [C], w: &Walk, tbit: usize) {
 
 /// Multiplies every index of the walk by `p` (a phase on a half-space walk).
 #[inline(always)]
-pub(crate) fn scale(s: &mut [C], w: &Walk, p: C) {
+pub(crate) fn scale<T: Real>(s: &mut [Amp<T>], w: &Walk, p: Amp<T>) {
     match w.low {
-        0 => scale_n::<2>(s, w, p),
-        1 => scale_n::<4>(s, w, p),
-        _ => scale_n::<8>(s, w, p),
+        0 => scale_n::<T, 2>(s, w, p),
+        1 => scale_n::<T, 4>(s, w, p),
+        _ => scale_n::<T, 8>(s, w, p),
     }
 }
 
 #[inline(always)]
-fn scale_n<const N: usize>(s: &mut [C], w: &Walk, p: C) {
+fn scale_n<T: Real, const N: usize>(s: &mut [Amp<T>], w: &Walk, p: Amp<T>) {
     let len = s.len();
     let f = lanes(s);
     let run = w.run();
     for start in w.starts(len) {
         for c in f[2 * start..2 * (start + run)].chunks_exact_mut(N) {
-            let b = block::<N>(c);
+            let b = block::<T, N>(c);
             *b = cmul(p, b);
         }
     }
@@ -300,16 +355,26 @@ fn scale_n<const N: usize>(s: &mut [C], w: &Walk, p: C) {
 
 /// Runs `k` on every index of a half-space walk in two states.
 #[inline(always)]
-pub(crate) fn singles2<K: SingleKernel2>(psi: &mut [C], lam: &mut [C], w: &Walk, k: &mut K) {
+pub(crate) fn singles2<T: Real, K: SingleKernel2<T>>(
+    psi: &mut [Amp<T>],
+    lam: &mut [Amp<T>],
+    w: &Walk,
+    k: &mut K,
+) {
     match w.low {
-        0 => singles2_n::<K, 2>(psi, lam, w, k),
-        1 => singles2_n::<K, 4>(psi, lam, w, k),
-        _ => singles2_n::<K, 8>(psi, lam, w, k),
+        0 => singles2_n::<T, K, 2>(psi, lam, w, k),
+        1 => singles2_n::<T, K, 4>(psi, lam, w, k),
+        _ => singles2_n::<T, K, 8>(psi, lam, w, k),
     }
 }
 
 #[inline(always)]
-fn singles2_n<K: SingleKernel2, const N: usize>(psi: &mut [C], lam: &mut [C], w: &Walk, k: &mut K) {
+fn singles2_n<T: Real, K: SingleKernel2<T>, const N: usize>(
+    psi: &mut [Amp<T>],
+    lam: &mut [Amp<T>],
+    w: &Walk,
+    k: &mut K,
+) {
     let len = psi.len();
     let (fp, fl) = (lanes(psi), lanes(lam));
     let run = w.run();
@@ -345,14 +410,14 @@ pub(crate) fn quads<S: ?Sized>(
 
 /// Re(conj(a)·b).
 #[inline(always)]
-pub(crate) fn re_cb(a: C, b: C) -> f64 {
-    a.re * b.re + a.im * b.im
+pub(crate) fn re_cb<T: Real>(a: Amp<T>, b: Amp<T>) -> T {
+    a[0] * b[0] + a[1] * b[1]
 }
 
 /// Im(conj(a)·b).
 #[inline(always)]
-pub(crate) fn im_cb(a: C, b: C) -> f64 {
-    a.re * b.im - a.im * b.re
+pub(crate) fn im_cb<T: Real>(a: Amp<T>, b: Amp<T>) -> T {
+    a[0] * b[1] - a[1] * b[0]
 }
 
 /// ±1 by the parity of `bits`.
@@ -370,41 +435,53 @@ pub(crate) struct PauliMasks {
     pub phase: C,
 }
 
-/// ⟨ψ|P|ψ⟩ (real for a Hermitian string), with no copy of the state.
+/// ⟨ψ|P|ψ⟩ (real for a Hermitian string), with no copy of the state: the amplitudes are
+/// widened to f64 and the sum is kept in f64.
 #[inline(always)]
-pub(crate) fn pauli_expectation(psi: &[C], p: &PauliMasks) -> f64 {
+pub(crate) fn pauli_expectation<T: Real>(psi: &[Amp<T>], p: &PauliMasks) -> f64 {
     if p.x == 0 {
         if p.z == 0 {
             // The identity: Σ conj(ψ_i) ψ_i (like the reference's inner product).
-            return psi.iter().map(|a| re_cb(*a, *a)).sum();
+            return psi
+                .iter()
+                .map(|a| {
+                    let a = wide(*a);
+                    a.re * a.re + a.im * a.im
+                })
+                .sum();
         }
         let mut re = 0.0;
         for (i, a) in psi.iter().enumerate() {
-            re += parity_sign(i & p.z) * a.norm_sqr();
+            re += parity_sign(i & p.z) * wide(*a).norm_sqr();
         }
         return (p.phase * re).re;
     }
     let mut acc = C::new(0.0, 0.0);
     for (i, a) in psi.iter().enumerate() {
         let j = i ^ p.x;
-        acc += a.conj() * (psi[j] * parity_sign(j & p.z));
+        acc += wide(*a).conj() * (wide(psi[j]) * parity_sign(j & p.z));
     }
     (p.phase * acc).re
 }
 
-/// λ += w·Pψ, with no copy of the state.
+/// λ += w·Pψ, with no copy of the state (each amplitude computed in f64, rounded once).
 #[inline(always)]
-pub(crate) fn pauli_accumulate(lam: &mut [C], psi: &[C], p: &PauliMasks, w: f64) {
+pub(crate) fn pauli_accumulate<T: Real>(
+    lam: &mut [Amp<T>],
+    psi: &[Amp<T>],
+    p: &PauliMasks,
+    w: f64,
+) {
     let wc = p.phase * w;
     if p.x == 0 && p.z == 0 {
         for (l, a) in lam.iter_mut().zip(psi) {
-            *l += a * wc;
+            *l = amp(wide(*l) + wide(*a) * wc);
         }
         return;
     }
     for (i, l) in lam.iter_mut().enumerate() {
         let j = i ^ p.x;
-        *l += psi[j] * (wc * parity_sign(j & p.z));
+        *l = amp(wide(*l) + wide(psi[j]) * (wc * parity_sign(j & p.z)));
     }
 }
 
@@ -430,7 +507,7 @@ mod tests {
     fn lane_complex_arithmetic() {
         let (w, v) = (C::new(0.3, -1.7), [C::new(1.5, 2.0), C::new(-0.5, 0.25)]);
         let lanes = [v[0].re, v[0].im, v[1].re, v[1].im];
-        let out = cmul(w, &lanes);
+        let out = cmul(amp::<f64>(w), &lanes);
         for (k, z) in v.iter().enumerate() {
             let e = w * z;
             assert!((out[2 * k] - e.re).abs() < 1e-15 && (out[2 * k + 1] - e.im).abs() < 1e-15);

@@ -9,11 +9,16 @@
 //! Adjoint derivatives use generators: for a gate U(a) with ∂U/∂a = G·U,
 //! 2·Re⟨λ|∂U/∂a|ψ_before⟩ = 2·Re⟨λ|G|ψ_after⟩, so the backward step reads λ and ψ once, adds
 //! the derivative and applies U† to both in the same loop over the gate's pairs (quads).
+//!
+//! Precision: the plan is independent of the amplitude precision `T` (a [`Real`]); matrices,
+//! angles' sines and cosines and fused chain products are computed in f64 and rounded to `T`
+//! once per gate and row, the kernels then run in `T`, and derivative sums are kept in f64.
 
 use super::kernels::{
-    cmul, cmul2, im_cb, mat2, pairs, pairs2, quads, re_cb, rot_x, rot_y, scale, singles2,
-    swap_pairs, PairKernel, PairKernel2, PauliMasks, SingleKernel2, Walk, NI_SIGN,
+    aadd, amp, amul, cmul, cmul2, im_cb, mat2, ni_sign, pairs, pairs2, quads, re_cb, rot_x, rot_y,
+    scale, singles2, swap_pairs, Amp, PairKernel, PairKernel2, PauliMasks, SingleKernel2, Walk,
 };
+use super::real::Real;
 use crate::circuit::{GateClass, GateKind, Observable, Pauli, Permutation};
 use crate::compile::program::Program;
 use crate::math::linalg::{dagger2, dagger4, matmul2};
@@ -50,11 +55,24 @@ fn generators<const L: usize>(kind: &GateKind, angles: &[f64]) -> [[C; L]; 3] {
     out
 }
 
+/// The entries of a matrix rounded to `T`.
 #[inline(always)]
-fn mat4(m: &[C; 16], s: &mut [C], i: [usize; 4]) {
+fn round<T: Real, const L: usize>(m: &[C; L]) -> [Amp<T>; L] {
+    m.map(amp)
+}
+
+/// Row `r` of the 4×4 `m` times `v`.
+#[inline(always)]
+fn row4<T: Real>(m: &[Amp<T>; 16], r: usize, v: &[Amp<T>; 4]) -> Amp<T> {
+    let a = aadd(amul(m[4 * r], v[0]), amul(m[4 * r + 1], v[1]));
+    aadd(aadd(a, amul(m[4 * r + 2], v[2])), amul(m[4 * r + 3], v[3]))
+}
+
+#[inline(always)]
+fn mat4<T: Real>(m: &[Amp<T>; 16], s: &mut [Amp<T>], i: [usize; 4]) {
     let v = [s[i[0]], s[i[1]], s[i[2]], s[i[3]]];
     for r in 0..4 {
-        s[i[r]] = m[4 * r] * v[0] + m[4 * r + 1] * v[1] + m[4 * r + 2] * v[2] + m[4 * r + 3] * v[3];
+        s[i[r]] = row4(m, r, &v);
     }
 }
 
@@ -69,85 +87,101 @@ fn total(acc: &Acc) -> f64 {
     acc.iter().sum()
 }
 
+/// (cos, sin) of `x` rounded to `T`.
+#[inline(always)]
+fn cos_sin<T: Real>(x: f64) -> (T, T) {
+    let (s, c) = x.sin_cos();
+    (T::from_f64(c), T::from_f64(s))
+}
+
 /// RX(θ) forward; with the (c, s) of −θ/2 its adjoint.
-struct RotX(f64, f64);
-impl PairKernel for RotX {
+struct RotX<T>(T, T);
+impl<T: Real> PairKernel<T> for RotX<T> {
     #[inline(always)]
-    fn pair<const N: usize>(&mut self, a: &mut [f64; N], b: &mut [f64; N]) {
+    fn pair<const N: usize>(&mut self, a: &mut [T; N], b: &mut [T; N]) {
         rot_x(self.0, self.1, a, b);
     }
 }
 
 /// RY(θ) forward (or adjoint, as for [`RotX`]).
-struct RotY(f64, f64);
-impl PairKernel for RotY {
+struct RotY<T>(T, T);
+impl<T: Real> PairKernel<T> for RotY<T> {
     #[inline(always)]
-    fn pair<const N: usize>(&mut self, a: &mut [f64; N], b: &mut [f64; N]) {
+    fn pair<const N: usize>(&mut self, a: &mut [T; N], b: &mut [T; N]) {
         rot_y(self.0, self.1, a, b);
     }
 }
 
 /// diag(d0, d1).
-struct Diag(C, C);
-impl PairKernel for Diag {
+struct Diag<T>(Amp<T>, Amp<T>);
+impl<T: Real> Diag<T> {
+    /// diag(d0, d1) rounded to `T`.
+    fn new(d0: C, d1: C) -> Self {
+        Diag(amp(d0), amp(d1))
+    }
+}
+impl<T: Real> PairKernel<T> for Diag<T> {
     #[inline(always)]
-    fn pair<const N: usize>(&mut self, a: &mut [f64; N], b: &mut [f64; N]) {
+    fn pair<const N: usize>(&mut self, a: &mut [T; N], b: &mut [T; N]) {
         *a = cmul(self.0, a);
         *b = cmul(self.1, b);
     }
 }
 
 /// A dense 2×2 matrix.
-struct Dense([C; 4]);
-impl PairKernel for Dense {
+struct Dense<T>([Amp<T>; 4]);
+impl<T: Real> PairKernel<T> for Dense<T> {
     #[inline(always)]
-    fn pair<const N: usize>(&mut self, a: &mut [f64; N], b: &mut [f64; N]) {
+    fn pair<const N: usize>(&mut self, a: &mut [T; N], b: &mut [T; N]) {
         mat2(&self.0, a, b);
     }
 }
 
-/// One gate of a one-qubit backward step, for one row: U† and how its derivative reads.
+/// One gate of a one-qubit backward step, for one row: U† (rounded to `T`) and how its
+/// derivative reads.
 #[derive(Clone, Copy, Debug)]
-enum BackStep {
+enum BackStep<T> {
     Flip,
     /// U† = diag(1, p); `grad`: a Phase angle (G = diag(0, i), dL/da = −2·Σ Im(conj(λ1)ψ1)).
     Phase {
-        p: C,
+        p: Amp<T>,
         grad: bool,
     },
     /// U† = diag(d0, d1); `grad`: an RZ angle (G = −(i/2)Z, dL/da = Σ Im(conj(λ0)ψ0 − conj(λ1)ψ1)).
     Diag {
-        d0: C,
-        d1: C,
+        d0: Amp<T>,
+        d1: Amp<T>,
         grad: bool,
     },
     /// U† = RX(−θ) as (cos, sin) of −θ/2; G = −(i/2)X, dL/da = Σ Im(conj(λ0)ψ1 + conj(λ1)ψ0).
     Rx {
-        c: f64,
-        s: f64,
+        c: T,
+        s: T,
     },
     /// U† = RY(−θ) as (cos, sin) of −θ/2; G = −(i/2)Y, dL/da = Σ Re(conj(λ1)ψ0 − conj(λ0)ψ1).
     Ry {
-        c: f64,
-        s: f64,
+        c: T,
+        s: T,
     },
-    Dense([C; 4]),
+    Dense([Amp<T>; 4]),
     /// A parameterised kind without a specialised kernel (U3, …): U† and the model's
     /// generators G_k; dL/da_k = 2·Σ Re(conj(λ)·G_k·ψ).
-    Param([C; 4], [[C; 4]; 3]),
+    Param([Amp<T>; 4], [[Amp<T>; 4]; 3]),
 }
 
-impl BackStep {
-    /// Adds this gate's derivative terms for a pair of blocks to `acc` and applies U† to ψ and λ.
+impl<T: Real> BackStep<T> {
+    /// Adds this gate's derivative terms for a pair of blocks to `acc` (each lane's term in `T`,
+    /// summed in f64) and applies U† to ψ and λ.
     #[inline(always)]
     fn pair<const N: usize>(
         &self,
         acc: &mut [Acc; 3],
-        p0: &mut [f64; N],
-        p1: &mut [f64; N],
-        l0: &mut [f64; N],
-        l1: &mut [f64; N],
+        p0: &mut [T; N],
+        p1: &mut [T; N],
+        l0: &mut [T; N],
+        l1: &mut [T; N],
     ) {
+        let ns = ni_sign::<T>();
         match *self {
             BackStep::Flip => {
                 std::mem::swap(p0, p1);
@@ -156,7 +190,7 @@ impl BackStep {
             BackStep::Phase { p, grad } => {
                 if grad {
                     for k in 0..N {
-                        acc[0][k] += NI_SIGN[k & 1] * l1[k] * p1[k ^ 1];
+                        acc[0][k] += (ns[k & 1] * l1[k] * p1[k ^ 1]).to_f64();
                     }
                 }
                 *p1 = cmul(p, p1);
@@ -165,7 +199,7 @@ impl BackStep {
             BackStep::Diag { d0, d1, grad } => {
                 if grad {
                     for k in 0..N {
-                        acc[0][k] += NI_SIGN[k & 1] * (l0[k] * p0[k ^ 1] - l1[k] * p1[k ^ 1]);
+                        acc[0][k] += (ns[k & 1] * (l0[k] * p0[k ^ 1] - l1[k] * p1[k ^ 1])).to_f64();
                     }
                 }
                 *p0 = cmul(d0, p0);
@@ -175,14 +209,14 @@ impl BackStep {
             }
             BackStep::Rx { c, s } => {
                 for k in 0..N {
-                    acc[0][k] += NI_SIGN[k & 1] * (l0[k] * p1[k ^ 1] + l1[k] * p0[k ^ 1]);
+                    acc[0][k] += (ns[k & 1] * (l0[k] * p1[k ^ 1] + l1[k] * p0[k ^ 1])).to_f64();
                 }
                 rot_x(c, s, p0, p1);
                 rot_x(c, s, l0, l1);
             }
             BackStep::Ry { c, s } => {
                 for k in 0..N {
-                    acc[0][k] += l1[k] * p0[k] - l0[k] * p1[k];
+                    acc[0][k] += (l1[k] * p0[k] - l0[k] * p1[k]).to_f64();
                 }
                 rot_y(c, s, p0, p1);
                 rot_y(c, s, l0, l1);
@@ -195,7 +229,7 @@ impl BackStep {
                 for (a, g) in acc.iter_mut().zip(&gen) {
                     let (v0, v1) = (cmul2(g[0], p0, g[1], p1), cmul2(g[2], p0, g[3], p1));
                     for k in 0..N {
-                        a[k] += l0[k] * v0[k] + l1[k] * v1[k];
+                        a[k] += (l0[k] * v0[k] + l1[k] * v1[k]).to_f64();
                     }
                 }
                 mat2(&md, p0, p1);
@@ -222,19 +256,19 @@ impl BackStep {
 }
 
 /// The backward steps of one or more one-qubit gates on the same pairs, last gate first.
-struct Back<'a> {
-    steps: &'a [BackStep],
+struct Back<'a, T> {
+    steps: &'a [BackStep<T>],
     acc: &'a mut [[Acc; 3]],
 }
 
-impl PairKernel2 for Back<'_> {
+impl<T: Real> PairKernel2<T> for Back<'_, T> {
     #[inline(always)]
     fn pair<const N: usize>(
         &mut self,
-        p0: &mut [f64; N],
-        p1: &mut [f64; N],
-        l0: &mut [f64; N],
-        l1: &mut [f64; N],
+        p0: &mut [T; N],
+        p1: &mut [T; N],
+        l0: &mut [T; N],
+        l1: &mut [T; N],
     ) {
         for (st, a) in self.steps.iter().zip(self.acc.iter_mut()) {
             st.pair(a, p0, p1, l0, l1);
@@ -243,16 +277,16 @@ impl PairKernel2 for Back<'_> {
 }
 
 /// One backward step specialised for a single gate (the common case: no loop over steps).
-struct Back1(BackStep, [Acc; 3]);
+struct Back1<T>(BackStep<T>, [Acc; 3]);
 
-impl PairKernel2 for Back1 {
+impl<T: Real> PairKernel2<T> for Back1<T> {
     #[inline(always)]
     fn pair<const N: usize>(
         &mut self,
-        p0: &mut [f64; N],
-        p1: &mut [f64; N],
-        l0: &mut [f64; N],
-        l1: &mut [f64; N],
+        p0: &mut [T; N],
+        p1: &mut [T; N],
+        l0: &mut [T; N],
+        l1: &mut [T; N],
     ) {
         self.0.pair(&mut self.1, p0, p1, l0, l1);
     }
@@ -260,14 +294,15 @@ impl PairKernel2 for Back1 {
 
 /// A phase on the half where the target is 1: U† = diag(1, p) on ψ and λ; with `grad`, the
 /// sums of Im(conj(λ1)ψ1).
-struct PhaseBack(C, bool, Acc);
+struct PhaseBack<T>(Amp<T>, bool, Acc);
 
-impl SingleKernel2 for PhaseBack {
+impl<T: Real> SingleKernel2<T> for PhaseBack<T> {
     #[inline(always)]
-    fn single<const N: usize>(&mut self, p: &mut [f64; N], l: &mut [f64; N]) {
+    fn single<const N: usize>(&mut self, p: &mut [T; N], l: &mut [T; N]) {
         if self.1 {
+            let ns = ni_sign::<T>();
             for k in 0..N {
-                self.2[k] += NI_SIGN[k & 1] * l[k] * p[k ^ 1];
+                self.2[k] += (ns[k & 1] * l[k] * p[k ^ 1]).to_f64();
             }
         }
         *p = cmul(self.0, p);
@@ -392,45 +427,57 @@ impl LoweredOp {
 
     /// Applies the gate for the occurrence values `row`.
     #[inline(always)]
-    fn apply(&self, row: &[f64], s: &mut [C]) {
+    fn apply<T: Real>(&self, row: &[f64], s: &mut [Amp<T>]) {
         let a = |k: usize| row[self.first_angle + k];
         let (w, b0, b1) = (&self.walk, self.b0, self.b1);
         let len = s.len();
+        let diag4 = |s: &mut [Amp<T>], d: [C; 4]| {
+            let d = round::<T, 4>(&d);
+            quads(s, len, w, b0, b1, |s, i| {
+                for k in 0..4 {
+                    s[i[k]] = amul(s[i[k]], d[k]);
+                }
+            });
+        };
         match &self.kind {
             Kind::Skip => {}
             Kind::Flip => swap_pairs(s, w, b0),
             Kind::Swap => quads(s, len, w, b0, b1, |s, i| s.swap(i[1], i[2])),
-            Kind::PhaseFixed(p) => scale(s, w, *p),
-            Kind::PhaseParam => scale(s, w, expi(a(0))),
-            Kind::Diag1Fixed(d0, d1) => pairs(s, w, b0, &mut Diag(*d0, *d1)),
-            Kind::Rz => pairs(s, w, b0, &mut Diag(expi(-a(0) / 2.0), expi(a(0) / 2.0))),
-            Kind::Dense1Fixed(m, _) => pairs(s, w, b0, &mut Dense(*m)),
+            Kind::PhaseFixed(p) => scale(s, w, amp(*p)),
+            Kind::PhaseParam => scale(s, w, amp(expi(a(0)))),
+            Kind::Diag1Fixed(d0, d1) => pairs(s, w, b0, &mut Diag::new(*d0, *d1)),
+            Kind::Rz => pairs(
+                s,
+                w,
+                b0,
+                &mut Diag::new(expi(-a(0) / 2.0), expi(a(0) / 2.0)),
+            ),
+            Kind::Dense1Fixed(m, _) => pairs(s, w, b0, &mut Dense(round(m))),
             Kind::Rx => {
-                let (sn, c) = (a(0) / 2.0).sin_cos();
+                let (c, sn) = cos_sin(a(0) / 2.0);
                 pairs(s, w, b0, &mut RotX(c, sn));
             }
             Kind::Ry => {
-                let (sn, c) = (a(0) / 2.0).sin_cos();
+                let (c, sn) = cos_sin(a(0) / 2.0);
                 pairs(s, w, b0, &mut RotY(c, sn));
             }
-            Kind::Param1(kind) => pairs(s, w, b0, &mut Dense(matrix2(kind, self.angles(row)))),
-            Kind::Diag2Fixed(d) => quads(s, len, w, b0, b1, |s, i| {
-                for k in 0..4 {
-                    s[i[k]] *= d[k];
-                }
-            }),
+            Kind::Param1(kind) => pairs(
+                s,
+                w,
+                b0,
+                &mut Dense(round(&matrix2(kind, self.angles(row)))),
+            ),
+            Kind::Diag2Fixed(d) => diag4(s, *d),
             Kind::Rzz => {
                 let (e0, e1) = (expi(-a(0) / 2.0), expi(a(0) / 2.0));
-                let d = [e0, e1, e1, e0];
-                quads(s, len, w, b0, b1, |s, i| {
-                    for k in 0..4 {
-                        s[i[k]] *= d[k];
-                    }
-                });
+                diag4(s, [e0, e1, e1, e0]);
             }
-            Kind::Dense2Fixed(mm) => quads(s, len, w, b0, b1, |s, i| mat4(&mm.0, s, i)),
+            Kind::Dense2Fixed(mm) => {
+                let m = round(&mm.0);
+                quads(s, len, w, b0, b1, |s, i| mat4(&m, s, i));
+            }
             Kind::Param2(kind) => {
-                let m = matrix4(kind, self.angles(row));
+                let m = round(&matrix4(kind, self.angles(row)));
                 quads(s, len, w, b0, b1, |s, i| mat4(&m, s, i));
             }
         }
@@ -488,40 +535,43 @@ impl LoweredOp {
     }
 
     /// The backward step of a one-qubit gate for the row (`None` for other kinds).
-    fn back_step(&self, row: &[f64]) -> Option<BackStep> {
+    fn back_step<T: Real>(&self, row: &[f64]) -> Option<BackStep<T>> {
         let a = |k: usize| row[self.first_angle + k];
         Some(match &self.kind {
             Kind::Flip => BackStep::Flip,
             Kind::PhaseFixed(p) => BackStep::Phase {
-                p: p.conj(),
+                p: amp(p.conj()),
                 grad: false,
             },
             Kind::PhaseParam => BackStep::Phase {
-                p: expi(-a(0)),
+                p: amp(expi(-a(0))),
                 grad: true,
             },
             Kind::Diag1Fixed(d0, d1) => BackStep::Diag {
-                d0: d0.conj(),
-                d1: d1.conj(),
+                d0: amp(d0.conj()),
+                d1: amp(d1.conj()),
                 grad: false,
             },
             Kind::Rz => BackStep::Diag {
-                d0: expi(a(0) / 2.0),
-                d1: expi(-a(0) / 2.0),
+                d0: amp(expi(a(0) / 2.0)),
+                d1: amp(expi(-a(0) / 2.0)),
                 grad: true,
             },
-            Kind::Dense1Fixed(_, md) => BackStep::Dense(*md),
+            Kind::Dense1Fixed(_, md) => BackStep::Dense(round(md)),
             Kind::Rx => {
-                let (s, c) = (-a(0) / 2.0).sin_cos();
+                let (c, s) = cos_sin(-a(0) / 2.0);
                 BackStep::Rx { c, s }
             }
             Kind::Ry => {
-                let (s, c) = (-a(0) / 2.0).sin_cos();
+                let (c, s) = cos_sin(-a(0) / 2.0);
                 BackStep::Ry { c, s }
             }
             Kind::Param1(kind) => {
                 let angles = self.angles(row);
-                BackStep::Param(dagger2(&matrix2(kind, angles)), generators(kind, angles))
+                BackStep::Param(
+                    round(&dagger2(&matrix2(kind, angles))),
+                    generators::<4>(kind, angles).map(|g| round(&g)),
+                )
             }
             _ => return None,
         })
@@ -531,7 +581,13 @@ impl LoweredOp {
     /// `lam` = λ after it, writes dL/d(angle k) = 2·Re⟨λ|∂U/∂a_k|ψ_before⟩ into
     /// `grads[first_angle + k]` and leaves ψ ← U†ψ, λ ← U†λ. One pass over both states.
     #[inline(always)]
-    fn backward(&self, row: &[f64], psi: &mut [C], lam: &mut [C], grads: &mut [f64]) {
+    fn backward<T: Real>(
+        &self,
+        row: &[f64],
+        psi: &mut [Amp<T>],
+        lam: &mut [Amp<T>],
+        grads: &mut [f64],
+    ) {
         let a = |k: usize| row[self.first_angle + k];
         let (w, b0, b1) = (&self.walk, self.b0, self.b1);
         let len = psi.len();
@@ -546,9 +602,11 @@ impl LoweredOp {
                 p.swap(i[1], i[2]);
                 l.swap(i[1], i[2]);
             }),
-            Kind::PhaseFixed(p) => singles2(psi, lam, w, &mut PhaseBack(p.conj(), false, [0.0; 8])),
+            Kind::PhaseFixed(p) => {
+                singles2(psi, lam, w, &mut PhaseBack(amp(p.conj()), false, [0.0; 8]))
+            }
             Kind::PhaseParam => {
-                let mut k = PhaseBack(expi(-a(0)), true, [0.0; 8]);
+                let mut k = PhaseBack(amp(expi(-a(0))), true, [0.0; 8]);
                 singles2(psi, lam, w, &mut k);
                 out[0] = -2.0 * total(&k.2);
             }
@@ -565,50 +623,46 @@ impl LoweredOp {
                 }
             }
             Kind::Diag2Fixed(d) => {
-                let d = d.map(|v| v.conj());
+                let d = round::<T, 4>(&d.map(|v| v.conj()));
                 quads(&mut (psi, lam), len, w, b0, b1, |(p, l), i| {
                     for k in 0..4 {
-                        p[i[k]] *= d[k];
-                        l[i[k]] *= d[k];
+                        p[i[k]] = amul(p[i[k]], d[k]);
+                        l[i[k]] = amul(l[i[k]], d[k]);
                     }
                 });
             }
             Kind::Rzz => {
                 // G = −(i/2)Z⊗Z: grad = Σ_k z_k·Im(conj(λ_k)ψ_k).
                 let (e0, e1) = (expi(a(0) / 2.0), expi(-a(0) / 2.0));
-                let d = [e0, e1, e1, e0];
+                let d = round::<T, 4>(&[e0, e1, e1, e0]);
                 let zs = [1.0, -1.0, -1.0, 1.0];
                 let mut g = 0.0;
                 quads(&mut (psi, lam), len, w, b0, b1, |(p, l), i| {
                     for k in 0..4 {
-                        g += zs[k] * im_cb(l[i[k]], p[i[k]]);
-                        p[i[k]] *= d[k];
-                        l[i[k]] *= d[k];
+                        g += zs[k] * im_cb(l[i[k]], p[i[k]]).to_f64();
+                        p[i[k]] = amul(p[i[k]], d[k]);
+                        l[i[k]] = amul(l[i[k]], d[k]);
                     }
                 });
                 out[0] = g;
             }
             Kind::Dense2Fixed(mm) => {
-                let md = &mm.1;
+                let md = round(&mm.1);
                 quads(&mut (psi, lam), len, w, b0, b1, |(p, l), i| {
-                    mat4(md, p, i);
-                    mat4(md, l, i);
+                    mat4(&md, p, i);
+                    mat4(&md, l, i);
                 });
             }
             Kind::Param2(kind) => {
                 let angles = self.angles(row);
-                let md = dagger4(&matrix4(kind, angles));
-                let gens = generators::<16>(kind, angles);
+                let md = round(&dagger4(&matrix4(kind, angles)));
+                let gens = generators::<16>(kind, angles).map(|g| round(&g));
                 let mut g = [0.0; 3];
                 quads(&mut (psi, lam), len, w, b0, b1, |(p, l), i| {
                     let v = [p[i[0]], p[i[1]], p[i[2]], p[i[3]]];
                     for (gk, gen) in g.iter_mut().zip(&gens).take(angles.len()) {
                         for r in 0..4 {
-                            let gv = gen[4 * r] * v[0]
-                                + gen[4 * r + 1] * v[1]
-                                + gen[4 * r + 2] * v[2]
-                                + gen[4 * r + 3] * v[3];
-                            *gk += re_cb(l[i[r]], gv);
+                            *gk += re_cb(l[i[r]], row4(gen, r, &v)).to_f64();
                         }
                     }
                     mat4(&md, p, i);
@@ -642,19 +696,25 @@ pub(crate) struct Chain {
 impl Chain {
     /// Applies the chain's product for the row.
     #[inline(always)]
-    fn apply(&self, row: &[f64], s: &mut [C]) {
+    fn apply<T: Real>(&self, row: &[f64], s: &mut [Amp<T>]) {
         let mut m = self.gates[0].matrix1(row);
         for g in &self.gates[1..] {
             m = matmul2(&g.matrix1(row), &m);
         }
-        pairs(s, &self.walk, self.tbit, &mut Dense(m));
+        pairs(s, &self.walk, self.tbit, &mut Dense(round(&m)));
     }
 
     /// The backward step of every gate of the chain, last first, in one pass over the pairs.
     #[inline(always)]
-    fn backward(&self, row: &[f64], psi: &mut [C], lam: &mut [C], grads: &mut [f64]) {
+    fn backward<T: Real>(
+        &self,
+        row: &[f64],
+        psi: &mut [Amp<T>],
+        lam: &mut [Amp<T>],
+        grads: &mut [f64],
+    ) {
         let k = self.gates.len();
-        let mut steps = [BackStep::Flip; MAX_CHAIN];
+        let mut steps = [BackStep::<T>::Flip; MAX_CHAIN];
         for (st, g) in steps.iter_mut().zip(self.gates.iter().rev()) {
             *st = g.back_step(row).unwrap_or(BackStep::Flip);
         }
@@ -696,7 +756,7 @@ impl Step {
 
     /// Applies the step for the occurrence values `row`.
     #[inline(always)]
-    pub(crate) fn apply(&self, row: &[f64], s: &mut [C]) {
+    pub(crate) fn apply<T: Real>(&self, row: &[f64], s: &mut [Amp<T>]) {
         match self {
             Step::Op(op) => op.apply(row, s),
             Step::Chain(c) => c.apply(row, s),
@@ -705,7 +765,13 @@ impl Step {
 
     /// The adjoint method's backward step (see [`LoweredOp::backward`]).
     #[inline(always)]
-    pub(crate) fn backward(&self, row: &[f64], psi: &mut [C], lam: &mut [C], grads: &mut [f64]) {
+    pub(crate) fn backward<T: Real>(
+        &self,
+        row: &[f64],
+        psi: &mut [Amp<T>],
+        lam: &mut [Amp<T>],
+        grads: &mut [f64],
+    ) {
         match self {
             Step::Op(op) => op.backward(row, psi, lam, grads),
             Step::Chain(c) => c.backward(row, psi, lam, grads),

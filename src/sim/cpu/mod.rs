@@ -11,8 +11,15 @@
 //! (`crate::sim::reference`). On the fast backend, batched programs (`forward_rows` /
 //! `adjoint_rows`) take the optimised path of `batch`: rows in parallel, specialised and
 //! vectorised kernels, fused one-qubit gates; a forward call with fewer rows than threads on a
-//! large state runs each row through a fast state of the backend's precision instead
-//! (parallel inside the state).
+//! large state runs each row through a fast state instead (parallel inside the state).
+//!
+//! Precision: a fast backend's precision is that of every call it makes, whatever the thread
+//! count or the path taken. Both engines are generic over the amplitude type (`Real`: `f32`
+//! or `f64`): states hold amplitudes of the backend's precision and memory budgets count
+//! `Precision::bytes_per_amplitude` bytes per amplitude (8 in f32, 16 in f64), so an f32
+//! adjoint row needs half the memory of an f64 one. Angles, gate matrices and fused products
+//! are computed in f64 and rounded once per gate; expectation values and gradient sums are
+//! accumulated in f64 from the rounded amplitudes.
 
 mod batch;
 mod fast;
@@ -214,10 +221,11 @@ impl Backend for CpuBackend {
         })
     }
 
-    /// The batched path (`batch::fast_forward_rows`, f64): rows in parallel, specialised kernels. On
-    /// the fast backend, fewer rows than threads on a state of 12 or more qubits run one row at
-    /// a time through a fast state of the backend's precision (tiles in parallel); the
-    /// backend keeps that state (up to 22 qubits) for its next such call.
+    /// The batched path (`batch::fast_forward_rows`, in the backend's precision): rows in
+    /// parallel, specialised kernels. On the fast backend, fewer rows than threads on a state of
+    /// 12 or more qubits run one row at a time through a fast state of the same precision
+    /// (tiles in parallel); the backend keeps that state (up to 22 qubits) for its next such
+    /// call.
     fn forward_rows(
         &self,
         program: &Program,
@@ -249,12 +257,17 @@ impl Backend for CpuBackend {
                     self.forward_rows_single::<f64>(c, program, rows, num_rows, observables)
                 }
             }
-            _ => fast_forward_rows(program, rows, num_rows, observables, options),
+            Engine::Fast(c) if c.precision == Precision::F32 => {
+                fast_forward_rows::<f32>(program, rows, num_rows, observables, options)
+            }
+            Engine::Fast(_) => {
+                fast_forward_rows::<f64>(program, rows, num_rows, observables, options)
+            }
         }
     }
 
-    /// The batched adjoint path (`batch::fast_adjoint_rows`); on the reference backend the
-    /// reference adjoint sweep, its oracle.
+    /// The batched adjoint path (`batch::fast_adjoint_rows`, ψ and λ in the backend's
+    /// precision); on the reference backend the reference adjoint sweep, its oracle.
     fn adjoint_rows(
         &self,
         program: &Program,
@@ -271,8 +284,11 @@ impl Backend for CpuBackend {
                 crate::compile::program::check_upstream(upstream, num_rows, observables.len())?;
                 reference_adjoint_rows(program, rows, num_rows, observables, upstream)
             }
+            Engine::Fast(c) if c.precision == Precision::F32 => {
+                fast_adjoint_rows::<f32>(program, rows, num_rows, observables, upstream, options)
+            }
             Engine::Fast(_) => {
-                fast_adjoint_rows(program, rows, num_rows, observables, upstream, options)
+                fast_adjoint_rows::<f64>(program, rows, num_rows, observables, upstream, options)
             }
         }
     }

@@ -33,7 +33,6 @@ pub trait Real:
     + MulAssign
 {
     /// The precision this type stores.
-    #[cfg_attr(not(test), allow(dead_code))]
     const PRECISION: Precision;
     /// 0.
     const ZERO: Self;
