@@ -10,7 +10,7 @@ use common::rng::Rng;
 use common::{reference_adjoint_rows, reference_forward_rows};
 use qshade::{
     Angle, Backend, Batch, BatchOptions, Circuit, Complex64, CpuBackend, Error, Gate, GateKind,
-    GradientMethod, GradientOptions, Gradients, Observable, Program,
+    GradientMethod, GradientOptions, Gradients, Observable, Precision, Program,
 };
 use std::f64::consts::PI;
 
@@ -887,5 +887,48 @@ fn cpu_split_state_forward_matches_reference() {
             .install(|| cpu().forward_rows(&program, &rows, 2, &obs, &BatchOptions::default()))
             .unwrap();
         assert_close(&format!("{threads} threads"), &want, &got, 1e-10);
+    }
+}
+
+/// A single-sample gradient on a state large enough to split over the threads (VQE's case:
+/// one row, so the rows cannot keep the threads busy) equals the reference, whatever the pool
+/// size, in both precisions of the fast backend.
+#[test]
+fn cpu_split_state_adjoint_matches_reference() {
+    let mut rng = Rng::new(901);
+    let n = 16;
+    let circuit = random_circuit(&mut rng, n, 60, 5, 3);
+    let program = Program::compile(&circuit);
+    let theta: Vec<f64> = (0..5).map(|_| rng.range(0.0, 2.0 * PI)).collect();
+    let x: Vec<f64> = (0..3).map(|_| rng.range(0.0, PI)).collect();
+    let batch = Batch::shared(&theta, &x, 1);
+    let obs = [
+        Observable::parse("Z0 Z15 + 0.5 X15 - 0.3 Y7 X0").unwrap(),
+        Observable::z(15),
+    ];
+    let upstream = [1.0, -0.7];
+    let want = common::reference_gradients(&program, &batch, &obs, &upstream, false);
+    for (precision, tol) in [(Precision::F64, 1e-10), (Precision::F32, 2e-4)] {
+        for threads in [1, 3, 8] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let got = pool
+                .install(|| {
+                    CpuBackend::with_precision(precision).gradient_batch(
+                        &program,
+                        &batch,
+                        &obs,
+                        &upstream,
+                        GradientMethod::Adjoint,
+                    )
+                })
+                .unwrap();
+            let what = format!("{precision:?}, {threads} threads");
+            assert_close(&format!("{what}: values"), &want.values, &got.values, tol);
+            assert_close(&format!("{what}: dL/dθ"), &want.theta, &got.theta, tol);
+            assert_close(&format!("{what}: dL/dx"), &want.inputs, &got.inputs, tol);
+        }
     }
 }

@@ -230,16 +230,33 @@ fn adjoint_row_impl<T: Real>(
     } = s;
     run_forward(plan, row, psi);
     values_into(plan, psi, string_values, values);
-    // λ = Σ_j g_j O_j ψ = Σ_strings w_s P_s ψ.
+    grads.fill(0.0);
+    if !seed_lambda(plan, upstream, psi, lam, string_weights) {
+        return;
+    }
+    for step in plan.steps.iter().rev() {
+        step.backward(row, psi, lam, grads);
+    }
+}
+
+/// λ = Σ_j g_j O_j ψ = Σ_strings w_s P_s ψ for the row's `upstream` g; false (λ untouched)
+/// when every weight is 0, so every derivative is 0.
+#[inline(always)]
+fn seed_lambda<T: Real>(
+    plan: &Plan,
+    upstream: &[f64],
+    psi: &[Amp<T>],
+    lam: &mut [Amp<T>],
+    string_weights: &mut [f64],
+) -> bool {
     string_weights.fill(0.0);
     for (terms, &g) in plan.observables.iter().zip(upstream) {
         for &(s, c) in terms {
             string_weights[s] += g * c;
         }
     }
-    grads.fill(0.0);
     if string_weights.iter().all(|&w| w == 0.0) {
-        return;
+        return false;
     }
     lam.fill([T::ZERO; 2]);
     for (p, &w) in plan.strings.iter().zip(string_weights.iter()) {
@@ -247,9 +264,7 @@ fn adjoint_row_impl<T: Real>(
             pauli_accumulate(lam, psi, p, w);
         }
     }
-    for step in plan.steps.iter().rev() {
-        step.backward(row, psi, lam, grads);
-    }
+    true
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -290,21 +305,20 @@ fn apply_step<T: Real>(isa: Isa, step: &Step, row: &[f64], s: &mut [Amp<T>]) {
 /// has fewer rows than threads.
 const SPLIT_QUBITS: usize = 16;
 
-/// One row's forward pass with every gate split over the threads: a gate whose qubits all lie
-/// below the block size acts on each block of amplitudes independently; the few gates on the
-/// top qubits run on the whole state.
-fn forward_row_split<T: Real>(
-    isa: Isa,
-    plan: &Plan,
-    row: &[f64],
-    s: &mut Scratch<T>,
-    values: &mut [f64],
-) {
+/// log2 of the amplitudes per block when a state's gates are split over the threads: about
+/// four blocks per thread, at least 2^12 amplitudes each.
+fn split_block_bits(num_qubits: usize) -> usize {
     let blocks = (rayon::current_num_threads() * 4)
         .next_power_of_two()
         .trailing_zeros() as usize;
-    let block_bits = plan.num_qubits.saturating_sub(blocks).max(12);
-    let psi = &mut s.psi;
+    num_qubits.saturating_sub(blocks).max(12)
+}
+
+/// ψ = U(row)|0…0⟩ with every gate split over the threads: a gate whose qubits all lie below
+/// the block size acts on each block of amplitudes independently; the few gates on the top
+/// qubits run on the whole state.
+fn run_forward_split<T: Real>(isa: Isa, plan: &Plan, row: &[f64], psi: &mut [Amp<T>]) {
+    let block_bits = split_block_bits(plan.num_qubits);
     reset(psi);
     for step in &plan.steps {
         if step.highest_qubit() < block_bits && block_bits < plan.num_qubits {
@@ -314,7 +328,93 @@ fn forward_row_split<T: Real>(
             apply_step(isa, step, row, psi);
         }
     }
-    values_into(plan, psi, &mut s.string_values, values);
+}
+
+/// One row's forward pass with every gate split over the threads (see [`run_forward_split`]).
+fn forward_row_split<T: Real>(
+    isa: Isa,
+    plan: &Plan,
+    row: &[f64],
+    s: &mut Scratch<T>,
+    values: &mut [f64],
+) {
+    run_forward_split(isa, plan, row, &mut s.psi);
+    values_into(plan, &s.psi, &mut s.string_values, values);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn backward_step_avx2<T: Real>(
+    step: &Step,
+    row: &[f64],
+    psi: &mut [Amp<T>],
+    lam: &mut [Amp<T>],
+    grads: &mut [f64],
+) {
+    step.backward(row, psi, lam, grads)
+}
+
+fn backward_step<T: Real>(
+    isa: Isa,
+    step: &Step,
+    row: &[f64],
+    psi: &mut [Amp<T>],
+    lam: &mut [Amp<T>],
+    grads: &mut [f64],
+) {
+    match isa {
+        // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { backward_step_avx2(step, row, psi, lam, grads) },
+        Isa::Base => step.backward(row, psi, lam, grads),
+    }
+}
+
+/// One row's adjoint pass with every gate of the forward and the backward sweep split over the
+/// threads (a single-sample gradient, as in VQE, then uses every core): a step whose qubits
+/// lie below the block size runs on the blocks of ψ and λ in parallel, each block writing its
+/// share of the step's derivatives into its own gradient row; the rows are summed at the end
+/// (a step *assigns* its angles' entries, and every angle belongs to one step).
+fn adjoint_row_split<T: Real>(
+    isa: Isa,
+    plan: &Plan,
+    row: &[f64],
+    upstream: &[f64],
+    s: &mut Scratch<T>,
+    values: &mut [f64],
+    grads: &mut [f64],
+) {
+    let Scratch {
+        psi,
+        lam,
+        string_values,
+        string_weights,
+    } = s;
+    run_forward_split(isa, plan, row, psi);
+    values_into(plan, psi, string_values, values);
+    grads.fill(0.0);
+    if !seed_lambda(plan, upstream, psi, lam, string_weights) {
+        return;
+    }
+    let block_bits = split_block_bits(plan.num_qubits);
+    let num_blocks = 1usize << plan.num_qubits.saturating_sub(block_bits);
+    // Row 0 also takes the steps that run on the whole state.
+    let mut partial = vec![0.0; num_blocks * grads.len()];
+    for step in plan.steps.iter().rev() {
+        if step.highest_qubit() < block_bits && block_bits < plan.num_qubits {
+            psi.par_chunks_mut(1 << block_bits)
+                .zip(lam.par_chunks_mut(1 << block_bits))
+                .zip(partial.par_chunks_mut(grads.len()))
+                .for_each(|((p, l), g)| backward_step(isa, step, row, p, l, g));
+        } else {
+            backward_step(isa, step, row, psi, lam, &mut partial[..grads.len()]);
+        }
+    }
+    for block in partial.chunks(grads.len()) {
+        for (g, b) in grads.iter_mut().zip(block) {
+            *g += b;
+        }
+    }
 }
 
 fn forward_row<T: Real>(
@@ -424,7 +524,16 @@ pub fn fast_adjoint_rows<T: Real>(
     let mut values = vec![0.0; num_rows * no];
     let mut grads = vec![0.0; num_rows * gs];
     let isa = detect_isa();
-    if sub == 1 || rayon::current_num_threads() == 1 {
+    let threads = rayon::current_num_threads();
+    if threads > 1 && plan.num_qubits >= SPLIT_QUBITS && num_rows < threads {
+        // Too few rows to keep the threads busy (a single-sample gradient): split each state.
+        let mut s = Scratch::<T>::new(&plan, true);
+        for (r, (v, g)) in values.chunks_mut(no).zip(grads.chunks_mut(gs)).enumerate() {
+            let row = &rows[r * na..(r + 1) * na];
+            let up = &upstream[r * no..(r + 1) * no];
+            adjoint_row_split(isa, &plan, row, up, &mut s, v, &mut g[..na]);
+        }
+    } else if sub == 1 || threads == 1 {
         // One row at a time: no hand-off to the pool.
         let mut s = Scratch::<T>::new(&plan, true);
         for (r, (v, g)) in values.chunks_mut(no).zip(grads.chunks_mut(gs)).enumerate() {
