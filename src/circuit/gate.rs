@@ -166,7 +166,7 @@ impl GateKind {
     pub fn catalogue(mut angle: impl FnMut() -> Angle) -> Vec<GateKind> {
         let mut a = || angle();
         let u1 = GateKind::U3(Angle::Const(0.7), Angle::Const(-0.4), Angle::Const(1.9))
-            .matrix(&[0.7, -0.4, 1.9]);
+            .matrix_2x2(&[0.7, -0.4, 1.9]);
         let u2 = crate::math::linalg::matmul(
             &GateKind::RXX(Angle::Const(0.9)).matrix(&[0.9]),
             &crate::math::linalg::kron2(&u1, &GateKind::H.matrix(&[])),
@@ -187,59 +187,81 @@ impl GateKind {
             GateKind::RZ(a()),
             GateKind::Phase(a()),
             GateKind::U3(a(), a(), a()),
-            GateKind::Unitary1(Box::new(u1.try_into().unwrap_or([C64::ONE; 4]))),
+            GateKind::Unitary1(Box::new(u1)),
             GateKind::Swap,
             GateKind::ISwap,
             GateKind::RXX(a()),
             GateKind::RYY(a()),
             GateKind::RZZ(a()),
-            GateKind::Unitary2(Box::new(u2.try_into().unwrap_or([C64::ONE; 16]))),
+            GateKind::Unitary2(Box::new(std::array::from_fn(|k| u2[k]))),
         ]
     }
 
     /// The row-major matrix for resolved angle values (`angles[i]` is the value of
-    /// `self.angles()[i]`; missing values read as 0).
+    /// `self.angles()[i]`; missing values read as 0): 4 entries for a one-qubit kind, 16 for a
+    /// two-qubit kind.
     pub fn matrix(&self, angles: &[f64]) -> Vec<C64> {
+        if self.num_targets() == 1 {
+            self.matrix_2x2(angles).to_vec()
+        } else {
+            self.matrix_4x4(angles).to_vec()
+        }
+    }
+
+    /// [`GateKind::matrix`] of a one-qubit kind, on the stack (the engines' per-row path);
+    /// the identity for a two-qubit kind.
+    pub(crate) fn matrix_2x2(&self, angles: &[f64]) -> [C64; 4] {
         let a = |i: usize| angles.get(i).copied().unwrap_or(0.0);
         let (z, o) = (C64::ZERO, C64::ONE);
         let i = c(0.0, 1.0);
         match self {
-            GateKind::I => vec![o, z, z, o],
+            GateKind::I => [o, z, z, o],
             GateKind::H => {
                 let h = c(FRAC_1_SQRT_2, 0.0);
-                vec![h, h, h, -h]
+                [h, h, h, -h]
             }
-            GateKind::X => vec![z, o, o, z],
-            GateKind::Y => vec![z, -i, i, z],
-            GateKind::Z => vec![o, z, z, -o],
-            GateKind::S => vec![o, z, z, i],
-            GateKind::Sdg => vec![o, z, z, -i],
-            GateKind::T => vec![o, z, z, expi(std::f64::consts::FRAC_PI_4)],
-            GateKind::Tdg => vec![o, z, z, expi(-std::f64::consts::FRAC_PI_4)],
-            GateKind::SX => vec![c(0.5, 0.5), c(0.5, -0.5), c(0.5, -0.5), c(0.5, 0.5)],
+            GateKind::X => [z, o, o, z],
+            GateKind::Y => [z, -i, i, z],
+            GateKind::Z => [o, z, z, -o],
+            GateKind::S => [o, z, z, i],
+            GateKind::Sdg => [o, z, z, -i],
+            GateKind::T => [o, z, z, expi(std::f64::consts::FRAC_PI_4)],
+            GateKind::Tdg => [o, z, z, expi(-std::f64::consts::FRAC_PI_4)],
+            GateKind::SX => [c(0.5, 0.5), c(0.5, -0.5), c(0.5, -0.5), c(0.5, 0.5)],
             GateKind::RX(_) => {
                 let (s, co) = (a(0) / 2.0).sin_cos();
-                vec![c(co, 0.0), c(0.0, -s), c(0.0, -s), c(co, 0.0)]
+                [c(co, 0.0), c(0.0, -s), c(0.0, -s), c(co, 0.0)]
             }
             GateKind::RY(_) => {
                 let (s, co) = (a(0) / 2.0).sin_cos();
-                vec![c(co, 0.0), c(-s, 0.0), c(s, 0.0), c(co, 0.0)]
+                [c(co, 0.0), c(-s, 0.0), c(s, 0.0), c(co, 0.0)]
             }
-            GateKind::RZ(_) => vec![expi(-a(0) / 2.0), z, z, expi(a(0) / 2.0)],
-            GateKind::Phase(_) => vec![o, z, z, expi(a(0))],
+            GateKind::RZ(_) => [expi(-a(0) / 2.0), z, z, expi(a(0) / 2.0)],
+            GateKind::Phase(_) => [o, z, z, expi(a(0))],
             GateKind::U3(..) => {
                 let (s, co) = (a(0) / 2.0).sin_cos();
                 let (phi, lam) = (a(1), a(2));
-                vec![
+                [
                     c(co, 0.0),
                     -expi(lam) * s,
                     expi(phi) * s,
                     expi(phi + lam) * co,
                 ]
             }
-            GateKind::Unitary1(m) => m.to_vec(),
+            GateKind::Unitary1(m) => **m,
+            _ => [o, z, z, o],
+        }
+    }
+
+    /// [`GateKind::matrix`] of a two-qubit kind, on the stack; the identity for a one-qubit
+    /// kind.
+    pub(crate) fn matrix_4x4(&self, angles: &[f64]) -> [C64; 16] {
+        let a = |i: usize| angles.get(i).copied().unwrap_or(0.0);
+        let (z, o) = (C64::ZERO, C64::ONE);
+        let i = c(0.0, 1.0);
+        match self {
             GateKind::Swap => {
-                let mut m = vec![z; 16];
+                let mut m = [z; 16];
                 m[0] = o;
                 m[4 + 2] = o;
                 m[8 + 1] = o;
@@ -247,7 +269,7 @@ impl GateKind {
                 m
             }
             GateKind::ISwap => {
-                let mut m = vec![z; 16];
+                let mut m = [z; 16];
                 m[0] = o;
                 m[4 + 2] = i;
                 m[8 + 1] = i;
@@ -256,7 +278,7 @@ impl GateKind {
             }
             GateKind::RXX(_) => {
                 let (s, co) = (a(0) / 2.0).sin_cos();
-                let mut m = vec![z; 16];
+                let mut m = [z; 16];
                 for k in 0..4 {
                     m[5 * k] = c(co, 0.0);
                     m[4 * k + (3 - k)] = c(0.0, -s);
@@ -265,7 +287,7 @@ impl GateKind {
             }
             GateKind::RYY(_) => {
                 let (s, co) = (a(0) / 2.0).sin_cos();
-                let mut m = vec![z; 16];
+                let mut m = [z; 16];
                 for k in 0..4 {
                     m[5 * k] = c(co, 0.0);
                 }
@@ -278,14 +300,21 @@ impl GateKind {
             }
             GateKind::RZZ(_) => {
                 let (m0, m1) = (expi(-a(0) / 2.0), expi(a(0) / 2.0));
-                let mut m = vec![z; 16];
+                let mut m = [z; 16];
                 m[0] = m0;
                 m[5] = m1;
                 m[10] = m1;
                 m[15] = m0;
                 m
             }
-            GateKind::Unitary2(m) => m.to_vec(),
+            GateKind::Unitary2(m) => **m,
+            _ => {
+                let mut m = [z; 16];
+                for k in 0..4 {
+                    m[5 * k] = o;
+                }
+                m
+            }
         }
     }
 }

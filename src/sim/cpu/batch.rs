@@ -15,9 +15,10 @@
 //! computed independently, so the results do not depend on the split. A budget below one row's
 //! states is [`Error::OutOfDeviceMemory`] (here: host memory).
 //!
-//! Scheduling: sub-batches of one row (or a one-thread pool) run on the calling thread; a
-//! forward call with fewer rows than threads on ≥ 16 qubits splits each state's gates over the
-//! threads instead (the adjoint path is parallel over rows only).
+//! Scheduling: sub-batches of one row (or a one-thread pool) run on the calling thread; an
+//! adjoint call with fewer rows than threads on ≥ 16 qubits (a single-sample gradient) splits
+//! each state's gates over the threads instead, forward and backward. (`CpuBackend` sends a
+//! forward call with fewer rows than threads on ≥ 12 qubits to a fast state instead.)
 //!
 //! Instruction sets: each row's whole pass is compiled twice, for the build's baseline and (on
 //! x86-64) for AVX2 + FMA, and the variant is picked at run time; the kernels are written as
@@ -301,8 +302,8 @@ fn apply_step<T: Real>(isa: Isa, step: &Step, row: &[f64], s: &mut [Amp<T>]) {
     }
 }
 
-/// States of at least this many qubits are split over the threads gate by gate when a call
-/// has fewer rows than threads.
+/// States of at least this many qubits are split over the threads gate by gate when an adjoint
+/// call has fewer rows than threads.
 const SPLIT_QUBITS: usize = 16;
 
 /// log2 of the amplitudes per block when a state's gates are split over the threads: about
@@ -328,18 +329,6 @@ fn run_forward_split<T: Real>(isa: Isa, plan: &Plan, row: &[f64], psi: &mut [Amp
             apply_step(isa, step, row, psi);
         }
     }
-}
-
-/// One row's forward pass with every gate split over the threads (see [`run_forward_split`]).
-fn forward_row_split<T: Real>(
-    isa: Isa,
-    plan: &Plan,
-    row: &[f64],
-    s: &mut Scratch<T>,
-    values: &mut [f64],
-) {
-    run_forward_split(isa, plan, row, &mut s.psi);
-    values_into(plan, &s.psi, &mut s.string_values, values);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -464,17 +453,8 @@ pub fn fast_forward_rows<T: Real>(
     let sub = sub_batch_rows::<T>(plan.num_qubits, 1, options)?.min(num_rows.max(1));
     let mut values = vec![0.0; num_rows * no];
     let isa = detect_isa();
-    if rayon::current_num_threads() > 1
-        && plan.num_qubits >= SPLIT_QUBITS
-        && num_rows < rayon::current_num_threads()
-    {
-        // Too few rows to keep the threads busy: split each state instead.
-        let mut s = Scratch::<T>::new(&plan, false);
-        for (r, v) in values.chunks_mut(no).enumerate() {
-            forward_row_split(isa, &plan, &rows[r * na..(r + 1) * na], &mut s, v);
-        }
-        return Ok(values);
-    }
+    // (Fewer rows than threads on a large state never come here: `CpuBackend` runs them
+    // through a fast state, parallel inside the state.)
     if sub == 1 || rayon::current_num_threads() == 1 {
         // One row at a time: no hand-off to the pool.
         let mut s = Scratch::<T>::new(&plan, false);
@@ -525,7 +505,7 @@ pub fn fast_adjoint_rows<T: Real>(
     let mut grads = vec![0.0; num_rows * gs];
     let isa = detect_isa();
     let threads = rayon::current_num_threads();
-    if threads > 1 && plan.num_qubits >= SPLIT_QUBITS && num_rows < threads {
+    if threads > 1 && plan.num_qubits >= SPLIT_QUBITS && num_rows < threads && na > 0 {
         // Too few rows to keep the threads busy (a single-sample gradient): split each state.
         let mut s = Scratch::<T>::new(&plan, true);
         for (r, (v, g)) in values.chunks_mut(no).zip(grads.chunks_mut(gs)).enumerate() {

@@ -30,18 +30,12 @@ fn expi(a: f64) -> C {
 
 /// The model's matrix of a one-qubit kind at `angles`, on the stack.
 fn matrix2(kind: &GateKind, angles: &[f64]) -> [C; 4] {
-    kind.matrix(angles)
-        .try_into()
-        .unwrap_or([C::ONE, C::ZERO, C::ZERO, C::ONE])
+    kind.matrix_2x2(angles)
 }
 
 /// The model's matrix of a two-qubit kind at `angles`, on the stack.
 fn matrix4(kind: &GateKind, angles: &[f64]) -> [C; 16] {
-    let mut m = [C::ZERO; 16];
-    for (o, v) in m.iter_mut().zip(kind.matrix(angles)) {
-        *o = v;
-    }
-    m
+    kind.matrix_4x4(angles)
 }
 
 /// The model's generators G_k = (∂U/∂a_k)·U† of a kind's (at most three) angles.
@@ -339,7 +333,7 @@ enum Kind {
     Ry,
     /// A parameterised one-qubit kind without a specialised kernel (U3, …): matrix and
     /// generators from the gate model per row.
-    Param1(GateKind),
+    Param1,
     /// A two-qubit diagonal.
     Diag2Fixed([C; 4]),
     /// RZZ(θ).
@@ -347,13 +341,15 @@ enum Kind {
     /// A dense two-qubit matrix and its adjoint.
     Dense2Fixed(Box<([C; 16], [C; 16])>),
     /// A parameterised two-qubit kind without a specialised kernel (RXX, RYY, …).
-    Param2(GateKind),
+    Param2,
 }
 
 /// One lowered gate.
 #[derive(Clone, Debug)]
 pub(crate) struct LoweredOp {
     kind: Kind,
+    /// The gate's kind in the gate model: its matrices and generators, per row.
+    model: Box<GateKind>,
     walk: Walk,
     /// Bit of the first target.
     b0: usize,
@@ -384,8 +380,8 @@ impl LoweredOp {
             _ if matches!(kind, GateKind::RX(_)) => Kind::Rx,
             _ if matches!(kind, GateKind::RY(_)) => Kind::Ry,
             _ if matches!(kind, GateKind::RZZ(_)) => Kind::Rzz,
-            (_, 1) if parameterised => Kind::Param1(kind.clone()),
-            (_, _) if parameterised => Kind::Param2(kind.clone()),
+            (_, 1) if parameterised => Kind::Param1,
+            (_, _) if parameterised => Kind::Param2,
             (GateClass::Phase, _) => Kind::PhaseFixed(kind.matrix(&[])[3]),
             (GateClass::Diagonal, 1) => {
                 let m = matrix2(kind, &[]);
@@ -411,6 +407,7 @@ impl LoweredOp {
         };
         LoweredOp {
             kind: k,
+            model: Box::new(kind.clone()),
             walk,
             b0,
             b1,
@@ -461,11 +458,11 @@ impl LoweredOp {
                 let (c, sn) = cos_sin(a(0) / 2.0);
                 pairs(s, w, b0, &mut RotY(c, sn));
             }
-            Kind::Param1(kind) => pairs(
+            Kind::Param1 => pairs(
                 s,
                 w,
                 b0,
-                &mut Dense(round(&matrix2(kind, self.angles(row)))),
+                &mut Dense(round(&matrix2(&self.model, self.angles(row)))),
             ),
             Kind::Diag2Fixed(d) => diag4(s, *d),
             Kind::Rzz => {
@@ -476,8 +473,8 @@ impl LoweredOp {
                 let m = round(&mm.0);
                 quads(s, len, w, b0, b1, |s, i| mat4(&m, s, i));
             }
-            Kind::Param2(kind) => {
-                let m = round(&matrix4(kind, self.angles(row)));
+            Kind::Param2 => {
+                let m = round(&matrix4(&self.model, self.angles(row)));
                 quads(s, len, w, b0, b1, |s, i| mat4(&m, s, i));
             }
         }
@@ -496,41 +493,18 @@ impl LoweredOp {
                     | Kind::Dense1Fixed(..)
                     | Kind::Rx
                     | Kind::Ry
-                    | Kind::Param1(_)
+                    | Kind::Param1
             )
     }
 
     /// The 2×2 matrix of a one-qubit gate for the row.
     fn matrix1(&self, row: &[f64]) -> [C; 4] {
-        let a = |k: usize| row[self.first_angle + k];
-        let (z, o) = (C::new(0.0, 0.0), C::new(1.0, 0.0));
         match &self.kind {
-            Kind::Flip => [z, o, o, z],
-            Kind::PhaseFixed(p) => [o, z, z, *p],
-            Kind::PhaseParam => [o, z, z, expi(a(0))],
-            Kind::Diag1Fixed(d0, d1) => [*d0, z, z, *d1],
-            Kind::Rz => [expi(-a(0) / 2.0), z, z, expi(a(0) / 2.0)],
+            Kind::PhaseFixed(p) => [C::ONE, C::ZERO, C::ZERO, *p],
+            Kind::Diag1Fixed(d0, d1) => [*d0, C::ZERO, C::ZERO, *d1],
             Kind::Dense1Fixed(m, _) => *m,
-            Kind::Rx => {
-                let (sn, c) = (a(0) / 2.0).sin_cos();
-                [
-                    C::new(c, 0.0),
-                    C::new(0.0, -sn),
-                    C::new(0.0, -sn),
-                    C::new(c, 0.0),
-                ]
-            }
-            Kind::Ry => {
-                let (sn, c) = (a(0) / 2.0).sin_cos();
-                [
-                    C::new(c, 0.0),
-                    C::new(-sn, 0.0),
-                    C::new(sn, 0.0),
-                    C::new(c, 0.0),
-                ]
-            }
-            Kind::Param1(kind) => matrix2(kind, self.angles(row)),
-            _ => [o, z, z, o],
+            // Flip, the rotations and every other one-qubit kind: the gate model's matrix.
+            _ => matrix2(&self.model, self.angles(row)),
         }
     }
 
@@ -566,11 +540,11 @@ impl LoweredOp {
                 let (c, s) = cos_sin(-a(0) / 2.0);
                 BackStep::Ry { c, s }
             }
-            Kind::Param1(kind) => {
+            Kind::Param1 => {
                 let angles = self.angles(row);
                 BackStep::Param(
-                    round(&dagger2(&matrix2(kind, angles))),
-                    generators::<4>(kind, angles).map(|g| round(&g)),
+                    round(&dagger2(&matrix2(&self.model, angles))),
+                    generators::<4>(&self.model, angles).map(|g| round(&g)),
                 )
             }
             _ => return None,
@@ -615,7 +589,7 @@ impl LoweredOp {
             | Kind::Dense1Fixed(..)
             | Kind::Rx
             | Kind::Ry
-            | Kind::Param1(_) => {
+            | Kind::Param1 => {
                 if let Some(step) = self.back_step(row) {
                     let mut k = Back1(step, [[0.0; 8]; 3]);
                     pairs2(psi, lam, w, b0, &mut k);
@@ -653,10 +627,10 @@ impl LoweredOp {
                     mat4(&md, l, i);
                 });
             }
-            Kind::Param2(kind) => {
+            Kind::Param2 => {
                 let angles = self.angles(row);
-                let md = round(&dagger4(&matrix4(kind, angles)));
-                let gens = generators::<16>(kind, angles).map(|g| round(&g));
+                let md = round(&dagger4(&matrix4(&self.model, angles)));
+                let gens = generators::<16>(&self.model, angles).map(|g| round(&g));
                 let mut g = [0.0; 3];
                 quads(&mut (psi, lam), len, w, b0, b1, |(p, l), i| {
                     let v = [p[i[0]], p[i[1]], p[i[2]], p[i[3]]];
