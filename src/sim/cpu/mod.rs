@@ -22,6 +22,7 @@ mod real;
 
 use crate::sim::reference::adjoint::{reference_adjoint_rows, reference_forward_rows};
 use crate::sim::reference::state::CpuState;
+pub(crate) use batch::default_memory_budget;
 use batch::{fast_adjoint_rows, fast_forward_rows};
 pub use fast::CpuConfig;
 use fast::FastCpuState;
@@ -205,6 +206,10 @@ impl Backend for CpuBackend {
         Ok(match self.engine {
             Engine::Reference => {
                 let n = check_amplitudes(amplitudes)?;
+                crate::backend::check_budget(
+                    16 * amplitudes.len() as u64,
+                    default_memory_budget(),
+                )?;
                 Box::new(CpuState::from_amplitudes_unchecked(n, amplitudes.to_vec()))
             }
             Engine::Fast(c) if c.precision == Precision::F32 => {

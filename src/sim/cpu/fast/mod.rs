@@ -22,7 +22,7 @@ mod kern;
 mod plan;
 
 use crate::backend::{
-    check_amplitudes, check_marginal_qubits, marginalize, Precision, QuantumState,
+    check_amplitudes, check_marginal_qubits, check_shots, marginalize, Precision, QuantumState,
 };
 use crate::circuit::{Bindings, Circuit, Observable, Pauli, MAX_QUBITS};
 use crate::error::{Error, Result};
@@ -56,6 +56,11 @@ pub struct CpuConfig {
     pub fusion_qubits: usize,
     /// States of at least this many qubits run their tiles in parallel.
     pub parallel_qubits: usize,
+    /// Bytes a state (and a sample's outcome list) may take; `None` (the default): a quarter
+    /// of the host's available memory, the rule of the batched path
+    /// ([`crate::BatchOptions::memory_budget`]). A state over it is an
+    /// [`Error::OutOfDeviceMemory`] before anything is allocated.
+    pub memory_budget: Option<u64>,
 }
 
 impl Default for CpuConfig {
@@ -66,6 +71,7 @@ impl Default for CpuConfig {
             min_run_qubits: 4,
             fusion_qubits: 1,
             parallel_qubits: 14,
+            memory_budget: None,
         }
     }
 }
@@ -76,6 +82,7 @@ setters!(CpuConfig {
     min_run_qubits: usize,
     fusion_qubits: usize,
     parallel_qubits: usize,
+    memory_budget: Option<u64>,
 });
 
 impl CpuConfig {
@@ -85,6 +92,12 @@ impl CpuConfig {
             precision,
             ..Default::default()
         }
+    }
+
+    /// The memory budget in bytes: [`CpuConfig::memory_budget`] or the default rule.
+    pub(crate) fn budget(&self) -> u64 {
+        self.memory_budget
+            .unwrap_or_else(crate::sim::cpu::default_memory_budget)
     }
 
     fn fusion(&self) -> usize {
@@ -140,6 +153,7 @@ impl<T: Real> FastCpuState<T> {
         }
         let len = 2usize << num_qubits.max(BLOCK_QUBITS);
         let needed = (len * std::mem::size_of::<T>()) as u64;
+        crate::backend::check_budget(needed, config.budget())?;
         let amps = Lanes::zeros(len).ok_or_else(|| Error::OutOfDeviceMemory {
             needed,
             available: host_available_bytes(),
@@ -409,9 +423,7 @@ impl<T: Real> QuantumState for FastCpuState<T> {
     /// Inverse-transform sampling like the reference (same uniforms for a seed), through
     /// per-block partial sums instead of a full CDF: O(2^n + shots · (log shots + block)).
     fn sample(&self, shots: usize, seed: u64) -> Result<Vec<u64>> {
-        if shots == 0 {
-            return Err(Error::InvalidArgument("shots must be at least 1".into()));
-        }
+        check_shots(shots, self.config.budget())?;
         let lanes = self.lanes();
         let block = 1usize << self.num_qubits.min(10);
         let sum_block = |part: &[T]| {
