@@ -217,8 +217,9 @@ impl Observable {
         Ok(self)
     }
 
-    /// Checks the observable for a state of `num_qubits` qubits: every coefficient finite and
-    /// every term's qubits distinct and below `num_qubits` (the ops of a term edited through
+    /// Checks the observable for a state of `num_qubits` qubits: every coefficient finite (and
+    /// their absolute sum too, so that no sum of terms overflows) and every term's qubits
+    /// distinct and below `num_qubits` (the ops of a term edited through
     /// the public fields may be in any order). Every backend runs it before using an
     /// observable.
     pub fn validate(&self, num_qubits: usize) -> Result<()> {
@@ -232,6 +233,14 @@ impl Observable {
                 }
             }
             t.check()?;
+        }
+        // |⟨O⟩| ≤ Σ|c|: a bounded sum cannot overflow however the backend adds the terms.
+        let l1: f64 = self.terms.iter().map(|t| t.coeff.abs()).sum();
+        if !(l1 <= f64::MAX / 4.0) {
+            return Err(Error::InvalidArgument(format!(
+                "the coefficients' absolute values sum to {l1:e}, so the expectation value can \
+                 overflow; rescale the observable"
+            )));
         }
         Ok(())
     }
