@@ -179,7 +179,11 @@ fn observables_edited_through_public_fields_are_validated() {
         for (what, obs) in &cases {
             assert!(state.expectation(obs).is_err(), "{what}");
             assert!(state.expectation_shots(obs, 10, 1).is_err(), "{what}");
-            let r = backend.forward_batch(&program, &Batch::shared(&[], &[], 1), &[obs.clone()]);
+            let r = backend.forward_batch(
+                &program,
+                &Batch::shared(&[], &[], 1),
+                std::slice::from_ref(obs),
+            );
             assert!(r.is_err(), "{what}: {r:?}");
         }
         // Unsorted but distinct, in range: fine, and the same value as sorted.

@@ -236,7 +236,7 @@ impl Observable {
         }
         // |⟨O⟩| ≤ Σ|c|: a bounded sum cannot overflow however the backend adds the terms.
         let l1: f64 = self.terms.iter().map(|t| t.coeff.abs()).sum();
-        if !(l1 <= f64::MAX / 4.0) {
+        if !l1.is_finite() || l1 > f64::MAX / 4.0 {
             return Err(Error::InvalidArgument(format!(
                 "the coefficients' absolute values sum to {l1:e}, so the expectation value can \
                  overflow; rescale the observable"
