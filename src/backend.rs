@@ -176,13 +176,13 @@ pub trait Backend: Send + Sync {
                 (values, d)
             }
         };
-        Ok(chain_rule(
+        chain_rule(
             program,
             &d_angles,
             batch.size,
             options.per_sample_theta,
             values,
-        ))
+        )
     }
 }
 
@@ -242,24 +242,16 @@ pub trait QuantumState: Send {
     /// distribution with a seeded RNG: the histogram of [`QuantumState::sample`]`(shots, seed)`
     /// on the CPU reference (the same uniforms, drawn in chunks), in memory that grows with the
     /// state (one read of [`QuantumState::probabilities`]) and the number of distinct
-    /// outcomes, not with `shots`. Time is O(shots · n) for n qubits.
+    /// outcomes, not with `shots`. Time is O(shots · n) for n qubits; at most [`MAX_SHOTS`].
     fn sample_counts(&self, shots: u64, seed: u64) -> Result<BTreeMap<u64, u64>> {
-        if shots == 0 {
-            return Err(Error::InvalidArgument("shots must be at least 1".into()));
-        }
-        let probs = self.probabilities()?;
-        let mut cdf = Vec::new();
-        cdf.try_reserve_exact(probs.len())
-            .map_err(|_| Error::OutOfDeviceMemory {
-                needed: 8 * probs.len() as u64,
-                available: 0,
-            })?;
+        check_shot_count(shots)?;
+        let mut cdf = self.probabilities()?;
         let mut acc = 0.0;
-        for p in probs {
-            acc += p;
-            cdf.push(acc);
+        for p in &mut cdf {
+            acc += *p;
+            *p = acc;
         }
-        drop_non_finite(&cdf)?;
+        check_distribution(&cdf)?;
         let mut rng = Rng::new(seed);
         let mut counts = BTreeMap::new();
         let mut uniforms = Vec::new();
@@ -285,11 +277,9 @@ pub trait QuantumState: Send {
     /// draw per shot; identity terms are exact. That is exactly the distribution of measuring
     /// the rotated state, without copying and rotating the state per term, so it works the
     /// same on every backend; the estimate is unbiased with variance
-    /// `Σ c²(1 − e²)/shots`. Time is O(shots · terms), memory O(1).
+    /// `Σ c²(1 − e²)/shots`. Time is O(shots · terms), memory O(1); at most [`MAX_SHOTS`].
     fn expectation_shots(&self, observable: &Observable, shots: u64, seed: u64) -> Result<f64> {
-        if shots == 0 {
-            return Err(Error::InvalidArgument("shots must be at least 1".into()));
-        }
+        check_shot_count(shots)?;
         observable.validate(self.num_qubits())?;
         let mut rng = Rng::new(seed);
         let mut total = 0.0;
@@ -325,15 +315,28 @@ const SAMPLE_CHUNK: u64 = 1 << 16;
 /// Checks a shot count for [`QuantumState::sample`]: at least one, and its outcome list
 /// within `budget` bytes.
 pub(crate) fn check_shots(shots: usize, budget: u64) -> Result<()> {
-    if shots == 0 {
-        return Err(Error::InvalidArgument("shots must be at least 1".into()));
-    }
+    check_shot_count(shots as u64)?;
     let needed = (shots as u64).saturating_mul(SAMPLE_BYTES_PER_SHOT);
     if needed > budget {
         return Err(Error::InvalidArgument(format!(
             "{shots} shots need {needed} bytes for the outcome list, over the memory budget of \
              {budget} bytes; use QuantumState::sample_counts (memory per distinct outcome) or \
              fewer shots per call"
+        )));
+    }
+    Ok(())
+}
+
+/// The most shots one call of [`QuantumState::sample_counts`] or
+/// [`QuantumState::expectation_shots`] draws: 2^40, hours of CPU time (their time grows with
+/// the shots); the standard error at that many shots is already below 1e-6.
+pub const MAX_SHOTS: u64 = 1 << 40;
+
+/// Errors on zero shots or more than [`MAX_SHOTS`].
+fn check_shot_count(shots: u64) -> Result<()> {
+    if shots == 0 || shots > MAX_SHOTS {
+        return Err(Error::InvalidArgument(format!(
+            "{shots} shots requested: use 1..={MAX_SHOTS} shots per call"
         )));
     }
     Ok(())
@@ -351,7 +354,7 @@ pub(crate) fn check_budget(needed: u64, budget: u64) -> Result<()> {
 }
 
 /// Errors if a cumulative distribution is not finite (a state with non-finite amplitudes).
-fn drop_non_finite(cdf: &[f64]) -> Result<()> {
+fn check_distribution(cdf: &[f64]) -> Result<()> {
     match cdf.last() {
         Some(t) if t.is_finite() && *t > 0.0 => Ok(()),
         _ => Err(non_finite_result("the measurement distribution")),

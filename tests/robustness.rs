@@ -252,6 +252,7 @@ fn angles_that_overflow_when_bound_are_errors_on_every_path() {
         assert!(r.is_err(), "gradient_batch");
         assert!(program.bind_row(&[f64::INFINITY]).is_err());
         assert!(program.bind_row(&[]).is_err());
+        assert!(program.ops()[0].angles(&[]).is_empty());
     }
 }
 
@@ -375,6 +376,11 @@ fn sample_counts_is_the_histogram_of_sample() {
             assert_eq!(counts.values().sum::<u64>(), shots as u64);
         }
         assert!(state.sample_counts(0, 1).is_err());
+        assert!(state.sample_counts(u64::MAX, 1).is_err());
+        assert!(state.sample_counts(qshade::MAX_SHOTS + 1, 1).is_err());
+        assert!(state
+            .expectation_shots(&Observable::z(0), u64::MAX, 1)
+            .is_err());
     }
     // A billion shots need memory per distinct outcome only (and about a minute of CPU time,
     // so this checks the count of a basis state, which has one outcome).

@@ -21,9 +21,11 @@ pub struct ProgramOp {
 }
 
 impl ProgramOp {
-    /// The gate's angle values within an occurrence row.
+    /// The gate's angle values within an occurrence row (empty if `row` is too short, which
+    /// the backends' row checks rule out).
     pub fn angles<'r>(&self, row: &'r [f64]) -> &'r [f64] {
-        &row[self.first_angle..self.first_angle + self.num_angles]
+        row.get(self.first_angle..self.first_angle + self.num_angles)
+            .unwrap_or(&[])
     }
 }
 
@@ -370,14 +372,16 @@ pub struct Gradients {
     pub inputs: Vec<f64>,
 }
 
-/// Applies the chain rule from per-occurrence gradients (`B × num_angles`) to θ and x.
+/// Applies the chain rule from per-occurrence gradients (`B × num_angles`) to θ and x; errors
+/// if `d_angles` does not hold `size` rows of finite values.
 pub fn chain_rule(
     program: &Program,
     d_angles: &[f64],
     size: usize,
     per_sample_theta: bool,
     values: Vec<f64>,
-) -> Gradients {
+) -> Result<Gradients> {
+    crate::backend::check_rows(program, d_angles, size)?;
     let (na, np, ni) = (
         program.num_angles(),
         program.num_params(),
@@ -405,17 +409,17 @@ pub fn chain_rule(
             }
         }
     }
-    Gradients {
+    Ok(Gradients {
         values,
         theta,
         theta_per_sample: per_sample,
         inputs,
-    }
+    })
 }
 
 /// Checks the upstream gradient's shape (`B × num_observables`).
 pub fn check_upstream(upstream: &[f64], size: usize, num_observables: usize) -> Result<()> {
-    if upstream.len() != size * num_observables {
+    if Some(upstream.len()) != size.checked_mul(num_observables) {
         return Err(Error::InvalidArgument(format!(
             "upstream gradient has {} values, expected B × num_observables = {size} × {num_observables}",
             upstream.len()
@@ -439,6 +443,8 @@ pub fn parameter_shift(
     upstream: &[f64],
     mut forward: impl FnMut(&[f64], usize) -> Result<Vec<f64>>,
 ) -> Result<Vec<f64>> {
+    crate::backend::check_rows(program, rows, size)?;
+    check_upstream(upstream, size, num_observables)?;
     let na = program.num_angles();
     let rules = program.shift_rules()?;
     // (sample, occurrence, weight) for every shifted row.
@@ -460,6 +466,14 @@ pub fn parameter_shift(
             shifted[start + occ] += shift;
         }
         let values = forward(&shifted, part.len())?;
+        if values.len() != part.len() * num_observables {
+            return Err(Error::InvalidArgument(format!(
+                "the forward function returned {} values for {} rows of {num_observables} \
+                 observables",
+                values.len(),
+                part.len()
+            )));
+        }
         for (r, &(b, occ, _, weight)) in part.iter().enumerate() {
             let dl: f64 = (0..num_observables)
                 .map(|j| upstream[b * num_observables + j] * values[r * num_observables + j])
