@@ -257,6 +257,33 @@ fn angles_that_overflow_when_bound_are_errors_on_every_path() {
 }
 
 #[test]
+fn non_finite_occurrence_rows_are_rejected_by_the_cpu_backends_too() {
+    let mut c = Circuit::new(2).unwrap();
+    c.ry(0, Angle::theta(0)).unwrap().cnot(0, 1).unwrap();
+    let program = Program::compile(&c);
+    let obs = [Observable::z(1)];
+    let options = BatchOptions::default();
+    for backend in cpu_backends() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let r = backend.forward_rows(&program, &[bad], 1, &obs, &options);
+            assert!(
+                r.is_err(),
+                "{}: forward_rows({bad}) = {r:?}",
+                backend.name()
+            );
+            let r = backend.adjoint_rows(&program, &[0.1, bad], 2, &obs, &[1.0, 1.0], &options);
+            assert!(r.is_err(), "{}: adjoint_rows({bad})", backend.name());
+        }
+        let r = backend.forward_rows(&program, &[0.1], usize::MAX, &obs, &options);
+        assert!(
+            r.is_err(),
+            "{}: forward_rows of usize::MAX rows",
+            backend.name()
+        );
+    }
+}
+
+#[test]
 fn non_finite_observable_coefficients_are_rejected() {
     for text in ["1e200 1e200 Z0", "-1e300 1e300 X0 + Z1", "1e308 10 Z0"] {
         let r = Observable::parse(text);

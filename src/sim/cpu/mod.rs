@@ -28,7 +28,7 @@ pub use fast::CpuConfig;
 use fast::FastCpuState;
 pub(crate) use real::Real;
 
-use crate::backend::{check_amplitudes, Backend, Precision, QuantumState};
+use crate::backend::{check_amplitudes, check_rows, Backend, Precision, QuantumState};
 use crate::circuit::{Bindings, Observable, MAX_QUBITS};
 use crate::compile::program::{BatchOptions, Program};
 use crate::error::{Error, Result};
@@ -231,6 +231,8 @@ impl Backend for CpuBackend {
         observables: &[Observable],
         options: &BatchOptions,
     ) -> Result<Vec<f64>> {
+        // Finite rows of the right shape, as on the GPU (a NaN angle would give NaN values).
+        check_rows(program, rows, num_rows)?;
         match self.engine {
             Engine::Reference => {
                 batch::check_forward(program, rows, num_rows, observables, options, 16)?;
@@ -269,6 +271,7 @@ impl Backend for CpuBackend {
         upstream: &[f64],
         options: &BatchOptions,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
+        check_rows(program, rows, num_rows)?;
         match self.engine {
             Engine::Reference => {
                 // ψ and λ per row: twice one state's memory.
