@@ -334,9 +334,12 @@ pub const MAX_SHOTS: u64 = 1 << 40;
 
 /// Errors on zero shots or more than [`MAX_SHOTS`].
 fn check_shot_count(shots: u64) -> Result<()> {
-    if shots == 0 || shots > MAX_SHOTS {
+    if shots == 0 {
+        return Err(Error::InvalidArgument("shots must be at least 1".into()));
+    }
+    if shots > MAX_SHOTS {
         return Err(Error::InvalidArgument(format!(
-            "{shots} shots requested: use 1..={MAX_SHOTS} shots per call"
+            "{shots} shots requested: use at most {MAX_SHOTS} (qshade::MAX_SHOTS) per call"
         )));
     }
     Ok(())
