@@ -284,6 +284,21 @@ fn non_finite_occurrence_rows_are_rejected_by_the_cpu_backends_too() {
 }
 
 #[test]
+fn check_unitary_with_a_huge_dimension_is_an_error() {
+    let m = [Complex64::ONE; 4];
+    for d in [usize::MAX, 1usize << 32, (1usize << 32) + 1] {
+        assert!(matches!(
+            qshade::circuit::check_unitary(&m, d),
+            Err(Error::BadMatrixSize { .. })
+        ));
+    }
+    // usize::MAX² wraps to 1: a one-entry matrix passed the size check and then indexed
+    // far out of bounds.
+    assert!(qshade::circuit::check_unitary(&[Complex64::ONE], usize::MAX).is_err());
+    assert!(qshade::circuit::check_unitary(&[Complex64::ONE], 1).is_ok());
+}
+
+#[test]
 fn non_finite_observable_coefficients_are_rejected() {
     for text in ["1e200 1e200 Z0", "-1e300 1e300 X0 + Z1", "1e308 10 Z0"] {
         let r = Observable::parse(text);

@@ -506,9 +506,9 @@ pub(crate) fn non_finite_angle(gate: &str, angle: &Angle, value: f64) -> Error {
 
 /// Checks that a row-major `d × d` matrix is unitary within [`UNITARY_TOLERANCE`].
 pub fn check_unitary(m: &[C64], d: usize) -> Result<()> {
-    if m.len() != d * d {
+    if d.checked_mul(d) != Some(m.len()) {
         return Err(Error::BadMatrixSize {
-            expected: d * d,
+            expected: d.saturating_mul(d),
             got: m.len(),
         });
     }
