@@ -400,6 +400,29 @@ fn states_respect_the_same_memory_ceiling_as_batches() {
 }
 
 #[test]
+fn a_batched_call_s_budget_governs_its_state_and_the_backend_s_the_rest() {
+    // 12 qubits and one row: the fast backend runs it through one state (64 KiB in f64).
+    let mut c = Circuit::new(12).unwrap();
+    c.h(0).unwrap().ry(11, Angle::theta(0)).unwrap();
+    let program = Program::compile(&c);
+    let batch = Batch::shared(&[0.3], &[], 1);
+    let obs = [Observable::z(11)];
+    let tight = fast_with_budget(1024);
+    assert!(tight.run(&c, &Bindings::theta(&[0.3])).is_err());
+    let r = tight.forward_batch(&program, &batch, &obs);
+    assert!(matches!(r, Err(Error::OutOfDeviceMemory { .. })), "{r:?}");
+    let roomy = BatchOptions::default().memory_budget(Some(1 << 20));
+    let v = tight
+        .forward_batch_with(&program, &batch, &obs, &roomy)
+        .unwrap();
+    assert!((v[0] - 0.3f64.cos()).abs() < 1e-12, "{v:?}");
+    let small = BatchOptions::default().memory_budget(Some(1024));
+    assert!(CpuBackend::new()
+        .forward_batch_with(&program, &batch, &obs, &small)
+        .is_err());
+}
+
+#[test]
 fn sample_counts_is_the_histogram_of_sample() {
     let mut c = Circuit::new(3).unwrap();
     c.h(0).unwrap().ry(1, 0.7).unwrap().cnot(1, 2).unwrap();

@@ -126,8 +126,8 @@ impl CpuBackend {
         }
     }
 
-    /// ⟨O_j⟩ per row through one fast state of precision `T`, reused across the rows (and kept
-    /// for the next call when small enough).
+    /// ⟨O_j⟩ per row through one fast state of precision `T` of at most `budget` bytes, reused
+    /// across the rows (and kept for the next call when small enough).
     fn forward_rows_single<T: Cached>(
         &self,
         config: CpuConfig,
@@ -135,6 +135,7 @@ impl CpuBackend {
         rows: &[f64],
         num_rows: usize,
         observables: &[Observable],
+        budget: u64,
     ) -> Result<Vec<f64>> {
         let n = program.num_qubits();
         let kept = match self.cache.try_lock() {
@@ -145,7 +146,7 @@ impl CpuBackend {
         };
         let mut state = match kept {
             Some(s) => s,
-            None => FastCpuState::<T>::zero(n, config)?,
+            None => FastCpuState::<T>::zero_within(n, config, budget)?,
         };
         let na = program.num_angles();
         let mut out = Vec::with_capacity(num_rows * observables.len());
@@ -250,10 +251,12 @@ impl Backend for CpuBackend {
                     options,
                     c.precision.bytes_per_amplitude(),
                 )?;
+                // The call's budget if it names one, else the backend's.
+                let budget = options.memory_budget.unwrap_or_else(|| c.budget());
                 if c.precision == Precision::F32 {
-                    self.forward_rows_single::<f32>(c, program, rows, num_rows, observables)
+                    self.forward_rows_single::<f32>(c, program, rows, num_rows, observables, budget)
                 } else {
-                    self.forward_rows_single::<f64>(c, program, rows, num_rows, observables)
+                    self.forward_rows_single::<f64>(c, program, rows, num_rows, observables, budget)
                 }
             }
             _ => fast_forward_rows(program, rows, num_rows, observables, options),

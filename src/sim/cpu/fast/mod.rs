@@ -144,7 +144,7 @@ pub struct FastCpuState<T: Real> {
 }
 
 impl<T: Real> FastCpuState<T> {
-    fn allocate(num_qubits: usize, config: CpuConfig) -> Result<Self> {
+    fn allocate(num_qubits: usize, config: CpuConfig, budget: u64) -> Result<Self> {
         if num_qubits == 0 || num_qubits > MAX_QUBITS {
             return Err(Error::UnsupportedQubitCount {
                 num_qubits,
@@ -153,7 +153,7 @@ impl<T: Real> FastCpuState<T> {
         }
         let len = 2usize << num_qubits.max(BLOCK_QUBITS);
         let needed = (len * std::mem::size_of::<T>()) as u64;
-        crate::backend::check_budget(needed, config.budget())?;
+        crate::backend::check_budget(needed, budget)?;
         let amps = Lanes::zeros(len).ok_or_else(|| Error::OutOfDeviceMemory {
             needed,
             available: host_available_bytes(),
@@ -168,7 +168,13 @@ impl<T: Real> FastCpuState<T> {
 
     /// |0…0⟩ on `num_qubits` qubits.
     pub fn zero(num_qubits: usize, config: CpuConfig) -> Result<Self> {
-        let mut s = Self::allocate(num_qubits, config)?;
+        Self::zero_within(num_qubits, config, config.budget())
+    }
+
+    /// |0…0⟩ within `budget` bytes instead of the configuration's (for a batched call whose
+    /// [`crate::BatchOptions::memory_budget`] governs).
+    pub(crate) fn zero_within(num_qubits: usize, config: CpuConfig, budget: u64) -> Result<Self> {
+        let mut s = Self::allocate(num_qubits, config, budget)?;
         s.amps.as_mut_slice()[0] = T::ONE;
         Ok(s)
     }
@@ -176,7 +182,7 @@ impl<T: Real> FastCpuState<T> {
     /// A state holding `amplitudes` (length 2^n, normalised within 1e-6), rounded to `T`.
     pub fn from_amplitudes(amplitudes: &[Complex64], config: CpuConfig) -> Result<Self> {
         let n = check_amplitudes(amplitudes)?;
-        let mut s = Self::allocate(n, config)?;
+        let mut s = Self::allocate(n, config, config.budget())?;
         for (lanes, a) in s.amps.as_mut_slice().chunks_exact_mut(2).zip(amplitudes) {
             lanes[0] = T::from_f64(a.re);
             lanes[1] = T::from_f64(a.im);
