@@ -6,7 +6,9 @@ use crate::compile::program::{
     Program,
 };
 use crate::error::{Error, Result};
+use crate::math::rng::Rng;
 use num_complex::Complex64;
+use std::collections::BTreeMap;
 
 /// Floating-point precision of a backend's amplitudes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -110,15 +112,9 @@ pub trait Backend: Send + Sync {
         observables: &[Observable],
         options: &BatchOptions,
     ) -> Result<Vec<f64>> {
-        batch.validate(program)?;
+        let rows = batch.resolve_checked(program)?;
         program.check_observables(observables)?;
-        self.forward_rows(
-            program,
-            &batch.resolve(program),
-            batch.size,
-            observables,
-            options,
-        )
+        self.forward_rows(program, &rows, batch.size, observables, options)
     }
 
     /// Values and gradients of a loss L(⟨O_j⟩_b) given `upstream = dL/d⟨O_j⟩_b`
@@ -152,10 +148,9 @@ pub trait Backend: Send + Sync {
         upstream: &[f64],
         options: &GradientOptions,
     ) -> Result<Gradients> {
-        batch.validate(program)?;
+        let rows = batch.resolve_checked(program)?;
         program.check_observables(observables)?;
         check_upstream(upstream, batch.size, observables.len())?;
-        let rows = batch.resolve(program);
         let (values, d_angles) = match options.method {
             GradientMethod::Adjoint => self.adjoint_rows(
                 program,
@@ -181,13 +176,13 @@ pub trait Backend: Send + Sync {
                 (values, d)
             }
         };
-        Ok(chain_rule(
+        chain_rule(
             program,
             &d_angles,
             batch.size,
             options.per_sample_theta,
             values,
-        ))
+        )
     }
 }
 
@@ -237,12 +232,148 @@ pub trait QuantumState: Send {
     }
 
     /// `shots` basis-state indices drawn from the measurement distribution with a seeded RNG.
+    ///
+    /// The outcome list takes about [`SAMPLE_BYTES_PER_SHOT`] bytes per shot up front; more
+    /// than the backend's memory budget is an [`Error::OutOfDeviceMemory`] (use
+    /// [`QuantumState::sample_counts`], whose memory grows with the distinct outcomes only).
     fn sample(&self, shots: usize, seed: u64) -> Result<Vec<u64>>;
+
+    /// How often each basis-state index occurs in `shots` draws from the measurement
+    /// distribution with a seeded RNG: the histogram of [`QuantumState::sample`]`(shots, seed)`
+    /// on the CPU reference (the same uniforms, drawn in chunks), in memory that grows with the
+    /// state (one read of [`QuantumState::probabilities`]) and the number of distinct
+    /// outcomes, not with `shots`. Time is O(shots · n) for n qubits; at most [`MAX_SHOTS`].
+    fn sample_counts(&self, shots: u64, seed: u64) -> Result<BTreeMap<u64, u64>> {
+        check_shot_count(shots)?;
+        let mut cdf = self.probabilities()?;
+        let mut acc = 0.0;
+        for p in &mut cdf {
+            acc += *p;
+            *p = acc;
+        }
+        check_distribution(&cdf)?;
+        let mut rng = Rng::new(seed);
+        let mut counts = BTreeMap::new();
+        let mut uniforms = Vec::new();
+        let mut left = shots;
+        while left > 0 {
+            let chunk = left.min(SAMPLE_CHUNK);
+            uniforms.clear();
+            uniforms.extend((0..chunk).map(|_| rng.uniform()));
+            for k in invert_cdf(&cdf, &uniforms) {
+                *counts.entry(k).or_insert(0) += 1;
+            }
+            left -= chunk;
+        }
+        Ok(counts)
+    }
+
+    /// A finite-shot estimate of ⟨ψ|O|ψ⟩: what measuring every Pauli term of `observable` in
+    /// its own eigenbasis `shots` times (fresh copies of the state, independently per term)
+    /// and averaging the ±1 outcomes would give.
+    ///
+    /// Each term `c·P` with exact expectation `e = ⟨P⟩` is estimated as `c·(2k/shots − 1)`
+    /// where `k ~ Binomial(shots, (1 + e)/2)` is drawn with the seeded RNG, one Bernoulli
+    /// draw per shot; identity terms are exact. That is exactly the distribution of measuring
+    /// the rotated state, without copying and rotating the state per term, so it works the
+    /// same on every backend; the estimate is unbiased with variance
+    /// `Σ c²(1 − e²)/shots`. Time is O(shots · terms), memory O(1); at most [`MAX_SHOTS`].
+    fn expectation_shots(&self, observable: &Observable, shots: u64, seed: u64) -> Result<f64> {
+        check_shot_count(shots)?;
+        observable.validate(self.num_qubits())?;
+        let mut rng = Rng::new(seed);
+        let mut total = 0.0;
+        for term in &observable.terms {
+            if term.ops.is_empty() {
+                total += term.coeff;
+                continue;
+            }
+            let single = Observable {
+                terms: vec![crate::circuit::PauliTerm {
+                    coeff: 1.0,
+                    ops: term.ops.clone(),
+                }],
+            };
+            let e = self.expectation(&single)?.clamp(-1.0, 1.0);
+            let p_plus = (1.0 + e) / 2.0;
+            let plus = (0..shots).filter(|_| rng.uniform() < p_plus).count() as f64;
+            total += term.coeff * (2.0 * plus / shots as f64 - 1.0);
+        }
+        if !total.is_finite() {
+            return Err(non_finite_result("the shot estimate"));
+        }
+        Ok(total)
+    }
+}
+
+/// Bytes [`QuantumState::sample`] needs per shot (outcome, uniform and sort key).
+pub const SAMPLE_BYTES_PER_SHOT: u64 = 24;
+
+/// Shots [`QuantumState::sample_counts`] draws at a time.
+const SAMPLE_CHUNK: u64 = 1 << 16;
+
+/// Checks a shot count for [`QuantumState::sample`]: at least one, and its outcome list
+/// within `budget` bytes.
+pub(crate) fn check_shots(shots: usize, budget: u64) -> Result<()> {
+    check_shot_count(shots as u64)?;
+    let needed = (shots as u64).saturating_mul(SAMPLE_BYTES_PER_SHOT);
+    if needed > budget {
+        return Err(Error::InvalidArgument(format!(
+            "{shots} shots need {needed} bytes for the outcome list, over the memory budget of \
+             {budget} bytes; use QuantumState::sample_counts (memory per distinct outcome) or \
+             fewer shots per call"
+        )));
+    }
+    Ok(())
+}
+
+/// The most shots one call of [`QuantumState::sample_counts`] or
+/// [`QuantumState::expectation_shots`] draws: 2^40, hours of CPU time (their time grows with
+/// the shots); the standard error at that many shots is already below 1e-6.
+pub const MAX_SHOTS: u64 = 1 << 40;
+
+/// Errors on zero shots or more than [`MAX_SHOTS`].
+fn check_shot_count(shots: u64) -> Result<()> {
+    if shots == 0 {
+        return Err(Error::InvalidArgument("shots must be at least 1".into()));
+    }
+    if shots > MAX_SHOTS {
+        return Err(Error::InvalidArgument(format!(
+            "{shots} shots requested: use at most {MAX_SHOTS} (qshade::MAX_SHOTS) per call"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that `needed` bytes fit in a memory `budget`.
+pub(crate) fn check_budget(needed: u64, budget: u64) -> Result<()> {
+    if needed > budget {
+        return Err(Error::OutOfDeviceMemory {
+            needed,
+            available: budget,
+        });
+    }
+    Ok(())
+}
+
+/// Errors if a cumulative distribution is not finite (a state with non-finite amplitudes).
+fn check_distribution(cdf: &[f64]) -> Result<()> {
+    match cdf.last() {
+        Some(t) if t.is_finite() && *t > 0.0 => Ok(()),
+        _ => Err(non_finite_result("the measurement distribution")),
+    }
+}
+
+/// The error of a non-finite result.
+fn non_finite_result(what: &str) -> Error {
+    Error::InvalidState(format!(
+        "{what} is NaN or infinite; the state or observable holds non-finite values"
+    ))
 }
 
 /// Checks that `rows` holds `count` finite occurrence rows of `program`.
 pub fn check_rows(program: &Program, rows: &[f64], count: usize) -> Result<()> {
-    if rows.len() != count * program.num_angles() {
+    if Some(rows.len()) != count.checked_mul(program.num_angles()) {
         return Err(Error::InvalidArgument(format!(
             "{} angle values given for {count} rows of {} angles each",
             rows.len(),
@@ -301,7 +432,7 @@ pub(crate) fn check_marginal_qubits(qubits: &[usize], num_qubits: usize) -> Resu
         if seen & (1 << q) != 0 {
             return Err(Error::RepeatedQubit {
                 qubit: q,
-                gate: "marginal".into(),
+                gate: "marginal qubit list".into(),
             });
         }
         seen |= 1 << q;

@@ -14,11 +14,13 @@ pub enum Error {
         /// The number of qubits available.
         num_qubits: usize,
     },
-    /// The same qubit appears twice in one gate (as two targets, or as target and control).
+    /// The same qubit appears twice in one gate (as two targets, or as target and control), in
+    /// one Pauli term, or in one list of qubits.
     RepeatedQubit {
         /// The qubit that appears more than once.
         qubit: usize,
-        /// The gate's name.
+        /// What it appears in, as a phrase: `gate CNOT`, `Pauli term "Z0 Z0"`, `marginal qubit
+        /// list`.
         gate: String,
     },
     /// A user-supplied matrix is not unitary within the stated tolerance.
@@ -65,11 +67,13 @@ pub enum Error {
         /// The largest count supported.
         max: usize,
     },
-    /// The state does not fit in the device's memory. Nothing was allocated.
+    /// The state (or batch, or sample) does not fit in the memory budget of the backend: host
+    /// memory on the CPU backend, the adapter's memory on a GPU. Nothing was allocated.
     OutOfDeviceMemory {
         /// Bytes the state (plus scratch) needs.
         needed: u64,
-        /// Bytes the adapter can give.
+        /// Bytes the budget allows (`CpuConfig::memory_budget` / `BatchOptions::memory_budget`
+        /// on the CPU, `GpuConfig::memory_budget` / the adapter's limits on a GPU).
         available: u64,
     },
     /// No GPU adapter could be found.
@@ -134,7 +138,8 @@ impl fmt::Display for Error {
             ),
             Error::RepeatedQubit { qubit, gate } => write!(
                 f,
-                "qubit {qubit} appears more than once in gate {gate}; targets and controls must be distinct"
+                "qubit {qubit} appears more than once in {gate}; the qubits of a gate (targets and controls), \
+                 of a Pauli term and of a qubit list must be distinct"
             ),
             Error::NotUnitary { deviation, tolerance } => write!(
                 f,
@@ -161,8 +166,11 @@ impl fmt::Display for Error {
             ),
             Error::OutOfDeviceMemory { needed, available } => write!(
                 f,
-                "the state needs {} ({needed} bytes) but the adapter has only {} ({available} bytes) available; \
-                 use fewer qubits, single precision, or the CPU backend (qshade::CpuBackend)",
+                "the request needs {} ({needed} bytes) but the memory budget allows only {} ({available} bytes) \
+                 (host memory on the CPU backend, the adapter's memory on a GPU); use fewer qubits, single \
+                 precision or smaller batches, or raise the budget with CpuConfig::memory_budget / \
+                 BatchOptions::memory_budget (CPU, default a quarter of the available host memory) or \
+                 GpuConfig::memory_budget / BatchOptions::memory_budget (GPU)",
                 human_bytes(*needed),
                 human_bytes(*available)
             ),

@@ -56,7 +56,9 @@ mod sim;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use backend::{Backend, GradientOptions, Precision, QuantumState};
+pub use backend::{
+    Backend, GradientOptions, Precision, QuantumState, MAX_SHOTS, SAMPLE_BYTES_PER_SHOT,
+};
 pub use choose::{choose_backend, BackendChoice, BackendKind};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
 pub use compile::program::{

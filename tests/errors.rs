@@ -102,17 +102,21 @@ fn repeated_qubit_in_gates_and_pauli_terms() {
     let mut circuit = Circuit::new(4).unwrap();
     type Build = fn(&mut Circuit) -> qshade::Result<&mut Circuit>;
     let cases: Vec<(&str, Error, Build)> = vec![
-        ("cnot(1, 1)", rep(1, "X"), |c| c.cnot(1, 1)),
-        ("swap(2, 2)", rep(2, "SWAP"), |c| c.swap(2, 2)),
-        ("rxx(0, 0)", rep(0, "RXX"), |c| c.rxx(0, 0, 1.0)),
-        ("toffoli(0, 0, 1)", rep(0, "X"), |c| c.toffoli(0, 0, 1)),
-        ("toffoli(0, 1, 1)", rep(1, "X"), |c| c.toffoli(0, 1, 1)),
-        ("CRY with control = target", rep(3, "RY"), |c| {
+        ("cnot(1, 1)", rep(1, "gate CNOT"), |c| c.cnot(1, 1)),
+        ("swap(2, 2)", rep(2, "gate SWAP"), |c| c.swap(2, 2)),
+        ("rxx(0, 0)", rep(0, "gate RXX"), |c| c.rxx(0, 0, 1.0)),
+        ("toffoli(0, 0, 1)", rep(0, "gate Toffoli"), |c| {
+            c.toffoli(0, 0, 1)
+        }),
+        ("toffoli(0, 1, 1)", rep(1, "gate Toffoli"), |c| {
+            c.toffoli(0, 1, 1)
+        }),
+        ("CRY with control = target", rep(3, "gate CRY"), |c| {
             c.cry(3, 3, 0.2)
         }),
         (
             "controlled iSWAP, control on a target",
-            rep(2, "iSWAP"),
+            rep(2, "gate CiSWAP"),
             |c| c.add(Gate::controlled(GateKind::ISwap, &[2], &[1, 2])),
         ),
     ];
@@ -137,27 +141,27 @@ fn repeated_qubit_in_gates_and_pauli_terms() {
     };
     assert_error(
         circuit.unitary2(1, 1, u2).map(|_| ()),
-        &rep(1, "Unitary2"),
+        &rep(1, "gate Unitary2"),
         &["qubit 1 appears more than once in gate Unitary2"],
         "unitary2(1, 1)",
     );
 
     assert_error(
         Observable::parse("Z0 X0"),
-        &rep(0, "Pauli term"),
+        &rep(0, "Pauli term \"Z0 X0\""),
         &["qubit 0 appears more than once"],
         "parse Z0 X0",
     );
     assert_error(
         PauliTerm::new(1.0, &[(2, Pauli::X), (1, Pauli::Y), (2, Pauli::Z)]),
-        &rep(2, "Pauli term"),
+        &rep(2, "Pauli term \"Y1 X2 Z2\""),
         &["qubit 2"],
         "PauliTerm with qubit 2 twice",
     );
     let mut o = Observable::default();
     assert_error(
         o.add_term(0.5, &[(4, Pauli::Z), (4, Pauli::Z)]).map(|_| ()),
-        &rep(4, "Pauli term"),
+        &rep(4, "Pauli term \"Z4 Z4\""),
         &["qubit 4"],
         "add_term with qubit 4 twice",
     );
@@ -731,12 +735,12 @@ fn qubit_out_of_range_in_observables_and_marginals() {
         );
         let rep = Error::RepeatedQubit {
             qubit: 1,
-            gate: "marginal".into(),
+            gate: "marginal qubit list".into(),
         };
         assert_error(
             state.marginal_probabilities(&[1, 0, 1]),
             &rep,
-            &["qubit 1 appears more than once in gate marginal"],
+            &["qubit 1 appears more than once in marginal qubit list"],
             &format!("marginal [1, 0, 1] on {name}"),
         );
     }

@@ -350,9 +350,23 @@ impl Gate {
         }
     }
 
-    /// Bit mask of the control qubits.
+    /// Bit mask of the control qubits (qubits of 64 and above, which no valid circuit has,
+    /// are left out rather than overflowing the shift).
     pub fn control_mask(&self) -> u64 {
-        self.controls.iter().fold(0u64, |m, &q| m | (1u64 << q))
+        self.controls.iter().fold(0u64, |m, &q| m | super::bit(q))
+    }
+
+    /// The gate's name as a user wrote it: `CNOT`, `Toffoli`, `CY`, `CZ`, `CRY`, `C3-X`, or
+    /// the kind's name for an uncontrolled gate (for error messages).
+    pub fn display_name(&self) -> String {
+        let name = self.kind.name();
+        match (self.controls.len(), &self.kind) {
+            (0, _) => name.to_string(),
+            (1, GateKind::X) => "CNOT".to_string(),
+            (2, GateKind::X) => "Toffoli".to_string(),
+            (1, _) => format!("C{name}"),
+            (k, _) => format!("C{k}-{name}"),
+        }
     }
 
     /// The matrix of the kind with its angles resolved under `bindings`.

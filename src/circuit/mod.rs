@@ -21,6 +21,22 @@ use num_complex::Complex64 as C64;
 /// The largest qubit count qshade accepts (2^34 amplitudes is 128 GiB in single precision).
 pub const MAX_QUBITS: usize = 34;
 
+/// The largest number of trainable parameters θ (and of input features x) a circuit may use:
+/// 2^24, a θ vector of 128 MiB. Larger indices and counts are errors, so that a stray index
+/// such as `usize::MAX` cannot make a binding check overflow or a name table allocate
+/// without bound.
+pub const MAX_PARAMS: usize = 1 << 24;
+
+/// Bit `q` of a qubit mask, 0 for qubits of 64 and above (which no valid circuit or observable
+/// has; callers that take user input check the range first).
+pub(crate) fn bit(q: usize) -> u64 {
+    if q < 64 {
+        1u64 << q
+    } else {
+        0
+    }
+}
+
 /// Tolerance for the unitarity check of user matrices: max |U†U − I| entry.
 pub const UNITARY_TOLERANCE: f64 = 1e-8;
 
@@ -44,7 +60,11 @@ pub struct Circuit {
     num_params: usize,
     num_inputs: usize,
     /// Names of θ entries given by [`Circuit::name_param`]; unnamed ones read `theta[k]`.
-    param_names: Vec<Option<String>>,
+    param_names: std::collections::BTreeMap<usize, String>,
+    /// The first count or index beyond [`MAX_PARAMS`] given to one of the infallible setters
+    /// ([`Circuit::name_param`], [`Circuit::declare_params`], [`Circuit::declare_inputs`]):
+    /// every later binding check returns it.
+    oversize: Option<Error>,
 }
 
 impl Circuit {
@@ -61,7 +81,8 @@ impl Circuit {
             gates: Vec::new(),
             num_params: 0,
             num_inputs: 0,
-            param_names: Vec::new(),
+            param_names: Default::default(),
+            oversize: None,
         })
     }
 
@@ -87,18 +108,25 @@ impl Circuit {
     }
 
     /// Makes the circuit take at least `count` θ values (e.g. parameters not used by any gate).
+    ///
+    /// A count above [`MAX_PARAMS`] changes nothing here, but every later binding check of the
+    /// circuit (and of programs compiled from it) returns an error that names it.
     pub fn declare_params(&mut self, count: usize) -> &mut Self {
-        self.num_params = self.num_params.max(count);
+        if self.within_limit(count, "declare_params", "θ count") {
+            self.num_params = self.num_params.max(count);
+        }
         self
     }
 
     /// Names θ\[`index`\] (e.g. `"layer2.ry.q3"`), for saved parameters and reports.
+    ///
+    /// An index of [`MAX_PARAMS`] or more changes nothing here, but every later binding check
+    /// returns an error that names it.
     pub fn name_param(&mut self, index: usize, name: impl Into<String>) -> &mut Self {
-        if self.param_names.len() <= index {
-            self.param_names.resize(index + 1, None);
+        if self.within_limit(index.saturating_add(1), "name_param", "θ index + 1") {
+            self.param_names.insert(index, name.into());
+            self.num_params = self.num_params.max(index + 1);
         }
-        self.param_names[index] = Some(name.into());
-        self.num_params = self.num_params.max(index + 1);
         self
     }
 
@@ -107,25 +135,53 @@ impl Circuit {
         (0..self.num_params)
             .map(|k| {
                 self.param_names
-                    .get(k)
+                    .get(&k)
                     .cloned()
-                    .flatten()
                     .unwrap_or_else(|| format!("theta[{k}]"))
             })
             .collect()
     }
 
     /// Makes the circuit take at least `count` x values.
+    ///
+    /// A count above [`MAX_PARAMS`] changes nothing here, but every later binding check
+    /// returns an error that names it.
     pub fn declare_inputs(&mut self, count: usize) -> &mut Self {
-        self.num_inputs = self.num_inputs.max(count);
+        if self.within_limit(count, "declare_inputs", "x count") {
+            self.num_inputs = self.num_inputs.max(count);
+        }
         self
+    }
+
+    /// Whether `count` is at most [`MAX_PARAMS`]; if not, remembers the error for the binding
+    /// checks (the first one wins).
+    fn within_limit(&mut self, count: usize, call: &str, what: &str) -> bool {
+        if count <= MAX_PARAMS {
+            return true;
+        }
+        self.oversize
+            .get_or_insert_with(|| oversize_error(call, what, count));
+        false
+    }
+
+    /// The error of an earlier [`Circuit::declare_params`] / [`Circuit::declare_inputs`] /
+    /// [`Circuit::name_param`] call beyond [`MAX_PARAMS`], if any.
+    pub fn check_limits(&self) -> Result<()> {
+        self.oversize.clone().map_or(Ok(()), Err)
     }
 
     /// Appends a gate after checking its qubits (in range, distinct, arity) and, for matrix
     /// gates, unitarity within [`UNITARY_TOLERANCE`].
+    ///
+    /// Angles must be finite (constants, scales and offsets) and θ / x indices below
+    /// [`MAX_PARAMS`]; otherwise the gate is rejected and the circuit is unchanged.
     pub fn add(&mut self, gate: Gate) -> Result<&mut Self> {
         self.validate_gate(&gate)?;
-        for a in gate.kind.angles() {
+        let angles = gate.kind.angles();
+        for a in &angles {
+            a.check(&gate.display_name())?;
+        }
+        for a in angles {
             if let Some(k) = a.theta_index() {
                 self.num_params = self.num_params.max(k + 1);
             }
@@ -148,13 +204,14 @@ impl Circuit {
         for g in &other.gates {
             self.add(g.clone())?;
         }
-        for (k, name) in other.param_names.iter().enumerate() {
-            if let Some(name) = name {
-                self.name_param(k, name.clone());
-            }
+        for (&k, name) in &other.param_names {
+            self.name_param(k, name.clone());
         }
         self.declare_params(other.num_params);
         self.declare_inputs(other.num_inputs);
+        if self.oversize.is_none() {
+            self.oversize = other.oversize.clone();
+        }
         Ok(self)
     }
 
@@ -178,7 +235,7 @@ impl Circuit {
             if seen & (1u64 << q) != 0 {
                 return Err(Error::RepeatedQubit {
                     qubit: q,
-                    gate: gate.kind.name().to_string(),
+                    gate: format!("gate {}", gate.display_name()),
                 });
             }
             seen |= 1u64 << q;
@@ -190,9 +247,21 @@ impl Circuit {
         }
     }
 
-    /// Checks `bindings` against the parameter and input counts.
+    /// Checks `bindings` against the parameter and input counts, and that every angle
+    /// resolves to a finite value (an affine angle `a·θ + b` can overflow to ±∞ for finite
+    /// `a`, `θ` and `b`).
     pub fn check_bindings(&self, bindings: &Bindings<'_>) -> Result<()> {
-        bindings.validate(self.num_params, self.num_inputs)
+        self.check_limits()?;
+        bindings.validate(self.num_params, self.num_inputs)?;
+        for gate in &self.gates {
+            for a in gate.kind.angles() {
+                let v = a.value(bindings);
+                if !v.is_finite() {
+                    return Err(non_finite_angle(&gate.label(), &a, v));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks that this circuit can be applied to a state of `state_qubits` qubits with
@@ -419,11 +488,27 @@ impl Circuit {
     }
 }
 
+/// The error of a `call` whose `what` (`count`) exceeds [`MAX_PARAMS`].
+pub(crate) fn oversize_error(call: &str, what: &str, count: usize) -> Error {
+    Error::InvalidArgument(format!(
+        "{call}: {what} {count} exceeds the limit of {MAX_PARAMS} trainable parameters / input \
+         features per circuit (qshade::circuit::MAX_PARAMS); use smaller indices"
+    ))
+}
+
+/// The error of an angle `angle` of `gate` that resolves to the non-finite `value`.
+pub(crate) fn non_finite_angle(gate: &str, angle: &Angle, value: f64) -> Error {
+    Error::InvalidArgument(format!(
+        "angle {angle:?} of {gate} evaluates to {value} for the bound values (scale · value + \
+         offset overflows); use smaller scales, offsets or bound values"
+    ))
+}
+
 /// Checks that a row-major `d × d` matrix is unitary within [`UNITARY_TOLERANCE`].
 pub fn check_unitary(m: &[C64], d: usize) -> Result<()> {
-    if m.len() != d * d {
+    if d.checked_mul(d) != Some(m.len()) {
         return Err(Error::BadMatrixSize {
-            expected: d * d,
+            expected: d.saturating_mul(d),
             got: m.len(),
         });
     }

@@ -14,42 +14,76 @@ pub enum Pauli {
 }
 
 /// `coeff · P_{q1} ⊗ P_{q2} ⊗ …`, identity on every qubit not listed.
+///
+/// The fields are public; a term edited through them is checked wherever it enters a
+/// computation ([`Observable::validate`]): a finite coefficient and distinct, in-range qubits.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PauliTerm {
     /// Real coefficient.
     pub coeff: f64,
-    /// (qubit, Pauli) pairs, sorted by qubit, each qubit at most once.
+    /// (qubit, Pauli) pairs, each qubit at most once; [`PauliTerm::new`] sorts them by qubit.
     pub ops: Vec<(usize, Pauli)>,
 }
 
 impl PauliTerm {
-    /// A term from (qubit, Pauli) pairs; errors if a qubit repeats.
+    /// A term from (qubit, Pauli) pairs, sorted by qubit; errors if a qubit repeats or the
+    /// coefficient is NaN or infinite.
     pub fn new(coeff: f64, ops: &[(usize, Pauli)]) -> Result<Self> {
         let mut ops = ops.to_vec();
         ops.sort_by_key(|&(q, _)| q);
-        if let Some(w) = ops.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(Error::RepeatedQubit {
-                qubit: w[0].0,
-                gate: "Pauli term".into(),
-            });
+        let term = PauliTerm { coeff, ops };
+        term.check()?;
+        Ok(term)
+    }
+
+    /// Checks a finite coefficient and distinct qubits (in any order).
+    fn check(&self) -> Result<()> {
+        if !self.coeff.is_finite() {
+            return Err(Error::InvalidArgument(format!(
+                "coefficient {} of Pauli term \"{}\" is not finite; coefficients must be finite",
+                self.coeff,
+                self.factors()
+            )));
         }
-        Ok(PauliTerm { coeff, ops })
+        let mut seen = std::collections::BTreeSet::new();
+        match self.ops.iter().find(|&&(q, _)| !seen.insert(q)) {
+            Some(&(qubit, _)) => Err(Error::RepeatedQubit {
+                qubit,
+                gate: format!("Pauli term \"{}\"", self.factors()),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The factors as text, e.g. `Z0 X3` (`I` for none).
+    fn factors(&self) -> String {
+        if self.ops.is_empty() {
+            return "I".into();
+        }
+        self.ops
+            .iter()
+            .map(|(q, p)| format!("{p:?}{q}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Bit mask of qubits with X or Y (the qubits the term flips).
     pub fn x_mask(&self) -> u64 {
-        self.ops
-            .iter()
-            .filter(|(_, p)| matches!(p, Pauli::X | Pauli::Y))
-            .fold(0, |m, &(q, _)| m | (1u64 << q))
+        self.mask(|p| matches!(p, Pauli::X | Pauli::Y))
     }
 
     /// Bit mask of qubits with Z or Y (the qubits that give a sign).
     pub fn z_mask(&self) -> u64 {
+        self.mask(|p| matches!(p, Pauli::Z | Pauli::Y))
+    }
+
+    /// Bit mask of the qubits whose Pauli satisfies `keep` (qubits ≥ 64, which no valid term
+    /// has, are left out).
+    fn mask(&self, keep: impl Fn(Pauli) -> bool) -> u64 {
         self.ops
             .iter()
-            .filter(|(_, p)| matches!(p, Pauli::Z | Pauli::Y))
-            .fold(0, |m, &(q, _)| m | (1u64 << q))
+            .filter(|&&(_, p)| keep(p))
+            .fold(0, |m, &(q, _)| m | super::bit(q))
     }
 
     /// Number of Y factors (each contributes a factor i).
@@ -57,9 +91,9 @@ impl PauliTerm {
         self.ops.iter().filter(|(_, p)| *p == Pauli::Y).count()
     }
 
-    /// The largest qubit index used, if any.
+    /// The largest qubit index used, if any (the ops need not be sorted).
     pub fn max_qubit(&self) -> Option<usize> {
-        self.ops.last().map(|&(q, _)| q)
+        self.ops.iter().map(|&(q, _)| q).max()
     }
 }
 
@@ -132,7 +166,7 @@ impl Observable {
                 };
                 match pauli {
                     Some(p) => {
-                        let q: usize = tok[1..].parse().map_err(|_| {
+                        let q: usize = tok.get(1..).unwrap_or("").parse().map_err(|_| {
                             Error::InvalidArgument(format!(
                                 "cannot read qubit index in Pauli factor '{tok}' of '{text}'"
                             ))
@@ -154,6 +188,13 @@ impl Observable {
                     }
                 }
             }
+            if !coeff.is_finite() {
+                return Err(Error::InvalidArgument(format!(
+                    "the coefficients of term '{}' in observable '{text}' multiply to {coeff}; \
+                     coefficients must be finite",
+                    raw.trim()
+                )));
+            }
             if ops.is_empty() && body.split_whitespace().next().is_none() {
                 return Err(Error::InvalidArgument(format!(
                     "observable '{text}' has a sign with no term after it"
@@ -169,13 +210,18 @@ impl Observable {
         Ok(Observable { terms })
     }
 
-    /// Adds `coeff · ops` to the sum.
+    /// Adds `coeff · ops` to the sum; errors (and adds nothing) if a qubit repeats or `coeff`
+    /// is not finite.
     pub fn add_term(&mut self, coeff: f64, ops: &[(usize, Pauli)]) -> Result<&mut Self> {
         self.terms.push(PauliTerm::new(coeff, ops)?);
         Ok(self)
     }
 
-    /// Errors if a term names a qubit ≥ `num_qubits`.
+    /// Checks the observable for a state of `num_qubits` qubits: every coefficient finite (and
+    /// their absolute sum too, so that no sum of terms overflows) and every term's qubits
+    /// distinct and below `num_qubits` (the ops of a term edited through
+    /// the public fields may be in any order). Every backend runs it before using an
+    /// observable.
     pub fn validate(&self, num_qubits: usize) -> Result<()> {
         for t in &self.terms {
             if let Some(q) = t.max_qubit() {
@@ -186,6 +232,15 @@ impl Observable {
                     });
                 }
             }
+            t.check()?;
+        }
+        // |⟨O⟩| ≤ Σ|c|: a bounded sum cannot overflow however the backend adds the terms.
+        let l1: f64 = self.terms.iter().map(|t| t.coeff.abs()).sum();
+        if !l1.is_finite() || l1 > f64::MAX / 4.0 {
+            return Err(Error::InvalidArgument(format!(
+                "the coefficients' absolute values sum to {l1:e}, so the expectation value can \
+                 overflow; rescale the observable"
+            )));
         }
         Ok(())
     }

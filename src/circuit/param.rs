@@ -110,6 +110,37 @@ impl Angle {
         }
     }
 
+    /// Checks what a circuit needs of an angle of `gate` (a name for the message): a finite
+    /// constant, scale and offset, and an index below [`super::MAX_PARAMS`].
+    /// [`crate::Circuit::add`] runs it on every angle of a gate.
+    pub fn check(&self, gate: &str) -> Result<()> {
+        let (index, scale, offset, var) = match *self {
+            Angle::Const(v) => (None, 0.0, v, ""),
+            Angle::Theta {
+                index,
+                scale,
+                offset,
+            } => (Some(index), scale, offset, "θ"),
+            Angle::Input {
+                index,
+                scale,
+                offset,
+            } => (Some(index), scale, offset, "x"),
+        };
+        if !scale.is_finite() || !offset.is_finite() {
+            return Err(Error::InvalidArgument(format!(
+                "angle {self:?} of gate {gate} has a NaN or infinite constant, scale or offset; \
+                 angles must be finite"
+            )));
+        }
+        match index {
+            Some(k) if k >= super::MAX_PARAMS => {
+                Err(super::oversize_error(gate, &format!("{var} index"), k))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The θ index this angle depends on, if any.
     pub fn theta_index(&self) -> Option<usize> {
         match *self {

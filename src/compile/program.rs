@@ -21,9 +21,11 @@ pub struct ProgramOp {
 }
 
 impl ProgramOp {
-    /// The gate's angle values within an occurrence row.
+    /// The gate's angle values within an occurrence row (empty if `row` is too short, which
+    /// the backends' row checks rule out).
     pub fn angles<'r>(&self, row: &'r [f64]) -> &'r [f64] {
-        &row[self.first_angle..self.first_angle + self.num_angles]
+        row.get(self.first_angle..self.first_angle + self.num_angles)
+            .unwrap_or(&[])
     }
 }
 
@@ -36,6 +38,8 @@ pub struct Program {
     num_inputs: usize,
     ops: Vec<ProgramOp>,
     angles: Vec<Angle>,
+    /// The circuit's [`Circuit::check_limits`] error, returned by every batch check.
+    limits: Result<()>,
 }
 
 impl Program {
@@ -61,6 +65,7 @@ impl Program {
             num_inputs: circuit.num_inputs(),
             ops,
             angles,
+            limits: circuit.check_limits(),
         }
     }
 
@@ -101,8 +106,10 @@ impl Program {
         }
     }
 
-    /// The circuit with every angle replaced by its value in `row` (constant angles).
+    /// The circuit with every angle replaced by its value in `row` (constant angles); errors
+    /// if `row` does not hold [`Program::num_angles`] finite values.
     pub fn bind_row(&self, row: &[f64]) -> Result<Circuit> {
+        crate::backend::check_rows(self, row, 1)?;
         let mut c = Circuit::new(self.num_qubits)?;
         for op in &self.ops {
             let v = op.angles(row);
@@ -183,27 +190,53 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// Sample b's θ.
+    /// Sample b's θ (empty if the batch holds no such row; [`Batch::validate`] checks the
+    /// shapes).
     pub fn theta_row(&self, b: usize, num_params: usize) -> &'a [f64] {
         match self.theta {
             ThetaBatch::Shared(t) => t,
-            ThetaBatch::PerSample(t) => &t[b * num_params..(b + 1) * num_params],
+            ThetaBatch::PerSample(t) => row_of(t, b, num_params),
         }
     }
 
-    /// Sample b's inputs.
+    /// Sample b's inputs (empty if the batch holds no such row).
     pub fn input_row(&self, b: usize, num_inputs: usize) -> &'a [f64] {
-        &self.inputs[b * num_inputs..(b + 1) * num_inputs]
+        row_of(self.inputs, b, num_inputs)
     }
 
-    /// Checks shapes and finiteness against `program`.
+    /// Checks shapes and finiteness against `program`, and that the batch's occurrence rows
+    /// (`B × num_angles` values, 8 bytes each) fit in the host memory budget.
     pub fn validate(&self, program: &Program) -> Result<()> {
+        program.limits.clone()?;
         if self.size == 0 {
             return Err(Error::InvalidArgument(
                 "batch size must be at least 1".into(),
             ));
         }
         let (p, i) = (program.num_params(), program.num_inputs());
+        let too_large = |what: &str| {
+            Error::InvalidArgument(format!(
+                "a batch of {} samples × {what} overflows the address space; use smaller batches",
+                self.size
+            ))
+        };
+        let expect_theta = p
+            .checked_mul(self.size)
+            .ok_or_else(|| too_large("num_params"))?;
+        let expect_inputs = i
+            .checked_mul(self.size)
+            .ok_or_else(|| too_large("num_inputs"))?;
+        let row_bytes = (program.num_angles().max(1) as u64)
+            .checked_mul(self.size as u64)
+            .and_then(|v| v.checked_mul(8))
+            .ok_or_else(|| too_large("num_angles"))?;
+        let budget = crate::sim::cpu::default_memory_budget();
+        if row_bytes > budget {
+            return Err(Error::OutOfDeviceMemory {
+                needed: row_bytes,
+                available: budget,
+            });
+        }
         let theta_len = match self.theta {
             ThetaBatch::Shared(t) => {
                 if t.len() != p {
@@ -216,7 +249,7 @@ impl<'a> Batch<'a> {
                 t.len()
             }
             ThetaBatch::PerSample(t) => {
-                if t.len() != p * self.size {
+                if t.len() != expect_theta {
                     return Err(Error::InvalidArgument(format!(
                         "per-sample θ has {} values, expected B × num_params = {} × {p}",
                         t.len(),
@@ -226,7 +259,7 @@ impl<'a> Batch<'a> {
                 t.len()
             }
         };
-        if self.inputs.len() != i * self.size {
+        if self.inputs.len() != expect_inputs {
             return Err(Error::InvalidArgument(format!(
                 "inputs have {} values, expected B × num_inputs = {} × {i}",
                 self.inputs.len(),
@@ -251,7 +284,33 @@ impl<'a> Batch<'a> {
         Ok(())
     }
 
-    /// The `B × num_angles` occurrence matrix.
+    /// The `B × num_angles` occurrence matrix after [`Batch::validate`], with a check that
+    /// every value is finite (an affine angle `a·θ + b` can overflow for finite inputs).
+    pub fn resolve_checked(&self, program: &Program) -> Result<Vec<f64>> {
+        self.validate(program)?;
+        let rows = self.resolve(program);
+        let na = program.num_angles();
+        match rows.iter().position(|v| !v.is_finite()) {
+            None => Ok(rows),
+            Some(k) => {
+                let (sample, occ) = (k / na, k % na);
+                let op = program
+                    .ops
+                    .iter()
+                    .find(|op| occ < op.first_angle + op.num_angles);
+                Err(crate::circuit::non_finite_angle(
+                    &format!(
+                        "{} (sample {sample})",
+                        op.map_or_else(String::new, |op| op.gate.label())
+                    ),
+                    &program.angles[occ],
+                    rows[k],
+                ))
+            }
+        }
+    }
+
+    /// The `B × num_angles` occurrence matrix (unchecked: see [`Batch::resolve_checked`]).
     pub fn resolve(&self, program: &Program) -> Vec<f64> {
         let n = program.num_angles();
         let mut rows = vec![0.0; self.size * n];
@@ -264,6 +323,13 @@ impl<'a> Batch<'a> {
         }
         rows
     }
+}
+
+/// Row `b` of a row-major matrix with rows of `len` values, or empty if there is none.
+fn row_of(values: &[f64], b: usize, len: usize) -> &[f64] {
+    b.checked_mul(len)
+        .and_then(|start| values.get(start..start.checked_add(len)?))
+        .unwrap_or(&[])
 }
 
 /// How gradients are computed.
@@ -306,14 +372,16 @@ pub struct Gradients {
     pub inputs: Vec<f64>,
 }
 
-/// Applies the chain rule from per-occurrence gradients (`B × num_angles`) to θ and x.
+/// Applies the chain rule from per-occurrence gradients (`B × num_angles`) to θ and x; errors
+/// if `d_angles` does not hold `size` rows of finite values.
 pub fn chain_rule(
     program: &Program,
     d_angles: &[f64],
     size: usize,
     per_sample_theta: bool,
     values: Vec<f64>,
-) -> Gradients {
+) -> Result<Gradients> {
+    crate::backend::check_rows(program, d_angles, size)?;
     let (na, np, ni) = (
         program.num_angles(),
         program.num_params(),
@@ -341,17 +409,17 @@ pub fn chain_rule(
             }
         }
     }
-    Gradients {
+    Ok(Gradients {
         values,
         theta,
         theta_per_sample: per_sample,
         inputs,
-    }
+    })
 }
 
 /// Checks the upstream gradient's shape (`B × num_observables`).
 pub fn check_upstream(upstream: &[f64], size: usize, num_observables: usize) -> Result<()> {
-    if upstream.len() != size * num_observables {
+    if Some(upstream.len()) != size.checked_mul(num_observables) {
         return Err(Error::InvalidArgument(format!(
             "upstream gradient has {} values, expected B × num_observables = {size} × {num_observables}",
             upstream.len()
@@ -375,6 +443,8 @@ pub fn parameter_shift(
     upstream: &[f64],
     mut forward: impl FnMut(&[f64], usize) -> Result<Vec<f64>>,
 ) -> Result<Vec<f64>> {
+    crate::backend::check_rows(program, rows, size)?;
+    check_upstream(upstream, size, num_observables)?;
     let na = program.num_angles();
     let rules = program.shift_rules()?;
     // (sample, occurrence, weight) for every shifted row.
@@ -396,6 +466,14 @@ pub fn parameter_shift(
             shifted[start + occ] += shift;
         }
         let values = forward(&shifted, part.len())?;
+        if values.len() != part.len() * num_observables {
+            return Err(Error::InvalidArgument(format!(
+                "the forward function returned {} values for {} rows of {num_observables} \
+                 observables",
+                values.len(),
+                part.len()
+            )));
+        }
         for (r, &(b, occ, _, weight)) in part.iter().enumerate() {
             let dl: f64 = (0..num_observables)
                 .map(|j| upstream[b * num_observables + j] * values[r * num_observables + j])

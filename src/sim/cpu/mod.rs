@@ -29,12 +29,13 @@ mod real;
 
 use crate::sim::reference::adjoint::{reference_adjoint_rows, reference_forward_rows};
 use crate::sim::reference::state::CpuState;
+pub(crate) use batch::default_memory_budget;
 use batch::{fast_adjoint_rows, fast_forward_rows};
 pub use fast::CpuConfig;
 use fast::FastCpuState;
 pub(crate) use real::Real;
 
-use crate::backend::{check_amplitudes, Backend, Precision, QuantumState};
+use crate::backend::{check_amplitudes, check_rows, Backend, Precision, QuantumState};
 use crate::circuit::{Bindings, Observable, MAX_QUBITS};
 use crate::compile::program::{BatchOptions, Program};
 use crate::error::{Error, Result};
@@ -132,8 +133,8 @@ impl CpuBackend {
         }
     }
 
-    /// ⟨O_j⟩ per row through one fast state of precision `T`, reused across the rows (and kept
-    /// for the next call when small enough).
+    /// ⟨O_j⟩ per row through one fast state of precision `T` of at most `budget` bytes, reused
+    /// across the rows (and kept for the next call when small enough).
     fn forward_rows_single<T: Cached>(
         &self,
         config: CpuConfig,
@@ -141,6 +142,7 @@ impl CpuBackend {
         rows: &[f64],
         num_rows: usize,
         observables: &[Observable],
+        budget: u64,
     ) -> Result<Vec<f64>> {
         let n = program.num_qubits();
         let kept = match self.cache.try_lock() {
@@ -151,7 +153,7 @@ impl CpuBackend {
         };
         let mut state = match kept {
             Some(s) => s,
-            None => FastCpuState::<T>::zero(n, config)?,
+            None => FastCpuState::<T>::zero_within(n, config, budget)?,
         };
         let na = program.num_angles();
         let mut out = Vec::with_capacity(num_rows * observables.len());
@@ -212,6 +214,10 @@ impl Backend for CpuBackend {
         Ok(match self.engine {
             Engine::Reference => {
                 let n = check_amplitudes(amplitudes)?;
+                crate::backend::check_budget(
+                    16 * amplitudes.len() as u64,
+                    default_memory_budget(),
+                )?;
                 Box::new(CpuState::from_amplitudes_unchecked(n, amplitudes.to_vec()))
             }
             Engine::Fast(c) if c.precision == Precision::F32 => {
@@ -234,6 +240,8 @@ impl Backend for CpuBackend {
         observables: &[Observable],
         options: &BatchOptions,
     ) -> Result<Vec<f64>> {
+        // Finite rows of the right shape, as on the GPU (a NaN angle would give NaN values).
+        check_rows(program, rows, num_rows)?;
         match self.engine {
             Engine::Reference => {
                 batch::check_forward(program, rows, num_rows, observables, options, 16)?;
@@ -251,10 +259,12 @@ impl Backend for CpuBackend {
                     options,
                     c.precision.bytes_per_amplitude(),
                 )?;
+                // The call's budget if it names one, else the backend's.
+                let budget = options.memory_budget.unwrap_or_else(|| c.budget());
                 if c.precision == Precision::F32 {
-                    self.forward_rows_single::<f32>(c, program, rows, num_rows, observables)
+                    self.forward_rows_single::<f32>(c, program, rows, num_rows, observables, budget)
                 } else {
-                    self.forward_rows_single::<f64>(c, program, rows, num_rows, observables)
+                    self.forward_rows_single::<f64>(c, program, rows, num_rows, observables, budget)
                 }
             }
             Engine::Fast(c) if c.precision == Precision::F32 => {
@@ -277,6 +287,7 @@ impl Backend for CpuBackend {
         upstream: &[f64],
         options: &BatchOptions,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
+        check_rows(program, rows, num_rows)?;
         match self.engine {
             Engine::Reference => {
                 // ψ and λ per row: twice one state's memory.

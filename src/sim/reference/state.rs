@@ -1,10 +1,13 @@
 //! The reference state vector: a `Vec<Complex64>` and one generic routine that applies any
 //! controlled k-qubit matrix. No special cases, so nothing to get subtly wrong.
 
-use crate::backend::{check_marginal_qubits, invert_cdf, marginalize, QuantumState};
+use crate::backend::{
+    check_budget, check_marginal_qubits, check_shots, invert_cdf, marginalize, QuantumState,
+};
 use crate::circuit::{Bindings, Circuit, Observable, Pauli};
 use crate::error::{Error, Result};
 use crate::math::rng::Rng;
+use crate::sim::cpu::default_memory_budget;
 use num_complex::Complex64;
 
 /// An n-qubit state in f64 on the host.
@@ -57,14 +60,18 @@ fn pauli_matrix(p: Pauli) -> [Complex64; 4] {
 }
 
 impl CpuState {
-    /// |0…0⟩ on `num_qubits` qubits.
+    /// |0…0⟩ on `num_qubits` qubits (1..=[`crate::circuit::MAX_QUBITS`]); a state over the
+    /// default memory budget (a quarter of the available host memory, as
+    /// [`crate::BatchOptions::memory_budget`]) is an [`Error::OutOfDeviceMemory`].
     pub fn zero(num_qubits: usize) -> Result<Self> {
-        let len = 1usize
-            .checked_shl(num_qubits as u32)
-            .ok_or(Error::UnsupportedQubitCount {
+        if num_qubits == 0 || num_qubits > crate::circuit::MAX_QUBITS {
+            return Err(Error::UnsupportedQubitCount {
                 num_qubits,
                 max: crate::circuit::MAX_QUBITS,
-            })?;
+            });
+        }
+        let len = 1usize << num_qubits;
+        check_budget(16 * len as u64, default_memory_budget())?;
         let mut amps = vec![Complex64::ZERO; len];
         amps[0] = Complex64::ONE;
         Ok(CpuState { num_qubits, amps })
@@ -142,9 +149,7 @@ impl QuantumState for CpuState {
     }
 
     fn sample(&self, shots: usize, seed: u64) -> Result<Vec<u64>> {
-        if shots == 0 {
-            return Err(Error::InvalidArgument("shots must be at least 1".into()));
-        }
+        check_shots(shots, default_memory_budget())?;
         let mut cdf = Vec::with_capacity(self.amps.len());
         let mut acc = 0.0;
         for a in &self.amps {

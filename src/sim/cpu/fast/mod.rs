@@ -22,7 +22,7 @@ mod kern;
 mod plan;
 
 use crate::backend::{
-    check_amplitudes, check_marginal_qubits, marginalize, Precision, QuantumState,
+    check_amplitudes, check_marginal_qubits, check_shots, marginalize, Precision, QuantumState,
 };
 use crate::circuit::{Bindings, Circuit, Observable, Pauli, MAX_QUBITS};
 use crate::error::{Error, Result};
@@ -56,6 +56,11 @@ pub struct CpuConfig {
     pub fusion_qubits: usize,
     /// States of at least this many qubits run their tiles in parallel.
     pub parallel_qubits: usize,
+    /// Bytes a state (and a sample's outcome list) may take; `None` (the default): a quarter
+    /// of the host's available memory, the rule of the batched path
+    /// ([`crate::BatchOptions::memory_budget`]). A state over it is an
+    /// [`Error::OutOfDeviceMemory`] before anything is allocated.
+    pub memory_budget: Option<u64>,
 }
 
 impl Default for CpuConfig {
@@ -66,6 +71,7 @@ impl Default for CpuConfig {
             min_run_qubits: 4,
             fusion_qubits: 1,
             parallel_qubits: 14,
+            memory_budget: None,
         }
     }
 }
@@ -76,6 +82,7 @@ setters!(CpuConfig {
     min_run_qubits: usize,
     fusion_qubits: usize,
     parallel_qubits: usize,
+    memory_budget: Option<u64>,
 });
 
 impl CpuConfig {
@@ -85,6 +92,12 @@ impl CpuConfig {
             precision,
             ..Default::default()
         }
+    }
+
+    /// The memory budget in bytes: [`CpuConfig::memory_budget`] or the default rule.
+    pub(crate) fn budget(&self) -> u64 {
+        self.memory_budget
+            .unwrap_or_else(crate::sim::cpu::default_memory_budget)
     }
 
     fn fusion(&self) -> usize {
@@ -131,7 +144,7 @@ pub struct FastCpuState<T: Real> {
 }
 
 impl<T: Real> FastCpuState<T> {
-    fn allocate(num_qubits: usize, config: CpuConfig) -> Result<Self> {
+    fn allocate(num_qubits: usize, config: CpuConfig, budget: u64) -> Result<Self> {
         if num_qubits == 0 || num_qubits > MAX_QUBITS {
             return Err(Error::UnsupportedQubitCount {
                 num_qubits,
@@ -140,6 +153,7 @@ impl<T: Real> FastCpuState<T> {
         }
         let len = 2usize << num_qubits.max(BLOCK_QUBITS);
         let needed = (len * std::mem::size_of::<T>()) as u64;
+        crate::backend::check_budget(needed, budget)?;
         let amps = Lanes::zeros(len).ok_or_else(|| Error::OutOfDeviceMemory {
             needed,
             available: host_available_bytes(),
@@ -154,7 +168,13 @@ impl<T: Real> FastCpuState<T> {
 
     /// |0…0⟩ on `num_qubits` qubits.
     pub fn zero(num_qubits: usize, config: CpuConfig) -> Result<Self> {
-        let mut s = Self::allocate(num_qubits, config)?;
+        Self::zero_within(num_qubits, config, config.budget())
+    }
+
+    /// |0…0⟩ within `budget` bytes instead of the configuration's (for a batched call whose
+    /// [`crate::BatchOptions::memory_budget`] governs).
+    pub(crate) fn zero_within(num_qubits: usize, config: CpuConfig, budget: u64) -> Result<Self> {
+        let mut s = Self::allocate(num_qubits, config, budget)?;
         s.amps.as_mut_slice()[0] = T::ONE;
         Ok(s)
     }
@@ -162,7 +182,7 @@ impl<T: Real> FastCpuState<T> {
     /// A state holding `amplitudes` (length 2^n, normalised within 1e-6), rounded to `T`.
     pub fn from_amplitudes(amplitudes: &[Complex64], config: CpuConfig) -> Result<Self> {
         let n = check_amplitudes(amplitudes)?;
-        let mut s = Self::allocate(n, config)?;
+        let mut s = Self::allocate(n, config, config.budget())?;
         for (lanes, a) in s.amps.as_mut_slice().chunks_exact_mut(2).zip(amplitudes) {
             lanes[0] = T::from_f64(a.re);
             lanes[1] = T::from_f64(a.im);
@@ -409,9 +429,7 @@ impl<T: Real> QuantumState for FastCpuState<T> {
     /// Inverse-transform sampling like the reference (same uniforms for a seed), through
     /// per-block partial sums instead of a full CDF: O(2^n + shots · (log shots + block)).
     fn sample(&self, shots: usize, seed: u64) -> Result<Vec<u64>> {
-        if shots == 0 {
-            return Err(Error::InvalidArgument("shots must be at least 1".into()));
-        }
+        check_shots(shots, self.config.budget())?;
         let lanes = self.lanes();
         let block = 1usize << self.num_qubits.min(10);
         let sum_block = |part: &[T]| {
