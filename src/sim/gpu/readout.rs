@@ -312,11 +312,37 @@ pub(crate) fn probabilities(state: Chunks<'_>) -> Result<Vec<f64>> {
     Ok(probs)
 }
 
-/// `shots` outcomes by inverse transform with uniforms from `Rng::new(seed)`.
+/// Most shots one GPU `sample` call draws: 2^26 (64 Mi) outcomes are 512 MiB on the host, and
+/// the host holds them all at once. More shots: several calls with different seeds.
+pub(crate) const MAX_SAMPLE_SHOTS: usize = 1 << 26;
+
+/// Shots per round of picks on the GPU: the draw and pick buffers hold one round (16 MiB of
+/// draws at f64), far below any adapter's storage-binding limit (128 MiB in WebGPU's defaults).
+const SHOTS_PER_ROUND: usize = 1 << 20;
+
+/// `shots` outcomes by inverse transform with uniforms from `Rng::new(seed)`: block sums on the
+/// GPU, a CDF over blocks on the host, then rounds of at most [`SHOTS_PER_ROUND`] picks inside
+/// blocks on the GPU. At most [`MAX_SAMPLE_SHOTS`] shots, checked before anything is allocated.
 pub(crate) fn sample(state: Chunks<'_>, shots: usize, seed: u64) -> Result<Vec<u64>> {
     if shots == 0 {
         return Err(Error::InvalidArgument("shots must be at least 1".into()));
     }
+    if shots > MAX_SAMPLE_SHOTS {
+        return Err(Error::InvalidArgument(format!(
+            "{shots} shots requested; the GPU sampler draws at most {MAX_SAMPLE_SHOTS} \
+             (2^26) per call, since every outcome is held in host memory (8 bytes each): \
+             draw fewer per call and combine calls made with different seeds, or count \
+             outcomes instead of listing them"
+        )));
+    }
+    let mut outcomes: Vec<u64> = Vec::new();
+    outcomes.try_reserve_exact(shots).map_err(|_| {
+        Error::InvalidArgument(format!(
+            "{shots} shots need {} bytes of host memory for the outcomes, which could not be \
+             allocated: draw fewer per call",
+            shots.saturating_mul(8)
+        ))
+    })?;
     let ctx = state.ctx;
     let c = state.chunk_bits;
     let chunk_len = 1u64 << c;
@@ -358,42 +384,66 @@ pub(crate) fn sample(state: Chunks<'_>, shots: usize, seed: u64) -> Result<Vec<u
         .rposition(|&s| s > 0.0)
         .ok_or_else(|| Error::InvalidState("the state has zero norm".into()))?;
     let mut rng = Rng::new(seed);
-    // (chunk, block within chunk, residual mass inside the block) per sample.
-    let draws: Vec<(u64, u64, f64)> = (0..shots)
-        .map(|_| {
-            let target = rng.uniform() * total;
-            let b = cdf.partition_point(|&x| x <= target).min(last_nonempty);
-            let before = if b == 0 { 0.0 } else { cdf[b - 1] };
-            let b = b as u64;
-            (
-                b / blocks_per_chunk,
-                b % blocks_per_chunk,
-                (target - before).max(0.0),
-            )
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..shots).collect();
-    order.sort_by_key(|&k| draws[k].0);
-    let mut input = Vec::with_capacity(2 * shots);
-    for &k in &order {
-        input.push(draws[k].1 as f64);
-        input.push(draws[k].2);
-    }
+    let round = shots.min(SHOTS_PER_ROUND);
     let in_buf = ctx.storage_buffer(
         "qshade sample draws",
-        input.len() as u64 * bpr,
+        2 * round as u64 * bpr,
         wgpu::BufferUsages::empty(),
     )?;
-    ctx.queue
-        .write_buffer(&in_buf, 0, &reals_to_bytes(&input, ctx.precision));
     let out_buf = ctx.storage_buffer(
         "qshade sample picks",
-        shots as u64 * bpr,
+        round as u64 * bpr,
         wgpu::BufferUsages::empty(),
     )?;
+    while outcomes.len() < shots {
+        let count = (shots - outcomes.len()).min(round);
+        // (chunk, block within chunk, residual mass inside the block) per sample, in the
+        // order the uniforms are drawn (so a seed gives the same outcomes at any round size).
+        let draws: Vec<(u64, u64, f64)> = (0..count)
+            .map(|_| {
+                let target = rng.uniform() * total;
+                let b = cdf.partition_point(|&x| x <= target).min(last_nonempty);
+                let before = if b == 0 { 0.0 } else { cdf[b - 1] };
+                let b = b as u64;
+                (
+                    b / blocks_per_chunk,
+                    b % blocks_per_chunk,
+                    (target - before).max(0.0),
+                )
+            })
+            .collect();
+        let picks = pick_round(state, &draws, (&in_buf, &out_buf))?;
+        outcomes.extend(
+            draws
+                .iter()
+                .zip(picks)
+                .map(|(&(chunk, block, _), pick)| chunk * chunk_len + block * WORKGROUP_SIZE + pick),
+        );
+    }
+    Ok(outcomes)
+}
+
+/// The offset inside its block of each draw's outcome (draws: chunk, block within the chunk,
+/// residual mass), picked on the GPU through the draw and pick buffers `bufs` (room for
+/// `draws.len()` ≤ [`SHOTS_PER_ROUND`] samples), one dispatch per chunk drawn from.
+fn pick_round(
+    state: Chunks<'_>,
+    draws: &[(u64, u64, f64)],
+    (in_buf, out_buf): (&wgpu::Buffer, &wgpu::Buffer),
+) -> Result<Vec<u64>> {
+    let ctx = state.ctx;
+    let chunk_len = 1u64 << state.chunk_bits;
+    let mut order: Vec<usize> = (0..draws.len()).collect();
+    order.sort_by_key(|&k| draws[k].0);
+    let input: Vec<f64> = order
+        .iter()
+        .flat_map(|&k| [draws[k].1 as f64, draws[k].2])
+        .collect();
+    ctx.queue
+        .write_buffer(in_buf, 0, &reals_to_bytes(&input, ctx.precision));
     let mut work = Work::default();
     let mut start = 0usize;
-    while start < shots {
+    while start < draws.len() {
         let chunk = draws[order[start]].0;
         let end = start
             + order[start..]
@@ -401,6 +451,10 @@ pub(crate) fn sample(state: Chunks<'_>, shots: usize, seed: u64) -> Result<Vec<u
                 .take_while(|&&k| draws[k].0 == chunk)
                 .count();
         let count = (end - start) as u64;
+        let buffer = state
+            .buffers
+            .get(chunk as usize)
+            .ok_or_else(|| Error::Device(format!("sampled chunk {chunk} does not exist")))?;
         work.push(
             Dispatch::new(Kernel::SamplePick, Access::Single, grid(count)),
             OpRecord {
@@ -411,19 +465,18 @@ pub(crate) fn sample(state: Chunks<'_>, shots: usize, seed: u64) -> Result<Vec<u
                 ..Default::default()
             },
             Binds {
-                aux_in: Some(&in_buf),
-                slots: [Some(&state.buffers[chunk as usize]), None, None, None],
-                aux_out: Some(&out_buf),
+                aux_in: Some(in_buf),
+                slots: [Some(buffer), None, None, None],
+                aux_out: Some(out_buf),
             },
         );
         start = end;
     }
     work.run(ctx)?;
-    let picks = ctx.read_reals(&out_buf, 0, shots as u64)?;
-    let mut outcomes = vec![0u64; shots];
+    let picks = ctx.read_reals(out_buf, 0, draws.len() as u64)?;
+    let mut out = vec![0u64; draws.len()];
     for (pos, &k) in order.iter().enumerate() {
-        let (chunk, block, _) = draws[k];
-        outcomes[k] = chunk * chunk_len + block * WORKGROUP_SIZE + picks[pos] as u64;
+        out[k] = picks[pos] as u64;
     }
-    Ok(outcomes)
+    Ok(out)
 }
