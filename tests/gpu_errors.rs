@@ -226,7 +226,10 @@ fn huge_shot_counts_are_clear_errors() {
             Err(e @ Error::InvalidArgument(_)) => {
                 let msg = e.to_string();
                 for needle in [shots.to_string(), "67108864".to_string(), "per call".into()] {
-                    assert!(msg.contains(&needle), "sample({shots}): {msg:?} lacks {needle:?}");
+                    assert!(
+                        msg.contains(&needle),
+                        "sample({shots}): {msg:?} lacks {needle:?}"
+                    );
                 }
             }
             other => panic!("sample({shots}): expected InvalidArgument, got {other:?}"),
@@ -235,7 +238,10 @@ fn huge_shot_counts_are_clear_errors() {
     // Two rounds of picks (2^20 shots each): every outcome is one of the state's two.
     let outcomes = state.sample((1 << 20) + 3, 7).unwrap();
     assert_eq!(outcomes.len(), (1 << 20) + 3);
-    assert!(outcomes.iter().all(|&k| k == 0 || k == 5), "outcome outside {{0, 5}}");
+    assert!(
+        outcomes.iter().all(|&k| k == 0 || k == 5),
+        "outcome outside {{0, 5}}"
+    );
     let ones = outcomes.iter().filter(|&&k| k == 5).count() as f64 / outcomes.len() as f64;
     assert!((ones - 0.5).abs() < 0.01, "P(101) = {ones}");
 }

@@ -178,74 +178,107 @@ pub(crate) fn terms_of(observables: &[Observable]) -> (Vec<Term>, Vec<f64>) {
     (terms, constants)
 }
 
+/// Reals per Pauli string in the term table `pauli_terms.wgsl` reads.
+const TERM_REALS: usize = 6;
+
+/// Appends `v` to a kernel table as two 16-bit halves (exact as reals at either precision).
+fn push_halves(table: &mut Vec<f64>, v: u32) {
+    table.push(f64::from(v & 0xFFFF));
+    table.push(f64::from(v >> 16));
+}
+
 /// ⟨O_j⟩ for every observable, reduced on the GPU.
+///
+/// The non-identity terms go through the term-table kernel (`pauli_terms.wgsl`) in groups:
+/// per group one dispatch for each chunk and each chunk its terms' X parts pair it with
+/// (every dispatch takes all the group's terms that share that partner, each term on
+/// `split` workgroups), then one segmented reduction. A 10^5-term observable is a handful of
+/// dispatches, not one per term.
 pub(crate) fn expectations(state: Chunks<'_>, observables: &[Observable]) -> Result<Vec<f64>> {
     let ctx = state.ctx;
     for obs in observables {
         obs.validate(state.num_qubits)?;
     }
-    let (terms, mut results) = terms_of(observables);
+    let (mut terms, mut results) = terms_of(observables);
     if terms.is_empty() {
         return Ok(results);
     }
     let c = state.chunk_bits;
+    // Terms with the same partner offset (X part on chunk-index bits) are neighbours.
+    terms.sort_by_key(|t| t.x_mask >> c);
     let num_chunks = state.buffers.len() as u64;
     let partials = reduction_groups(1u64 << c);
     let bpr = bytes_per_real(ctx);
-    // Bound the partials buffer (32 MiB, and one binding) and the segments per reduce (65 535).
+    // Bound the partials buffer (32 MiB, and one binding) and the segments per reduce (65 535,
+    // which also bounds a dispatch's grid y).
     let cap_bytes = (32u64 << 20).min(ctx.limits.max_storage_buffer_binding_size);
     let max_segments = (cap_bytes / (partials * 2 * bpr)).clamp(1, 65_535);
     let terms_per_group = (max_segments / num_chunks).max(1) as usize;
+    let low_mask = (1u64 << c) - 1;
     for group in terms.chunks(terms_per_group) {
         let segments = group.len() as u64 * num_chunks;
-        let (buf_a, buf_b) = reduction_buffers(ctx, segments, partials)?;
+        // Enough workgroups per term to fill about MAX_REDUCTION_GROUPS in all.
+        let split = (MAX_REDUCTION_GROUPS / group.len() as u64).clamp(1, partials);
+        let mut table = Vec::with_capacity(TERM_REALS * group.len());
+        for term in group {
+            let x_low = term.x_mask & low_mask;
+            let x = if term.x_mask >> c == 0 {
+                x_low
+            } else {
+                x_low | (1 << c)
+            };
+            push_halves(&mut table, x as u32);
+            push_halves(&mut table, (term.z_mask & low_mask) as u32);
+            push_halves(&mut table, (term.z_mask >> c) as u32);
+        }
+        let table_buf = ctx.storage_buffer(
+            "qshade Pauli terms",
+            table.len() as u64 * bpr,
+            wgpu::BufferUsages::empty(),
+        )?;
+        ctx.queue
+            .write_buffer(&table_buf, 0, &reals_to_bytes(&table, ctx.precision));
+        let (buf_a, buf_b) = reduction_buffers(ctx, segments, split)?;
         let mut work = Work::default();
-        let low_mask = (1u64 << c) - 1;
-        for (ti, term) in group.iter().enumerate() {
-            let x_high = term.x_mask >> c;
+        let mut first = 0usize;
+        while first < group.len() {
+            let x_high = group[first].x_mask >> c;
+            let count = group[first..]
+                .iter()
+                .take_while(|t| t.x_mask >> c == x_high)
+                .count();
             for ci in 0..num_chunks {
-                let seg = ti as u64 * num_chunks + ci;
-                let partner = ci ^ x_high;
-                let (access, x_mask, slots) = if x_high == 0 {
-                    (
-                        Access::Single,
-                        term.x_mask & low_mask,
-                        [Some(&state.buffers[ci as usize]), None, None, None],
-                    )
+                let chunk = &state.buffers[ci as usize];
+                let (access, slots) = if x_high == 0 {
+                    (Access::Single, [Some(chunk), None, None, None])
                 } else {
-                    (
-                        Access::Chunked,
-                        (term.x_mask & low_mask) | (1 << c),
-                        [
-                            Some(&state.buffers[ci as usize]),
-                            Some(&state.buffers[partner as usize]),
-                            None,
-                            None,
-                        ],
-                    )
+                    let partner = state
+                        .buffers
+                        .get((ci ^ x_high) as usize)
+                        .ok_or_else(|| Error::Device(format!("no chunk {}", ci ^ x_high)))?;
+                    (Access::Chunked, [Some(chunk), Some(partner), None, None])
                 };
                 let record = OpRecord {
                     n_threads: 1 << c,
                     chunk_bits: c as u32,
-                    out_offset: (seg * partials) as u32,
-                    x_mask: x_mask as u32,
-                    z_mask: (term.z_mask & low_mask) as u32,
-                    sign: (ci & (term.z_mask >> c)).count_ones() & 1,
-                    count: partials as u32,
+                    seg_base: first as u32,
+                    x0: num_chunks as u32,
+                    x1: ci as u32,
                     ..Default::default()
                 };
                 work.push(
-                    Dispatch::new(Kernel::PauliExpectation, access, (partials as u32, 1)),
+                    Dispatch::new(Kernel::PauliTerms, access, (split as u32, count as u32)),
                     record,
                     Binds {
+                        aux_in: Some(&table_buf),
                         slots,
                         aux_out: Some(&buf_a),
-                        ..Default::default()
                     },
                 );
             }
+            first += count;
         }
-        let (passes, in_a) = reduce_passes(partials, segments);
+        let (passes, in_a) = reduce_passes(split, segments);
         for pass in passes {
             let (from, to) = if pass.from_a {
                 (&buf_a, &buf_b)
@@ -414,10 +447,9 @@ pub(crate) fn sample(state: Chunks<'_>, shots: usize, seed: u64) -> Result<Vec<u
             .collect();
         let picks = pick_round(state, &draws, (&in_buf, &out_buf))?;
         outcomes.extend(
-            draws
-                .iter()
-                .zip(picks)
-                .map(|(&(chunk, block, _), pick)| chunk * chunk_len + block * WORKGROUP_SIZE + pick),
+            draws.iter().zip(picks).map(|(&(chunk, block, _), pick)| {
+                chunk * chunk_len + block * WORKGROUP_SIZE + pick
+            }),
         );
     }
     Ok(outcomes)
