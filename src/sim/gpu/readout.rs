@@ -62,7 +62,9 @@ impl<'a> Work<'a> {
         if self.recording.is_empty() {
             return Ok(());
         }
-        let ops = self.recording.record_buffer(ctx, "qshade readout records");
+        let ops = self
+            .recording
+            .record_buffer(ctx, "qshade readout records")?;
         let groups: Vec<wgpu::BindGroup> = self
             .binds
             .iter()
