@@ -117,11 +117,8 @@ fn no_adapter_reason(searched: wgpu::Backends, wgpu_backend: Option<&str>) -> St
              restricted the search to: unset WGPU_BACKEND or name a backend this machine has \
              a driver for"
         ),
-        None => format!(
-            "no adapter on any backend searched ({list}): install a GPU driver (on Linux \
-             without one, Mesa's software Vulkan driver lavapipe: mesa-vulkan-drivers) or use \
-             the CPU backend"
-        ),
+        // Error::NoAdapter's message goes on with what to install.
+        None => format!("no adapter on any backend searched ({list})"),
     }
 }
 

@@ -395,10 +395,10 @@ mod validation {
             failures.len(),
             failures.join("\n")
         );
-        // 11 kernels in both unpaired access modes, 4 of them (the light gate kernels) also in
+        // 12 kernels in both unpaired access modes, 4 of them (the light gate kernels) also in
         // the four paired modes; 5 two-state kernels and the tile single-binding only; the copy in
         // single item-paired mode only; two precisions; both matrix sources.
-        assert_eq!(checked, 2 * 2 * (11 * 2 + 4 * 4 + 6 + 1));
+        assert_eq!(checked, 2 * 2 * (12 * 2 + 4 * 4 + 6 + 1));
     }
 
     #[test]
