@@ -197,6 +197,14 @@ mod tests {
     use crate::circuit::{Bindings, Circuit};
     use crate::sim::gpu::lower::lower;
 
+    /// The circuit's gates lowered with no bindings.
+    fn lowered(c: &Circuit) -> Vec<GateOp> {
+        c.gates()
+            .iter()
+            .filter_map(|g| lower(g, &Bindings::none()))
+            .collect()
+    }
+
     #[test]
     fn ansatz_layer_fuses_into_few_tiles() {
         let n = 20;
@@ -207,11 +215,7 @@ mod tests {
         for q in 0..n {
             c.cnot(q, (q + 1) % n).unwrap();
         }
-        let ops: Vec<GateOp> = c
-            .gates()
-            .iter()
-            .filter_map(|g| lower(g, &Bindings::none()))
-            .collect();
+        let ops = lowered(&c);
         let segments = schedule(&ops, n, 12);
         let covered: usize = segments
             .iter()
@@ -243,11 +247,7 @@ mod tests {
         for k in 0..3 * MAX_TILE_OPS {
             c.rx(k % n, 0.1).unwrap();
         }
-        let ops: Vec<GateOp> = c
-            .gates()
-            .iter()
-            .filter_map(|g| lower(g, &Bindings::none()))
-            .collect();
+        let ops = lowered(&c);
         let segments = schedule(&ops, n, 12);
         assert_eq!(segments.len(), 3);
         for s in &segments {
