@@ -208,3 +208,40 @@ fn invalid_tile_workgroup_is_an_error() {
         }
     }
 }
+
+/// Huge shot counts are a clear `InvalidArgument` naming the limit, checked before anything is
+/// allocated (before, `usize::MAX` aborted on a 24-byte-per-shot allocation and 5·10^7 shots
+/// came back as a raw wgpu binding error); a count just under the limit's round size works.
+#[test]
+fn huge_shot_counts_are_clear_errors() {
+    let _guard = lock();
+    let Some(gpu) = try_gpu(config(Precision::F32, None)) else {
+        return;
+    };
+    let mut c = Circuit::new(3).unwrap();
+    c.h(0).unwrap().cnot(0, 2).unwrap();
+    let state = gpu.run(&c, &Bindings::none()).unwrap();
+    for shots in [usize::MAX, 1_000_000_000, (1 << 26) + 1] {
+        match state.sample(shots, 7) {
+            Err(e @ Error::InvalidArgument(_)) => {
+                let msg = e.to_string();
+                for needle in [shots.to_string(), "67108864".to_string(), "per call".into()] {
+                    assert!(
+                        msg.contains(&needle),
+                        "sample({shots}): {msg:?} lacks {needle:?}"
+                    );
+                }
+            }
+            other => panic!("sample({shots}): expected InvalidArgument, got {other:?}"),
+        }
+    }
+    // Two rounds of picks (2^20 shots each): every outcome is one of the state's two.
+    let outcomes = state.sample((1 << 20) + 3, 7).unwrap();
+    assert_eq!(outcomes.len(), (1 << 20) + 3);
+    assert!(
+        outcomes.iter().all(|&k| k == 0 || k == 5),
+        "outcome outside {{0, 5}}"
+    );
+    let ones = outcomes.iter().filter(|&&k| k == 5).count() as f64 / outcomes.len() as f64;
+    assert!((ones - 0.5).abs() < 0.01, "P(101) = {ones}");
+}

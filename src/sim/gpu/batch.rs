@@ -456,7 +456,7 @@ impl Plan {
             result_in_a,
             cold,
         } = build_steps(ctx, program, terms, &layout, sub_batch, adjoint);
-        let records_buf = recording.record_buffer(ctx, "qshade batch records");
+        let records_buf = recording.record_buffer(ctx, "qshade batch records")?;
         let state_bytes = ctx.precision.bytes_per_amplitude() << n;
         let segments_per_row = terms.len() + layout.derivatives.len();
         let partials = reduction_groups(1 << n);
@@ -805,7 +805,7 @@ fn prepare_states(
     let param_reals = layout.reals;
     // Without terms there is nothing to reduce: the dispatches are init + gates.
     let Steps { recording, .. } = build_steps(ctx, program, &[], &layout, count, false);
-    let records_buf = recording.record_buffer(ctx, "qshade prepare records");
+    let records_buf = recording.record_buffer(ctx, "qshade prepare records")?;
     let bpr = bytes_per_real(ctx);
     let states = ctx.storage_buffer(
         "qshade prepared states",
@@ -877,7 +877,7 @@ pub(crate) fn overlaps(
             for p in reduce_steps {
                 recording.push(p.dispatch(if p.from_a { 1 } else { 2 }), p.record);
             }
-            let records_buf = recording.record_buffer(ctx, "qshade overlap records");
+            let records_buf = recording.record_buffer(ctx, "qshade overlap records")?;
             let bind_groups = [
                 ctx.bind_group(
                     &records_buf,

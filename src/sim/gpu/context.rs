@@ -81,18 +81,60 @@ fn adapter_rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
     (backend, device)
 }
 
+/// What a user reads for the raw errors `wgpu` reported (`raw`): the text itself, then what
+/// it means and what to do, since wgpu's own text names internal objects only.
+fn device_error_message(raw: &str) -> String {
+    format!(
+        "the GPU driver rejected qshade's work ({raw}). qshade checks sizes and limits before \
+         it submits work, so this is a qshade bug or a limit of this adapter it does not know \
+         of: please report it with this message; meanwhile use fewer qubits, shots or terms \
+         per call, another adapter (GpuConfig::adapter / QSHADE_ADAPTER), or the CPU backend"
+    )
+}
+
+/// Why no adapter was found on the backends `searched`, given the `WGPU_BACKEND` setting
+/// (`wgpu_backend`, which chose them when set), and what to do about it.
+fn no_adapter_reason(searched: wgpu::Backends, wgpu_backend: Option<&str>) -> String {
+    let names: Vec<&str> = [
+        (wgpu::Backends::VULKAN, "Vulkan"),
+        (wgpu::Backends::METAL, "Metal"),
+        (wgpu::Backends::DX12, "DX12"),
+        (wgpu::Backends::GL, "GL"),
+        (wgpu::Backends::BROWSER_WEBGPU, "WebGPU"),
+    ]
+    .into_iter()
+    .filter(|(b, _)| searched.contains(*b))
+    .map(|(_, name)| name)
+    .collect();
+    let list = if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    };
+    match wgpu_backend {
+        Some(value) => format!(
+            "no adapter on the backends searched ({list}), which WGPU_BACKEND={value:?} \
+             restricted the search to: unset WGPU_BACKEND or name a backend this machine has \
+             a driver for"
+        ),
+        // Error::NoAdapter's message goes on with what to install.
+        None => format!("no adapter on any backend searched ({list})"),
+    }
+}
+
 /// Picks the best adapter: one that supports the precision, then native APIs (Vulkan, Metal,
 /// DX12) over GL, then discrete over integrated over software. `wanted` (the configuration's
 /// adapter, default `QSHADE_ADAPTER`) restricts the choice to adapters whose name contains it.
 fn choose_adapter(
     instance: &wgpu::Instance,
+    searched: wgpu::Backends,
     precision: Precision,
     wanted: Option<&str>,
 ) -> Result<wgpu::Adapter> {
-    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    let adapters = pollster::block_on(instance.enumerate_adapters(searched));
     if adapters.is_empty() {
         return Err(Error::NoAdapter {
-            reason: "wgpu enumerated no adapters on any backend".into(),
+            reason: no_adapter_reason(searched, std::env::var("WGPU_BACKEND").ok().as_deref()),
         });
     }
     let wanted = wanted.map(str::to_lowercase);
@@ -144,6 +186,17 @@ fn vulkan_device_local_bytes(adapter: &wgpu::Adapter) -> Option<u64> {
 impl GpuContext {
     /// Finds the best adapter and opens a device on it with all of the adapter's limits.
     pub fn new(config: &GpuConfig) -> Result<Self> {
+        // "error: XDG_RUNTIME_DIR is invalid or not set in the environment." on stderr, when
+        // that variable is unset on Linux with Mesa, is not ours and cannot be avoided here:
+        // libwayland-client prints it when Mesa's implicit Vulkan layer
+        // VK_LAYER_MESA_device_select tries to reach a Wayland compositor to pick the default
+        // GPU, which it does because the instance enables VK_KHR_wayland_surface. wgpu-hal
+        // enables every window-system extension the driver offers (no instance flag turns
+        // that off), and building the Vulkan instance ourselves and handing it to wgpu
+        // (`vulkan::Instance::from_raw`) is only sound with a superset of those extensions.
+        // Compute is unaffected. Users silence it with `NODEVICE_SELECT=1` (disables that
+        // layer, which only orders devices) or by setting XDG_RUNTIME_DIR (README,
+        // "Troubleshooting").
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         // Creating a resource past 95% of the memory budget fails with an OOM error (which we
         // report as OutOfDeviceMemory) instead of risking a device loss.
@@ -151,8 +204,14 @@ impl GpuContext {
             for_resource_creation: Some(95),
             for_device_loss: None,
         };
+        let searched = desc.backends;
         let instance = wgpu::Instance::new(desc);
-        let adapter = choose_adapter(&instance, config.precision, config.adapter.as_deref())?;
+        let adapter = choose_adapter(
+            &instance,
+            searched,
+            config.precision,
+            config.adapter.as_deref(),
+        )?;
         let info = adapter.get_info();
         if config.precision == Precision::F64
             && !adapter.features().contains(wgpu::Features::SHADER_F64)
@@ -431,7 +490,7 @@ impl GpuContext {
             return Ok(());
         }
         let all = errors.drain(..).collect::<Vec<_>>().join("; ");
-        Err(Error::Device(all))
+        Err(Error::Device(device_error_message(&all)))
     }
 
     /// A storage buffer of `size` bytes, or `OutOfDeviceMemory` if the device refuses it.
@@ -599,4 +658,43 @@ fn create_layout(device: &wgpu::Device, precision: Precision) -> wgpu::BindGroup
         label: Some("qshade kernels"),
         entries: &entries,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{device_error_message, no_adapter_reason};
+
+    #[test]
+    fn device_errors_say_what_to_do() {
+        let msg = device_error_message("Validation Error: binding too large");
+        for needle in [
+            "binding too large",
+            "report it",
+            "CPU backend",
+            "QSHADE_ADAPTER",
+        ] {
+            assert!(msg.contains(needle), "{msg:?} lacks {needle:?}");
+        }
+    }
+
+    #[test]
+    fn no_adapter_reason_names_the_backends_and_wgpu_backend() {
+        let restricted = no_adapter_reason(wgpu::Backends::GL, Some("gl"));
+        for needle in [
+            "(GL)",
+            "WGPU_BACKEND=\"gl\"",
+            "restricted",
+            "unset WGPU_BACKEND",
+        ] {
+            assert!(
+                restricted.contains(needle),
+                "{restricted:?} lacks {needle:?}"
+            );
+        }
+        let open = no_adapter_reason(wgpu::Backends::VULKAN | wgpu::Backends::GL, None);
+        assert!(
+            open.contains("(Vulkan, GL)") && !open.contains("WGPU_BACKEND"),
+            "{open:?}"
+        );
+    }
 }

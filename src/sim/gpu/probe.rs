@@ -44,7 +44,7 @@ impl CopyProbe {
                 ..Default::default()
             },
         );
-        let ops = records.record_buffer(&ctx, "qshade copy record");
+        let ops = records.record_buffer(&ctx, "qshade copy record")?;
         let group = ctx.bind_group(&ops, None, [Some(&src), Some(&dst), None, None], None);
         Ok(CopyProbe {
             ctx,

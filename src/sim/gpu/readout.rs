@@ -62,7 +62,9 @@ impl<'a> Work<'a> {
         if self.recording.is_empty() {
             return Ok(());
         }
-        let ops = self.recording.record_buffer(ctx, "qshade readout records");
+        let ops = self
+            .recording
+            .record_buffer(ctx, "qshade readout records")?;
         let groups: Vec<wgpu::BindGroup> = self
             .binds
             .iter()
@@ -178,74 +180,107 @@ pub(crate) fn terms_of(observables: &[Observable]) -> (Vec<Term>, Vec<f64>) {
     (terms, constants)
 }
 
+/// Reals per Pauli string in the term table `pauli_terms.wgsl` reads.
+const TERM_REALS: usize = 6;
+
+/// Appends `v` to a kernel table as two 16-bit halves (exact as reals at either precision).
+fn push_halves(table: &mut Vec<f64>, v: u32) {
+    table.push(f64::from(v & 0xFFFF));
+    table.push(f64::from(v >> 16));
+}
+
 /// ⟨O_j⟩ for every observable, reduced on the GPU.
+///
+/// The non-identity terms go through the term-table kernel (`pauli_terms.wgsl`) in groups:
+/// per group one dispatch for each chunk and each chunk its terms' X parts pair it with
+/// (every dispatch takes all the group's terms that share that partner, each term on
+/// `split` workgroups), then one segmented reduction. A 10^5-term observable is a handful of
+/// dispatches, not one per term.
 pub(crate) fn expectations(state: Chunks<'_>, observables: &[Observable]) -> Result<Vec<f64>> {
     let ctx = state.ctx;
     for obs in observables {
         obs.validate(state.num_qubits)?;
     }
-    let (terms, mut results) = terms_of(observables);
+    let (mut terms, mut results) = terms_of(observables);
     if terms.is_empty() {
         return Ok(results);
     }
     let c = state.chunk_bits;
+    // Terms with the same partner offset (X part on chunk-index bits) are neighbours.
+    terms.sort_by_key(|t| t.x_mask >> c);
     let num_chunks = state.buffers.len() as u64;
     let partials = reduction_groups(1u64 << c);
     let bpr = bytes_per_real(ctx);
-    // Bound the partials buffer (32 MiB, and one binding) and the segments per reduce (65 535).
+    // Bound the partials buffer (32 MiB, and one binding) and the segments per reduce (65 535,
+    // which also bounds a dispatch's grid y).
     let cap_bytes = (32u64 << 20).min(ctx.limits.max_storage_buffer_binding_size);
     let max_segments = (cap_bytes / (partials * 2 * bpr)).clamp(1, 65_535);
     let terms_per_group = (max_segments / num_chunks).max(1) as usize;
+    let low_mask = (1u64 << c) - 1;
     for group in terms.chunks(terms_per_group) {
         let segments = group.len() as u64 * num_chunks;
-        let (buf_a, buf_b) = reduction_buffers(ctx, segments, partials)?;
+        // Enough workgroups per term to fill about MAX_REDUCTION_GROUPS in all.
+        let split = (MAX_REDUCTION_GROUPS / group.len() as u64).clamp(1, partials);
+        let mut table = Vec::with_capacity(TERM_REALS * group.len());
+        for term in group {
+            let x_low = term.x_mask & low_mask;
+            let x = if term.x_mask >> c == 0 {
+                x_low
+            } else {
+                x_low | (1 << c)
+            };
+            push_halves(&mut table, x as u32);
+            push_halves(&mut table, (term.z_mask & low_mask) as u32);
+            push_halves(&mut table, (term.z_mask >> c) as u32);
+        }
+        let table_buf = ctx.storage_buffer(
+            "qshade Pauli terms",
+            table.len() as u64 * bpr,
+            wgpu::BufferUsages::empty(),
+        )?;
+        ctx.queue
+            .write_buffer(&table_buf, 0, &reals_to_bytes(&table, ctx.precision));
+        let (buf_a, buf_b) = reduction_buffers(ctx, segments, split)?;
         let mut work = Work::default();
-        let low_mask = (1u64 << c) - 1;
-        for (ti, term) in group.iter().enumerate() {
-            let x_high = term.x_mask >> c;
+        let mut first = 0usize;
+        while first < group.len() {
+            let x_high = group[first].x_mask >> c;
+            let count = group[first..]
+                .iter()
+                .take_while(|t| t.x_mask >> c == x_high)
+                .count();
             for ci in 0..num_chunks {
-                let seg = ti as u64 * num_chunks + ci;
-                let partner = ci ^ x_high;
-                let (access, x_mask, slots) = if x_high == 0 {
-                    (
-                        Access::Single,
-                        term.x_mask & low_mask,
-                        [Some(&state.buffers[ci as usize]), None, None, None],
-                    )
+                let chunk = &state.buffers[ci as usize];
+                let (access, slots) = if x_high == 0 {
+                    (Access::Single, [Some(chunk), None, None, None])
                 } else {
-                    (
-                        Access::Chunked,
-                        (term.x_mask & low_mask) | (1 << c),
-                        [
-                            Some(&state.buffers[ci as usize]),
-                            Some(&state.buffers[partner as usize]),
-                            None,
-                            None,
-                        ],
-                    )
+                    let partner = state
+                        .buffers
+                        .get((ci ^ x_high) as usize)
+                        .ok_or_else(|| Error::Device(format!("no chunk {}", ci ^ x_high)))?;
+                    (Access::Chunked, [Some(chunk), Some(partner), None, None])
                 };
                 let record = OpRecord {
                     n_threads: 1 << c,
                     chunk_bits: c as u32,
-                    out_offset: (seg * partials) as u32,
-                    x_mask: x_mask as u32,
-                    z_mask: (term.z_mask & low_mask) as u32,
-                    sign: (ci & (term.z_mask >> c)).count_ones() & 1,
-                    count: partials as u32,
+                    seg_base: first as u32,
+                    x0: num_chunks as u32,
+                    x1: ci as u32,
                     ..Default::default()
                 };
                 work.push(
-                    Dispatch::new(Kernel::PauliExpectation, access, (partials as u32, 1)),
+                    Dispatch::new(Kernel::PauliTerms, access, (split as u32, count as u32)),
                     record,
                     Binds {
+                        aux_in: Some(&table_buf),
                         slots,
                         aux_out: Some(&buf_a),
-                        ..Default::default()
                     },
                 );
             }
+            first += count;
         }
-        let (passes, in_a) = reduce_passes(partials, segments);
+        let (passes, in_a) = reduce_passes(split, segments);
         for pass in passes {
             let (from, to) = if pass.from_a {
                 (&buf_a, &buf_b)
@@ -312,11 +347,37 @@ pub(crate) fn probabilities(state: Chunks<'_>) -> Result<Vec<f64>> {
     Ok(probs)
 }
 
-/// `shots` outcomes by inverse transform with uniforms from `Rng::new(seed)`.
+/// Most shots one GPU `sample` call draws: 2^26 (64 Mi) outcomes are 512 MiB on the host, and
+/// the host holds them all at once. More shots: several calls with different seeds.
+pub(crate) const MAX_SAMPLE_SHOTS: usize = 1 << 26;
+
+/// Shots per round of picks on the GPU: the draw and pick buffers hold one round (16 MiB of
+/// draws at f64), far below any adapter's storage-binding limit (128 MiB in WebGPU's defaults).
+const SHOTS_PER_ROUND: usize = 1 << 20;
+
+/// `shots` outcomes by inverse transform with uniforms from `Rng::new(seed)`: block sums on the
+/// GPU, a CDF over blocks on the host, then rounds of at most [`SHOTS_PER_ROUND`] picks inside
+/// blocks on the GPU. At most [`MAX_SAMPLE_SHOTS`] shots, checked before anything is allocated.
 pub(crate) fn sample(state: Chunks<'_>, shots: usize, seed: u64) -> Result<Vec<u64>> {
     if shots == 0 {
         return Err(Error::InvalidArgument("shots must be at least 1".into()));
     }
+    if shots > MAX_SAMPLE_SHOTS {
+        return Err(Error::InvalidArgument(format!(
+            "{shots} shots requested; the GPU sampler draws at most {MAX_SAMPLE_SHOTS} \
+             (2^26) per call, since every outcome is held in host memory (8 bytes each): \
+             draw fewer per call and combine calls made with different seeds, or count \
+             outcomes instead of listing them"
+        )));
+    }
+    let mut outcomes: Vec<u64> = Vec::new();
+    outcomes.try_reserve_exact(shots).map_err(|_| {
+        Error::InvalidArgument(format!(
+            "{shots} shots need {} bytes of host memory for the outcomes, which could not be \
+             allocated: draw fewer per call",
+            shots.saturating_mul(8)
+        ))
+    })?;
     let ctx = state.ctx;
     let c = state.chunk_bits;
     let chunk_len = 1u64 << c;
@@ -358,42 +419,65 @@ pub(crate) fn sample(state: Chunks<'_>, shots: usize, seed: u64) -> Result<Vec<u
         .rposition(|&s| s > 0.0)
         .ok_or_else(|| Error::InvalidState("the state has zero norm".into()))?;
     let mut rng = Rng::new(seed);
-    // (chunk, block within chunk, residual mass inside the block) per sample.
-    let draws: Vec<(u64, u64, f64)> = (0..shots)
-        .map(|_| {
-            let target = rng.uniform() * total;
-            let b = cdf.partition_point(|&x| x <= target).min(last_nonempty);
-            let before = if b == 0 { 0.0 } else { cdf[b - 1] };
-            let b = b as u64;
-            (
-                b / blocks_per_chunk,
-                b % blocks_per_chunk,
-                (target - before).max(0.0),
-            )
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..shots).collect();
-    order.sort_by_key(|&k| draws[k].0);
-    let mut input = Vec::with_capacity(2 * shots);
-    for &k in &order {
-        input.push(draws[k].1 as f64);
-        input.push(draws[k].2);
-    }
+    let round = shots.min(SHOTS_PER_ROUND);
     let in_buf = ctx.storage_buffer(
         "qshade sample draws",
-        input.len() as u64 * bpr,
+        2 * round as u64 * bpr,
         wgpu::BufferUsages::empty(),
     )?;
-    ctx.queue
-        .write_buffer(&in_buf, 0, &reals_to_bytes(&input, ctx.precision));
     let out_buf = ctx.storage_buffer(
         "qshade sample picks",
-        shots as u64 * bpr,
+        round as u64 * bpr,
         wgpu::BufferUsages::empty(),
     )?;
+    while outcomes.len() < shots {
+        let count = (shots - outcomes.len()).min(round);
+        // (chunk, block within chunk, residual mass inside the block) per sample, in the
+        // order the uniforms are drawn (so a seed gives the same outcomes at any round size).
+        let draws: Vec<(u64, u64, f64)> = (0..count)
+            .map(|_| {
+                let target = rng.uniform() * total;
+                let b = cdf.partition_point(|&x| x <= target).min(last_nonempty);
+                let before = if b == 0 { 0.0 } else { cdf[b - 1] };
+                let b = b as u64;
+                (
+                    b / blocks_per_chunk,
+                    b % blocks_per_chunk,
+                    (target - before).max(0.0),
+                )
+            })
+            .collect();
+        let picks = pick_round(state, &draws, (&in_buf, &out_buf))?;
+        outcomes.extend(
+            draws.iter().zip(picks).map(|(&(chunk, block, _), pick)| {
+                chunk * chunk_len + block * WORKGROUP_SIZE + pick
+            }),
+        );
+    }
+    Ok(outcomes)
+}
+
+/// The offset inside its block of each draw's outcome (draws: chunk, block within the chunk,
+/// residual mass), picked on the GPU through the draw and pick buffers `bufs` (room for
+/// `draws.len()` ≤ [`SHOTS_PER_ROUND`] samples), one dispatch per chunk drawn from.
+fn pick_round(
+    state: Chunks<'_>,
+    draws: &[(u64, u64, f64)],
+    (in_buf, out_buf): (&wgpu::Buffer, &wgpu::Buffer),
+) -> Result<Vec<u64>> {
+    let ctx = state.ctx;
+    let chunk_len = 1u64 << state.chunk_bits;
+    let mut order: Vec<usize> = (0..draws.len()).collect();
+    order.sort_by_key(|&k| draws[k].0);
+    let input: Vec<f64> = order
+        .iter()
+        .flat_map(|&k| [draws[k].1 as f64, draws[k].2])
+        .collect();
+    ctx.queue
+        .write_buffer(in_buf, 0, &reals_to_bytes(&input, ctx.precision));
     let mut work = Work::default();
     let mut start = 0usize;
-    while start < shots {
+    while start < draws.len() {
         let chunk = draws[order[start]].0;
         let end = start
             + order[start..]
@@ -401,6 +485,10 @@ pub(crate) fn sample(state: Chunks<'_>, shots: usize, seed: u64) -> Result<Vec<u
                 .take_while(|&&k| draws[k].0 == chunk)
                 .count();
         let count = (end - start) as u64;
+        let buffer = state
+            .buffers
+            .get(chunk as usize)
+            .ok_or_else(|| Error::Device(format!("sampled chunk {chunk} does not exist")))?;
         work.push(
             Dispatch::new(Kernel::SamplePick, Access::Single, grid(count)),
             OpRecord {
@@ -411,19 +499,18 @@ pub(crate) fn sample(state: Chunks<'_>, shots: usize, seed: u64) -> Result<Vec<u
                 ..Default::default()
             },
             Binds {
-                aux_in: Some(&in_buf),
-                slots: [Some(&state.buffers[chunk as usize]), None, None, None],
-                aux_out: Some(&out_buf),
+                aux_in: Some(in_buf),
+                slots: [Some(buffer), None, None, None],
+                aux_out: Some(out_buf),
             },
         );
         start = end;
     }
     work.run(ctx)?;
-    let picks = ctx.read_reals(&out_buf, 0, shots as u64)?;
-    let mut outcomes = vec![0u64; shots];
+    let picks = ctx.read_reals(out_buf, 0, draws.len() as u64)?;
+    let mut out = vec![0u64; draws.len()];
     for (pos, &k) in order.iter().enumerate() {
-        let (chunk, block, _) = draws[k];
-        outcomes[k] = chunk * chunk_len + block * WORKGROUP_SIZE + picks[pos] as u64;
+        out[k] = picks[pos] as u64;
     }
-    Ok(outcomes)
+    Ok(out)
 }

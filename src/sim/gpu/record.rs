@@ -63,6 +63,13 @@ impl Dispatch {
     }
 }
 
+/// Most op records one submit of a single state's gates binds (see [`Recording::split`]): the
+/// records sit in one uniform buffer bound at dynamic offsets, so an unbounded circuit would
+/// need an unbounded buffer (past the adapter's `max_buffer_size`) and offsets past `u32`.
+/// 4,096 records are at most about 5 MiB (f64 records with inline matrices), and thousands of
+/// dispatches per submit already amortise the submit.
+pub(crate) const MAX_RECORDS_PER_SUBMIT: usize = 4096;
+
 /// Dispatches in order and the op records they read (each record optionally with a matrix
 /// inline after its header).
 #[derive(Clone, Debug, Default)]
@@ -102,6 +109,41 @@ impl Recording {
         self.dispatches.push(dispatch);
     }
 
+    /// The same dispatches, in order, cut into recordings of at most `max_records` records each
+    /// (a record read by dispatches in two pieces is copied into both).
+    pub fn split(&self, max_records: usize) -> Vec<Recording> {
+        let max_records = max_records.max(1);
+        let mut pieces = Vec::new();
+        let mut piece = Recording::default();
+        let mut index: Vec<Option<usize>> = vec![None; self.records.len()];
+        for d in &self.dispatches {
+            let needs_record = index.get(d.record).copied().flatten().is_none();
+            if needs_record && piece.records.len() == max_records {
+                pieces.push(std::mem::take(&mut piece));
+                index.iter_mut().for_each(|i| *i = None);
+            }
+            let Some((record, matrix)) = self.records.get(d.record) else {
+                continue;
+            };
+            let local = match index[d.record] {
+                Some(local) => local,
+                None => {
+                    piece.records.push((*record, matrix.clone()));
+                    index[d.record] = Some(piece.records.len() - 1);
+                    piece.records.len() - 1
+                }
+            };
+            piece.dispatches.push(Dispatch {
+                record: local,
+                ..*d
+            });
+        }
+        if !piece.is_empty() {
+            pieces.push(piece);
+        }
+        pieces
+    }
+
     /// True when nothing is recorded.
     pub fn is_empty(&self) -> bool {
         self.dispatches.is_empty()
@@ -116,9 +158,19 @@ impl Recording {
         )
     }
 
-    /// A uniform buffer holding the records (bound at offset i · op_stride).
-    pub fn record_buffer(&self, ctx: &GpuContext, label: &str) -> wgpu::Buffer {
+    /// A uniform buffer holding the records (bound at offset i · op_stride), or `Unsupported`
+    /// when they exceed the adapter's largest buffer.
+    pub fn record_buffer(&self, ctx: &GpuContext, label: &str) -> Result<wgpu::Buffer> {
         let bytes = self.record_bytes(ctx);
+        if bytes.len() as u64 > ctx.limits.max_buffer_size {
+            return Err(Error::Unsupported(format!(
+                "{} op records ({} bytes) exceed this adapter's largest buffer ({} bytes): \
+                 split the circuit or batch into smaller calls",
+                self.records.len(),
+                bytes.len(),
+                ctx.limits.max_buffer_size
+            )));
+        }
         let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size: (bytes.len() as u64).max(ctx.op_stride),
@@ -126,7 +178,7 @@ impl Recording {
             mapped_at_creation: false,
         });
         ctx.queue.write_buffer(&buffer, 0, &bytes);
-        buffer
+        Ok(buffer)
     }
 
     /// Records the dispatches, in order, into one compute pass labelled `label` on `encoder`,
@@ -156,8 +208,14 @@ impl Recording {
                 let group = groups
                     .get(d.group)
                     .ok_or_else(|| Error::Device(format!("no bind group {}", d.group)))?;
-                let offset = d.record as u64 * ctx.op_stride;
-                pass.set_bind_group(0, group, &[offset as u32]);
+                let offset = u32::try_from(d.record as u64 * ctx.op_stride).map_err(|_| {
+                    Error::Unsupported(format!(
+                        "{} op records in one submit: their offsets pass 4 GiB; split the \
+                         circuit or batch into smaller calls",
+                        self.records.len()
+                    ))
+                })?;
+                pass.set_bind_group(0, group, &[offset]);
                 bound = Some((d.group, d.record));
             }
             let z = if d.batched { batch } else { 1 };
@@ -201,4 +259,37 @@ pub(crate) fn grid(threads: u64) -> (u32, u32) {
 /// each invocation taking `Kernel::items_per_invocation` of them.
 pub(crate) fn item_grid(kernel: Kernel, access: Access, items: u64) -> (u32, u32) {
     grid(items.div_ceil(kernel.items_per_invocation(access)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_bounds_records_and_keeps_dispatch_order() {
+        let mut rec = Recording::default();
+        let d = Dispatch::new(Kernel::Gate1, Access::Single, (1, 1));
+        for k in 0..10u32 {
+            let r = rec.push(
+                d,
+                OpRecord {
+                    n_threads: k,
+                    ..Default::default()
+                },
+            );
+            // Every record read twice: the repeat must stay in the same piece.
+            rec.push_again(Dispatch { record: r, ..d });
+        }
+        let pieces = rec.split(3);
+        assert_eq!(pieces.len(), 4);
+        let mut seen = Vec::new();
+        for p in &pieces {
+            assert!(p.records.len() <= 3);
+            for d in &p.dispatches {
+                seen.push(p.records[d.record].0.n_threads);
+            }
+        }
+        let want: Vec<u32> = (0..10).flat_map(|k| [k, k]).collect();
+        assert_eq!(seen, want);
+    }
 }

@@ -43,6 +43,8 @@ pub enum Kernel {
     Permute,
     /// Pauli-string expectation partial sums (`pauli_expectation.wgsl`).
     PauliExpectation,
+    /// Pauli-string expectation partial sums of a table of strings (`pauli_terms.wgsl`).
+    PauliTerms,
     /// Segmented complex sum (`reduce.wgsl`).
     Reduce,
     /// |ψ|² per amplitude (`probabilities.wgsl`).
@@ -79,12 +81,13 @@ pub enum Kernel {
 impl Kernel {
     /// Every kernel, for validation and pipeline warm-up.
     #[cfg(test)]
-    pub const ALL: [Kernel; 18] = [
+    pub const ALL: [Kernel; 19] = [
         Kernel::Gate1,
         Kernel::Gate2,
         Kernel::Diagonal,
         Kernel::Permute,
         Kernel::PauliExpectation,
+        Kernel::PauliTerms,
         Kernel::Reduce,
         Kernel::Probabilities,
         Kernel::SampleBlockSums,
@@ -108,6 +111,7 @@ impl Kernel {
             Kernel::Diagonal => wgsl!("gates/diagonal"),
             Kernel::Permute => wgsl!("gates/permute"),
             Kernel::PauliExpectation => wgsl!("readout/pauli_expectation"),
+            Kernel::PauliTerms => wgsl!("readout/pauli_terms"),
             Kernel::Reduce => wgsl!("readout/reduce"),
             Kernel::Probabilities => wgsl!("readout/probabilities"),
             Kernel::SampleBlockSums | Kernel::SamplePick => wgsl!("readout/sample"),
@@ -391,10 +395,10 @@ mod validation {
             failures.len(),
             failures.join("\n")
         );
-        // 11 kernels in both unpaired access modes, 4 of them (the light gate kernels) also in
+        // 12 kernels in both unpaired access modes, 4 of them (the light gate kernels) also in
         // the four paired modes; 5 two-state kernels and the tile single-binding only; the copy in
         // single item-paired mode only; two precisions; both matrix sources.
-        assert_eq!(checked, 2 * 2 * (11 * 2 + 4 * 4 + 6 + 1));
+        assert_eq!(checked, 2 * 2 * (12 * 2 + 4 * 4 + 6 + 1));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::context::GpuContext;
 use super::fuse::{self, Run};
 use super::lower::{expand, lower_bound, lower_dense, GateOp};
 use super::readout::{self, Chunks};
-use super::record::{grid, workgroups, Dispatch, Recording};
+use super::record::{grid, workgroups, Dispatch, Recording, MAX_RECORDS_PER_SUBMIT};
 use super::shaders::{Access, Kernel, MatrixSource};
 use super::{block, tile};
 use crate::backend::{check_marginal_qubits, marginalize, QuantumState};
@@ -349,12 +349,24 @@ impl GpuState {
         }
         matrices.push(0.0); // never bind an empty buffer
         let ctx = Arc::clone(&self.ctx);
-        let records = recorded.recording.record_bytes(&ctx);
+        // A long circuit goes in several submits of bounded record buffers (see
+        // MAX_RECORDS_PER_SUBMIT), all reading the one matrix buffer.
+        let pieces = recorded.recording.split(MAX_RECORDS_PER_SUBMIT);
+        let records: Vec<Vec<u8>> = pieces.iter().map(|p| p.record_bytes(&ctx)).collect();
+        let largest = records.iter().map(|r| r.len() as u64).max().unwrap_or(0);
         let mat_bytes = reals_to_bytes(&matrices, ctx.precision);
+        if mat_bytes.len() as u64 > ctx.limits.max_storage_buffer_binding_size {
+            return Err(Error::Unsupported(format!(
+                "the circuit's gate matrices take {} bytes, more than one storage binding of \
+                 this adapter holds ({} bytes): apply the circuit in parts",
+                mat_bytes.len(),
+                ctx.limits.max_storage_buffer_binding_size
+            )));
+        }
         let grown_ops = Self::ensure(
             &ctx,
             &mut self.ops,
-            records.len() as u64,
+            largest,
             wgpu::BufferUsages::UNIFORM,
             "qshade op records",
         );
@@ -371,7 +383,6 @@ impl GpuState {
         let (Some(ops), Some(mats)) = (&self.ops, &self.mats) else {
             return Err(Error::Device("scratch buffers missing".into()));
         };
-        ctx.queue.write_buffer(&ops.buffer, 0, &records);
         ctx.queue.write_buffer(&mats.buffer, 0, &mat_bytes);
         let groups: Vec<wgpu::BindGroup> = recorded
             .slot_sets
@@ -386,9 +397,12 @@ impl GpuState {
                     .clone()
             })
             .collect();
-        recorded
-            .recording
-            .submit(&ctx, "qshade gates", &groups, 1)?;
+        // Queue writes land before the next submit and after the earlier ones, so one record
+        // buffer serves every piece in turn.
+        for (piece, bytes) in pieces.iter().zip(&records) {
+            ctx.queue.write_buffer(&ops.buffer, 0, bytes);
+            piece.submit(&ctx, "qshade gates", &groups, 1)?;
+        }
         self.submitted = true;
         Ok(())
     }

@@ -29,6 +29,15 @@ fn target_mask(op: &GateOp) -> u64 {
 /// Smallest tile worth a workgroup.
 pub(crate) const MIN_TILE_QUBITS: usize = 5;
 
+/// Most ops in one tile run (one dispatch). The tile kernel waits at a workgroup barrier once
+/// per op, and a dispatch's barrier count must stay bounded: lavapipe silently corrupted the
+/// state past about 3,600 barriers in one dispatch (a 1,400-gate run at n = 12 came back with
+/// norm 0.003), and one long dispatch also runs into the display watchdogs of desktop drivers.
+/// 256 is far below the failing count, yet splitting costs little: one extra load and store
+/// of the tile per 256 gates applied to it (register blocks are capped the same way, at
+/// `block::MAX_RUN_OPS`).
+pub(crate) const MAX_TILE_OPS: usize = 256;
+
 /// Groups `ops` (on a state whose chunks hold 2^`chunk_bits` amplitudes) into tile runs of
 /// `tile_qubits` qubits; ops with a target on a chunk-index qubit stay single.
 pub(crate) fn schedule(ops: &[GateOp], chunk_bits: usize, tile_qubits: usize) -> Vec<Segment> {
@@ -68,7 +77,9 @@ pub(crate) fn schedule(ops: &[GateOp], chunk_bits: usize, tile_qubits: usize) ->
             continue;
         }
         match current.as_mut() {
-            Some((mask, list)) if ((*mask | need).count_ones() as usize) <= t => {
+            Some((mask, list))
+                if ((*mask | need).count_ones() as usize) <= t && list.len() < MAX_TILE_OPS =>
+            {
                 *mask |= need;
                 list.push(i);
             }
@@ -186,6 +197,14 @@ mod tests {
     use crate::circuit::{Bindings, Circuit};
     use crate::sim::gpu::lower::lower;
 
+    /// The circuit's gates lowered with no bindings.
+    fn lowered(c: &Circuit) -> Vec<GateOp> {
+        c.gates()
+            .iter()
+            .filter_map(|g| lower(g, &Bindings::none()))
+            .collect()
+    }
+
     #[test]
     fn ansatz_layer_fuses_into_few_tiles() {
         let n = 20;
@@ -196,11 +215,7 @@ mod tests {
         for q in 0..n {
             c.cnot(q, (q + 1) % n).unwrap();
         }
-        let ops: Vec<GateOp> = c
-            .gates()
-            .iter()
-            .filter_map(|g| lower(g, &Bindings::none()))
-            .collect();
+        let ops = lowered(&c);
         let segments = schedule(&ops, n, 12);
         let covered: usize = segments
             .iter()
@@ -222,6 +237,21 @@ mod tests {
                     assert_eq!(target_mask(&ops[i]) & !qubits, 0);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn long_runs_are_split_at_the_op_cap() {
+        let n = 6;
+        let mut c = Circuit::new(n).unwrap();
+        for k in 0..3 * MAX_TILE_OPS {
+            c.rx(k % n, 0.1).unwrap();
+        }
+        let ops = lowered(&c);
+        let segments = schedule(&ops, n, 12);
+        assert_eq!(segments.len(), 3);
+        for s in &segments {
+            assert!(matches!(s, Segment::Tile { ops, .. } if ops.len() == MAX_TILE_OPS));
         }
     }
 }
