@@ -365,9 +365,9 @@ pub(crate) fn sample(state: Chunks<'_>, shots: usize, seed: u64) -> Result<Vec<u
     if shots > MAX_SAMPLE_SHOTS {
         return Err(Error::InvalidArgument(format!(
             "{shots} shots requested; the GPU sampler draws at most {MAX_SAMPLE_SHOTS} \
-             (2^26) per call, since every outcome is held in host memory (8 bytes each): \
-             draw fewer per call and combine calls made with different seeds, or count \
-             outcomes instead of listing them"
+             (2^26) per call, since every outcome is held in host memory (8 bytes each): use \
+             QuantumState::sample_counts (memory per distinct outcome), or combine calls \
+             made with different seeds"
         )));
     }
     let mut outcomes: Vec<u64> = Vec::new();
