@@ -16,6 +16,7 @@ pub use observable::{Observable, Pauli, PauliTerm};
 pub use param::{Angle, Bindings};
 
 use crate::error::{Error, Result};
+use crate::math::linalg::{dagger, matmul};
 use num_complex::Complex64 as C64;
 
 /// The largest qubit count qshade accepts (2^34 amplitudes is 128 GiB in single precision).
@@ -283,28 +284,11 @@ impl Circuit {
         self.check_bindings(bindings)?;
         let mut inv = Circuit::new(self.num_qubits)?;
         for g in self.gates.iter().rev() {
-            let m = g.bound_matrix(bindings);
-            let d = if g.targets.len() == 1 { 2 } else { 4 };
-            let mut adj = vec![C64::ZERO; d * d];
-            for r in 0..d {
-                for k in 0..d {
-                    adj[k * d + r] = m[r * d + k].conj();
-                }
-            }
-            let kind = if d == 2 {
-                GateKind::Unitary1(Box::new(adj.try_into().map_err(|_| {
-                    Error::BadMatrixSize {
-                        expected: 4,
-                        got: 0,
-                    }
-                })?))
+            let adj = dagger(&g.bound_matrix(bindings));
+            let kind = if g.targets.len() == 1 {
+                GateKind::Unitary1(Box::new(std::array::from_fn(|k| adj[k])))
             } else {
-                GateKind::Unitary2(Box::new(adj.try_into().map_err(|_| {
-                    Error::BadMatrixSize {
-                        expected: 16,
-                        got: 0,
-                    }
-                })?))
+                GateKind::Unitary2(Box::new(std::array::from_fn(|k| adj[k])))
             };
             inv.add(Gate {
                 kind,
@@ -518,17 +502,18 @@ pub fn check_unitary(m: &[C64], d: usize) -> Result<()> {
             tolerance: UNITARY_TOLERANCE,
         });
     }
-    let mut worst = 0.0f64;
-    for r in 0..d {
-        for k in 0..d {
-            let mut s = C64::ZERO;
-            for j in 0..d {
-                s += m[j * d + r].conj() * m[j * d + k];
-            }
-            let expected = if r == k { C64::ONE } else { C64::ZERO };
-            worst = worst.max((s - expected).norm());
-        }
-    }
+    // max |(U†U − I)_rk|
+    let product = matmul(&dagger(m), m);
+    let worst = (0..d * d)
+        .map(|i| {
+            let expected = if i % (d + 1) == 0 {
+                C64::ONE
+            } else {
+                C64::ZERO
+            };
+            (product[i] - expected).norm()
+        })
+        .fold(0.0f64, f64::max);
     if worst > UNITARY_TOLERANCE {
         return Err(Error::NotUnitary {
             deviation: worst,
