@@ -15,4 +15,4 @@ pub use encoding::{
     amplitude_encoding, angle_encoding, iqp_encoding, zz_feature_map, Entanglement, FeatureMap,
     RotationAxis,
 };
-pub use qaoa::{maxcut_observable, maxcut_value, qaoa_maxcut, Edge};
+pub use qaoa::{check_weights, maxcut_observable, maxcut_value, qaoa_maxcut, Edge, MAX_QAOA_LAYERS};
