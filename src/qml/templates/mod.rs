@@ -13,6 +13,8 @@ mod qaoa;
 pub use ansatz::{hardware_efficient, strongly_entangling};
 pub use encoding::{
     amplitude_encoding, angle_encoding, iqp_encoding, zz_feature_map, Entanglement, FeatureMap,
-    RotationAxis,
+    RotationAxis, MAX_AMPLITUDE_QUBITS,
 };
-pub use qaoa::{check_weights, maxcut_observable, maxcut_value, qaoa_maxcut, Edge, MAX_QAOA_LAYERS};
+pub use qaoa::{
+    check_weights, maxcut_observable, maxcut_value, qaoa_maxcut, Edge, MAX_QAOA_LAYERS,
+};

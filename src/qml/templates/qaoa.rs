@@ -83,7 +83,11 @@ pub fn maxcut_value(edges: &[Edge], assignment: u64) -> f64 {
     edges
         .iter()
         .filter(|&&(i, j, _)| {
-            let side = |q: usize| u32::try_from(q).ok().and_then(|q| assignment.checked_shr(q));
+            let side = |q: usize| {
+                u32::try_from(q)
+                    .ok()
+                    .and_then(|q| assignment.checked_shr(q))
+            };
             (side(i).unwrap_or(0) ^ side(j).unwrap_or(0)) & 1 == 1
         })
         .map(|e| e.2)

@@ -367,11 +367,12 @@ impl Standardizer {
         let (mut mean, mut std) = (Vec::with_capacity(d), Vec::with_capacity(d));
         for j in 0..d {
             let column = data.features.iter().skip(j).step_by(d);
-            let (m, s) = scaled_mean_std(column)
-                .ok_or_else(|| Error::InvalidArgument(format!(
+            let (m, s) = scaled_mean_std(column).ok_or_else(|| {
+                Error::InvalidArgument(format!(
                     "feature {j} ({}): its mean or standard deviation is not finite",
                     data.feature_names.get(j).map_or("?", String::as_str)
-                )))?;
+                ))
+            })?;
             mean.push(m);
             std.push(if s > 1e-12 { s } else { 1.0 });
         }

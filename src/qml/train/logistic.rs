@@ -129,7 +129,12 @@ impl LogisticRegression {
             for (b, g) in model.bias.iter_mut().zip(&gb) {
                 *b -= config.learning_rate * g;
             }
-            if model.weights.iter().chain(&model.bias).any(|v| !v.is_finite()) {
+            if model
+                .weights
+                .iter()
+                .chain(&model.bias)
+                .any(|v| !v.is_finite())
+            {
                 return Err(Error::InvalidArgument(format!(
                     "logistic regression diverged (a weight became non-finite) at learning rate {}; \
                      lower it or standardise the features",
@@ -162,7 +167,12 @@ impl LogisticRegression {
                 "feature value {k} is NaN or infinite"
             )));
         }
-        if self.weights.iter().chain(&self.bias).any(|v| !v.is_finite()) {
+        if self
+            .weights
+            .iter()
+            .chain(&self.bias)
+            .any(|v| !v.is_finite())
+        {
             return Err(Error::InvalidArgument(
                 "the model has a NaN or infinite weight".into(),
             ));

@@ -37,7 +37,11 @@ pub fn format_parameters(entries: &[(String, f64)], comments: &[String]) -> Resu
     for c in comments {
         for line in c.lines() {
             // A comment must not read back as the count line.
-            out.push_str(if line.starts_with("entries") { "#  " } else { "# " });
+            out.push_str(if line.starts_with("entries") {
+                "#  "
+            } else {
+                "# "
+            });
             out.push_str(line);
             out.push('\n');
         }
@@ -108,7 +112,10 @@ pub fn parse_parameters(text: &str) -> Result<Vec<(String, f64)>> {
         let line = raw.trim();
         if let Some(n) = line.strip_prefix(COUNT_PREFIX) {
             let n: usize = n.trim().parse().map_err(|_| {
-                bad(line_no, format!("'{line}' is not a count line '{COUNT_PREFIX}N'"))
+                bad(
+                    line_no,
+                    format!("'{line}' is not a count line '{COUNT_PREFIX}N'"),
+                )
             })?;
             count = Some((n, line_no));
             continue;
@@ -177,16 +184,13 @@ pub fn match_names(entries: &[(String, f64)], names: &[String]) -> Result<Vec<f6
     names
         .iter()
         .map(|name| {
-            by_name
-                .get(name.as_str())
-                .copied()
-                .ok_or_else(|| {
-                    Error::InvalidArgument(format!(
-                        "parameter file lacks '{name}' (the model has {} parameters, the file {})",
-                        names.len(),
-                        entries.len()
-                    ))
-                })
+            by_name.get(name.as_str()).copied().ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "parameter file lacks '{name}' (the model has {} parameters, the file {})",
+                    names.len(),
+                    entries.len()
+                ))
+            })
         })
         .collect()
 }
