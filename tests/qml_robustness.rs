@@ -424,7 +424,11 @@ fn config() -> ProptestConfig {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(32);
-    ProptestConfig::with_cases(cases)
+    ProptestConfig {
+        // Failures are printed with their minimal input; no regression files are written.
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(cases)
+    }
 }
 
 /// Any f64, weighted towards the adversarial ones.
