@@ -312,52 +312,42 @@ impl FidelityKernel {
         rows_b: &[f64],
         nb: usize,
     ) -> Result<Vec<Complex64>> {
-        let Some(_) = &self.progress else {
-            return self.overlap_block(backend, rows_a, na, rows_b, nb);
+        let block_rows = match self.progress {
+            Some(_) => PROGRESS_BLOCK_ROWS,
+            None => na.max(1),
         };
         let width = self.program.num_angles();
         let mut out = Vec::new();
         let mut done = 0;
         while done < na {
-            let take = PROGRESS_BLOCK_ROWS.min(na - done);
+            let take = block_rows.min(na - done);
             let block = rows_a
                 .get(done * width..(done + take) * width)
                 .ok_or_else(|| Error::InvalidArgument("occurrence rows are ragged".into()))?;
-            out.extend(self.overlap_block(backend, block, take, rows_b, nb)?);
+            let o = backend.overlaps(&self.program, block, take, rows_b, nb, &self.options)?;
+            if o.len() != take * nb {
+                return Err(Error::Device(format!(
+                    "{} returned {} overlaps, expected {take} × {nb}",
+                    backend.name(),
+                    o.len()
+                )));
+            }
+            if let Some(k) = o
+                .iter()
+                .position(|v| !v.re.is_finite() || !v.im.is_finite())
+            {
+                return Err(Error::Device(format!(
+                    "{} returned a non-finite overlap at ({}, {})",
+                    backend.name(),
+                    done + k / nb,
+                    k % nb
+                )));
+            }
+            out.extend(o);
             done += take;
             report(&self.progress, done, na, "kernel rows", None);
         }
         Ok(out)
-    }
-
-    fn overlap_block(
-        &self,
-        backend: &dyn Backend,
-        rows_a: &[f64],
-        na: usize,
-        rows_b: &[f64],
-        nb: usize,
-    ) -> Result<Vec<Complex64>> {
-        let o = backend.overlaps(&self.program, rows_a, na, rows_b, nb, &self.options)?;
-        if o.len() != na * nb {
-            return Err(Error::Device(format!(
-                "{} returned {} overlaps, expected {na} × {nb}",
-                backend.name(),
-                o.len()
-            )));
-        }
-        if let Some(k) = o
-            .iter()
-            .position(|v| !v.re.is_finite() || !v.im.is_finite())
-        {
-            return Err(Error::Device(format!(
-                "{} returned a non-finite overlap at ({}, {})",
-                backend.name(),
-                k / nb,
-                k % nb
-            )));
-        }
-        Ok(o)
     }
 
     /// The symmetric train×train kernel matrix of a row-major `N × num_features` sample matrix:
