@@ -54,10 +54,13 @@ fn main() -> Result<()> {
         &options,
         |step| {
             if step.iteration % 5 == 0 {
-                bar.println(format!(
-                    "  iteration {:>3}  θ = {:+.6}  E = {:+.8} Ha  |dE/dθ| = {:.2e}",
-                    step.iteration, step.params[0], step.energy, step.gradient_norm
-                ));
+                // Printed above the bar (and printed when there is no terminal to draw it on).
+                bar.suspend(|| {
+                    println!(
+                        "  iteration {:>3}  θ = {:+.6}  E = {:+.8} Ha  |dE/dθ| = {:.2e}",
+                        step.iteration, step.params[0], step.energy, step.gradient_norm
+                    )
+                });
             }
         },
     )?;
