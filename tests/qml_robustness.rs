@@ -107,6 +107,17 @@ fn qaoa_with_huge_restarts_is_an_error() {
     }
 }
 
+/// `Dataset::two_moons(usize::MAX, …)` overflowed a `Vec::with_capacity` (capacity overflow).
+#[test]
+fn two_moons_with_a_huge_count_is_an_error() {
+    for n in [usize::MAX, usize::MAX / 2, 1 << 60] {
+        assert!(matches!(
+            Dataset::two_moons(n, 0.1, 1),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}
+
 /// `KernelMatrix::get` asserted on an out-of-range index; `row` sliced out of range.
 #[test]
 fn kernel_matrix_get_and_row_out_of_range_are_none() {

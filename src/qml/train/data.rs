@@ -320,7 +320,15 @@ impl Dataset {
                 0.0
             }
         };
-        let mut points: Vec<(f64, f64, usize)> = Vec::with_capacity(n_samples);
+        // n_samples comes from the caller: reserve fallibly, so a huge count is an error
+        // rather than an abort.
+        let too_many = |_| {
+            Error::InvalidArgument(format!(
+                "two moons with {n_samples} samples does not fit in memory"
+            ))
+        };
+        let mut points: Vec<(f64, f64, usize)> = Vec::new();
+        points.try_reserve_exact(n_samples).map_err(too_many)?;
         for k in 0..n_out {
             let t = angle(k, n_out);
             points.push((t.cos(), t.sin(), 0));
@@ -331,8 +339,12 @@ impl Dataset {
         }
         let mut rng = Rng::new(seed);
         rng.shuffle(&mut points);
-        let mut features = Vec::with_capacity(2 * n_samples);
-        let mut labels = Vec::with_capacity(n_samples);
+        let mut features = Vec::new();
+        features
+            .try_reserve_exact(n_samples.saturating_mul(2))
+            .map_err(too_many)?;
+        let mut labels = Vec::new();
+        labels.try_reserve_exact(n_samples).map_err(too_many)?;
         for (x, y, l) in points {
             features.push(x + noise * rng.normal());
             features.push(y + noise * rng.normal());
