@@ -118,6 +118,23 @@ fn two_moons_with_a_huge_count_is_an_error() {
     }
 }
 
+/// Templates built a circuit of any requested size (`layers = usize::MAX` grew until memory
+/// ran out) and added parameter indices unchecked.
+#[test]
+fn template_sizes_are_bounded() {
+    use qshade::qml::templates::{hardware_efficient, iqp_encoding, strongly_entangling};
+    assert!(hardware_efficient(2, usize::MAX, 0).is_err());
+    assert!(hardware_efficient(2, 1, usize::MAX).is_err());
+    assert!(strongly_entangling(3, 1 << 40, 0).is_err());
+    assert!(zz_feature_map(2, usize::MAX, Entanglement::Full).is_err());
+    assert!(iqp_encoding(2, usize::MAX).is_err());
+    assert!(qaoa_maxcut(2, &[(0, 1, 1.0)], usize::MAX).is_err());
+    let built = Qnn::builder(2)
+        .ansatz(qshade::qml::train::Ansatz::HardwareEfficient { layers: usize::MAX })
+        .build();
+    assert!(built.is_err());
+}
+
 /// `KernelMatrix::get` asserted on an out-of-range index; `row` sliced out of range.
 #[test]
 fn kernel_matrix_get_and_row_out_of_range_are_none() {

@@ -127,6 +127,7 @@ pub fn zz_feature_map(
     entanglement: Entanglement,
 ) -> Result<FeatureMap> {
     let mut c = Circuit::new(num_qubits)?;
+    super::check_layers("zz feature map", reps, 0, 0)?;
     let pairs = entanglement.pairs(num_qubits);
     let mut derived: Vec<Derived> = (0..num_qubits).map(Derived::Raw).collect();
     derived.extend(pairs.iter().map(|&(i, j)| Derived::ShiftedProduct(i, j)));
@@ -153,6 +154,7 @@ pub fn zz_feature_map(
 /// RZZ(x_i·x_j) on every pair i < j].
 pub fn iqp_encoding(num_qubits: usize, reps: usize) -> Result<FeatureMap> {
     let mut c = Circuit::new(num_qubits)?;
+    super::check_layers("iqp encoding", reps, 0, 0)?;
     let pairs = Entanglement::Full.pairs(num_qubits);
     let mut derived: Vec<Derived> = (0..num_qubits).map(Derived::Raw).collect();
     derived.extend(pairs.iter().map(|&(i, j)| Derived::Product(i, j)));

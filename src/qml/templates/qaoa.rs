@@ -6,9 +6,6 @@ use crate::error::{Error, Result};
 /// An undirected weighted edge (i, j, w).
 pub type Edge = (usize, usize, f64);
 
-/// The largest number of QAOA layers [`qaoa_maxcut`] builds.
-pub const MAX_QAOA_LAYERS: usize = 100_000;
-
 /// Errors unless every edge weight is finite and Σ|w| is finite (so that the cut observable's
 /// coefficients and every cut value are finite).
 pub fn check_weights(edges: &[Edge]) -> Result<()> {
@@ -30,15 +27,11 @@ pub fn check_weights(edges: &[Edge]) -> Result<()> {
 /// edge, i.e. e^{−iγ_l C} up to a global phase for C = Σ w(1 − Z_i Z_j)/2; mixer: RX(2β_l)
 /// on every qubit]. θ = [γ_0, β_0, γ_1, β_1, …], named `qaoa.gamma{l}` / `qaoa.beta{l}`.
 /// Errors on an edge outside the register, a non-finite weight ([`check_weights`]) or more
-/// than [`MAX_QAOA_LAYERS`] layers.
+/// than [`MAX_LAYERS`](super::MAX_LAYERS) layers.
 pub fn qaoa_maxcut(num_qubits: usize, edges: &[Edge], p: usize) -> Result<Circuit> {
     let mut c = Circuit::new(num_qubits)?;
     check_weights(edges)?;
-    if p > MAX_QAOA_LAYERS {
-        return Err(Error::InvalidArgument(format!(
-            "{p} QAOA layers is more than the {MAX_QAOA_LAYERS} supported"
-        )));
-    }
+    super::check_layers("QAOA", p, 2, 0)?;
     for &(i, j, _) in edges {
         if i >= num_qubits || j >= num_qubits {
             return Err(Error::QubitOutOfRange {
