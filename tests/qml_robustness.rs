@@ -133,6 +133,9 @@ fn template_sizes_are_bounded() {
         .ansatz(qshade::qml::train::Ansatz::HardwareEfficient { layers: usize::MAX })
         .build();
     assert!(built.is_err());
+    // A huge head, or an init range whose initial θ overflow.
+    assert!(Qnn::builder(2).affine_head(usize::MAX).build().is_err());
+    assert!(Qnn::builder(2).init_range(f64::MAX).build().is_err());
 }
 
 /// `KernelMatrix::get` asserted on an out-of-range index; `row` sliced out of range.
