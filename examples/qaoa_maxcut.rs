@@ -5,6 +5,9 @@
 //! Run: `cargo run --release --example qaoa_maxcut [nodes] [layers] [graph seed]`
 //! (default 12 nodes, p = 2, seed 2026).
 
+#[path = "common/progress.rs"]
+mod progress;
+
 use qshade::qml::qaoa::{random_3_regular_graph, solve_maxcut, QaoaConfig};
 use qshade::{Backend, CpuBackend, Error, GpuBackend, Result};
 use std::time::Instant;
@@ -60,13 +63,15 @@ fn main() -> Result<()> {
         println!("  {v:>2}: {nbrs:?}");
     }
 
-    let options = QaoaConfig::default().layers(layers).verbose_every(20);
+    let (bar, on_progress) = progress::bar("qaoa");
+    let options = QaoaConfig::default().layers(layers).progress(on_progress);
     println!(
         "\nQAOA p = {layers}: Adam (learning rate {}) on adjoint gradients of −⟨C⟩, {} steps, {} starts in one batch",
         options.learning_rate, options.iterations, options.restarts
     );
     let start = Instant::now();
     let r = solve_maxcut(backend.as_ref(), nodes, &edges, &options)?;
+    bar.finish_and_clear();
     println!("trained in {:.2} s", start.elapsed().as_secs_f64());
 
     println!("\nfinal ⟨C⟩ of every start: {:.4?}", r.restart_cuts);

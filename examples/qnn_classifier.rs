@@ -14,6 +14,9 @@
 //! Without a GPU on Linux, install lavapipe first: `apt-get install mesa-vulkan-drivers libvulkan1`;
 //! with no adapter at all the example says so and runs on the CPU backend.
 
+#[path = "common/progress.rs"]
+mod progress;
+
 use qshade::qml::templates::RotationAxis;
 use qshade::qml::train::{
     evaluate, fit, Ansatz, Dataset, Encoding, History, LogisticConfig, LogisticRegression, Loss,
@@ -72,7 +75,9 @@ fn run(
         config.loss.name()
     );
     let start = Instant::now();
-    let history = fit(model, backend, train, config)?;
+    let (bar, on_progress) = progress::bar("training");
+    let history = fit(model, backend, train, &config.clone().progress(on_progress))?;
+    bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     print_curve(&history);
     let qnn = evaluate(model, backend, test, &config.loss)?.accuracy;
@@ -126,8 +131,7 @@ fn iris(backend: &dyn Backend) -> Result<Outcome> {
         .optimizer(OptimizerConfig::Adam {
             learning_rate: 0.05,
         })
-        .seed(1)
-        .verbose(true);
+        .seed(1);
     run(
         "iris (3 classes)",
         backend,
@@ -159,8 +163,7 @@ fn moons(backend: &dyn Backend) -> Result<Outcome> {
         .optimizer(OptimizerConfig::Adam {
             learning_rate: 0.05,
         })
-        .seed(1)
-        .verbose(true);
+        .seed(1);
     run(
         "two moons",
         backend,

@@ -4,6 +4,9 @@
 //!
 //! Run: `cargo run --release --example vqe_h2`
 
+#[path = "common/progress.rs"]
+mod progress;
+
 use qshade::qml::vqe::{
     h2_ansatz, h2_sto3g, run_vqe_with, VqeConfig, CHEMICAL_ACCURACY, H2_GROUND_STATE_ENERGY,
 };
@@ -32,10 +35,12 @@ fn main() -> Result<()> {
         ansatz.gates().len(),
         ansatz.num_params()
     );
+    let (bar, on_progress) = progress::bar("vqe");
     let options = VqeConfig::default()
         .iterations(80)
         .learning_rate(0.1)
-        .gradient_tolerance(1e-6);
+        .gradient_tolerance(1e-6)
+        .progress(on_progress);
     println!(
         "Adam, learning rate {}, up to {} iterations, adjoint gradients\n",
         options.learning_rate, options.iterations
@@ -49,13 +54,17 @@ fn main() -> Result<()> {
         &options,
         |step| {
             if step.iteration % 5 == 0 {
-                println!(
-                    "  iteration {:>3}  θ = {:+.6}  E = {:+.8} Ha  |dE/dθ| = {:.2e}",
-                    step.iteration, step.params[0], step.energy, step.gradient_norm
-                );
+                // Printed above the bar (and printed when there is no terminal to draw it on).
+                bar.suspend(|| {
+                    println!(
+                        "  iteration {:>3}  θ = {:+.6}  E = {:+.8} Ha  |dE/dθ| = {:.2e}",
+                        step.iteration, step.params[0], step.energy, step.gradient_norm
+                    )
+                });
             }
         },
     )?;
+    bar.finish_and_clear();
     let elapsed = start.elapsed().as_secs_f64();
     let error = result.energy - H2_GROUND_STATE_ENERGY;
     println!(

@@ -770,8 +770,8 @@ fn iris_is_the_real_data_set() {
         iris.feature_names,
         ["sepal_length", "sepal_width", "petal_length", "petal_width"]
     );
-    assert_eq!(iris.row(0), [5.1, 3.5, 1.4, 0.2]);
-    assert_eq!(iris.row(149), [5.9, 3.0, 5.1, 1.8]);
+    assert_eq!(iris.row(0).unwrap(), [5.1, 3.5, 1.4, 0.2]);
+    assert_eq!(iris.row(149).unwrap(), [5.9, 3.0, 5.1, 1.8]);
     // Column means from scikit-learn's description: 5.84, 3.05 (3.057), 3.76, 1.20.
     let s = Standardizer::fit(&iris).unwrap();
     for (m, want) in s.mean.iter().zip([5.843, 3.057, 3.758, 1.199]) {
@@ -831,7 +831,7 @@ fn splits_standardisation_and_moons_are_seeded_and_sane() {
     let s = Standardizer::fit(&train).unwrap();
     let z = s.transform_dataset(&train).unwrap();
     for j in 0..4 {
-        let col: Vec<f64> = (0..z.len()).map(|i| z.row(i)[j]).collect();
+        let col: Vec<f64> = (0..z.len()).map(|i| z.row(i).unwrap()[j]).collect();
         let mean = col.iter().sum::<f64>() / col.len() as f64;
         let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / col.len() as f64;
         assert!(
@@ -851,7 +851,7 @@ fn splits_standardisation_and_moons_are_seeded_and_sane() {
     // Without noise every point lies on its half circle.
     let clean = Dataset::two_moons(31, 0.0, 1).unwrap();
     for i in 0..clean.len() {
-        let (x, y) = (clean.row(i)[0], clean.row(i)[1]);
+        let (x, y) = (clean.row(i).unwrap()[0], clean.row(i).unwrap()[1]);
         let (cx, cy, upper) = if clean.labels[i] == 0 {
             (0.0, 0.0, true)
         } else {

@@ -18,6 +18,64 @@ fn check_lengths(params: &[f64], grad: &[f64]) -> Result<()> {
             params.len()
         )));
     }
+    if let Some(k) = grad.iter().position(|g| !g.is_finite()) {
+        return Err(Error::InvalidArgument(format!(
+            "gradient entry {k} is {}; the loss is not finite at these parameters (lower the learning rate or check the data)",
+            grad[k]
+        )));
+    }
+    Ok(())
+}
+
+/// Errors unless `value` is finite and > 0 (`what` names the hyper-parameter).
+pub(crate) fn check_positive(what: &str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{what} must be finite and > 0, got {value}"
+        )))
+    }
+}
+
+/// Errors unless `value` lies in [0, 1) (`what` names the hyper-parameter).
+fn check_unit(what: &str, value: f64) -> Result<()> {
+    if (0.0..1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{what} must lie in [0, 1), got {value}"
+        )))
+    }
+}
+
+/// Errors unless `value` is finite and ≥ 0 (`what` names the hyper-parameter).
+pub(crate) fn check_non_negative(what: &str, value: f64) -> Result<()> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{what} must be finite and ≥ 0, got {value}"
+        )))
+    }
+}
+
+/// Errors if an update left a parameter non-finite (params are then restored by the caller).
+fn check_updated(params: &[f64]) -> Result<()> {
+    match params.iter().position(|p| !p.is_finite()) {
+        Some(k) => Err(Error::InvalidArgument(format!(
+            "the update made parameter {k} non-finite; lower the learning rate"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Applies `update` to a copy of `params` and commits it only if every value stays finite.
+fn guarded(params: &mut [f64], update: impl FnOnce(&mut [f64])) -> Result<()> {
+    let mut next = params.to_vec();
+    update(&mut next);
+    check_updated(&next)?;
+    params.copy_from_slice(&next);
     Ok(())
 }
 
@@ -42,14 +100,28 @@ impl Sgd {
     }
 }
 
+impl Sgd {
+    /// Checks the hyper-parameters: learning rate finite and > 0, momentum in [0, 1).
+    pub fn validate(&self) -> Result<()> {
+        check_positive("SGD learning rate", self.learning_rate)?;
+        check_unit("SGD momentum", self.momentum)
+    }
+}
+
 impl Optimizer for Sgd {
     fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<()> {
+        self.validate()?;
         check_lengths(params, grad)?;
-        self.velocity.resize(params.len(), 0.0);
-        for ((p, g), v) in params.iter_mut().zip(grad).zip(&mut self.velocity) {
-            *v = self.momentum * *v + g;
-            *p -= self.learning_rate * *v;
-        }
+        let mut velocity = self.velocity.clone();
+        velocity.resize(params.len(), 0.0);
+        let (lr, mu) = (self.learning_rate, self.momentum);
+        guarded(params, |p| {
+            for ((p, g), v) in p.iter_mut().zip(grad).zip(&mut velocity) {
+                *v = mu * *v + g;
+                *p -= lr * *v;
+            }
+        })?;
+        self.velocity = velocity;
         Ok(())
     }
 }
@@ -67,7 +139,7 @@ pub struct Adam {
     pub epsilon: f64,
     m: Vec<f64>,
     v: Vec<f64>,
-    t: i32,
+    t: u64,
 }
 
 impl Adam {
@@ -85,20 +157,36 @@ impl Adam {
     }
 }
 
+impl Adam {
+    /// Checks the hyper-parameters: learning rate and ε finite and > 0, β₁ and β₂ in [0, 1).
+    pub fn validate(&self) -> Result<()> {
+        check_positive("Adam learning rate", self.learning_rate)?;
+        check_positive("Adam epsilon", self.epsilon)?;
+        check_unit("Adam beta1", self.beta1)?;
+        check_unit("Adam beta2", self.beta2)
+    }
+}
+
 impl Optimizer for Adam {
     fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<()> {
+        self.validate()?;
         check_lengths(params, grad)?;
-        self.m.resize(params.len(), 0.0);
-        self.v.resize(params.len(), 0.0);
-        self.t += 1;
-        let c1 = 1.0 - self.beta1.powi(self.t);
-        let c2 = 1.0 - self.beta2.powi(self.t);
-        for i in 0..params.len() {
-            self.m[i] = self.beta1 * self.m[i] + (1.0 - self.beta1) * grad[i];
-            self.v[i] = self.beta2 * self.v[i] + (1.0 - self.beta2) * grad[i] * grad[i];
-            params[i] -=
-                self.learning_rate * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + self.epsilon);
-        }
+        let (mut m, mut v) = (self.m.clone(), self.v.clone());
+        m.resize(params.len(), 0.0);
+        v.resize(params.len(), 0.0);
+        let t = self.t.saturating_add(1);
+        // powf, not powi: the step count is not bounded by i32.
+        let c1 = 1.0 - self.beta1.powf(t as f64);
+        let c2 = 1.0 - self.beta2.powf(t as f64);
+        let (b1, b2, lr, eps) = (self.beta1, self.beta2, self.learning_rate, self.epsilon);
+        guarded(params, |p| {
+            for i in 0..p.len() {
+                m[i] = b1 * m[i] + (1.0 - b1) * grad[i];
+                v[i] = b2 * v[i] + (1.0 - b2) * grad[i] * grad[i];
+                p[i] -= lr * (m[i] / c1) / ((v[i] / c2).sqrt() + eps);
+            }
+        })?;
+        (self.m, self.v, self.t) = (m, v, t);
         Ok(())
     }
 }
@@ -135,12 +223,29 @@ impl Spsa {
         }
     }
 
-    /// One SPSA step on `loss`; returns the mean of the two evaluated losses.
+    /// Checks the hyper-parameters: a and c finite and > 0 (c is the perturbation size: with
+    /// c = 0 both evaluations coincide and the gradient estimate divides by zero), α, γ and A
+    /// finite and ≥ 0.
+    pub fn validate(&self) -> Result<()> {
+        check_positive("SPSA step size a", self.a)?;
+        check_positive(
+            "SPSA perturbation size c (the parameters are evaluated at θ ± c·Δ; try 0.1)",
+            self.c,
+        )?;
+        check_non_negative("SPSA alpha", self.alpha)?;
+        check_non_negative("SPSA gamma", self.gamma)?;
+        check_non_negative("SPSA stability constant A", self.stability)
+    }
+
+    /// One SPSA step on `loss`; returns the mean of the two evaluated losses. Errors (leaving
+    /// `params` unchanged) on invalid hyper-parameters, a non-finite loss, or an update that
+    /// would make a parameter non-finite.
     pub fn step(
         &mut self,
         params: &mut [f64],
         mut loss: impl FnMut(&[f64]) -> Result<f64>,
     ) -> Result<f64> {
+        self.validate()?;
         let k = self.k as f64;
         let ak = self.a / (k + 1.0 + self.stability).powf(self.alpha);
         let ck = self.c / (k + 1.0).powf(self.gamma);
@@ -149,11 +254,24 @@ impl Spsa {
             .collect();
         let plus: Vec<f64> = params.iter().zip(&delta).map(|(p, d)| p + ck * d).collect();
         let minus: Vec<f64> = params.iter().zip(&delta).map(|(p, d)| p - ck * d).collect();
-        let (lp, lm) = (loss(&plus)?, loss(&minus)?);
-        for (p, d) in params.iter_mut().zip(&delta) {
-            *p -= ak * (lp - lm) / (2.0 * ck * d);
+        if ck == 0.0 || !ck.is_finite() {
+            return Err(Error::InvalidArgument(format!(
+                "SPSA perturbation c_k = {ck} at step {}; use a larger c or smaller gamma",
+                self.k
+            )));
         }
-        self.k += 1;
+        let (lp, lm) = (loss(&plus)?, loss(&minus)?);
+        if !(lp.is_finite() && lm.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "SPSA: the loss is not finite ({lp}, {lm}) at the perturbed parameters"
+            )));
+        }
+        guarded(params, |p| {
+            for (p, d) in p.iter_mut().zip(&delta) {
+                *p -= ak * (lp - lm) / (2.0 * ck * d);
+            }
+        })?;
+        self.k = self.k.saturating_add(1);
         Ok(0.5 * (lp + lm))
     }
 }

@@ -21,7 +21,8 @@ use crate::circuit::Bindings;
 use crate::compile::program::{Batch, GradientMethod, Program};
 use crate::error::{Error, Result};
 use crate::math::rng::Rng;
-use crate::qml::optim::{Adam, Optimizer};
+use crate::qml::optim::{check_positive, Adam, Optimizer};
+use crate::qml::progress::{progress_setter, report, ProgressFn};
 use crate::qml::templates::{self, Edge};
 use std::collections::{BTreeSet, HashMap};
 
@@ -31,6 +32,13 @@ pub const MAX_PAIRING_ATTEMPTS: usize = 10_000;
 
 /// The largest graph [`brute_force_maxcut`] enumerates (2^n assignments).
 pub const MAX_BRUTE_FORCE_NODES: usize = 30;
+
+/// The most parameters (`restarts × 2 × layers`) [`solve_maxcut`] trains at once.
+pub const MAX_QAOA_PARAMETERS: usize = 1 << 20;
+
+/// Shots [`solve_maxcut`] draws per sampling call; more shots are drawn in chunks of this
+/// size (chunk k seeded with `seed + k`), so memory stays bounded for any shot count.
+const SHOT_CHUNK: usize = 1 << 16;
 
 /// A uniformly random simple `degree`-regular graph on `num_nodes` nodes with unit weights, by
 /// the pairing (configuration) model: `degree` stubs per node are shuffled with a seeded
@@ -111,7 +119,7 @@ fn check_graph(num_nodes: usize, edges: &[Edge]) -> Result<()> {
             return Err(Error::InvalidArgument(format!("edge ({i}, {j}, {w}) is not a finite-weight edge between two distinct nodes of {num_nodes}")));
         }
     }
-    Ok(())
+    templates::check_weights(edges)
 }
 
 /// ⟨C⟩, the expected cut of the QAOA state with `params` = [γ₀, β₀, …] (p = params.len() / 2).
@@ -157,6 +165,9 @@ pub struct QaoaConfig {
     pub shots: usize,
     /// Print one line every this many steps (and the last) to stdout; 0 is silent.
     pub verbose_every: usize,
+    /// Called after every step with `what = "qaoa steps"`, `done` of `total = iterations` and
+    /// the best start's ⟨C⟩. Set it with [`QaoaConfig::progress`].
+    pub progress: Option<ProgressFn>,
 }
 
 impl Default for QaoaConfig {
@@ -170,6 +181,7 @@ impl Default for QaoaConfig {
             seed: 7,
             shots: 2000,
             verbose_every: 0,
+            progress: None,
         }
     }
 }
@@ -183,6 +195,7 @@ setters!(QaoaConfig {
     shots: usize,
     verbose_every: usize,
 });
+progress_setter!(QaoaConfig);
 
 /// What [`solve_maxcut`] returns.
 #[derive(Clone, Debug, PartialEq)]
@@ -230,9 +243,21 @@ impl QaoaResult {
 }
 
 /// The starting points described at [`QaoaConfig::restarts`], row-major `restarts × 2p`.
-pub fn initial_params(layers: usize, restarts: usize, seed: u64) -> Vec<f64> {
+/// Errors if `layers` or `restarts` is 0 or `restarts × 2 × layers` exceeds
+/// [`MAX_QAOA_PARAMETERS`].
+pub fn initial_params(layers: usize, restarts: usize, seed: u64) -> Result<Vec<f64>> {
+    let count = restarts
+        .checked_mul(layers)
+        .and_then(|n| n.checked_mul(2))
+        .filter(|&n| n > 0 && n <= MAX_QAOA_PARAMETERS)
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{restarts} starts × {layers} layers: QAOA needs at least one of each and at most \
+                 {MAX_QAOA_PARAMETERS} parameters in all (restarts × 2 × layers)"
+            ))
+        })?;
     let mut rng = Rng::new(seed);
-    let mut out = Vec::with_capacity(restarts * 2 * layers);
+    let mut out = Vec::with_capacity(count);
     for r in 0..restarts {
         for l in 0..layers {
             if r == 0 {
@@ -246,7 +271,7 @@ pub fn initial_params(layers: usize, restarts: usize, seed: u64) -> Vec<f64> {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Trains p-layer QAOA for MaxCut on the graph (`edges` between nodes `0..num_nodes`, one qubit
@@ -271,18 +296,19 @@ pub fn solve_maxcut<B: Backend + ?Sized>(
             "QAOA needs at least one layer, one start and one shot".into(),
         ));
     }
-    if !(config.learning_rate.is_finite() && config.learning_rate > 0.0) {
+    check_positive("QAOA learning rate", config.learning_rate)?;
+    let mut thetas = initial_params(config.layers, config.restarts, config.seed)?;
+    let (optimum, optimal_assignment) = brute_force_maxcut(num_nodes, edges)?;
+    if optimum <= 0.0 {
         return Err(Error::InvalidArgument(format!(
-            "learning rate must be positive, got {}",
-            config.learning_rate
+            "the maximum cut of this graph is {optimum}, so the approximation ratio ⟨C⟩/optimum \
+             is undefined; MaxCut needs a graph whose best cut is positive"
         )));
     }
-    let (optimum, optimal_assignment) = brute_force_maxcut(num_nodes, edges)?;
     let circuit = templates::qaoa_maxcut(num_nodes, edges, config.layers)?;
     let program = Program::compile(&circuit);
     let cost = [templates::maxcut_observable(edges)?];
     let (starts, np) = (config.restarts, 2 * config.layers);
-    let mut thetas = initial_params(config.layers, starts, config.seed);
     // Adam is element-wise, so one Adam over all starts' parameters is one Adam per start.
     let mut adam = Adam::new(config.learning_rate);
     let upstream = vec![-1.0; starts]; // L = −Σ_r ⟨C⟩_r: each start sees only its own term.
@@ -291,7 +317,8 @@ pub fn solve_maxcut<B: Backend + ?Sized>(
         per_sample_theta: true,
         ..Default::default()
     };
-    let mut histories = vec![Vec::with_capacity(config.iterations); starts];
+    // Grown as the steps run: reserving `iterations` up front would abort for a huge one.
+    let mut histories = vec![Vec::new(); starts];
     for step in 0..config.iterations {
         let g = backend.gradient_batch_with(
             &program,
@@ -300,13 +327,26 @@ pub fn solve_maxcut<B: Backend + ?Sized>(
             &upstream,
             &grad_options,
         )?;
+        if let Some(v) = g.values.iter().find(|v| !v.is_finite()) {
+            return Err(Error::Device(format!(
+                "{} returned a non-finite expected cut {v} at step {step}",
+                backend.name()
+            )));
+        }
         for (h, &v) in histories.iter_mut().zip(&g.values) {
             h.push(v);
         }
+        let best = g.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        report(
+            &config.progress,
+            step + 1,
+            config.iterations,
+            "qaoa steps",
+            Some(best),
+        );
         if config.verbose_every > 0
             && (step % config.verbose_every == 0 || step + 1 == config.iterations)
         {
-            let best = g.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             println!(
                 "qaoa step {step:>4}  best <C> {best:.6}  ratio {:.4}",
                 best / optimum
@@ -330,10 +370,16 @@ pub fn solve_maxcut<B: Backend + ?Sized>(
     let expected_cut = restart_cuts[best];
 
     let state = backend.run(&circuit, &Bindings::theta(&params))?;
-    let samples = state.sample(config.shots, config.seed)?;
     let mut counts: HashMap<u64, usize> = HashMap::new();
-    for &s in &samples {
-        *counts.entry(s).or_default() += 1;
+    let mut remaining = config.shots;
+    let mut chunk_seed = config.seed;
+    while remaining > 0 {
+        let take = remaining.min(SHOT_CHUNK);
+        for s in state.sample(take, chunk_seed)? {
+            *counts.entry(s).or_default() += 1;
+        }
+        remaining -= take;
+        chunk_seed = chunk_seed.wrapping_add(1);
     }
     let (most_likely, most_likely_count) = counts
         .iter()

@@ -20,7 +20,8 @@ use crate::backend::Backend;
 use crate::circuit::{Angle, Circuit, Gate, GateKind, Observable, Pauli};
 use crate::compile::program::{Batch, GradientMethod, Program};
 use crate::error::{Error, Result};
-use crate::qml::optim::{Adam, Optimizer};
+use crate::qml::optim::{check_non_negative, check_positive, Adam, Optimizer};
+use crate::qml::progress::{progress_setter, report, ProgressFn};
 
 /// Exact (full-CI) ground-state energy of [`h2_sto3g`] in hartree, to the 6 decimals it is
 /// usually quoted with (the lowest eigenvalue of the 16×16 matrix is −1.1361894…; the tests
@@ -138,6 +139,9 @@ pub struct VqeConfig {
     pub gradient_tolerance: f64,
     /// Print one line every this many iterations (and the last one) to stdout; 0 is silent.
     pub verbose_every: usize,
+    /// Called after every gradient evaluation with `what = "vqe iterations"`, `done` of
+    /// `total = iterations` and the energy. Set it with [`VqeConfig::progress`].
+    pub progress: Option<ProgressFn>,
 }
 
 impl Default for VqeConfig {
@@ -148,6 +152,7 @@ impl Default for VqeConfig {
             learning_rate: 0.1,
             gradient_tolerance: 0.0,
             verbose_every: 0,
+            progress: None,
         }
     }
 }
@@ -158,6 +163,7 @@ setters!(VqeConfig {
     gradient_tolerance: f64,
     verbose_every: usize,
 });
+progress_setter!(VqeConfig);
 
 /// One optimisation step as seen by a progress callback.
 #[derive(Clone, Debug)]
@@ -217,22 +223,17 @@ pub fn run_vqe_with<B: Backend + ?Sized>(
             ansatz.num_inputs()
         )));
     }
-    if !(config.learning_rate.is_finite() && config.learning_rate > 0.0) {
-        return Err(Error::InvalidArgument(format!(
-            "learning rate must be positive, got {}",
-            config.learning_rate
-        )));
-    }
+    check_positive("VQE learning rate", config.learning_rate)?;
+    check_non_negative("VQE gradient tolerance", config.gradient_tolerance)?;
     let program = Program::compile(ansatz);
     let observables = std::slice::from_ref(hamiltonian);
     program.check_observables(observables)?;
     let mut params = initial_params.to_vec();
     Batch::shared(&params, &[], 1).validate(&program)?;
     let mut adam = Adam::new(config.learning_rate);
-    let (mut energies, mut gradient_norms) = (
-        Vec::with_capacity(config.iterations),
-        Vec::with_capacity(config.iterations),
-    );
+    // The histories grow with the iterations actually run: `iterations` is a bound, and
+    // reserving it up front would abort for a huge one.
+    let (mut energies, mut gradient_norms) = (Vec::new(), Vec::new());
     let mut converged = false;
     for iteration in 0..config.iterations {
         let grads = backend.gradient_batch(
@@ -246,8 +247,20 @@ pub fn run_vqe_with<B: Backend + ?Sized>(
             grads.values[0],
             grads.theta.iter().map(|g| g * g).sum::<f64>().sqrt(),
         );
+        if !(energy.is_finite() && norm.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "VQE iteration {iteration}: the energy ({energy}) or gradient norm ({norm}) is not finite; check the Hamiltonian's coefficients"
+            )));
+        }
         energies.push(energy);
         gradient_norms.push(norm);
+        report(
+            &config.progress,
+            iteration + 1,
+            config.iterations,
+            "vqe iterations",
+            Some(energy),
+        );
         progress(&VqeStep {
             iteration,
             energy,

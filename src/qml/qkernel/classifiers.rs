@@ -180,6 +180,16 @@ impl KernelClassifier {
                 })
                 .collect::<Result<Vec<_>>>()?,
         };
+        if models
+            .iter()
+            .any(|m| !m.bias.is_finite() || m.coefficients.iter().any(|c| !c.is_finite()))
+        {
+            return Err(Error::InvalidArgument(
+                "the trained coefficients are not finite: the kernel entries are too large; \
+                 scale the kernel (entries of order 1) or increase λ"
+                    .into(),
+            ));
+        }
         Ok(KernelClassifier {
             solver,
             classes,
@@ -218,8 +228,7 @@ impl KernelClassifier {
             )));
         }
         let mut out = Vec::with_capacity(k_test.rows() * self.models.len());
-        for i in 0..k_test.rows() {
-            let row = k_test.row(i);
+        for row in k_test.as_slice().chunks(k_test.cols()) {
             for m in &self.models {
                 out.push(
                     row.iter()
@@ -229,6 +238,11 @@ impl KernelClassifier {
                         + m.bias,
                 );
             }
+        }
+        if let Some(k) = out.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "decision value {k} is not finite: the test kernel's entries are too large"
+            )));
         }
         Ok(out)
     }

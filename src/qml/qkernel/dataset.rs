@@ -73,7 +73,7 @@ pub fn ad_hoc_dataset(num_qubits: usize, per_class: usize, gap: f64, seed: u64) 
     let observable = [Observable::parse(&parity)?];
     let cpu = crate::sim::cpu::CpuBackend::new();
     let (mut pos, mut neg): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (Vec::new(), Vec::new());
-    let budget = 1000 * 2 * per_class;
+    let budget = per_class.saturating_mul(2000);
     let mut tried = 0;
     const CHUNK: usize = 256;
     while pos.len() < per_class || neg.len() < per_class {
@@ -99,8 +99,8 @@ pub fn ad_hoc_dataset(num_qubits: usize, per_class: usize, gap: f64, seed: u64) 
         }
         tried += CHUNK;
     }
-    let mut x = Vec::with_capacity(2 * per_class * num_qubits);
-    let mut labels = Vec::with_capacity(2 * per_class);
+    let mut x = Vec::with_capacity(pos.len() * 2 * num_qubits);
+    let mut labels = Vec::with_capacity(pos.len() * 2);
     for (p, n) in pos.into_iter().zip(neg) {
         x.extend(p);
         labels.push(POSITIVE);

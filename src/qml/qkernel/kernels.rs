@@ -6,6 +6,7 @@ use crate::backend::Backend;
 use crate::circuit::Circuit;
 use crate::compile::program::{Batch, BatchOptions, Program};
 use crate::error::{Error, Result};
+use crate::qml::progress::{report, ProgressFn};
 use crate::qml::templates::FeatureMap;
 use num_complex::Complex64;
 
@@ -48,7 +49,7 @@ pub struct KernelMatrix {
 impl KernelMatrix {
     /// A kernel matrix from row-major `data` (`rows × cols`, finite, rows and cols ≥ 1).
     pub fn new(rows: usize, cols: usize, data: Vec<f64>) -> Result<Self> {
-        if rows == 0 || cols == 0 || data.len() != rows * cols {
+        if rows == 0 || cols == 0 || rows.checked_mul(cols) != Some(data.len()) {
             return Err(Error::InvalidArgument(format!(
                 "kernel matrix has {} entries, expected rows × cols = {rows} × {cols} (both ≥ 1)",
                 data.len()
@@ -72,18 +73,22 @@ impl KernelMatrix {
         self.cols
     }
 
-    /// Entry (i, j); panics like slice indexing when out of range.
-    pub fn get(&self, i: usize, j: usize) -> f64 {
-        assert!(
-            i < self.rows && j < self.cols,
-            "kernel index ({i}, {j}) out of range"
-        );
-        self.data[i * self.cols + j]
+    /// Entry (i, j), or `None` when it is out of range.
+    pub fn get(&self, i: usize, j: usize) -> Option<f64> {
+        if i < self.rows && j < self.cols {
+            self.data.get(i * self.cols + j).copied()
+        } else {
+            None
+        }
     }
 
-    /// Row i.
-    pub fn row(&self, i: usize) -> &[f64] {
-        &self.data[i * self.cols..(i + 1) * self.cols]
+    /// Row i, or `None` when it is out of range.
+    pub fn row(&self, i: usize) -> Option<&[f64]> {
+        if i < self.rows {
+            self.data.get(i * self.cols..(i + 1) * self.cols)
+        } else {
+            None
+        }
     }
 
     /// All entries, row-major.
@@ -168,7 +173,12 @@ pub struct FidelityKernel {
     theta: Vec<f64>,
     num_features: usize,
     options: BatchOptions,
+    progress: Option<ProgressFn>,
 }
+
+/// Rows of a kernel matrix computed per [`Backend::overlaps`] call when a progress callback is
+/// hooked (without one, the whole matrix is one call).
+const PROGRESS_BLOCK_ROWS: usize = 32;
 
 impl FidelityKernel {
     /// The kernel of a feature map (e.g.
@@ -188,6 +198,7 @@ impl FidelityKernel {
             feature_map: Some(map),
             theta: Vec::new(),
             options: BatchOptions::default(),
+            progress: None,
         })
     }
 
@@ -207,6 +218,7 @@ impl FidelityKernel {
             theta: Vec::new(),
             num_features: circuit.num_inputs(),
             options: BatchOptions::default(),
+            progress: None,
         })
     }
 
@@ -234,6 +246,19 @@ impl FidelityKernel {
     /// Scheduler options passed to [`Backend::overlaps`].
     pub fn with_options(mut self, options: BatchOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Reports progress while [`FidelityKernel::matrix`] and [`FidelityKernel::cross`] run:
+    /// `f` gets a [`Progress`](crate::qml::progress::Progress) with `what = "kernel rows"`
+    /// after every block of rows. With a callback the matrix is computed in blocks of 32 rows,
+    /// one [`Backend::overlaps`] call each (the column states are prepared once per block), so
+    /// a large matrix costs more state preparations than without one.
+    pub fn with_progress(
+        mut self,
+        f: impl Fn(&crate::qml::progress::Progress) + Send + Sync + 'static,
+    ) -> Self {
+        self.progress = Some(ProgressFn::new(f));
         self
     }
 
@@ -277,6 +302,8 @@ impl FidelityKernel {
         self.overlap_rows(backend, &rows_a, na, &rows_b, nb)
     }
 
+    /// The overlaps of `na` rows against `nb`: one backend call, or blocks of
+    /// [`PROGRESS_BLOCK_ROWS`] rows with a progress report after each when a callback is set.
     fn overlap_rows(
         &self,
         backend: &dyn Backend,
@@ -285,26 +312,42 @@ impl FidelityKernel {
         rows_b: &[f64],
         nb: usize,
     ) -> Result<Vec<Complex64>> {
-        let o = backend.overlaps(&self.program, rows_a, na, rows_b, nb, &self.options)?;
-        if o.len() != na * nb {
-            return Err(Error::Device(format!(
-                "{} returned {} overlaps, expected {na} × {nb}",
-                backend.name(),
-                o.len()
-            )));
+        let block_rows = match self.progress {
+            Some(_) => PROGRESS_BLOCK_ROWS,
+            None => na.max(1),
+        };
+        let width = self.program.num_angles();
+        let mut out = Vec::new();
+        let mut done = 0;
+        while done < na {
+            let take = block_rows.min(na - done);
+            let block = rows_a
+                .get(done * width..(done + take) * width)
+                .ok_or_else(|| Error::InvalidArgument("occurrence rows are ragged".into()))?;
+            let o = backend.overlaps(&self.program, block, take, rows_b, nb, &self.options)?;
+            if o.len() != take * nb {
+                return Err(Error::Device(format!(
+                    "{} returned {} overlaps, expected {take} × {nb}",
+                    backend.name(),
+                    o.len()
+                )));
+            }
+            if let Some(k) = o
+                .iter()
+                .position(|v| !v.re.is_finite() || !v.im.is_finite())
+            {
+                return Err(Error::Device(format!(
+                    "{} returned a non-finite overlap at ({}, {})",
+                    backend.name(),
+                    done + k / nb,
+                    k % nb
+                )));
+            }
+            out.extend(o);
+            done += take;
+            report(&self.progress, done, na, "kernel rows", None);
         }
-        if let Some(k) = o
-            .iter()
-            .position(|v| !v.re.is_finite() || !v.im.is_finite())
-        {
-            return Err(Error::Device(format!(
-                "{} returned a non-finite overlap at ({}, {})",
-                backend.name(),
-                k / nb,
-                k % nb
-            )));
-        }
-        Ok(o)
+        Ok(out)
     }
 
     /// The symmetric train×train kernel matrix of a row-major `N × num_features` sample matrix:

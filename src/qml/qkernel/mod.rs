@@ -45,7 +45,7 @@
 //! let x_train = [0.1, 0.2, 2.0, 1.0, 0.15, 0.25, 2.1, 0.9];
 //! let labels = [1, -1, 1, -1];
 //! let k = kernel.matrix(&cpu, &x_train)?;
-//! assert!((k.get(0, 0) - 1.0).abs() < 1e-12);
+//! assert!(k.get(0, 0).is_some_and(|v| (v - 1.0).abs() < 1e-12));
 //! let model = KernelClassifier::fit(&k, &labels, KernelSolver::ridge(1e-3))?;
 //! let k_test = kernel.cross(&cpu, &[0.12, 0.22], &x_train)?;
 //! assert_eq!(model.predict(&k_test)?, vec![1]);

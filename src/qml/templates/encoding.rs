@@ -80,15 +80,25 @@ impl FeatureMap {
                 got: x.len(),
             });
         }
-        Ok(self
-            .derived
-            .iter()
-            .map(|d| match *d {
-                Derived::Raw(i) => x[i],
-                Derived::ShiftedProduct(i, j) => (PI - x[i]) * (PI - x[j]),
-                Derived::Product(i, j) => x[i] * x[j],
+        // `num_raw` is a public field: an edited map may name features x does not have.
+        let at = |i: usize| {
+            x.get(i).copied().ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "the feature map reads raw feature {i} but num_raw is {} (was it edited?)",
+                    self.num_raw
+                ))
             })
-            .collect())
+        };
+        self.derived
+            .iter()
+            .map(|d| {
+                Ok(match *d {
+                    Derived::Raw(i) => at(i)?,
+                    Derived::ShiftedProduct(i, j) => (PI - at(i)?) * (PI - at(j)?),
+                    Derived::Product(i, j) => at(i)? * at(j)?,
+                })
+            })
+            .collect()
     }
 
     /// Derived features for a row-major `B × num_raw` matrix: `B × circuit.num_inputs()`.
@@ -100,7 +110,7 @@ impl FeatureMap {
                 self.num_raw
             )));
         }
-        let mut out = Vec::with_capacity(xs.len() / self.num_raw * self.derived.len());
+        let mut out = Vec::new();
         for row in xs.chunks(self.num_raw) {
             out.extend(self.features(row)?);
         }
@@ -117,6 +127,7 @@ pub fn zz_feature_map(
     entanglement: Entanglement,
 ) -> Result<FeatureMap> {
     let mut c = Circuit::new(num_qubits)?;
+    super::check_layers("zz feature map", reps, 0, 0)?;
     let pairs = entanglement.pairs(num_qubits);
     let mut derived: Vec<Derived> = (0..num_qubits).map(Derived::Raw).collect();
     derived.extend(pairs.iter().map(|&(i, j)| Derived::ShiftedProduct(i, j)));
@@ -143,6 +154,7 @@ pub fn zz_feature_map(
 /// RZZ(x_i·x_j) on every pair i < j].
 pub fn iqp_encoding(num_qubits: usize, reps: usize) -> Result<FeatureMap> {
     let mut c = Circuit::new(num_qubits)?;
+    super::check_layers("iqp encoding", reps, 0, 0)?;
     let pairs = Entanglement::Full.pairs(num_qubits);
     let mut derived: Vec<Derived> = (0..num_qubits).map(Derived::Raw).collect();
     derived.extend(pairs.iter().map(|&(i, j)| Derived::Product(i, j)));
@@ -163,12 +175,25 @@ pub fn iqp_encoding(num_qubits: usize, reps: usize) -> Result<FeatureMap> {
     })
 }
 
+/// The most qubits [`amplitude_encoding`] builds a circuit for: it uses O(2^n) multi-controlled
+/// gates, which beyond this are too many to simulate gate by gate.
+pub const MAX_AMPLITUDE_QUBITS: usize = 16;
+
 /// Amplitude encoding: a circuit preparing `vector` (complex or real, padded with zeros to
 /// 2^num_qubits and normalised) from |0…0⟩, by Möttönen-style cascades of multi-controlled RY
 /// (magnitudes, most significant qubit first) and multi-controlled phases. Uses O(2^n) gates:
 /// meant for the small registers amplitude encoding is used with. For large states, load the
 /// vector directly with `Backend::state_from_amplitudes`.
+///
+/// Errors (before allocating anything) for 0 or more than [`MAX_AMPLITUDE_QUBITS`] qubits, a
+/// vector longer than 2^num_qubits, or a zero or non-finite vector.
 pub fn amplitude_encoding(vector: &[num_complex::Complex64], num_qubits: usize) -> Result<Circuit> {
+    if num_qubits == 0 || num_qubits > MAX_AMPLITUDE_QUBITS {
+        return Err(Error::UnsupportedQubitCount {
+            num_qubits,
+            max: MAX_AMPLITUDE_QUBITS,
+        });
+    }
     let dim = 1usize << num_qubits;
     if vector.is_empty() || vector.len() > dim {
         return Err(Error::InvalidArgument(format!(
@@ -176,6 +201,14 @@ pub fn amplitude_encoding(vector: &[num_complex::Complex64], num_qubits: usize) 
             vector.len()
         )));
     }
+    // Scaled by the largest magnitude so that huge (finite) entries do not overflow the norm.
+    let scale = vector.iter().fold(0.0f64, |m, a| m.max(a.norm()));
+    if !scale.is_finite() || scale == 0.0 {
+        return Err(Error::InvalidState(
+            "cannot amplitude-encode a zero or non-finite vector".into(),
+        ));
+    }
+    let vector: Vec<num_complex::Complex64> = vector.iter().map(|a| a / scale).collect();
     let norm = vector.iter().map(|a| a.norm_sqr()).sum::<f64>().sqrt();
     if !norm.is_finite() || norm == 0.0 {
         return Err(Error::InvalidState(
@@ -183,7 +216,7 @@ pub fn amplitude_encoding(vector: &[num_complex::Complex64], num_qubits: usize) 
         ));
     }
     let mut amps = vec![num_complex::Complex64::ZERO; dim];
-    for (a, v) in amps.iter_mut().zip(vector) {
+    for (a, v) in amps.iter_mut().zip(&vector) {
         *a = v / norm;
     }
     let mut c = Circuit::new(num_qubits)?;

@@ -32,36 +32,7 @@ impl Dataset {
         num_features: usize,
         class_names: Vec<String>,
     ) -> Result<Self> {
-        if num_features == 0 {
-            return Err(Error::InvalidArgument(
-                "a data set needs at least one feature".into(),
-            ));
-        }
-        if features.len() != labels.len() * num_features {
-            return Err(Error::InvalidArgument(format!(
-                "{} feature values for {} labels of {num_features} features each (expected {})",
-                features.len(),
-                labels.len(),
-                labels.len() * num_features
-            )));
-        }
-        if let Some(k) = features.iter().position(|v| !v.is_finite()) {
-            return Err(Error::InvalidArgument(format!(
-                "feature value {k} (row {}, column {}) is NaN or infinite",
-                k / num_features,
-                k % num_features
-            )));
-        }
-        if let Some((row, &label)) = labels
-            .iter()
-            .enumerate()
-            .find(|(_, &l)| l >= class_names.len())
-        {
-            return Err(Error::InvalidArgument(format!(
-                "row {row} has label {label} but there are only {} classes",
-                class_names.len()
-            )));
-        }
+        check_parts(&features, &labels, num_features, class_names.len())?;
         let feature_names = (0..num_features).map(|j| format!("x{j}")).collect();
         Ok(Dataset {
             features,
@@ -70,6 +41,28 @@ impl Dataset {
             feature_names,
             class_names,
         })
+    }
+
+    /// Checks the invariants that [`Dataset::new`] establishes, which editing the public fields
+    /// can break: at least one feature, `features.len() == len() × num_features`, finite
+    /// features, labels below `num_classes()`, and `feature_names.len() == num_features`.
+    /// Every function that takes a data set calls it first, so an edited data set gives this
+    /// error instead of a panic or a wrong answer.
+    pub fn validate(&self) -> Result<()> {
+        check_parts(
+            &self.features,
+            &self.labels,
+            self.num_features,
+            self.class_names.len(),
+        )?;
+        if self.feature_names.len() != self.num_features {
+            return Err(Error::InvalidArgument(format!(
+                "the data set has {} feature names for {} features",
+                self.feature_names.len(),
+                self.num_features
+            )));
+        }
+        Ok(())
     }
 
     /// Number of rows.
@@ -87,9 +80,12 @@ impl Dataset {
         self.class_names.len()
     }
 
-    /// Row `i`'s features.
-    pub fn row(&self, i: usize) -> &[f64] {
-        &self.features[i * self.num_features..(i + 1) * self.num_features]
+    /// Row `i`'s features, or `None` when `i` is out of range (or the fields were edited so
+    /// that row `i` does not exist).
+    pub fn row(&self, i: usize) -> Option<&[f64]> {
+        let d = self.num_features;
+        let start = i.checked_mul(d)?;
+        self.features.get(start..start.checked_add(d)?)
     }
 
     /// Rows per class: entry `c` counts the rows labelled `c` (labels out of range are not counted).
@@ -105,16 +101,17 @@ impl Dataset {
 
     /// The rows at `indices` (in that order; repeats allowed). Errors on an index out of range.
     pub fn subset(&self, indices: &[usize]) -> Result<Dataset> {
-        let mut features = Vec::with_capacity(indices.len() * self.num_features);
-        let mut labels = Vec::with_capacity(indices.len());
+        self.validate()?;
+        let mut features = Vec::new();
+        let mut labels = Vec::new();
         for &i in indices {
-            if i >= self.len() {
-                return Err(Error::InvalidArgument(format!(
+            let row = self.row(i).ok_or_else(|| {
+                Error::InvalidArgument(format!(
                     "row {i} is out of range for a data set of {} rows",
                     self.len()
-                )));
-            }
-            features.extend_from_slice(self.row(i));
+                ))
+            })?;
+            features.extend_from_slice(row);
             labels.push(self.labels[i]);
         }
         Ok(Dataset {
@@ -127,6 +124,7 @@ impl Dataset {
     /// Only the rows of `classes`, relabelled `0..classes.len()` in the order given
     /// (e.g. `&[1, 2]` keeps versicolor → 0 and virginica → 1 of Iris).
     pub fn select_classes(&self, classes: &[usize]) -> Result<Dataset> {
+        self.validate()?;
         if classes.is_empty() {
             return Err(Error::InvalidArgument("select at least one class".into()));
         }
@@ -150,9 +148,10 @@ impl Dataset {
                 .collect(),
             ..self.empty_like()
         };
-        for i in 0..self.len() {
-            if let Some(new) = classes.iter().position(|&c| c == self.labels[i]) {
-                out.features.extend_from_slice(self.row(i));
+        let d = self.num_features;
+        for (row, &label) in self.features.chunks(d).zip(&self.labels) {
+            if let Some(new) = classes.iter().position(|&c| c == label) {
+                out.features.extend_from_slice(row);
                 out.labels.push(new);
             }
         }
@@ -171,8 +170,11 @@ impl Dataset {
 
     /// A stratified, seeded split: within each class the rows are shuffled and
     /// `round(test_fraction · count)` of them go to the test set. Both sets keep the original
-    /// row order. `test_fraction` must lie in (0, 1).
+    /// row order. `test_fraction` must lie in (0, 1), and both sets must get at least one row
+    /// (an error otherwise, e.g. `split(0.999)` of a small data set, which would leave the
+    /// training set empty).
     pub fn split(&self, test_fraction: f64, seed: u64) -> Result<(Dataset, Dataset)> {
+        self.validate()?;
         if !(test_fraction > 0.0 && test_fraction < 1.0) {
             return Err(Error::InvalidArgument(format!(
                 "test fraction {test_fraction} must lie strictly between 0 and 1"
@@ -190,6 +192,16 @@ impl Dataset {
         }
         let train: Vec<usize> = (0..self.len()).filter(|&i| !is_test[i]).collect();
         let test: Vec<usize> = (0..self.len()).filter(|&i| is_test[i]).collect();
+        if train.is_empty() || test.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "test fraction {test_fraction} of {} rows leaves the {} set empty ({} train, {} test rows); \
+                 choose a fraction nearer 0.5 or use more data",
+                self.len(),
+                if train.is_empty() { "training" } else { "test" },
+                train.len(),
+                test.len()
+            )));
+        }
         Ok((self.subset(&train)?, self.subset(&test)?))
     }
 
@@ -308,7 +320,15 @@ impl Dataset {
                 0.0
             }
         };
-        let mut points: Vec<(f64, f64, usize)> = Vec::with_capacity(n_samples);
+        // n_samples comes from the caller: reserve fallibly, so a huge count is an error
+        // rather than an abort.
+        let too_many = |_| {
+            Error::InvalidArgument(format!(
+                "two moons with {n_samples} samples does not fit in memory"
+            ))
+        };
+        let mut points: Vec<(f64, f64, usize)> = Vec::new();
+        points.try_reserve_exact(n_samples).map_err(too_many)?;
         for k in 0..n_out {
             let t = angle(k, n_out);
             points.push((t.cos(), t.sin(), 0));
@@ -319,8 +339,12 @@ impl Dataset {
         }
         let mut rng = Rng::new(seed);
         rng.shuffle(&mut points);
-        let mut features = Vec::with_capacity(2 * n_samples);
-        let mut labels = Vec::with_capacity(n_samples);
+        let mut features = Vec::new();
+        features
+            .try_reserve_exact(n_samples.saturating_mul(2))
+            .map_err(too_many)?;
+        let mut labels = Vec::new();
+        labels.try_reserve_exact(n_samples).map_err(too_many)?;
         for (x, y, l) in points {
             features.push(x + noise * rng.normal());
             features.push(y + noise * rng.normal());
@@ -341,31 +365,55 @@ pub struct Standardizer {
 }
 
 impl Standardizer {
-    /// Fits mean and standard deviation on `data`'s features.
+    /// Fits mean and standard deviation on `data`'s features. The statistics are computed on
+    /// each feature divided by its largest magnitude, so they do not overflow for values near
+    /// ±`f64::MAX` (e.g. ±1e308 gives std 1e308, not ∞); non-finite statistics are an error.
     pub fn fit(data: &Dataset) -> Result<Standardizer> {
+        data.validate()?;
         if data.is_empty() {
             return Err(Error::InvalidArgument(
                 "cannot fit a standardizer on an empty data set".into(),
             ));
         }
-        let (n, d) = (data.len() as f64, data.num_features);
-        let mut mean = vec![0.0; d];
-        for i in 0..data.len() {
-            for (m, v) in mean.iter_mut().zip(data.row(i)) {
-                *m += v / n;
-            }
+        let d = data.num_features;
+        let (mut mean, mut std) = (Vec::with_capacity(d), Vec::with_capacity(d));
+        for j in 0..d {
+            let column = data.features.iter().skip(j).step_by(d);
+            let (m, s) = scaled_mean_std(column).ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "feature {j} ({}): its mean or standard deviation is not finite",
+                    data.feature_names.get(j).map_or("?", String::as_str)
+                ))
+            })?;
+            mean.push(m);
+            std.push(if s > 1e-12 { s } else { 1.0 });
         }
-        let mut var = vec![0.0; d];
-        for i in 0..data.len() {
-            for ((s, v), m) in var.iter_mut().zip(data.row(i)).zip(&mean) {
-                *s += (v - m) * (v - m) / n;
-            }
-        }
-        let std = var
-            .iter()
-            .map(|v| if v.sqrt() > 1e-12 { v.sqrt() } else { 1.0 })
-            .collect();
         Ok(Standardizer { mean, std })
+    }
+
+    /// Checks the invariants that editing the public fields can break: as many means as
+    /// standard deviations (at least one), finite means, finite standard deviations > 0.
+    pub fn validate(&self) -> Result<()> {
+        if self.mean.is_empty() || self.mean.len() != self.std.len() {
+            return Err(Error::InvalidArgument(format!(
+                "the standardizer has {} means and {} standard deviations (need the same number, ≥ 1)",
+                self.mean.len(),
+                self.std.len()
+            )));
+        }
+        if let Some(j) = self.mean.iter().position(|m| !m.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "standardizer mean {j} is {}, not finite",
+                self.mean[j]
+            )));
+        }
+        if let Some(j) = self.std.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(Error::InvalidArgument(format!(
+                "standardizer std {j} is {}; it must be finite and > 0",
+                self.std[j]
+            )));
+        }
+        Ok(())
     }
 
     /// Number of features it was fitted on.
@@ -374,27 +422,42 @@ impl Standardizer {
     }
 
     /// Standardises a row-major feature matrix with `num_features()` columns.
+    /// Errors on an invalid standardizer ([`Standardizer::validate`]), a ragged matrix, or a
+    /// result that is not finite (a value far outside the fitted range, or a NaN input).
     pub fn transform(&self, features: &[f64]) -> Result<Vec<f64>> {
+        self.validate()?;
         let d = self.num_features();
-        if d == 0 || !features.len().is_multiple_of(d) {
+        if !features.len().is_multiple_of(d) {
             return Err(Error::InvalidArgument(format!(
                 "{} values is not a whole number of {d}-feature rows",
                 features.len()
             )));
         }
-        Ok(features
+        // x/s − m/s rather than (x − m)/s: the difference of two values near ±f64::MAX overflows.
+        let out: Vec<f64> = features
             .chunks(d)
             .flat_map(|row| {
                 row.iter()
                     .zip(&self.mean)
                     .zip(&self.std)
-                    .map(|((x, m), s)| (x - m) / s)
+                    .map(|((x, m), s)| x / s - m / s)
             })
-            .collect())
+            .collect();
+        if let Some(k) = out.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "standardised value {k} (row {}, feature {}) is not finite: the input {} is NaN, \
+                 infinite or too far outside the fitted range",
+                k / d,
+                k % d,
+                features[k]
+            )));
+        }
+        Ok(out)
     }
 
     /// A copy of `data` with standardised features.
     pub fn transform_dataset(&self, data: &Dataset) -> Result<Dataset> {
+        data.validate()?;
         if data.num_features != self.num_features() {
             return Err(Error::InvalidArgument(format!(
                 "the standardizer was fitted on {} features but the data set has {}",
@@ -407,6 +470,68 @@ impl Standardizer {
             ..data.clone()
         })
     }
+}
+
+/// The checks of [`Dataset::new`] and [`Dataset::validate`].
+fn check_parts(
+    features: &[f64],
+    labels: &[usize],
+    num_features: usize,
+    num_classes: usize,
+) -> Result<()> {
+    if num_features == 0 {
+        return Err(Error::InvalidArgument(
+            "a data set needs at least one feature".into(),
+        ));
+    }
+    if labels.len().checked_mul(num_features) != Some(features.len()) {
+        return Err(Error::InvalidArgument(format!(
+            "{} feature values for {} labels of {num_features} features each (expected {} × {num_features})",
+            features.len(),
+            labels.len(),
+            labels.len(),
+        )));
+    }
+    if let Some(k) = features.iter().position(|v| !v.is_finite()) {
+        return Err(Error::InvalidArgument(format!(
+            "feature value {k} (row {}, column {}) is NaN or infinite",
+            k / num_features,
+            k % num_features
+        )));
+    }
+    if let Some((row, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= num_classes) {
+        return Err(Error::InvalidArgument(format!(
+            "row {row} has label {label} but there are only {num_classes} classes"
+        )));
+    }
+    Ok(())
+}
+
+/// Mean and population standard deviation of finite values, computed on the values divided by
+/// their largest magnitude so that nothing overflows; `None` if a statistic is not finite
+/// (or there are no values).
+fn scaled_mean_std<'a>(values: impl Iterator<Item = &'a f64> + Clone) -> Option<(f64, f64)> {
+    let scale = values.clone().fold(0.0f64, |m, v| m.max(v.abs()));
+    if !scale.is_finite() {
+        return None;
+    }
+    if scale == 0.0 {
+        return Some((0.0, 0.0));
+    }
+    // Welford's update on the scaled values.
+    let (mut n, mut mean, mut m2) = (0.0f64, 0.0f64, 0.0f64);
+    for v in values {
+        let x = v / scale;
+        n += 1.0;
+        let delta = x - mean;
+        mean += delta / n;
+        m2 += delta * (x - mean);
+    }
+    if n == 0.0 {
+        return None;
+    }
+    let (mean, std) = (mean * scale, (m2 / n).max(0.0).sqrt() * scale);
+    (mean.is_finite() && std.is_finite()).then_some((mean, std))
 }
 
 /// A malformed-CSV error at `line`.

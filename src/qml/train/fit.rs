@@ -8,6 +8,7 @@ use crate::compile::program::GradientMethod;
 use crate::error::{Error, Result};
 use crate::math::rng::Rng;
 use crate::qml::optim::{Adam, Optimizer, Sgd, Spsa};
+use crate::qml::progress::{progress_setter, report, ProgressFn};
 use std::time::Instant;
 
 /// Which optimizer [`fit`] uses.
@@ -54,6 +55,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Print a progress line per epoch.
     pub verbose: bool,
+    /// Called after every mini-batch step with `what = "training batches"`, `done` of
+    /// `total = epochs × batches per epoch` and the batch's loss (SPSA: the mean of its two
+    /// evaluations). Set it with [`TrainConfig::progress`]; `None` (the default) reports nothing.
+    pub progress: Option<ProgressFn>,
 }
 
 impl Default for TrainConfig {
@@ -70,6 +75,7 @@ impl Default for TrainConfig {
             gradient: GradientMethod::Adjoint,
             seed: 0,
             verbose: false,
+            progress: None,
         }
     }
 }
@@ -83,6 +89,34 @@ setters!(TrainConfig {
     seed: u64,
     verbose: bool,
 });
+progress_setter!(TrainConfig);
+
+impl OptimizerConfig {
+    /// The optimizer it describes, after checking its hyper-parameters (learning rates, a and
+    /// c finite and > 0; momentum in [0, 1)). `seed` seeds SPSA's perturbations.
+    fn build(&self, seed: u64) -> Result<Stepper> {
+        Ok(match *self {
+            OptimizerConfig::Adam { learning_rate } => {
+                let adam = Adam::new(learning_rate);
+                adam.validate()?;
+                Stepper::Gradient(Box::new(adam))
+            }
+            OptimizerConfig::Sgd {
+                learning_rate,
+                momentum,
+            } => {
+                let sgd = Sgd::new(learning_rate, momentum);
+                sgd.validate()?;
+                Stepper::Gradient(Box::new(sgd))
+            }
+            OptimizerConfig::Spsa { a, c } => {
+                let spsa = Spsa::new(a, c, seed ^ 0x5350_5341);
+                spsa.validate()?;
+                Stepper::Spsa(spsa)
+            }
+        })
+    }
+}
 
 /// One epoch of [`History`].
 #[derive(Clone, Debug, PartialEq)]
@@ -152,12 +186,25 @@ pub fn evaluate(
     let k = model.num_outputs();
     let predictions: Vec<usize> = outputs.chunks(k).map(predict_class).collect();
     Ok(Evaluation {
-        loss: loss.value(&outputs, &data.labels, k)?,
+        loss: finite_loss(loss.value(&outputs, &data.labels, k)?)?,
         accuracy: accuracy(&predictions, &data.labels)?,
     })
 }
 
+/// Errors if a loss is NaN or infinite (outputs overflowed, e.g. a head loaded with huge
+/// weights), instead of reporting it as a result.
+fn finite_loss(value: f64) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "the loss is {value}; the model's outputs are too large (check its parameters)"
+        )))
+    }
+}
+
 fn check_data(model: &Qnn, data: &Dataset, loss: &Loss) -> Result<()> {
+    data.validate()?;
     if data.is_empty() {
         return Err(Error::InvalidArgument("the data set is empty".into()));
     }
@@ -194,50 +241,55 @@ pub fn fit(
             config.epochs, config.batch_size
         )));
     }
-    let mut stepper = match config.optimizer {
-        OptimizerConfig::Adam { learning_rate } => {
-            Stepper::Gradient(Box::new(Adam::new(learning_rate)))
-        }
-        OptimizerConfig::Sgd {
-            learning_rate,
-            momentum,
-        } => Stepper::Gradient(Box::new(Sgd::new(learning_rate, momentum))),
-        OptimizerConfig::Spsa { a, c } => Stepper::Spsa(Spsa::new(a, c, config.seed ^ 0x5350_5341)),
-    };
+    let mut stepper = config.optimizer.build(config.seed)?;
     let mut rng = Rng::new(config.seed);
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut params = model.parameters();
     let mut history = History::default();
     let d = data.num_features;
+    // A batch never holds more rows than the data set: a huge batch size is one full batch.
+    let batch_size = config.batch_size.min(data.len());
+    let batches_per_epoch = data.len().div_ceil(batch_size);
+    let total_batches = config.epochs.saturating_mul(batches_per_epoch);
+    let mut batches_done = 0usize;
     let (mut x, mut y) = (
-        Vec::with_capacity(config.batch_size * d),
-        Vec::with_capacity(config.batch_size),
+        Vec::with_capacity(batch_size * d),
+        Vec::with_capacity(batch_size),
     );
     for epoch in 1..=config.epochs {
         let start = Instant::now();
         rng.shuffle(&mut order);
-        for chunk in order.chunks(config.batch_size) {
+        for chunk in order.chunks(batch_size) {
             x.clear();
             y.clear();
             for &i in chunk {
-                x.extend_from_slice(data.row(i));
+                x.extend_from_slice(&data.features[i * d..(i + 1) * d]);
                 y.push(data.labels[i]);
             }
-            match &mut stepper {
+            let batch_loss = match &mut stepper {
                 Stepper::Gradient(opt) => {
                     let g =
                         model.loss_and_gradient(backend, &x, &y, &config.loss, config.gradient)?;
                     opt.step(&mut params, &g.gradient)?;
+                    g.loss
                 }
                 Stepper::Spsa(spsa) => {
                     let k = model.num_outputs();
                     let m: &Qnn = model;
                     spsa.step(&mut params, |p| {
                         config.loss.value(&m.outputs_with(backend, p, &x)?, &y, k)
-                    })?;
+                    })?
                 }
-            }
+            };
             model.set_parameters(&params)?;
+            batches_done += 1;
+            report(
+                &config.progress,
+                batches_done,
+                total_batches,
+                "training batches",
+                Some(batch_loss),
+            );
         }
         let train_seconds = start.elapsed().as_secs_f64();
         let eval = evaluate(model, backend, data, &config.loss)?;

@@ -71,7 +71,11 @@ impl LogisticRegression {
 
     /// Fits on `data` (standardise the features first for the default step size), starting
     /// from zero weights: deterministic.
+    ///
+    /// Errors on an invalid data set, invalid settings, or training that diverges (a
+    /// non-finite weight: lower the learning rate or standardise the features).
     pub fn fit(data: &Dataset, config: &LogisticConfig) -> Result<LogisticRegression> {
+        data.validate()?;
         if data.is_empty() || data.num_classes() < 2 {
             return Err(Error::InvalidArgument(format!("logistic regression needs a non-empty data set with ≥ 2 classes ({} rows, {} classes)", data.len(), data.num_classes())));
         }
@@ -100,9 +104,7 @@ impl LogisticRegression {
         for _ in 0..config.iterations {
             let mut gw = vec![0.0; k * d];
             let mut gb = vec![0.0; k];
-            for i in 0..data.len() {
-                let x = data.row(i);
-                let y = data.labels[i];
+            for (x, &y) in data.features.chunks(d).zip(&data.labels) {
                 model.logits(x, &mut z);
                 // dℓ/dz: σ(z) − y (binary) or softmax(z) − onehot(y).
                 if k == 1 {
@@ -127,6 +129,18 @@ impl LogisticRegression {
             for (b, g) in model.bias.iter_mut().zip(&gb) {
                 *b -= config.learning_rate * g;
             }
+            if model
+                .weights
+                .iter()
+                .chain(&model.bias)
+                .any(|v| !v.is_finite())
+            {
+                return Err(Error::InvalidArgument(format!(
+                    "logistic regression diverged (a weight became non-finite) at learning rate {}; \
+                     lower it or standardise the features",
+                    config.learning_rate
+                )));
+            }
         }
         Ok(model)
     }
@@ -147,6 +161,21 @@ impl LogisticRegression {
                 "{} values is not a whole number of {d}-feature rows",
                 features.len()
             )));
+        }
+        if let Some(k) = features.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "feature value {k} is NaN or infinite"
+            )));
+        }
+        if self
+            .weights
+            .iter()
+            .chain(&self.bias)
+            .any(|v| !v.is_finite())
+        {
+            return Err(Error::InvalidArgument(
+                "the model has a NaN or infinite weight".into(),
+            ));
         }
         let mut z = vec![0.0; self.num_logits()];
         Ok(features

@@ -53,4 +53,4 @@ pub use data::{Dataset, Standardizer};
 pub use fit::{evaluate, fit, EpochStats, Evaluation, History, OptimizerConfig, TrainConfig};
 pub use logistic::{LogisticConfig, LogisticRegression};
 pub use loss::{accuracy, predict_class, Loss};
-pub use model::{Ansatz, BatchGradient, Encoding, Head, Qnn, QnnBuilder};
+pub use model::{Ansatz, BatchGradient, Encoding, Head, Qnn, QnnBuilder, MAX_HEAD_WEIGHTS};

@@ -14,6 +14,9 @@ use crate::qml::templates::{
 };
 use std::path::Path;
 
+/// The most weights an affine head ([`QnnBuilder::affine_head`]) may have.
+pub const MAX_HEAD_WEIGHTS: usize = 1 << 24;
+
 /// How features enter the circuit (after the optional [`Standardizer`]).
 #[derive(Clone, Debug)]
 pub enum Encoding {
@@ -134,7 +137,7 @@ impl QnnBuilder {
 
     /// Adds a trained classical affine layer with `num_outputs` outputs after the readout.
     /// It starts as the identity when it is square, else with seeded N(0, 1/inputs) weights;
-    /// the bias starts at 0.
+    /// the bias starts at 0. At most [`MAX_HEAD_WEIGHTS`] weights.
     pub fn affine_head(mut self, num_outputs: usize) -> Self {
         self.head_outputs = Some(num_outputs);
         self
@@ -247,9 +250,15 @@ impl QnnBuilder {
         let program = Program::compile(&circuit);
         program.check_observables(&observables)?;
         let mut rng = Rng::new(self.seed);
-        let theta = (0..circuit.num_params())
+        let theta: Vec<f64> = (0..circuit.num_params())
             .map(|_| rng.range(-self.init_range, self.init_range))
             .collect();
+        if theta.iter().any(|t| !t.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "init range {} is too large: the initial θ overflow (angles repeat every 2π; use ≤ π)",
+                self.init_range
+            )));
+        }
         let head = match self.head_outputs {
             None => None,
             Some(0) => {
@@ -259,6 +268,11 @@ impl QnnBuilder {
             }
             Some(m) => {
                 let k = observables.len();
+                if m.checked_mul(k).is_none_or(|n| n > MAX_HEAD_WEIGHTS) {
+                    return Err(Error::InvalidArgument(format!(
+                        "an affine head of {m} outputs × {k} inputs exceeds {MAX_HEAD_WEIGHTS} weights"
+                    )));
+                }
                 let weights = if m == k {
                     (0..m * k)
                         .map(|i| if i / k == i % k { 1.0 } else { 0.0 })

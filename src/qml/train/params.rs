@@ -14,8 +14,16 @@
 //!   that reads back to the same `f64`, so a save → load round trip is exact.
 //! - Each name appears once. Loading into a model requires exactly the model's names (any
 //!   order): a missing, unknown or repeated name is an error, never a panic.
+//! - The file ends with a newline, and files written by qshade end with the comment line
+//!   `# entries N` giving the number of `name value` lines. A reader checks both, so a file
+//!   cut short (e.g. in the middle of its last number, which would otherwise still parse as a
+//!   different number) is an error. Older files without the count line are read when they
+//!   end with a newline, as every file qshade wrote does.
+//!
+//! Parsing and matching take time linear in the number of lines.
 
 use crate::error::{Error, Result};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// The header line of version 1.
@@ -28,7 +36,12 @@ pub fn format_parameters(entries: &[(String, f64)], comments: &[String]) -> Resu
     out.push('\n');
     for c in comments {
         for line in c.lines() {
-            out.push_str("# ");
+            // A comment must not read back as the count line.
+            out.push_str(if line.starts_with("entries") {
+                "#  "
+            } else {
+                "# "
+            });
             out.push_str(line);
             out.push('\n');
         }
@@ -46,12 +59,17 @@ pub fn format_parameters(entries: &[(String, f64)], comments: &[String]) -> Resu
         }
         out.push_str(&format!("{name} {value:?}\n"));
     }
+    out.push_str(&format!("{COUNT_PREFIX}{}\n", entries.len()));
     Ok(out)
 }
 
+/// The start of the trailing count line.
+const COUNT_PREFIX: &str = "# entries ";
+
 /// Parses a version-1 file into `(name, value)` pairs in file order. Errors (naming the line)
 /// on a missing or different header, a line that is not `name value`, a value that is not a
-/// finite number, or a repeated name.
+/// finite number, a repeated name, a file that does not end with a newline, or a count line
+/// that does not match the entries (a truncated file).
 pub fn parse_parameters(text: &str) -> Result<Vec<(String, f64)>> {
     let bad = |line: usize, msg: String| Error::Parse {
         what: "parameter file",
@@ -77,12 +95,39 @@ pub fn parse_parameters(text: &str) -> Result<Vec<(String, f64)>> {
             ))
         }
     }
+    let last_line = text.lines().count();
+    if !text.ends_with('\n') {
+        return Err(bad(
+            last_line,
+            "the file does not end with a newline: it was cut short (truncated) while being \
+             written or copied; save it again"
+                .into(),
+        ));
+    }
     let mut out: Vec<(String, f64)> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut count: Option<(usize, usize)> = None;
     for (index, raw) in lines {
         let line_no = index + 1;
         let line = raw.trim();
+        if let Some(n) = line.strip_prefix(COUNT_PREFIX) {
+            let n: usize = n.trim().parse().map_err(|_| {
+                bad(
+                    line_no,
+                    format!("'{line}' is not a count line '{COUNT_PREFIX}N'"),
+                )
+            })?;
+            count = Some((n, line_no));
+            continue;
+        }
         if line.is_empty() || line.starts_with('#') {
             continue;
+        }
+        if let Some((_, at)) = count {
+            return Err(bad(
+                line_no,
+                format!("an entry follows the count line (line {at}), which must come last"),
+            ));
         }
         let fields: Vec<&str> = line.split_whitespace().collect();
         if fields.len() != 2 {
@@ -103,7 +148,7 @@ pub fn parse_parameters(text: &str) -> Result<Vec<(String, f64)>> {
                 ),
             ));
         }
-        if out.iter().any(|(n, _)| n == fields[0]) {
+        if !seen.insert(fields[0]) {
             return Err(bad(
                 line_no,
                 format!("parameter {} appears twice", fields[0]),
@@ -111,32 +156,41 @@ pub fn parse_parameters(text: &str) -> Result<Vec<(String, f64)>> {
         }
         out.push((fields[0].to_string(), value));
     }
+    if let Some((n, at)) = count {
+        if n != out.len() {
+            return Err(bad(
+                at,
+                format!(
+                    "the file says it has {n} entries but {} were read: it is truncated or edited",
+                    out.len()
+                ),
+            ));
+        }
+    }
     Ok(out)
 }
 
 /// Orders parsed entries as `names`: errors if one is missing or an unknown name is present.
 pub fn match_names(entries: &[(String, f64)], names: &[String]) -> Result<Vec<f64>> {
-    if let Some((unknown, _)) = entries.iter().find(|(n, _)| !names.contains(n)) {
+    let known: HashSet<&str> = names.iter().map(String::as_str).collect();
+    if let Some((unknown, _)) = entries.iter().find(|(n, _)| !known.contains(n.as_str())) {
         return Err(Error::InvalidArgument(format!(
             "parameter file has '{unknown}', which the model does not have (the model has {} parameters, the file {})",
             names.len(),
             entries.len()
         )));
     }
+    let by_name: HashMap<&str, f64> = entries.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     names
         .iter()
         .map(|name| {
-            entries
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| {
-                    Error::InvalidArgument(format!(
-                        "parameter file lacks '{name}' (the model has {} parameters, the file {})",
-                        names.len(),
-                        entries.len()
-                    ))
-                })
+            by_name.get(name.as_str()).copied().ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "parameter file lacks '{name}' (the model has {} parameters, the file {})",
+                    names.len(),
+                    entries.len()
+                ))
+            })
         })
         .collect()
 }
