@@ -5,11 +5,13 @@
 //! Run: `cargo run --release --example qaoa_maxcut [nodes] [layers] [graph seed]`
 //! (default 12 nodes, p = 2, seed 2026).
 
+#[path = "common/backend.rs"]
+mod backend;
 #[path = "common/progress.rs"]
 mod progress;
 
 use qshade::qml::qaoa::{random_3_regular_graph, solve_maxcut, QaoaConfig};
-use qshade::{Backend, CpuBackend, Error, GpuBackend, Result};
+use qshade::{Error, Result};
 use std::time::Instant;
 
 /// A bitstring with node 0 first.
@@ -30,17 +32,7 @@ fn arg<T: std::str::FromStr>(index: usize, default: T) -> Result<T> {
 
 fn main() -> Result<()> {
     let (nodes, layers, graph_seed): (usize, usize, u64) = (arg(1, 12)?, arg(2, 2)?, arg(3, 2026)?);
-    let (backend, device): (Box<dyn Backend>, String) = match GpuBackend::new() {
-        Ok(gpu) => {
-            let name = gpu.adapter_name();
-            (Box::new(gpu), name)
-        }
-        Err(e) => {
-            println!("no GPU adapter ({e}); running on the CPU reference backend");
-            (Box::new(CpuBackend::new()), "cpu".to_string())
-        }
-    };
-    println!("device: {device} ({})", backend.name());
+    let backend = backend::backend()?;
 
     let edges = random_3_regular_graph(nodes, graph_seed)?;
     println!(

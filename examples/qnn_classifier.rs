@@ -14,6 +14,8 @@
 //! Without a GPU on Linux, install lavapipe first: `apt-get install mesa-vulkan-drivers libvulkan1`;
 //! with no adapter at all the example says so and runs on the CPU backend.
 
+#[path = "common/backend.rs"]
+mod backend;
 #[path = "common/progress.rs"]
 mod progress;
 
@@ -22,7 +24,7 @@ use qshade::qml::train::{
     evaluate, fit, Ansatz, Dataset, Encoding, History, LogisticConfig, LogisticRegression, Loss,
     OptimizerConfig, Qnn, Standardizer, TrainConfig,
 };
-use qshade::{Backend, CpuBackend, GpuBackend, Result};
+use qshade::{Backend, Result};
 use std::time::Instant;
 
 /// Test accuracies and timing of one task.
@@ -33,26 +35,6 @@ struct Outcome {
     seconds: f64,
     epochs: usize,
     train_size: usize,
-}
-
-fn choose_backend() -> Box<dyn Backend> {
-    if std::env::args().any(|a| a == "--cpu") {
-        println!("backend: {} (--cpu given)", CpuBackend::new().name());
-        return Box::new(CpuBackend::new());
-    }
-    match GpuBackend::new() {
-        Ok(gpu) => {
-            println!("backend: {}", gpu.name());
-            Box::new(gpu)
-        }
-        Err(e) => {
-            println!(
-                "backend: {} — note: no GPU adapter, so the CPU backend runs instead ({e})",
-                CpuBackend::new().name()
-            );
-            Box::new(CpuBackend::new())
-        }
-    }
 }
 
 /// Trains `model` with `config`, prints its loss curve, and compares with logistic regression.
@@ -176,7 +158,7 @@ fn moons(backend: &dyn Backend) -> Result<Outcome> {
 }
 
 fn main() -> Result<()> {
-    let backend = choose_backend();
+    let backend = backend::backend()?;
     let outcomes = [iris(backend.as_ref())?, moons(backend.as_ref())?];
     println!(
         "\n{:<18} {:>9} {:>10} {:>8} {:>12}",

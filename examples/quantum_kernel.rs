@@ -14,6 +14,8 @@
 //! Without a GPU on Linux, install lavapipe (`apt-get install mesa-vulkan-drivers libvulkan1`);
 //! without any adapter the example falls back to the CPU backend and says so.
 
+#[path = "common/backend.rs"]
+mod backend;
 #[path = "common/progress.rs"]
 mod progress;
 
@@ -22,7 +24,7 @@ use qshade::qml::qkernel::{
 };
 use qshade::qml::templates::{zz_feature_map, Entanglement};
 use qshade::qml::train::Dataset;
-use qshade::{Backend, CpuBackend, GpuBackend, Result};
+use qshade::{Backend, CpuBackend, Result};
 use std::time::Instant;
 
 const NUM_QUBITS: usize = 2;
@@ -116,19 +118,8 @@ fn main() -> Result<()> {
     );
 
     let kernel = FidelityKernel::new(zz_feature_map(NUM_QUBITS, 2, Entanglement::Full)?)?;
-    let cpu = CpuBackend::new();
-    let gpu = match GpuBackend::new() {
-        Ok(g) => Some(g),
-        Err(e) => {
-            println!("note: no GPU adapter ({e}); using the CPU backend only");
-            None
-        }
-    };
-    let backend: &dyn Backend = match &gpu {
-        Some(g) => g,
-        None => &cpu,
-    };
-    println!("backend: {}", backend.name());
+    let chosen = backend::backend()?;
+    let backend: &dyn Backend = chosen.as_ref();
 
     // Warm-up (pipeline compilation, device caches) on a tiny kernel, then the timed run.
     kernel.matrix(backend, &train.features[..2 * NUM_QUBITS])?;
@@ -143,7 +134,9 @@ fn main() -> Result<()> {
         1e3 * secs,
         backend.name()
     );
-    if gpu.is_some() {
+    if backend.name().starts_with("gpu") {
+        // The same kernels on the CPU backend, to compare values and time.
+        let cpu = CpuBackend::new();
         let (c_train, c_test, cpu_secs) =
             quantum_kernels(&kernel, &cpu, &train.features, &test.features)?;
         let diff = k_train

@@ -5,6 +5,9 @@
 //! Run: `cargo run --release --example quickstart` (add `-- --gpu` to run on the GPU backend
 //! even when its only adapter is a software rasterizer such as lavapipe).
 
+#[path = "common/backend.rs"]
+mod backend;
+
 use qshade::{Angle, Backend, Bindings, Circuit, CpuBackend, Observable, Result};
 
 fn ghz(n: usize) -> Result<Circuit> {
@@ -40,26 +43,9 @@ fn report(label: &str, got: f64, want: f64) {
     );
 }
 
-/// The backend `choose_backend` picks, or with `--gpu` the GPU backend on whatever adapter
-/// there is.
-fn backend() -> Result<Box<dyn Backend>> {
-    if std::env::args().any(|a| a == "--gpu") {
-        #[cfg(feature = "gpu")]
-        return Ok(Box::new(qshade::GpuBackend::new()?));
-        #[cfg(not(feature = "gpu"))]
-        return Err(qshade::Error::Unsupported(
-            "built without the `gpu` feature".into(),
-        ));
-    }
-    let choice = qshade::choose_backend();
-    println!("chose {:?}: {}", choice.kind, choice.reason);
-    Ok(choice.backend)
-}
-
 fn main() -> Result<()> {
+    let gpu = backend::backend()?;
     let cpu = CpuBackend::reference();
-    let gpu = backend()?;
-    println!("backend: {}", gpu.name());
 
     let n = 5;
     let circuit = ghz(n)?;

@@ -4,27 +4,19 @@
 //!
 //! Run: `cargo run --release --example vqe_h2`
 
+#[path = "common/backend.rs"]
+mod backend;
 #[path = "common/progress.rs"]
 mod progress;
 
 use qshade::qml::vqe::{
     h2_ansatz, h2_sto3g, run_vqe_with, VqeConfig, CHEMICAL_ACCURACY, H2_GROUND_STATE_ENERGY,
 };
-use qshade::{Backend, CpuBackend, GpuBackend, Result};
+use qshade::Result;
 use std::time::Instant;
 
 fn main() -> Result<()> {
-    let (backend, device): (Box<dyn Backend>, String) = match GpuBackend::new() {
-        Ok(gpu) => {
-            let name = gpu.adapter_name();
-            (Box::new(gpu), name)
-        }
-        Err(e) => {
-            println!("no GPU adapter ({e}); running on the CPU reference backend");
-            (Box::new(CpuBackend::new()), "cpu".to_string())
-        }
-    };
-    println!("device: {device} ({})", backend.name());
+    let backend = backend::backend()?;
 
     let hamiltonian = h2_sto3g();
     let ansatz = h2_ansatz()?;

@@ -2,7 +2,7 @@
 
 use crate::circuit::{Bindings, Circuit, Observable};
 use crate::compile::program::{
-    chain_rule, check_upstream, parameter_shift, Batch, BatchOptions, GradientMethod, Gradients,
+    chain_rule, check_upstream, parameter_shift, Batch, BatchConfig, GradientMethod, Gradients,
     Program,
 };
 use crate::error::{Error, Result};
@@ -59,7 +59,7 @@ pub trait Backend: Send + Sync {
         rows: &[f64],
         num_rows: usize,
         observables: &[Observable],
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<Vec<f64>>;
 
     /// Values (`R × n_obs`) and dL/d(occurrence) (`R × num_angles`) by adjoint differentiation,
@@ -73,7 +73,7 @@ pub trait Backend: Send + Sync {
         num_rows: usize,
         observables: &[Observable],
         upstream: &[f64],
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<(Vec<f64>, Vec<f64>)>;
 
     /// ⟨φ_i|φ_j⟩ for the states `program` prepares from the occurrence rows `rows_a` (i) and
@@ -87,7 +87,7 @@ pub trait Backend: Send + Sync {
         num_a: usize,
         rows_b: &[f64],
         num_b: usize,
-        _options: &BatchOptions,
+        _options: &BatchConfig,
     ) -> Result<Vec<Complex64>> {
         check_rows(program, rows_a, num_a)?;
         check_rows(program, rows_b, num_b)?;
@@ -101,7 +101,7 @@ pub trait Backend: Send + Sync {
         batch: &Batch<'_>,
         observables: &[Observable],
     ) -> Result<Vec<f64>> {
-        self.forward_batch_with(program, batch, observables, &BatchOptions::default())
+        self.forward_batch_with(program, batch, observables, &BatchConfig::default())
     }
 
     /// [`Backend::forward_batch`] with scheduler options (memory budget, sub-batch bound).
@@ -110,7 +110,7 @@ pub trait Backend: Send + Sync {
         program: &Program,
         batch: &Batch<'_>,
         observables: &[Observable],
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<Vec<f64>> {
         let rows = batch.resolve_checked(program)?;
         program.check_observables(observables)?;
@@ -132,7 +132,7 @@ pub trait Backend: Send + Sync {
             batch,
             observables,
             upstream,
-            &GradientOptions {
+            &GradientConfig {
                 method,
                 ..Default::default()
             },
@@ -146,7 +146,7 @@ pub trait Backend: Send + Sync {
         batch: &Batch<'_>,
         observables: &[Observable],
         upstream: &[f64],
-        options: &GradientOptions,
+        options: &GradientConfig,
     ) -> Result<Gradients> {
         let rows = batch.resolve_checked(program)?;
         program.check_observables(observables)?;
@@ -189,19 +189,19 @@ pub trait Backend: Send + Sync {
 /// Options of [`Backend::gradient_batch_with`].
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
-pub struct GradientOptions {
+pub struct GradientConfig {
     /// Adjoint (default) or parameter-shift.
     pub method: GradientMethod,
     /// Also return dL/dθ per sample.
     pub per_sample_theta: bool,
     /// Scheduler options.
-    pub batch: BatchOptions,
+    pub batch: BatchConfig,
 }
 
-setters!(GradientOptions {
+setters!(GradientConfig {
     method: GradientMethod,
     per_sample_theta: bool,
-    batch: BatchOptions,
+    batch: BatchConfig,
 });
 
 /// A state vector owned by a backend (on the GPU it stays in device memory; reads copy results

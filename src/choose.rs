@@ -1,9 +1,9 @@
 //! The backend a newcomer wants, picked in one call: a hardware GPU when there is one, else the
 //! fast CPU backend, with the reason in words.
 
-use crate::backend::{Backend, GradientOptions, QuantumState};
+use crate::backend::{Backend, GradientConfig, QuantumState};
 use crate::circuit::{Bindings, Circuit, Observable};
-use crate::compile::program::{Batch, BatchOptions, Gradients, Program};
+use crate::compile::program::{Batch, BatchConfig, Gradients, Program};
 use crate::error::Result;
 use crate::sim::cpu::CpuBackend;
 use num_complex::Complex64;
@@ -43,8 +43,14 @@ impl std::fmt::Debug for BackendChoice {
 /// hardware adapter (discrete over integrated over virtual), else the fast CPU backend. A
 /// software rasterizer (lavapipe, SwiftShader, WARP — the only "GPU" of most CI machines, VMs
 /// and containers) is passed over: it is correct but one to two orders of magnitude slower
-/// than the CPU backend. Never fails: the CPU backend is always there. Ask for a GPU
-/// explicitly with [`crate::GpuBackend::new`] (it takes a software adapter too).
+/// than the CPU backend, unless `QSHADE_ADAPTER` names it (an explicit choice is honoured).
+/// Never fails: the CPU backend is always there. Ask for a GPU explicitly with
+/// [`crate::GpuBackend::new`] (it takes a software adapter too).
+///
+/// Precision follows the backend's default: f32 on the GPU (half the memory, one more qubit),
+/// f64 on the CPU, so results differ between machines by the rounding of that precision.
+/// Build a backend yourself (`GpuConfig::default().precision(..)`,
+/// `CpuBackend::with_precision(..)`) to fix it.
 ///
 /// ```
 /// let choice = qshade::choose_backend();
@@ -58,13 +64,22 @@ pub fn choose_backend() -> BackendChoice {
     };
     #[cfg(feature = "gpu")]
     {
-        match crate::sim::gpu::GpuBackend::new() {
-            Ok(gpu) if !gpu.is_software() => {
-                let reason = format!(
-                    "hardware GPU adapter {} ({:?})",
-                    gpu.adapter_name(),
-                    gpu.adapter_info().device_type
-                );
+        let config = crate::sim::gpu::GpuConfig::default();
+        let named = config.adapter.clone();
+        match crate::sim::gpu::GpuBackend::with_config(config) {
+            Ok(gpu) if !gpu.is_software() || named.is_some() => {
+                let reason = match named {
+                    Some(name) => format!(
+                        "adapter {} ({:?}), chosen by QSHADE_ADAPTER={name:?}",
+                        gpu.adapter_name(),
+                        gpu.adapter_info().device_type
+                    ),
+                    None => format!(
+                        "hardware GPU adapter {} ({:?})",
+                        gpu.adapter_name(),
+                        gpu.adapter_info().device_type
+                    ),
+                };
                 BackendChoice {
                     backend: Box::new(gpu),
                     kind: BackendKind::Gpu,
@@ -114,7 +129,7 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
         rows: &[f64],
         num_rows: usize,
         observables: &[Observable],
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<Vec<f64>> {
         (**self).forward_rows(program, rows, num_rows, observables, options)
     }
@@ -126,7 +141,7 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
         num_rows: usize,
         observables: &[Observable],
         upstream: &[f64],
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
         (**self).adjoint_rows(program, rows, num_rows, observables, upstream, options)
     }
@@ -138,7 +153,7 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
         num_a: usize,
         rows_b: &[f64],
         num_b: usize,
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<Vec<Complex64>> {
         (**self).overlaps(program, rows_a, num_a, rows_b, num_b, options)
     }
@@ -148,7 +163,7 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
         program: &Program,
         batch: &Batch<'_>,
         observables: &[Observable],
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<Vec<f64>> {
         (**self).forward_batch_with(program, batch, observables, options)
     }
@@ -159,7 +174,7 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
         batch: &Batch<'_>,
         observables: &[Observable],
         upstream: &[f64],
-        options: &GradientOptions,
+        options: &GradientConfig,
     ) -> Result<Gradients> {
         (**self).gradient_batch_with(program, batch, observables, upstream, options)
     }

@@ -72,7 +72,7 @@ pub enum Error {
     OutOfDeviceMemory {
         /// Bytes the state (plus scratch) needs.
         needed: u64,
-        /// Bytes the budget allows (`CpuConfig::memory_budget` / `BatchOptions::memory_budget`
+        /// Bytes the budget allows (`CpuConfig::memory_budget` / `BatchConfig::memory_budget`
         /// on the CPU, `GpuConfig::memory_budget` / the adapter's limits on a GPU).
         available: u64,
     },
@@ -169,8 +169,8 @@ impl fmt::Display for Error {
                 "the request needs {} ({needed} bytes) but the memory budget allows only {} ({available} bytes) \
                  (host memory on the CPU backend, the adapter's memory on a GPU); use fewer qubits, single \
                  precision or smaller batches, or raise the budget with CpuConfig::memory_budget / \
-                 BatchOptions::memory_budget (CPU, default a quarter of the available host memory) or \
-                 GpuConfig::memory_budget / BatchOptions::memory_budget (GPU)",
+                 BatchConfig::memory_budget (CPU, default a quarter of the available host memory) or \
+                 GpuConfig::memory_budget / BatchConfig::memory_budget (GPU)",
                 human_bytes(*needed),
                 human_bytes(*available)
             ),

@@ -57,12 +57,12 @@ mod sim;
 struct ReadmeDoctests;
 
 pub use backend::{
-    Backend, GradientOptions, Precision, QuantumState, MAX_SHOTS, SAMPLE_BYTES_PER_SHOT,
+    Backend, GradientConfig, Precision, QuantumState, MAX_SHOTS, SAMPLE_BYTES_PER_SHOT,
 };
 pub use choose::{choose_backend, BackendChoice, BackendKind};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
 pub use compile::program::{
-    Batch, BatchOptions, GradientMethod, Gradients, Program, ProgramOp, ThetaBatch,
+    Batch, BatchConfig, GradientMethod, Gradients, Program, ProgramOp, ThetaBatch,
 };
 pub use error::{Error, Result};
 pub use num_complex::Complex64;
@@ -70,3 +70,7 @@ pub use sim::cpu::{CpuBackend, CpuConfig};
 #[cfg(feature = "gpu")]
 pub use sim::gpu::{CopyProbe, GpuBackend, GpuConfig, GpuState};
 pub use sim::reference::state::CpuState;
+/// The wgpu version qshade is built against, for [`GpuBackend::from_device`] and
+/// [`GpuBackend::adapter_info`].
+#[cfg(feature = "gpu")]
+pub use wgpu;

@@ -28,6 +28,29 @@ fn environment_sets_defaults_and_explicit_settings_win() {
     assert_eq!(explicit.register_blocks, Some(0));
     assert_eq!(explicit.tile_workgroup, None);
     assert_eq!(explicit.adapter, None);
+    // The backend takes what the configuration says, not the environment again.
+    match qshade::GpuBackend::with_config(GpuConfig::default().adapter(None)) {
+        Ok(gpu) => {
+            assert_eq!(
+                gpu.register_block_qubits(),
+                3,
+                "QSHADE_BLOCK_QUBITS=3 default"
+            );
+            let explicit = qshade::GpuBackend::with_config(
+                GpuConfig::default().adapter(None).register_blocks(Some(4)),
+            )
+            .unwrap();
+            assert_eq!(explicit.register_block_qubits(), 4, "explicit setting wins");
+            // An adapter named by QSHADE_ADAPTER is an explicit choice: choose_backend takes
+            // it even when it is a software rasterizer.
+            std::env::set_var("QSHADE_ADAPTER", gpu.adapter_name());
+            let choice = qshade::choose_backend();
+            assert_eq!(choice.kind, qshade::BackendKind::Gpu, "{choice:?}");
+            assert!(choice.reason.contains("QSHADE_ADAPTER"), "{choice:?}");
+        }
+        Err(qshade::Error::NoAdapter { .. }) if std::env::var("QSHADE_ALLOW_NO_GPU").is_ok() => {}
+        Err(e) => panic!("GPU backend: {e}"),
+    }
     std::env::set_var("QSHADE_FUSION_QUBITS", "many");
     assert_eq!(GpuConfig::default().fusion_qubits, built_in.fusion_qubits);
     for var in [

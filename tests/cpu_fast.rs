@@ -13,7 +13,7 @@ use common::rng::Rng;
 use common::*;
 use qshade::CpuConfig;
 use qshade::{
-    Angle, Backend, Batch, BatchOptions, Bindings, Circuit, CpuBackend, Gate, GateKind, Observable,
+    Angle, Backend, Batch, BatchConfig, Bindings, Circuit, CpuBackend, Gate, GateKind, Observable,
     Precision, Program,
 };
 
@@ -302,7 +302,7 @@ fn one_row_forward_runs_a_fast_state_of_the_backend_precision() {
                 &format!("{precision:?} call {k} on {width} qubits"),
             );
         }
-        let tiny = BatchOptions::default()
+        let tiny = BatchConfig::default()
             .memory_budget(Some(64))
             .max_sub_batch(None);
         assert!(matches!(
@@ -310,7 +310,7 @@ fn one_row_forward_runs_a_fast_state_of_the_backend_precision() {
             Err(qshade::Error::OutOfDeviceMemory { .. })
         ));
         assert!(matches!(
-            backend.forward_rows(&program, &rows[1..], 1, &obs, &BatchOptions::default()),
+            backend.forward_rows(&program, &rows[1..], 1, &obs, &BatchConfig::default()),
             Err(qshade::Error::InvalidArgument(_))
         ));
     }
@@ -378,7 +378,7 @@ fn every_batched_call_runs_in_the_backend_precision() {
         .map(|k| 0.5 - 0.1 * k as f64)
         .collect();
     let reference = CpuBackend::reference();
-    let options = BatchOptions::default();
+    let options = BatchConfig::default();
     let want = reference
         .forward_rows(&program, &rows, num_rows, &obs, &options)
         .unwrap();
@@ -438,7 +438,7 @@ fn every_batched_call_runs_in_the_backend_precision() {
     }
     // Memory: ψ (forward) or ψ and λ (adjoint) per row, at 8 bytes per amplitude in f32 and
     // 16 in f64.
-    let tiny = BatchOptions::default().memory_budget(Some(1024));
+    let tiny = BatchConfig::default().memory_budget(Some(1024));
     let needed = |precision: Precision, adjoint: bool| {
         let backend = CpuBackend::with_precision(precision);
         let err = if adjoint {

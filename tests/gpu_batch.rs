@@ -9,7 +9,7 @@ mod common;
 
 use common::rng::Rng;
 use common::{reference_adjoint_rows, reference_forward_rows};
-use qshade::BatchOptions;
+use qshade::BatchConfig;
 use qshade::{
     Angle, Backend, Batch, Circuit, GpuBackend, GpuConfig, GradientMethod, Observable, Precision,
     Program,
@@ -102,7 +102,7 @@ fn observables(n: usize) -> Vec<Observable> {
     ]
 }
 
-fn check(precision: Precision, tol: f64, options: BatchOptions) {
+fn check(precision: Precision, tol: f64, options: BatchConfig) {
     let Some(gpu) = gpu(precision) else { return };
     for n in [4usize, 6] {
         let circuit = training_circuit(n);
@@ -157,7 +157,7 @@ fn check(precision: Precision, tol: f64, options: BatchOptions) {
                 &batch,
                 &obs,
                 &upstream,
-                &qshade::GradientOptions::default().batch(options.clone()),
+                &qshade::GradientConfig::default().batch(options.clone()),
             )
             .unwrap();
         for (k, (w, g)) in want.theta.iter().zip(&got.theta).enumerate() {
@@ -177,12 +177,12 @@ fn check(precision: Precision, tol: f64, options: BatchOptions) {
 
 #[test]
 fn f32_batched_forward_and_adjoint_match_reference() {
-    check(Precision::F32, 5e-5, BatchOptions::default());
+    check(Precision::F32, 5e-5, BatchConfig::default());
 }
 
 #[test]
 fn f64_batched_forward_and_adjoint_match_reference() {
-    check(Precision::F64, 1e-9, BatchOptions::default());
+    check(Precision::F64, 1e-9, BatchConfig::default());
 }
 
 #[test]
@@ -217,7 +217,7 @@ fn every_forward_fusion_matches_reference_cold_and_hot() {
         let obs = observables(n);
         let upstream: Vec<f64> = (0..b * obs.len()).map(|_| rng.range(-1.0, 1.0)).collect();
         let (want_values, want_grads) = reference(&program, &rows, b, &obs, &upstream);
-        let options = BatchOptions::default();
+        let options = BatchConfig::default();
         for round in ["first", "second"] {
             let values = gpu
                 .forward_rows(&program, &rows, b, &obs, &options)
@@ -255,7 +255,7 @@ fn sub_batches_give_the_same_results() {
     check(
         Precision::F64,
         1e-9,
-        BatchOptions::default().max_sub_batch(Some(2)),
+        BatchConfig::default().max_sub_batch(Some(2)),
     );
     // A budget below one state's needs is a clear error that says what one row needs...
     let Some(gpu) = gpu(Precision::F64) else {
@@ -265,7 +265,7 @@ fn sub_batches_give_the_same_results() {
     let rows = vec![0.0; 7 * program.num_angles()];
     let obs = observables(6);
     let upstream = vec![1.0; 7 * obs.len()];
-    let tiny = BatchOptions::default().memory_budget(Some(1024));
+    let tiny = BatchConfig::default().memory_budget(Some(1024));
     let needed = match gpu.adjoint_rows(&program, &rows, 7, &obs, &upstream, &tiny) {
         Err(qshade::Error::OutOfDeviceMemory { needed, available }) => {
             assert_eq!(available, 1024);
@@ -278,7 +278,7 @@ fn sub_batches_give_the_same_results() {
     check(
         Precision::F64,
         1e-9,
-        BatchOptions::default().memory_budget(Some(needed * 5 / 2)),
+        BatchConfig::default().memory_budget(Some(needed * 5 / 2)),
     );
 }
 
@@ -299,12 +299,12 @@ fn gpu_overlaps_match_reference_inner_products() {
     let (rows_a, rows_b) = (rows(&raw_a, 5), rows(&raw_b, 3));
     let cpu = qshade::CpuBackend::reference();
     let want = cpu
-        .overlaps(&program, &rows_a, 5, &rows_b, 3, &BatchOptions::default())
+        .overlaps(&program, &rows_a, 5, &rows_b, 3, &BatchConfig::default())
         .unwrap();
     for (precision, tol) in [(Precision::F32, 2e-6), (Precision::F64, 1e-12)] {
         let Some(gpu) = gpu(precision) else { return };
         let got = gpu
-            .overlaps(&program, &rows_a, 5, &rows_b, 3, &BatchOptions::default())
+            .overlaps(&program, &rows_a, 5, &rows_b, 3, &BatchConfig::default())
             .unwrap();
         for (k, (w, g)) in want.iter().zip(&got).enumerate() {
             assert!(
@@ -317,7 +317,7 @@ fn gpu_overlaps_match_reference_inner_products() {
     }
     // The diagonal of a self-overlap is 1.
     let self_overlap = cpu
-        .overlaps(&program, &rows_a, 5, &rows_a, 5, &BatchOptions::default())
+        .overlaps(&program, &rows_a, 5, &rows_a, 5, &BatchConfig::default())
         .unwrap();
     for i in 0..5 {
         assert!((self_overlap[i * 5 + i] - qshade::Complex64::ONE).norm() < 1e-12);
@@ -339,7 +339,7 @@ fn malformed_rows_are_errors_not_panics() {
     }
     for b in &backends {
         let name = b.name();
-        let opts = BatchOptions::default();
+        let opts = BatchConfig::default();
         assert!(
             matches!(
                 b.overlaps(&program, &short, 2, &short, 2, &opts),

@@ -9,8 +9,8 @@ mod common;
 use common::rng::Rng;
 use common::{reference_adjoint_rows, reference_forward_rows};
 use qshade::{
-    Angle, Backend, Batch, BatchOptions, Circuit, Complex64, CpuBackend, Error, Gate, GateKind,
-    GradientMethod, GradientOptions, Gradients, Observable, Precision, Program,
+    Angle, Backend, Batch, BatchConfig, Circuit, Complex64, CpuBackend, Error, Gate, GateKind,
+    GradientConfig, GradientMethod, Gradients, Observable, Precision, Program,
 };
 use std::f64::consts::PI;
 
@@ -268,9 +268,9 @@ fn adjoint(
     c: &Case,
     batch: &Batch<'_>,
     per_sample_theta: bool,
-    batch_options: BatchOptions,
+    batch_options: BatchConfig,
 ) -> Gradients {
-    let options = GradientOptions::default()
+    let options = GradientConfig::default()
         .method(GradientMethod::Adjoint)
         .per_sample_theta(per_sample_theta)
         .batch(batch_options);
@@ -290,7 +290,7 @@ fn check_adjoint_matches_reference(backend: &dyn Backend, tol: f64) {
     for seed in SEEDS {
         let c = case(seed, 5, 40, 3);
         let batch = Batch::shared(&c.theta, &c.inputs, c.size);
-        let got = adjoint(backend, &c, &batch, false, BatchOptions::default());
+        let got = adjoint(backend, &c, &batch, false, BatchConfig::default());
         let want = reference_gradients(&c, &batch, false);
         assert_close(
             &format!("seed {seed}: values"),
@@ -313,7 +313,7 @@ fn check_adjoint_matches_parameter_shift(backend: &dyn Backend, tol: f64) {
     for seed in SEEDS {
         let c = case(seed + 100, 4, 30, 2);
         let batch = Batch::shared(&c.theta, &c.inputs, c.size);
-        let adj = adjoint(backend, &c, &batch, false, BatchOptions::default());
+        let adj = adjoint(backend, &c, &batch, false, BatchConfig::default());
         let ps = backend
             .gradient_batch(
                 &c.program,
@@ -350,7 +350,7 @@ fn check_adjoint_matches_finite_differences(backend: &dyn Backend, tol: f64) {
     for seed in SEEDS {
         let c = case(seed + 200, 4, 30, 2);
         let batch = Batch::shared(&c.theta, &c.inputs, c.size);
-        let adj = adjoint(backend, &c, &batch, false, BatchOptions::default());
+        let adj = adjoint(backend, &c, &batch, false, BatchConfig::default());
         let fd_theta: Vec<f64> = (0..c.theta.len())
             .map(|k| {
                 let (mut p, mut m) = (c.theta.clone(), c.theta.clone());
@@ -390,7 +390,7 @@ fn check_per_sample_theta(backend: &dyn Backend, tol: f64) {
     let mut rng = Rng::new(301);
     let thetas: Vec<f64> = (0..c.size * np).map(|_| rng.range(0.0, 2.0 * PI)).collect();
     let batch = Batch::per_sample(&thetas, &c.inputs, c.size);
-    let got = adjoint(backend, &c, &batch, true, BatchOptions::default());
+    let got = adjoint(backend, &c, &batch, true, BatchConfig::default());
     let want = reference_gradients(&c, &batch, true);
     let per = got
         .theta_per_sample
@@ -424,7 +424,7 @@ fn check_per_sample_theta(backend: &dyn Backend, tol: f64) {
             &single,
             &Batch::shared(&single.theta, &single.inputs, 1),
             false,
-            BatchOptions::default(),
+            BatchConfig::default(),
         );
         assert_close(
             &format!("sample {b} alone"),
@@ -434,7 +434,7 @@ fn check_per_sample_theta(backend: &dyn Backend, tol: f64) {
         );
     }
     // Without the flag there is no per-sample matrix.
-    assert!(adjoint(backend, &c, &batch, false, BatchOptions::default())
+    assert!(adjoint(backend, &c, &batch, false, BatchConfig::default())
         .theta_per_sample
         .is_none());
 }
@@ -446,7 +446,7 @@ fn check_rows_match_reference(backend: &dyn Backend, tol: f64) {
         for n in [4, 5, 7] {
             let c = case(seed + 400 + n as u64, n, 60, 5);
             let rows = Batch::shared(&c.theta, &c.inputs, c.size).resolve(&c.program);
-            let opts = BatchOptions::default();
+            let opts = BatchConfig::default();
             let want = reference_forward_rows(&c.program, &rows, c.size, &c.observables).unwrap();
             let got = backend
                 .forward_rows(&c.program, &rows, c.size, &c.observables, &opts)
@@ -495,14 +495,14 @@ fn check_rows_match_reference(backend: &dyn Backend, tol: f64) {
 fn check_sub_batching_is_invisible(backend: &dyn Backend) {
     let c = case(500, 6, 50, 11);
     let batch = Batch::shared(&c.theta, &c.inputs, c.size);
-    let whole = adjoint(backend, &c, &batch, true, BatchOptions::default());
+    let whole = adjoint(backend, &c, &batch, true, BatchConfig::default());
     let whole_fwd = backend
         .forward_batch(&c.program, &batch, &c.observables)
         .unwrap();
     // What one row needs, as the backend reports it for a budget below it.
-    let probe = GradientOptions::default()
+    let probe = GradientConfig::default()
         .per_sample_theta(true)
-        .batch(BatchOptions::default().memory_budget(Some(1)));
+        .batch(BatchConfig::default().memory_budget(Some(1)));
     let row_bytes = match backend.gradient_batch_with(
         &c.program,
         &batch,
@@ -514,11 +514,11 @@ fn check_sub_batching_is_invisible(backend: &dyn Backend) {
         other => panic!("a 1-byte budget must be too small: {other:?}"),
     };
     let splits = [
-        BatchOptions::default().max_sub_batch(Some(1)),
-        BatchOptions::default().max_sub_batch(Some(4)),
+        BatchConfig::default().max_sub_batch(Some(1)),
+        BatchConfig::default().max_sub_batch(Some(4)),
         // Room for three rows.
-        BatchOptions::default().memory_budget(Some(3 * row_bytes + 7)),
-        BatchOptions::default()
+        BatchConfig::default().memory_budget(Some(3 * row_bytes + 7)),
+        BatchConfig::default()
             .memory_budget(Some(2 * row_bytes))
             .max_sub_batch(Some(3)),
     ];
@@ -619,7 +619,7 @@ fn check_error_paths(backend: &dyn Backend) {
             &rows[1..],
             c.size,
             &c.observables,
-            &BatchOptions::default()
+            &BatchConfig::default()
         )
         .is_err());
     assert!(backend
@@ -629,7 +629,7 @@ fn check_error_paths(backend: &dyn Backend) {
             c.size,
             &c.observables,
             &c.upstream[1..],
-            &BatchOptions::default()
+            &BatchConfig::default()
         )
         .is_err());
 }
@@ -638,17 +638,17 @@ fn check_error_paths(backend: &dyn Backend) {
 fn check_memory_budget_errors(backend: &dyn Backend) {
     let c = case(700, 6, 10, 2);
     let batch = Batch::shared(&c.theta, &c.inputs, c.size);
-    let tiny = BatchOptions::default()
+    let tiny = BatchConfig::default()
         .memory_budget(Some(64))
         .max_sub_batch(None);
     assert!(matches!(
         backend.forward_batch_with(&c.program, &batch, &c.observables, &tiny),
         Err(Error::OutOfDeviceMemory { .. })
     ));
-    let opts = GradientOptions::default().batch(tiny);
+    let opts = GradientConfig::default().batch(tiny);
     let r = backend.gradient_batch_with(&c.program, &batch, &c.observables, &c.upstream, &opts);
     assert!(matches!(r, Err(Error::OutOfDeviceMemory { .. })), "{r:?}");
-    let zero = BatchOptions::default()
+    let zero = BatchConfig::default()
         .memory_budget(None)
         .max_sub_batch(Some(0));
     assert!(matches!(
@@ -811,7 +811,7 @@ fn chunked_states_differentiate_by_parameter_shift() {
         );
         assert!(matches!(adjoint, Err(Error::Unsupported(_))), "{adjoint:?}");
         // The budget holds for the row-by-row path of states larger than one binding too.
-        let tiny = BatchOptions::default().memory_budget(Some(64));
+        let tiny = BatchConfig::default().memory_budget(Some(64));
         let r = backend.forward_batch_with(&c.program, &batch, &c.observables, &tiny);
         assert!(matches!(r, Err(Error::OutOfDeviceMemory { .. })), "{r:?}");
     });
@@ -884,7 +884,7 @@ fn cpu_split_state_forward_matches_reference() {
             .build()
             .unwrap();
         let got = pool
-            .install(|| cpu().forward_rows(&program, &rows, 2, &obs, &BatchOptions::default()))
+            .install(|| cpu().forward_rows(&program, &rows, 2, &obs, &BatchConfig::default()))
             .unwrap();
         assert_close(&format!("{threads} threads"), &want, &got, 1e-10);
     }

@@ -26,7 +26,7 @@ use common::{backends_labelled, NamedBackend};
 use proptest::prelude::*;
 use qshade::circuit::MAX_PARAMS;
 use qshade::{
-    Angle, Backend, Batch, BatchOptions, Bindings, Circuit, Complex64, CpuBackend, CpuConfig,
+    Angle, Backend, Batch, BatchConfig, Bindings, Circuit, Complex64, CpuBackend, CpuConfig,
     CpuState, Error, Observable, Pauli, PauliTerm, Precision, Program, QuantumState,
 };
 use std::sync::OnceLock;
@@ -262,7 +262,7 @@ fn non_finite_occurrence_rows_are_rejected_by_the_cpu_backends_too() {
     c.ry(0, Angle::theta(0)).unwrap().cnot(0, 1).unwrap();
     let program = Program::compile(&c);
     let obs = [Observable::z(1)];
-    let options = BatchOptions::default();
+    let options = BatchConfig::default();
     for backend in cpu_backends() {
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let r = backend.forward_rows(&program, &[bad], 1, &obs, &options);
@@ -411,12 +411,12 @@ fn a_batched_call_s_budget_governs_its_state_and_the_backend_s_the_rest() {
     assert!(tight.run(&c, &Bindings::theta(&[0.3])).is_err());
     let r = tight.forward_batch(&program, &batch, &obs);
     assert!(matches!(r, Err(Error::OutOfDeviceMemory { .. })), "{r:?}");
-    let roomy = BatchOptions::default().memory_budget(Some(1 << 20));
+    let roomy = BatchConfig::default().memory_budget(Some(1 << 20));
     let v = tight
         .forward_batch_with(&program, &batch, &obs, &roomy)
         .unwrap();
     assert!((v[0] - 0.3f64.cos()).abs() < 1e-12, "{v:?}");
-    let small = BatchOptions::default().memory_budget(Some(1024));
+    let small = BatchConfig::default().memory_budget(Some(1024));
     assert!(CpuBackend::new()
         .forward_batch_with(&program, &batch, &obs, &small)
         .is_err());
@@ -904,7 +904,7 @@ proptest! {
             c.ry(0, Angle::theta(0)).unwrap();
             let program = Program::compile(&c);
             let theta = [0.4];
-            let r = backend.forward_batch_with(&program, &Batch::shared(&theta, &[], batch_size), &[Observable::z(0)], &BatchOptions::default());
+            let r = backend.forward_batch_with(&program, &Batch::shared(&theta, &[], batch_size), &[Observable::z(0)], &BatchConfig::default());
             match r {
                 Ok(v) => prop_assert!(v.len() == batch_size && all_finite(&v)),
                 Err(_) => prop_assert!(batch_size == 0 || batch_size > 1 << 20),

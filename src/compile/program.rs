@@ -346,7 +346,7 @@ pub enum GradientMethod {
 /// Options for batched runs.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
-pub struct BatchOptions {
+pub struct BatchConfig {
     /// Bytes the scheduler may use for states and scratch; default: a fraction of the device's
     /// memory (GPU) or of the host's (CPU). The batch is split into sub-batches that fit.
     pub memory_budget: Option<u64>,
@@ -354,7 +354,7 @@ pub struct BatchOptions {
     pub max_sub_batch: Option<usize>,
 }
 
-setters!(BatchOptions {
+setters!(BatchConfig {
     memory_budget: Option<u64>,
     max_sub_batch: Option<usize>,
 });

@@ -16,7 +16,7 @@
 //! # Ok(()) }
 //! ```
 
-use crate::backend::{Backend, GradientOptions};
+use crate::backend::{Backend, GradientConfig};
 use crate::circuit::Bindings;
 use crate::compile::program::{Batch, GradientMethod, Program};
 use crate::error::{Error, Result};
@@ -312,7 +312,7 @@ pub fn solve_maxcut<B: Backend + ?Sized>(
     // Adam is element-wise, so one Adam over all starts' parameters is one Adam per start.
     let mut adam = Adam::new(config.learning_rate);
     let upstream = vec![-1.0; starts]; // L = −Σ_r ⟨C⟩_r: each start sees only its own term.
-    let grad_options = GradientOptions {
+    let grad_options = GradientConfig {
         method: GradientMethod::Adjoint,
         per_sample_theta: true,
         ..Default::default()

@@ -334,7 +334,7 @@ pub fn random_dense_unitary(rng: &mut Rng, d: usize) -> Vec<Complex64> {
     m
 }
 
-/// A random diagonal unitary (exact zeros off the diagonal, so `GateKind::is_diagonal` holds
+/// A random diagonal unitary (exact zeros off the diagonal, so `GateClass::of_matrix` says diagonal
 /// and a backend may take its phase-only path).
 pub fn random_diagonal_unitary(rng: &mut Rng, d: usize) -> Vec<Complex64> {
     let mut m = vec![Complex64::ZERO; d * d];
@@ -556,7 +556,7 @@ pub fn reference_forward_rows(
         rows,
         num_rows,
         observables,
-        &qshade::BatchOptions::default(),
+        &qshade::BatchConfig::default(),
     )
 }
 
@@ -574,7 +574,7 @@ pub fn reference_adjoint_rows(
         num_rows,
         observables,
         upstream,
-        &qshade::BatchOptions::default(),
+        &qshade::BatchConfig::default(),
     )
 }
 
@@ -586,7 +586,7 @@ pub fn reference_gradients(
     upstream: &[f64],
     per_sample_theta: bool,
 ) -> qshade::Gradients {
-    let options = qshade::GradientOptions::default().per_sample_theta(per_sample_theta);
+    let options = qshade::GradientConfig::default().per_sample_theta(per_sample_theta);
     CpuBackend::reference()
         .gradient_batch_with(program, batch, observables, upstream, &options)
         .expect("the reference computes the gradients")

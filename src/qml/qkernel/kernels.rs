@@ -4,7 +4,7 @@
 use super::linalg;
 use crate::backend::Backend;
 use crate::circuit::Circuit;
-use crate::compile::program::{Batch, BatchOptions, Program};
+use crate::compile::program::{Batch, BatchConfig, Program};
 use crate::error::{Error, Result};
 use crate::qml::progress::{report, ProgressFn};
 use crate::qml::templates::FeatureMap;
@@ -172,7 +172,7 @@ pub struct FidelityKernel {
     feature_map: Option<FeatureMap>,
     theta: Vec<f64>,
     num_features: usize,
-    options: BatchOptions,
+    options: BatchConfig,
     progress: Option<ProgressFn>,
 }
 
@@ -197,7 +197,7 @@ impl FidelityKernel {
             num_features: map.num_raw,
             feature_map: Some(map),
             theta: Vec::new(),
-            options: BatchOptions::default(),
+            options: BatchConfig::default(),
             progress: None,
         })
     }
@@ -217,7 +217,7 @@ impl FidelityKernel {
             feature_map: None,
             theta: Vec::new(),
             num_features: circuit.num_inputs(),
-            options: BatchOptions::default(),
+            options: BatchConfig::default(),
             progress: None,
         })
     }
@@ -244,7 +244,7 @@ impl FidelityKernel {
     }
 
     /// Scheduler options passed to [`Backend::overlaps`].
-    pub fn with_options(mut self, options: BatchOptions) -> Self {
+    pub fn with_options(mut self, options: BatchConfig) -> Self {
         self.options = options;
         self
     }

@@ -4,7 +4,7 @@
 use super::data::Standardizer;
 use super::loss::{predict_class, Loss};
 use super::params::{format_parameters, match_names, parse_parameters, read_file, write_file};
-use crate::backend::{Backend, GradientOptions};
+use crate::backend::{Backend, GradientConfig};
 use crate::circuit::{Circuit, Observable};
 use crate::compile::program::{Batch, GradientMethod, Program};
 use crate::error::{Error, Result};
@@ -583,7 +583,7 @@ impl Qnn {
         let (np, k, m) = (self.theta.len(), self.observables.len(), self.num_outputs());
         let batch = Batch::shared(&self.theta, &inputs, b);
         let (e, loss_value, d_out, d_theta) = if k == 1 {
-            let options = GradientOptions {
+            let options = GradientConfig {
                 method,
                 per_sample_theta: true,
                 ..Default::default()

@@ -11,7 +11,7 @@
 //! Memory: a row in flight holds ψ (forward) or ψ and λ (adjoint), whatever the depth, of
 //! `2^n × bytes_per_amplitude` bytes each (8 in f32, 16 in f64). The
 //! rows are split into sub-batches of at most `memory_budget / (states × state bytes)` rows (and
-//! at most [`BatchOptions::max_sub_batch`]) so the states in flight fit the budget; each row is
+//! at most [`BatchConfig::max_sub_batch`]) so the states in flight fit the budget; each row is
 //! computed independently, so the results do not depend on the split. A budget below one row's
 //! states is [`Error::OutOfDeviceMemory`] (here: host memory).
 //!
@@ -28,7 +28,7 @@ use super::kernels::{pauli_accumulate, pauli_expectation, Amp};
 use super::lower::{Plan, Step};
 use super::real::Real;
 use crate::circuit::Observable;
-use crate::compile::program::{BatchOptions, Program};
+use crate::compile::program::{BatchConfig, Program};
 use crate::error::{Error, Result};
 use crate::math::isa::{detect_isa, Isa};
 use rayon::prelude::*;
@@ -53,11 +53,7 @@ pub fn default_memory_budget() -> u64 {
 
 /// Rows per sub-batch for states of `num_qubits` qubits of precision `T` when each row holds
 /// `states` of them.
-fn sub_batch_rows<T: Real>(
-    num_qubits: usize,
-    states: u64,
-    options: &BatchOptions,
-) -> Result<usize> {
+fn sub_batch_rows<T: Real>(num_qubits: usize, states: u64, options: &BatchConfig) -> Result<usize> {
     let state_bytes = T::PRECISION.bytes_per_amplitude() << num_qubits;
     let needed = states * state_bytes;
     let budget = options.memory_budget.unwrap_or_else(default_memory_budget);
@@ -105,7 +101,7 @@ pub(crate) fn check_forward(
     rows: &[f64],
     num_rows: usize,
     observables: &[Observable],
-    options: &BatchOptions,
+    options: &BatchConfig,
     bytes_per_amp: u64,
 ) -> Result<()> {
     check_shapes(program, rows, num_rows, observables)?;
@@ -445,7 +441,7 @@ pub fn fast_forward_rows<T: Real>(
     rows: &[f64],
     num_rows: usize,
     observables: &[Observable],
-    options: &BatchOptions,
+    options: &BatchConfig,
 ) -> Result<Vec<f64>> {
     check_shapes(program, rows, num_rows, observables)?;
     let plan = Plan::new(program, observables);
@@ -492,7 +488,7 @@ pub fn fast_adjoint_rows<T: Real>(
     num_rows: usize,
     observables: &[Observable],
     upstream: &[f64],
-    options: &BatchOptions,
+    options: &BatchConfig,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     check_shapes(program, rows, num_rows, observables)?;
     crate::compile::program::check_upstream(upstream, num_rows, observables.len())?;
@@ -599,7 +595,7 @@ pub(crate) fn fast_state<T: Real>(
         )));
     }
     let plan = Plan::new(program, &[]);
-    sub_batch_rows::<T>(plan.num_qubits, 1, &BatchOptions::default())?;
+    sub_batch_rows::<T>(plan.num_qubits, 1, &BatchConfig::default())?;
     let mut s = Scratch::<T>::new(&plan, false);
     forward_row(detect_isa(), &plan, row, &mut s, &mut []);
     Ok(s.psi.into_iter().map(super::kernels::wide).collect())

@@ -37,7 +37,7 @@ pub(crate) use real::Real;
 
 use crate::backend::{check_amplitudes, check_rows, Backend, Precision, QuantumState};
 use crate::circuit::{Bindings, Observable, MAX_QUBITS};
-use crate::compile::program::{BatchOptions, Program};
+use crate::compile::program::{BatchConfig, Program};
 use crate::error::{Error, Result};
 use num_complex::Complex64;
 use std::sync::{Arc, Mutex};
@@ -238,7 +238,7 @@ impl Backend for CpuBackend {
         rows: &[f64],
         num_rows: usize,
         observables: &[Observable],
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<Vec<f64>> {
         // Finite rows of the right shape, as on the GPU (a NaN angle would give NaN values).
         check_rows(program, rows, num_rows)?;
@@ -285,7 +285,7 @@ impl Backend for CpuBackend {
         num_rows: usize,
         observables: &[Observable],
         upstream: &[f64],
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
         check_rows(program, rows, num_rows)?;
         match self.engine {

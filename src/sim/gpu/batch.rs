@@ -26,7 +26,7 @@ use super::record::{grid, workgroups, Dispatch, Recording};
 use super::shaders::{Access, Kernel, MatrixSource};
 use super::tile;
 use crate::circuit::{Angle, Observable};
-use crate::compile::program::{BatchOptions, Program};
+use crate::compile::program::{BatchConfig, Program};
 use crate::error::{Error, Result};
 use crate::math::linalg::dagger;
 use num_complex::Complex64 as C64;
@@ -643,7 +643,7 @@ fn sub_batch_size(
     segments_per_row: usize,
     num_rows: usize,
     adjoint: bool,
-    options: &BatchOptions,
+    options: &BatchConfig,
 ) -> Result<usize> {
     let n = program.num_qubits();
     let bpr = ctx.precision.bytes_per_amplitude() / 2;
@@ -692,7 +692,7 @@ pub(crate) struct RowsRequest<'a> {
     pub num_rows: usize,
     pub observables: &'a [Observable],
     pub upstream: Option<&'a [f64]>,
-    pub options: &'a BatchOptions,
+    pub options: &'a BatchConfig,
 }
 
 /// Forward values (`num_rows × n_obs`) and, with `upstream`, dL/d(occurrence)

@@ -2,7 +2,7 @@
 //!
 //! The scheduler walks the lowered ops in order and groups runs of them into *blocks*: a set of
 //! at most k qubits that holds every target and control of every op in the run. The block
-//! kernel (`shaders/block.wgsl`) gives each invocation the 2^k amplitudes of one block in
+//! kernel (`shaders/gates/block.wgsl`) gives each invocation the 2^k amplitudes of one block in
 //! registers and applies the whole run as straight-line code generated here, so that every
 //! register index is a constant: a permutation is a renaming at generation time, a control
 //! leaves the pairs it excludes out of the code, and no amplitude is loaded or stored between

@@ -122,6 +122,37 @@ fn no_adapter_reason(searched: wgpu::Backends, wgpu_backend: Option<&str>) -> St
     }
 }
 
+/// Largest dense fusion block (qubits) on the GPU: the k-qubit kernel takes k ≤ 5.
+const MAX_FUSION_QUBITS: usize = 5;
+
+/// Rejects configured sizes the engine cannot run, one rule for all of them: an error that
+/// names the setting and its range, never a silent clamp.
+fn check_config(config: &GpuConfig) -> Result<()> {
+    let bad = |what: &str, value: usize, range: &str| {
+        Err(Error::InvalidArgument(format!(
+            "GpuConfig::{what} is {value}; it must be {range}"
+        )))
+    };
+    if config.fusion_qubits > MAX_FUSION_QUBITS {
+        return bad(
+            "fusion_qubits",
+            config.fusion_qubits,
+            "0 or 1 (off) up to 5 (QSHADE_FUSION_QUBITS sets its default)",
+        );
+    }
+    if let Some(k) = config.register_blocks.filter(|&k| k > MAX_BLOCK_QUBITS) {
+        return bad(
+            "register_blocks",
+            k,
+            "Some(0) (off) up to Some(6) (QSHADE_BLOCK_QUBITS sets its default)",
+        );
+    }
+    if config.max_chunk_qubits == Some(0) {
+        return bad("max_chunk_qubits", 0, "at least Some(1), or None");
+    }
+    Ok(())
+}
+
 /// Picks the best adapter: one that supports the precision, then native APIs (Vulkan, Metal,
 /// DX12) over GL, then discrete over integrated over software. `wanted` (the configuration's
 /// adapter, default `QSHADE_ADAPTER`) restricts the choice to adapters whose name contains it.
@@ -247,6 +278,7 @@ impl GpuContext {
         config: &GpuConfig,
         heap_bytes: Option<u64>,
     ) -> Result<Self> {
+        check_config(config)?;
         if config.precision == Precision::F64
             && !device.features().contains(wgpu::Features::SHADER_F64)
         {
@@ -321,7 +353,7 @@ impl GpuContext {
             } else {
                 0
             })
-            .min(MAX_BLOCK_QUBITS);
+            .min(MAX_BLOCK_QUBITS); // the adapter default; a configured value is checked
         Ok(GpuContext {
             device,
             queue,
@@ -333,7 +365,7 @@ impl GpuContext {
             op_stride,
             tile_qubits,
             tile_workgroup,
-            fusion_qubits: config.fusion_qubits.min(5),
+            fusion_qubits: config.fusion_qubits,
             layout,
             pipeline_layout,
             block_qubits,

@@ -37,7 +37,7 @@ pub use state::GpuState;
 
 use crate::backend::{check_amplitudes, Backend, Precision, QuantumState};
 use crate::circuit::{Bindings, Observable};
-use crate::compile::program::{BatchOptions, Program};
+use crate::compile::program::{BatchConfig, Program};
 use crate::error::Result;
 use num_complex::Complex64;
 use std::sync::{Arc, Mutex};
@@ -170,7 +170,7 @@ impl Backend for GpuBackend {
         rows: &[f64],
         num_rows: usize,
         observables: &[Observable],
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<Vec<f64>> {
         crate::backend::check_rows(program, rows, num_rows)?;
         program.check_observables(observables)?;
@@ -218,7 +218,7 @@ impl Backend for GpuBackend {
         num_a: usize,
         rows_b: &[f64],
         num_b: usize,
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<Vec<Complex64>> {
         crate::backend::check_rows(program, rows_a, num_a)?;
         crate::backend::check_rows(program, rows_b, num_b)?;
@@ -237,7 +237,7 @@ impl Backend for GpuBackend {
         num_rows: usize,
         observables: &[Observable],
         upstream: &[f64],
-        options: &BatchOptions,
+        options: &BatchConfig,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
         crate::backend::check_rows(program, rows, num_rows)?;
         program.check_observables(observables)?;

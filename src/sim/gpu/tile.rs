@@ -3,7 +3,7 @@
 //! A pass over a statevector is memory bound, so the way to go faster is more gates per pass.
 //! The scheduler walks the lowered ops in order and groups runs of them into *tiles*: a set of
 //! t qubits (t from the adapter's workgroup-memory limit, ≤ 12) that contains every target of
-//! every op in the run. The tile kernel (`shaders/tile.wgsl`) loads the 2^t amplitudes of each
+//! every op in the run. The tile kernel (`shaders/gates/tile.wgsl`) loads the 2^t amplitudes of each
 //! tile into workgroup memory, applies the whole run, and writes back once. Controls outside
 //! the set are constant within a tile (checked per tile), and phase gates folded into a
 //! control mask have no targets, so they join any run. The set always includes the lowest

@@ -1,4 +1,4 @@
-//! Reference forward and adjoint passes over occurrence rows (see [`crate::program`]): one row
+//! Reference forward and adjoint passes over occurrence rows (see `compile::program`): one row
 //! at a time, through the reference state and its generic matrix routine. The oracle for every
 //! batched and differentiated result.
 

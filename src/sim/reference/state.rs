@@ -62,7 +62,7 @@ fn pauli_matrix(p: Pauli) -> [Complex64; 4] {
 impl CpuState {
     /// |0…0⟩ on `num_qubits` qubits (1..=[`crate::circuit::MAX_QUBITS`]); a state over the
     /// default memory budget (a quarter of the available host memory, as
-    /// [`crate::BatchOptions::memory_budget`]) is an [`Error::OutOfDeviceMemory`].
+    /// [`crate::BatchConfig::memory_budget`]) is an [`Error::OutOfDeviceMemory`].
     pub fn zero(num_qubits: usize) -> Result<Self> {
         if num_qubits == 0 || num_qubits > crate::circuit::MAX_QUBITS {
             return Err(Error::UnsupportedQubitCount {
@@ -87,7 +87,7 @@ impl CpuState {
     }
 
     /// The amplitudes, mutably (the caller keeps the state normalised).
-    pub fn amps_mut(&mut self) -> &mut [Complex64] {
+    pub(crate) fn amps_mut(&mut self) -> &mut [Complex64] {
         &mut self.amps
     }
 

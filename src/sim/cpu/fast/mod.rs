@@ -2,7 +2,7 @@
 //! with specialised, vectorised kernels, tiles in parallel on rayon's pool.
 //!
 //! An `apply` binds every gate, fuses one-qubit chains (and, if configured, dense blocks via
-//! [`crate::fusion`]), classifies each op by its matrix (diagonal, X, SWAP, real, RX-like,
+//! `compile::fusion`), classifies each op by its matrix (diagonal, X, SWAP, real, RX-like,
 //! general; a general one-qubit matrix whose Euler angles allow it becomes a real rotation and
 //! a diagonal), and splits the ops into passes over cache-sized tiles (see `plan`): a pass
 //! brings each tile into cache once and runs all its ops on it there. Diagonals are merged into
@@ -58,7 +58,7 @@ pub struct CpuConfig {
     pub parallel_qubits: usize,
     /// Bytes a state (and a sample's outcome list) may take; `None` (the default): a quarter
     /// of the host's available memory, the rule of the batched path
-    /// ([`crate::BatchOptions::memory_budget`]). A state over it is an
+    /// ([`crate::BatchConfig::memory_budget`]). A state over it is an
     /// [`Error::OutOfDeviceMemory`] before anything is allocated.
     pub memory_budget: Option<u64>,
 }
@@ -172,7 +172,7 @@ impl<T: Real> FastCpuState<T> {
     }
 
     /// |0…0⟩ within `budget` bytes instead of the configuration's (for a batched call whose
-    /// [`crate::BatchOptions::memory_budget`] governs).
+    /// [`crate::BatchConfig::memory_budget`] governs).
     pub(crate) fn zero_within(num_qubits: usize, config: CpuConfig, budget: u64) -> Result<Self> {
         let mut s = Self::allocate(num_qubits, config, budget)?;
         s.amps.as_mut_slice()[0] = T::ONE;
