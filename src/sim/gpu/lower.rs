@@ -11,7 +11,7 @@
 use super::abi::OpRecord;
 use super::record::{item_grid, Dispatch};
 use super::shaders::{Access, Kernel, Pairing, GROUP_ITEMS};
-use crate::circuit::{Gate, GateClass, Permutation};
+use crate::circuit::{Gate, GateClass, GateKind, Permutation};
 use num_complex::Complex64 as C64;
 
 /// A gate lowered to one kernel, with its matrix already bound.
@@ -86,28 +86,25 @@ pub(crate) fn lower_bound(gate: &Gate, matrix: &[C64]) -> Option<GateOp> {
     Some(op)
 }
 
-/// Lowers a fused dense block on ascending `qubits`: a diagonal pass when the matrix is
-/// diagonal (≤ 2 qubits), the one- or two-qubit dense kernel, or the k-qubit kernel.
-pub(crate) fn lower_dense(qubits: &[usize], matrix: Vec<C64>) -> GateOp {
-    let k = qubits.len();
-    let op = |kernel, matrix| GateOp {
-        kernel,
-        targets: qubits.to_vec(),
-        forced: 0,
-        swap: false,
-        matrix,
+/// Lowers a fused dense block on ascending `qubits` (matrix index bit j ↔ `qubits[j]`): on one
+/// or two qubits as the gate model classifies the product (`GateClass::of_matrix`, through the
+/// path of a user unitary: `None` for the identity, a permutation, a folded phase, a diagonal
+/// or the dense kernel), on more the k-qubit kernel.
+pub(crate) fn lower_dense(qubits: &[usize], matrix: Vec<C64>) -> Option<GateOp> {
+    let kind = match qubits.len() {
+        1 => GateKind::Unitary1(Box::new(std::array::from_fn(|i| matrix[i]))),
+        2 => GateKind::Unitary2(Box::new(std::array::from_fn(|i| matrix[i]))),
+        k => {
+            return Some(GateOp {
+                kernel: Kernel::GateK(k as u8),
+                targets: qubits.to_vec(),
+                forced: 0,
+                swap: false,
+                matrix,
+            })
+        }
     };
-    if k <= 2 && crate::math::linalg::is_diagonal(&matrix) {
-        let d = (0..1usize << k)
-            .map(|i| matrix[i * ((1 << k) + 1)])
-            .collect();
-        return op(Kernel::Diagonal, d);
-    }
-    match k {
-        1 => op(Kernel::Gate1, matrix),
-        2 => op(Kernel::Gate2, matrix),
-        _ => op(Kernel::GateK(k as u8), matrix),
-    }
+    lower_bound(&Gate::new(kind, qubits), &matrix)
 }
 
 /// A gate op expanded over a chunked state: one kernel, access mode and op record (the same
@@ -272,6 +269,29 @@ mod tests {
             .iter()
             .filter_map(|g| lower(g, &crate::circuit::Bindings::theta(&[0.3])))
             .collect()
+    }
+
+    /// Fused products are classified by the gate model like user unitaries: an exact
+    /// identity needs no pass, a phase folds its target, a permutation moves amplitudes.
+    #[test]
+    fn fused_products_take_the_gate_models_class() {
+        use crate::math::linalg::matmul;
+        let m = |k: GateKind| k.matrix(&[]);
+        assert_eq!(
+            lower_dense(&[2], matmul(&m(GateKind::X), &m(GateKind::X))),
+            None
+        );
+        let z = lower_dense(&[2], matmul(&m(GateKind::S), &m(GateKind::S))).unwrap();
+        assert_eq!(
+            (z.kernel, z.forced, z.matrix.clone()),
+            (Kernel::Diagonal, 0b100, vec![-C64::ONE])
+        );
+        let swap = lower_dense(&[0, 3], m(GateKind::Swap)).unwrap();
+        assert_eq!((swap.kernel, swap.swap), (Kernel::Permute, true));
+        let h = lower_dense(&[1], m(GateKind::H)).unwrap();
+        assert_eq!(h.kernel, Kernel::Gate1);
+        let k3 = lower_dense(&[0, 1, 2], vec![C64::ZERO; 64]).unwrap();
+        assert_eq!(k3.kernel, Kernel::GateK(3));
     }
 
     #[test]

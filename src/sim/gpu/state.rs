@@ -321,7 +321,7 @@ impl GpuState {
             .into_iter()
             .filter_map(|f| match f {
                 FusedOp::Gate { index } => lower_bound(&gates[index], &bound[index]),
-                FusedOp::Dense { qubits, matrix, .. } => Some(lower_dense(&qubits, matrix)),
+                FusedOp::Dense { qubits, matrix, .. } => lower_dense(&qubits, matrix),
             })
             .collect();
         let mut matrices: Vec<f64> = Vec::new();
