@@ -40,13 +40,8 @@ const FALLBACK_BUDGET: u64 = 1 << 30;
 /// The default memory budget of the batched CPU path: a quarter of the host's available memory
 /// (`MemAvailable` in `/proc/meminfo`), or 1 GiB where that cannot be read.
 pub fn default_memory_budget() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(kib * 1024 / 4)
-        })
+    crate::math::host::available_bytes()
+        .map(|bytes| bytes / 4)
         .filter(|&b| b > 0)
         .unwrap_or(FALLBACK_BUDGET)
 }

@@ -122,13 +122,7 @@ impl CpuConfig {
 
 /// Bytes the host reports available (`MemAvailable`), 0 where unknown.
 fn host_available_bytes() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .map_or(0, |kib| kib * 1024)
+    crate::math::host::available_bytes().unwrap_or(0)
 }
 
 /// An n-qubit state of the fast CPU backend, amplitudes stored as `T` (`f32` or `f64`).
