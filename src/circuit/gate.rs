@@ -10,7 +10,7 @@
 //! less significant bit, matching qubit 0 = least significant bit of the state index.
 
 use super::param::Angle;
-use crate::math::linalg::{dagger, is_diagonal, kron2, matmul};
+use crate::math::linalg::{dagger2, is_diagonal, kron2, matmul, matmul2};
 use num_complex::Complex64 as C64;
 use std::f64::consts::FRAC_1_SQRT_2;
 
@@ -444,21 +444,7 @@ impl GateKind {
             GateKind::RYY(_) => rotation(kron2(&GateKind::Y.matrix(&[]), &GateKind::Y.matrix(&[]))),
             GateKind::RZZ(_) => rotation(kron2(&GateKind::Z.matrix(&[]), &GateKind::Z.matrix(&[]))),
             GateKind::Phase(_) => vec![z, z, z, C64::I * expi(a(0))],
-            GateKind::U3(..) => {
-                let (s, c) = (a(0) / 2.0).sin_cos();
-                let (phi, lam) = (a(1), a(2));
-                let i = C64::I;
-                match which {
-                    0 => vec![
-                        C64::new(-s / 2.0, 0.0),
-                        -expi(lam) * (c / 2.0),
-                        expi(phi) * (c / 2.0),
-                        -expi(phi + lam) * (s / 2.0),
-                    ],
-                    1 => vec![z, z, i * expi(phi) * s, i * expi(phi + lam) * c],
-                    _ => vec![z, -i * expi(lam) * s, z, i * expi(phi + lam) * c],
-                }
-            }
+            GateKind::U3(..) => u3_derivative(angles, which).to_vec(),
             _ => Vec::new(),
         }
     }
@@ -467,11 +453,51 @@ impl GateKind {
     /// ∂U/∂a = G·U. The adjoint method reads 2·Re⟨λ|G|ψ_after⟩ with it. Empty for kinds
     /// without angles.
     pub fn generator(&self, angles: &[f64], which: usize) -> Vec<C64> {
-        let d = self.derivative(angles, which);
-        if d.is_empty() {
-            return d;
+        if self.angles().is_empty() {
+            return Vec::new();
         }
-        matmul(&d, &dagger(&self.matrix(angles)))
+        let mut g = vec![C64::ZERO; if self.num_targets() == 1 { 4 } else { 16 }];
+        self.generator_into(angles, which, &mut g);
+        g
+    }
+
+    /// [`GateKind::generator`] written into `out` (4 entries for a one-qubit kind, 16 for a
+    /// two-qubit one) without allocating: the engines' per-row path. A rotation's generator is
+    /// the constant −(i/2)·P, Phase's diag(0, i), U3's ∂U·U† on the stack; zero for kinds
+    /// without angles.
+    pub(crate) fn generator_into(&self, angles: &[f64], which: usize, out: &mut [C64]) {
+        out.fill(C64::ZERO);
+        let mi = C64::new(0.0, -0.5);
+        let one = |p: GateKind, out: &mut [C64]| {
+            for (o, v) in out.iter_mut().zip(p.matrix_2x2(&[])) {
+                *o = mi * v;
+            }
+        };
+        let two = |p: GateKind, out: &mut [C64]| {
+            // −(i/2)·P⊗P in the basis index bit(t0) + 2·bit(t1).
+            let m = p.matrix_2x2(&[]);
+            for (k, o) in out.iter_mut().enumerate().take(16) {
+                let (r, c) = (k / 4, k % 4);
+                *o = mi * m[2 * (r >> 1) + (c >> 1)] * m[2 * (r & 1) + (c & 1)];
+            }
+        };
+        match self {
+            GateKind::RX(_) => one(GateKind::X, out),
+            GateKind::RY(_) => one(GateKind::Y, out),
+            GateKind::RZ(_) => one(GateKind::Z, out),
+            GateKind::RXX(_) => two(GateKind::X, out),
+            GateKind::RYY(_) => two(GateKind::Y, out),
+            GateKind::RZZ(_) => two(GateKind::Z, out),
+            GateKind::Phase(_) => out[3] = C64::I,
+            GateKind::U3(..) => {
+                let g = matmul2(
+                    &u3_derivative(angles, which),
+                    &dagger2(&self.matrix_2x2(angles)),
+                );
+                out[..4].copy_from_slice(&g);
+            }
+            _ => {}
+        }
     }
 
     /// The same kind with its angles replaced by constants `values` (in [`GateKind::angles`]
@@ -513,6 +539,24 @@ impl GateKind {
             }),
             _ => None,
         }
+    }
+}
+
+/// ∂U3/∂a_`which` at the resolved (θ, φ, λ), on the stack.
+fn u3_derivative(angles: &[f64], which: usize) -> [C64; 4] {
+    let a = |i: usize| angles.get(i).copied().unwrap_or(0.0);
+    let (s, c) = (a(0) / 2.0).sin_cos();
+    let (phi, lam) = (a(1), a(2));
+    let (z, i) = (C64::ZERO, C64::I);
+    match which {
+        0 => [
+            C64::new(-s / 2.0, 0.0),
+            -expi(lam) * (c / 2.0),
+            expi(phi) * (c / 2.0),
+            -expi(phi + lam) * (s / 2.0),
+        ],
+        1 => [z, z, i * expi(phi) * s, i * expi(phi + lam) * c],
+        _ => [z, -i * expi(lam) * s, z, i * expi(phi + lam) * c],
     }
 }
 

@@ -42,9 +42,7 @@ fn matrix4(kind: &GateKind, angles: &[f64]) -> [C; 16] {
 fn generators<const L: usize>(kind: &GateKind, angles: &[f64]) -> [[C; L]; 3] {
     let mut out = [[C::ZERO; L]; 3];
     for (k, g) in out.iter_mut().enumerate().take(angles.len()) {
-        for (o, v) in g.iter_mut().zip(kind.generator(angles, k)) {
-            *o = v;
-        }
+        kind.generator_into(angles, k, g);
     }
     out
 }
