@@ -214,20 +214,43 @@ fn adjoint_row_impl<T: Real>(
     values: &mut [f64],
     grads: &mut [f64],
 ) {
+    adjoint_row_with(
+        plan,
+        upstream,
+        s,
+        (values, grads),
+        |psi| run_forward(plan, row, psi),
+        |psi, lam, grads| {
+            for step in plan.steps.iter().rev() {
+                step.backward(row, psi, lam, grads);
+            }
+        },
+    );
+}
+
+/// One row's adjoint pass around its two sweeps: `forward` prepares ψ, the values are read,
+/// λ is seeded from `upstream`, and `backward` runs the backward sweep over (ψ, λ, grads)
+/// unless every weight is 0 (then every derivative is 0).
+#[inline(always)]
+fn adjoint_row_with<T: Real>(
+    plan: &Plan,
+    upstream: &[f64],
+    s: &mut Scratch<T>,
+    (values, grads): (&mut [f64], &mut [f64]),
+    forward: impl FnOnce(&mut [Amp<T>]),
+    backward: impl FnOnce(&mut [Amp<T>], &mut [Amp<T>], &mut [f64]),
+) {
     let Scratch {
         psi,
         lam,
         string_values,
         string_weights,
     } = s;
-    run_forward(plan, row, psi);
+    forward(psi);
     values_into(plan, psi, string_values, values);
     grads.fill(0.0);
-    if !seed_lambda(plan, upstream, psi, lam, string_weights) {
-        return;
-    }
-    for step in plan.steps.iter().rev() {
-        step.backward(row, psi, lam, grads);
+    if seed_lambda(plan, upstream, psi, lam, string_weights) {
+        backward(psi, lam, grads);
     }
 }
 
@@ -364,18 +387,25 @@ fn adjoint_row_split<T: Real>(
     values: &mut [f64],
     grads: &mut [f64],
 ) {
-    let Scratch {
-        psi,
-        lam,
-        string_values,
-        string_weights,
-    } = s;
-    run_forward_split(isa, plan, row, psi);
-    values_into(plan, psi, string_values, values);
-    grads.fill(0.0);
-    if !seed_lambda(plan, upstream, psi, lam, string_weights) {
-        return;
-    }
+    adjoint_row_with(
+        plan,
+        upstream,
+        s,
+        (values, grads),
+        |psi| run_forward_split(isa, plan, row, psi),
+        |psi, lam, grads| backward_split(isa, plan, row, psi, lam, grads),
+    );
+}
+
+/// The backward sweep of [`adjoint_row_split`].
+fn backward_split<T: Real>(
+    isa: Isa,
+    plan: &Plan,
+    row: &[f64],
+    psi: &mut [Amp<T>],
+    lam: &mut [Amp<T>],
+    grads: &mut [f64],
+) {
     let block_bits = split_block_bits(plan.num_qubits);
     let num_blocks = 1usize << plan.num_qubits.saturating_sub(block_bits);
     // Row 0 also takes the steps that run on the whole state.
