@@ -60,7 +60,9 @@ pub use backend::{
     Backend, GradientConfig, Precision, QuantumState, MAX_SHOTS, SAMPLE_BYTES_PER_SHOT,
 };
 pub use choose::{choose_backend, BackendChoice, BackendKind};
-pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
+pub use circuit::{
+    Angle, AngleFn, Bindings, Circuit, Expr, Gate, GateKind, Observable, Pauli, PauliTerm, Var,
+};
 pub use compile::program::{
     Batch, BatchConfig, GradientMethod, Gradients, Program, ProgramOp, ThetaBatch,
 };

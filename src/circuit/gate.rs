@@ -124,9 +124,9 @@ impl GateKind {
             | GateKind::RXX(a)
             | GateKind::RYY(a)
             | GateKind::RZZ(a) => {
-                vec![*a]
+                vec![a.clone()]
             }
-            GateKind::U3(t, p, l) => vec![*t, *p, *l],
+            GateKind::U3(t, p, l) => vec![t.clone(), p.clone(), l.clone()],
             _ => Vec::new(),
         }
     }
