@@ -7,11 +7,13 @@
 //! `b_q = (k >> q) & 1`. So `X` on qubit 0 of `|0…0⟩` gives amplitude index 1, and on qubit 2
 //! gives index 4.
 
+mod decompose;
 mod gate;
 mod library;
 mod observable;
 mod param;
 
+pub use decompose::MAX_UNITARY_QUBITS;
 pub use gate::{Gate, GateClass, GateKind, Permutation, ShiftRule};
 pub use library::{standard_gate_is_variadic, standard_gate_names, standard_gate_signature};
 pub use observable::{Observable, Pauli, PauliTerm};
