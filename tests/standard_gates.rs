@@ -179,11 +179,12 @@ fn qshade_and_qiskit_know_the_same_names() {
 }
 
 /// ⟨O⟩ after a random preparation, the gate on θ, a random observable: the adjoint gradient
-/// of the batched API on the reference, the fast CPU (f64) and the GPU (f64) against central
-/// finite differences of the reference forward pass, for every parameterised standard gate,
-/// uncontrolled and, through `cu`-style names, controlled.
+/// of the batched API on the reference, the fast CPU (f64) and the GPU (f64), and the
+/// parameter-shift gradient on the reference (every kind's shift rule, controlled too),
+/// against central finite differences of the reference forward pass, for every
+/// parameterised standard gate, uncontrolled and, through the `c…` names, controlled.
 #[test]
-fn adjoint_gradients_of_parameterised_gates_match_finite_differences() {
+fn gradients_of_parameterised_gates_match_finite_differences() {
     let backends = common::backends_labelled(&["cpu-reference", "cpu-fast-f64", "gpu-f64"]);
     let reference = common::cpu();
     let mut rng = Rng::new(14);
@@ -246,14 +247,24 @@ fn adjoint_gradients_of_parameterised_gates_match_finite_differences() {
                 (f(&up) - f(&down)) / (2.0 * h)
             })
             .collect();
-        for (label, backend) in &backends {
+        // The adjoint on every engine, and parameter shift (each angle's shift rule) on the
+        // reference.
+        let runs = backends
+            .iter()
+            .map(|(l, b)| (l.as_str(), b.as_ref(), GradientMethod::Adjoint))
+            .chain([(
+                "cpu-reference parameter-shift",
+                reference.as_ref(),
+                GradientMethod::ParameterShift,
+            )]);
+        for (label, backend, method) in runs {
             checked += 1;
             let g = backend.gradient_batch(
                 &program,
                 &Batch::shared(&theta, &[], 1),
                 &obs,
                 &[1.0],
-                GradientMethod::Adjoint,
+                method,
             );
             match g {
                 Ok(g) => {
@@ -265,7 +276,7 @@ fn adjoint_gradients_of_parameterised_gates_match_finite_differences() {
                         .fold(0.0, f64::max);
                     if g.theta.len() != na || d > 1e-6 {
                         failures.push(format!(
-                            "{label} {name}: adjoint {:?} vs finite differences {fd:?}",
+                            "{label} {name}: gradient {:?} vs finite differences {fd:?}",
                             g.theta
                         ));
                     }
