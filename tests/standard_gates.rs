@@ -323,6 +323,29 @@ fn by_name_errors_are_clear_and_leave_the_circuit_unchanged() {
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
     let err = c.add_standard("rccx", &[7, 1, 2], &[]).expect_err("range");
     assert!(matches!(err, Error::QubitOutOfRange { .. }), "{err}");
+    let err = c.add_standard("rzz_", &[0, 1], &[t()]).expect_err("typo");
+    assert!(err.to_string().contains("rzz"), "the hint names rzz: {err}");
+    // Arbitrary names (non-ASCII, long, empty), qubit lists and angle counts: errors or
+    // gates, never a panic.
+    let mut rng = Rng::new(99);
+    let alphabet: Vec<char> = "aAcxzé✓_3 \u{0}".chars().collect();
+    let mut fuzz = Circuit::new(3).expect("width");
+    for _ in 0..2000 {
+        let len = rng.below(6);
+        let mut name: String = (0..len)
+            .map(|_| alphabet[rng.below(alphabet.len())])
+            .collect();
+        if rng.below(2) == 0 {
+            name = standard_gate_names()[rng.below(standard_gate_names().len())].to_string();
+        }
+        let qubits: Vec<usize> = (0..rng.below(7))
+            .map(|_| [0, 1, 2, 3, usize::MAX][rng.below(5)])
+            .collect();
+        let angles: Vec<Angle> = (0..rng.below(5))
+            .map(|_| Angle::Const([0.5, f64::NAN, f64::INFINITY][rng.below(3)]))
+            .collect();
+        let _ = fuzz.add_standard(&name, &qubits, &angles);
+    }
     assert_eq!(c, before, "a failed add_standard changed the circuit");
     assert_eq!(standard_gate_signature("nope"), None);
     assert_eq!(standard_gate_signature("cu"), Some((2, 4)));
