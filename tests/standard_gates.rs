@@ -447,3 +447,55 @@ fn dense_unitaries_up_to_five_qubits_match_their_matrix_on_every_engine() {
     assert!(matches!(err, Error::RepeatedQubit { .. }), "{err}");
     assert_eq!(c, before, "a failed unitary changed the circuit");
 }
+
+/// The typed builders named after Qiskit's gates build exactly what `add_standard` builds
+/// under that name (which the Qiskit-matrix test proves right), qubit and angle order
+/// included.
+#[test]
+fn typed_builders_build_what_add_standard_builds() {
+    let a = |v: f64| Angle::Const(v);
+    type Build = fn(&mut Circuit) -> qshade::Result<&mut Circuit>;
+    let cases: Vec<(&str, Vec<usize>, Vec<f64>, Build)> = vec![
+        ("sxdg", vec![2], vec![], |c| c.sxdg(2)),
+        ("p", vec![1], vec![0.3], |c| c.p(1, 0.3)),
+        ("u", vec![3], vec![0.1, 0.2, 0.3], |c| c.u(3, 0.1, 0.2, 0.3)),
+        ("r", vec![0], vec![0.4, -0.5], |c| c.r(0, 0.4, -0.5)),
+        ("global_phase", vec![], vec![0.6], |c| c.global_phase(0.6)),
+        ("cp", vec![3, 1], vec![0.7], |c| c.cp(3, 1, 0.7)),
+        ("ch", vec![2, 0], vec![], |c| c.ch(2, 0)),
+        ("cs", vec![0, 3], vec![], |c| c.cs(0, 3)),
+        ("csdg", vec![1, 2], vec![], |c| c.csdg(1, 2)),
+        ("csx", vec![3, 2], vec![], |c| c.csx(3, 2)),
+        ("cu3", vec![1, 0], vec![0.1, 0.2, 0.3], |c| {
+            c.cu3(1, 0, 0.1, 0.2, 0.3)
+        }),
+        ("cu", vec![2, 3], vec![0.1, 0.2, 0.3, 0.4], |c| {
+            c.cu(2, 3, 0.1, 0.2, 0.3, 0.4)
+        }),
+        ("ccx", vec![3, 0, 1], vec![], |c| c.ccx(3, 0, 1)),
+        ("ccz", vec![1, 3, 0], vec![], |c| c.ccz(1, 3, 0)),
+        ("mcx", vec![0, 2, 3, 1], vec![], |c| c.mcx(&[0, 2, 3], 1)),
+        ("cswap", vec![2, 3, 0], vec![], |c| c.cswap(2, 3, 0)),
+        ("rccx", vec![0, 3, 2], vec![], |c| c.rccx(0, 3, 2)),
+        ("rcccx", vec![3, 1, 0, 2], vec![], |c| c.rcccx(3, 1, 0, 2)),
+        ("ecr", vec![3, 0], vec![], |c| c.ecr(3, 0)),
+        ("dcx", vec![1, 3], vec![], |c| c.dcx(1, 3)),
+        ("rzx", vec![2, 1], vec![0.8], |c| c.rzx(2, 1, 0.8)),
+        ("xx_minus_yy", vec![0, 1], vec![0.9, -0.1], |c| {
+            c.xx_minus_yy(0, 1, 0.9, -0.1)
+        }),
+        ("xx_plus_yy", vec![3, 2], vec![0.9, -0.1], |c| {
+            c.xx_plus_yy(3, 2, 0.9, -0.1)
+        }),
+    ];
+    for (name, qubits, angles, build) in cases {
+        let mut by_name = Circuit::new(4).expect("width");
+        let angles: Vec<Angle> = angles.into_iter().map(a).collect();
+        by_name.add_standard(name, &qubits, &angles).expect(name);
+        let mut typed = Circuit::new(4).expect("width");
+        build(&mut typed).expect(name);
+        assert_eq!(typed, by_name, "{name}");
+    }
+    let mut c = Circuit::new(2).expect("width");
+    assert!(c.mcx(&[], 0).is_err(), "mcx without controls");
+}
