@@ -323,6 +323,15 @@ fn by_name_errors_are_clear_and_leave_the_circuit_unchanged() {
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
     let err = c.add_standard("rccx", &[7, 1, 2], &[]).expect_err("range");
     assert!(matches!(err, Error::QubitOutOfRange { .. }), "{err}");
+    // Repeated qubits that no single gate of the expansion holds twice (rccx's controls meet
+    // only the target) are still refused, by the builders too.
+    for (name, qubits) in [("rccx", &[0, 0, 2][..]), ("rcccx", &[0, 1, 0, 3][..])] {
+        let err = c
+            .add_standard(name, qubits, &[])
+            .expect_err("repeated control");
+        assert!(matches!(err, Error::RepeatedQubit { .. }), "{name}: {err}");
+    }
+    assert!(c.rccx(1, 1, 2).is_err() && c.rcccx(0, 2, 1, 2).is_err());
     let err = c.add_standard("rzz_", &[0, 1], &[t()]).expect_err("typo");
     assert!(err.to_string().contains("rzz"), "the hint names rzz: {err}");
     // Arbitrary names (non-ASCII, long, empty), qubit lists and angle counts: errors or

@@ -180,6 +180,11 @@ impl Circuit {
                 angles.len()
             )));
         }
+        // The qubits as a whole (in range, distinct): a decomposition (rccx, rcccx, cu) may
+        // never put two of them in one gate, so the per-gate checks alone would miss a repeat.
+        if let Some((first, rest)) = qubits.split_first() {
+            self.check_gate(&Gate::controlled(GateKind::I, rest, &[*first]))?;
+        }
         let gates = standard_gates(name, qubits, angles)?;
         // Check every gate first so that a bad one leaves the circuit unchanged.
         for g in &gates {

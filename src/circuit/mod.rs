@@ -17,7 +17,7 @@ pub use decompose::MAX_UNITARY_QUBITS;
 pub use gate::{Gate, GateClass, GateKind, Permutation, ShiftRule};
 pub use library::{standard_gate_is_variadic, standard_gate_names, standard_gate_signature};
 pub use observable::{Observable, Pauli, PauliTerm};
-pub use param::{Angle, AngleFn, Bindings, Expr, Var, MAX_EXPR_DEPTH};
+pub use param::{Angle, AngleFn, Bindings, Expr, ExprAngle, Var, MAX_EXPR_DEPTH, MAX_EXPR_NODES};
 
 use crate::error::{Error, Result};
 use crate::math::linalg::{dagger, matmul};
