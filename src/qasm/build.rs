@@ -1,0 +1,579 @@
+//! From statements to a [`Circuit`]: registers flattened into qubit indices, gate definitions
+//! inlined, standard gates mapped onto qshade's, `input` parameters onto θ or x, terminal
+//! measurements recorded.
+
+use super::ast::{Arg, Call, GateDef, Stmt};
+use super::eval::{eval, Scope};
+use super::lexer::lex;
+use super::parser::Parser;
+use super::{standard, Pos, QasmOptions, QasmProgram, QasmVersion};
+use crate::circuit::{Angle, Circuit, Gate, GateKind, MAX_QUBITS};
+use crate::error::{Error, Result};
+use num_complex::Complex64 as C64;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+/// The most gates a program may expand to (gate definitions calling each other can multiply
+/// the count exponentially).
+pub const MAX_GATES: usize = 1 << 24;
+
+/// How deeply gate definitions may call each other.
+const MAX_NESTING: usize = 64;
+
+/// Qiskit's `qelib1.inc` (Apache-2.0, © IBM and the Qiskit contributors): the definitions of
+/// the OpenQASM 2 standard gates, used for those qshade does not have as gates of its own.
+const QELIB1: &str = include_str!("qelib1.inc");
+
+/// The gates `stdgates.inc` of OpenQASM 3 declares.
+const STDGATES: [&str; 32] = [
+    "p", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "rx", "ry", "rz", "cx", "cy", "cz",
+    "cp", "crx", "cry", "crz", "ch", "swap", "ccx", "cswap", "cu", "CX", "phase", "cphase", "id",
+    "u1", "u2", "u3",
+];
+
+/// OpenQASM spellings of qshade's standard gates.
+fn alias(name: &str) -> &str {
+    match name {
+        "U" => "u",
+        "CX" => "cx",
+        "phase" | "u1" => "p",
+        "cphase" | "cu1" => "cp",
+        _ => name,
+    }
+}
+
+/// A register: its name, first flat index and size.
+struct Register {
+    name: String,
+    start: usize,
+    size: usize,
+    pos: Pos,
+}
+
+/// The state of the translation.
+pub(crate) struct Builder<'o> {
+    version: QasmVersion,
+    options: &'o QasmOptions,
+    qregs: Vec<Register>,
+    cregs: Vec<Register>,
+    num_qubits: usize,
+    num_clbits: usize,
+    /// Gate definitions of the program.
+    defs: HashMap<String, Rc<GateDef>>,
+    /// qelib1.inc's definitions, the fallback for included names qshade has no gate for.
+    lib: HashMap<String, Rc<GateDef>>,
+    /// Names the includes declare.
+    declared: HashSet<String>,
+    scope: Scope,
+    theta_names: Vec<String>,
+    input_names: Vec<String>,
+    gates: Vec<(Gate, Pos)>,
+    global_phase: f64,
+    measured: Vec<(usize, usize)>,
+    /// Per qubit: where it was measured.
+    measured_at: Vec<Option<Pos>>,
+    /// Gate applications expanded so far (definitions included), bounded by `MAX_GATES`.
+    calls: usize,
+}
+
+impl<'o> Builder<'o> {
+    pub(crate) fn new(version: QasmVersion, options: &'o QasmOptions) -> Self {
+        Builder {
+            version,
+            options,
+            qregs: Vec::new(),
+            cregs: Vec::new(),
+            num_qubits: 0,
+            num_clbits: 0,
+            defs: HashMap::new(),
+            lib: HashMap::new(),
+            declared: HashSet::new(),
+            scope: Scope::new(),
+            theta_names: Vec::new(),
+            input_names: Vec::new(),
+            gates: Vec::new(),
+            global_phase: 0.0,
+            measured: Vec::new(),
+            measured_at: Vec::new(),
+            calls: 0,
+        }
+    }
+
+    /// Runs every statement, then builds the circuit.
+    pub(crate) fn run(mut self, stmts: Vec<Stmt>, end: Pos) -> Result<QasmProgram> {
+        for s in stmts {
+            self.statement(s)?;
+        }
+        let mut circuit = Circuit::new(self.num_qubits).map_err(|e| match e {
+            Error::UnsupportedQubitCount { .. } if self.num_qubits == 0 => end.error(
+                "the program declares no qubits: add `qreg q[n];` (OpenQASM 2) or `qubit[n] q;` \
+                 (OpenQASM 3)",
+            ),
+            e => end.wrap(e),
+        })?;
+        for (gate, pos) in self.gates {
+            circuit.add(gate).map_err(|e| pos.wrap(e))?;
+        }
+        if self.global_phase != 0.0 {
+            let p = C64::from_polar(1.0, self.global_phase);
+            circuit
+                .unitary1(0, [p, C64::ZERO, C64::ZERO, p])
+                .map_err(|e| end.wrap(e))?;
+        }
+        for (k, name) in self.theta_names.iter().enumerate() {
+            circuit.name_param(k, name.clone());
+        }
+        circuit.declare_inputs(self.input_names.len());
+        Ok(QasmProgram {
+            circuit,
+            version: self.version,
+            theta_names: self.theta_names,
+            input_names: self.input_names,
+            measured: self.measured,
+            num_clbits: self.num_clbits,
+        })
+    }
+
+    fn statement(&mut self, s: Stmt) -> Result<()> {
+        match s {
+            Stmt::Include { file, pos } => self.include(&file, pos),
+            Stmt::QReg { name, size, pos } => {
+                self.check_new_name(&name, pos)?;
+                let size = register_size(size, pos)?;
+                let total = self
+                    .num_qubits
+                    .checked_add(size)
+                    .filter(|&n| n <= MAX_QUBITS)
+                    .ok_or_else(|| {
+                        pos.error(&format!(
+                            "the program declares more than {MAX_QUBITS} qubits, the most qshade \
+                             simulates"
+                        ))
+                    })?;
+                self.qregs.push(Register {
+                    name,
+                    start: self.num_qubits,
+                    size,
+                    pos,
+                });
+                self.num_qubits = total;
+                self.measured_at.resize(total, None);
+                Ok(())
+            }
+            Stmt::CReg { name, size, pos } => {
+                self.check_new_name(&name, pos)?;
+                let size = register_size(size, pos)?;
+                self.num_clbits = self
+                    .num_clbits
+                    .checked_add(size)
+                    .filter(|&n| n <= super::MAX_CLBITS)
+                    .ok_or_else(|| {
+                        pos.error(&format!(
+                            "the program declares more than {} classical bits",
+                            super::MAX_CLBITS
+                        ))
+                    })?;
+                self.cregs.push(Register {
+                    name,
+                    start: self.num_clbits - size,
+                    size,
+                    pos,
+                });
+                Ok(())
+            }
+            Stmt::Input { name, pos } => {
+                self.check_new_name(&name, pos)?;
+                let angle = if self.options.inputs.iter().any(|n| *n == name) {
+                    self.input_names.push(name.clone());
+                    Angle::input(self.input_names.len() - 1)
+                } else {
+                    self.theta_names.push(name.clone());
+                    Angle::theta(self.theta_names.len() - 1)
+                };
+                if self.theta_names.len().max(self.input_names.len()) > crate::circuit::MAX_PARAMS
+                {
+                    return Err(pos.error("too many input parameters"));
+                }
+                self.scope.insert(name, angle);
+                Ok(())
+            }
+            Stmt::GateDef(def) => {
+                if self.defs.contains_key(&def.name) || self.lib_declares(&def.name) {
+                    return Err(def.pos.error(&format!(
+                        "gate `{}` is already defined (by an earlier definition or the include)",
+                        def.name
+                    )));
+                }
+                check_def(&def)?;
+                self.defs.insert(def.name.clone(), Rc::new(def));
+                Ok(())
+            }
+            Stmt::Call(call) => {
+                let scope = self.scope.clone();
+                self.top_call(&call, &scope)
+            }
+            Stmt::Measure { qubit, bit, pos } => self.measure(&qubit, bit.as_ref(), pos),
+            Stmt::Barrier { args } => {
+                for a in &args {
+                    self.resolve(&self.qregs, a, "qubit")?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn lib_declares(&self, name: &str) -> bool {
+        self.declared.contains(name) || name == "U" || name == "CX" && self.version.is_v2()
+    }
+
+    fn include(&mut self, file: &str, pos: Pos) -> Result<()> {
+        let names: Vec<String> = match file {
+            "qelib1.inc" | "stdgates.inc" => {
+                if self.lib.is_empty() {
+                    let toks = lex(QELIB1)?;
+                    for s in Parser::new(toks, 0).program()? {
+                        if let Stmt::GateDef(d) = s {
+                            self.lib.insert(d.name.clone(), Rc::new(d));
+                        }
+                    }
+                }
+                if file == "qelib1.inc" {
+                    self.lib.keys().cloned().collect()
+                } else {
+                    STDGATES.iter().map(|s| s.to_string()).collect()
+                }
+            }
+            _ => {
+                return Err(pos.unsupported(&format!(
+                    "include \"{file}\": only \"qelib1.inc\" (OpenQASM 2) and \"stdgates.inc\" \
+                     (OpenQASM 3) can be included; paste the file's gate definitions instead"
+                )))
+            }
+        };
+        for n in names {
+            if self.defs.contains_key(&n) {
+                return Err(pos.error(&format!(
+                    "the include redefines gate `{n}`, defined earlier in the file"
+                )));
+            }
+            self.declared.insert(n);
+        }
+        Ok(())
+    }
+
+    fn check_new_name(&self, name: &str, pos: Pos) -> Result<()> {
+        let taken = self.qregs.iter().chain(&self.cregs).any(|r| r.name == name)
+            || self.scope.contains_key(name);
+        if taken {
+            return Err(pos.error(&format!("`{name}` is already declared")));
+        }
+        Ok(())
+    }
+
+    /// The flat indices `arg` names in `regs` (one, or a whole register).
+    fn resolve(&self, regs: &[Register], arg: &Arg, what: &str) -> Result<Vec<usize>> {
+        let reg = regs.iter().find(|r| r.name == arg.name).ok_or_else(|| {
+            arg.pos.error(&format!(
+                "undefined {what} register `{}`: declare it first",
+                arg.name
+            ))
+        })?;
+        match arg.index {
+            None => Ok((reg.start..reg.start + reg.size).collect()),
+            Some(i) if i < reg.size as u64 => Ok(vec![reg.start + i as usize]),
+            Some(i) => Err(arg.pos.error(&format!(
+                "index {i} is out of range for register `{}` of size {} (declared at line {})",
+                arg.name, reg.size, reg.pos.line
+            ))),
+        }
+    }
+
+    /// The operand lists of a top-level statement after broadcasting registers.
+    fn broadcast(&self, args: &[Arg], pos: Pos) -> Result<Vec<Vec<usize>>> {
+        let lists = args
+            .iter()
+            .map(|a| self.resolve(&self.qregs, a, "qubit"))
+            .collect::<Result<Vec<_>>>()?;
+        let width = lists.iter().map(Vec::len).filter(|&l| l != 1).max().unwrap_or(1);
+        for (l, a) in lists.iter().zip(args) {
+            if l.len() != 1 && l.len() != width {
+                return Err(a.pos.error(&format!(
+                    "registers of different sizes ({} and {width}) in one statement",
+                    l.len()
+                )));
+            }
+        }
+        let _ = pos;
+        Ok((0..width)
+            .map(|k| lists.iter().map(|l| if l.len() == 1 { l[0] } else { l[k] }).collect())
+            .collect())
+    }
+
+    fn top_call(&mut self, call: &Call, scope: &Scope) -> Result<()> {
+        let angles = call
+            .params
+            .iter()
+            .map(|e| eval(e, scope))
+            .collect::<Result<Vec<_>>>()?;
+        for qubits in self.broadcast(&call.args, call.pos)? {
+            for &q in &qubits {
+                if let Some(at) = self.measured_at.get(q).copied().flatten() {
+                    return Err(call.pos.unsupported(&format!(
+                        "a gate on qubit {q} after its measurement at line {}, column {} \
+                         (mid-circuit measurement); only measurements at the end of the circuit \
+                         are supported",
+                        at.line, at.column
+                    )));
+                }
+            }
+            self.apply(&call.name, &angles, &qubits, call.ctrl, call.pos, false, 0)?;
+        }
+        Ok(())
+    }
+
+    /// Applies gate `name` with resolved `angles` on `qubits` (the first `ctrl` of them
+    /// controls added by modifiers). `in_lib` is set inside qelib1.inc's own definitions.
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &mut self,
+        name: &str,
+        angles: &[Angle],
+        qubits: &[usize],
+        ctrl: usize,
+        pos: Pos,
+        in_lib: bool,
+        depth: usize,
+    ) -> Result<()> {
+        self.calls += 1;
+        if self.calls > 4 * MAX_GATES {
+            return Err(pos.error(&format!(
+                "the program expands to more than {} gate applications",
+                4 * MAX_GATES
+            )));
+        }
+        if depth > MAX_NESTING {
+            return Err(pos.error(&format!(
+                "gate definitions nested more than {MAX_NESTING} deep"
+            )));
+        }
+        if qubits.len() < ctrl {
+            return Err(pos.error(&format!(
+                "`ctrl @` needs {ctrl} control operand(s) before the gate's own, got {}",
+                qubits.len()
+            )));
+        }
+        if let Some(k) = first_repeat(qubits) {
+            return Err(pos.error(&format!(
+                "qubit {k} appears more than once in the operands of `{name}`"
+            )));
+        }
+        let (controls, targets) = qubits.split_at(ctrl);
+        if name == "gphase" {
+            return self.gphase(angles, controls, targets, pos);
+        }
+        let declared = in_lib || self.lib_declares(name) || self.defs.contains_key(name);
+        if !declared {
+            return Err(self.unknown_gate(name, pos));
+        }
+        let user_def = if in_lib { None } else { self.defs.get(name).cloned() };
+        let std_name = if standard::signature(name).is_some() {
+            name
+        } else {
+            alias(name)
+        };
+        if let Some((nq, na)) = standard::signature(std_name) {
+            if nq == targets.len() && na == angles.len() {
+                let gates = standard::gates(std_name, targets, angles)
+                    .ok_or_else(|| pos.error(&format!("gate `{name}` is not available")))?;
+                for mut g in gates {
+                    g.controls.splice(0..0, controls.iter().copied());
+                    self.push(g, pos)?;
+                }
+                return Ok(());
+            } else if user_def.is_none() && !self.lib.contains_key(name) {
+                return Err(arity_error(name, nq, na, targets.len(), angles.len(), pos));
+            }
+        }
+        let def = match user_def.or_else(|| self.lib.get(name).cloned()) {
+            Some(d) => d,
+            None => return Err(self.unknown_gate(name, pos)),
+        };
+        if def.qubits.len() != targets.len() || def.params.len() != angles.len() {
+            return Err(arity_error(
+                name,
+                def.qubits.len(),
+                def.params.len(),
+                targets.len(),
+                angles.len(),
+                pos,
+            ));
+        }
+        let in_lib = in_lib || !self.defs.contains_key(name);
+        let scope: Scope = def
+            .params
+            .iter()
+            .cloned()
+            .zip(angles.iter().cloned())
+            .collect();
+        let map: HashMap<&str, usize> = def
+            .qubits
+            .iter()
+            .map(String::as_str)
+            .zip(targets.iter().copied())
+            .collect();
+        for inner in &def.body {
+            let a = inner
+                .params
+                .iter()
+                .map(|e| eval(e, &scope))
+                .collect::<Result<Vec<_>>>()?;
+            let mut q = controls.to_vec();
+            for arg in &inner.args {
+                // Checked by `check_def`: every operand is a plain qubit argument.
+                q.push(*map.get(arg.name.as_str()).ok_or_else(|| {
+                    arg.pos.error(&format!("undefined qubit `{}` in the gate body", arg.name))
+                })?);
+            }
+            self.apply(
+                &inner.name,
+                &a,
+                &q,
+                ctrl + inner.ctrl,
+                inner.pos,
+                in_lib,
+                depth + 1,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn unknown_gate(&self, name: &str, pos: Pos) -> Error {
+        let hint = if self.declared.is_empty() {
+            match self.version {
+                QasmVersion::V2 => " or `include \"qelib1.inc\";` for the standard gates",
+                QasmVersion::V3 => " or `include \"stdgates.inc\";` for the standard gates",
+            }
+        } else {
+            ""
+        };
+        pos.error(&format!(
+            "unknown gate `{name}`: define it with `gate {name} … {{ … }}` before use{hint}"
+        ))
+    }
+
+    /// `gphase(γ)`: a constant global phase, or (under `ctrl @`) a phase on the controls.
+    fn gphase(&mut self, angles: &[Angle], controls: &[usize], targets: &[usize], pos: Pos) -> Result<()> {
+        if angles.len() != 1 || !targets.is_empty() {
+            return Err(pos.error("gphase takes one angle and no qubits: `gphase(γ);`"));
+        }
+        match controls.split_last() {
+            Some((&t, rest)) => self.push(
+                Gate::controlled(GateKind::Phase(angles[0].clone()), rest, &[t]),
+                pos,
+            ),
+            None => match angles[0] {
+                Angle::Const(v) => {
+                    self.global_phase += v;
+                    Ok(())
+                }
+                _ => Err(pos.unsupported("a global phase that depends on a parameter")),
+            },
+        }
+    }
+
+    fn push(&mut self, g: Gate, pos: Pos) -> Result<()> {
+        if self.gates.len() >= MAX_GATES {
+            return Err(pos.error(&format!(
+                "the program expands to more than {MAX_GATES} gates"
+            )));
+        }
+        self.gates.push((g, pos));
+        Ok(())
+    }
+
+    fn measure(&mut self, qubit: &Arg, bit: Option<&Arg>, pos: Pos) -> Result<()> {
+        let qs = self.resolve(&self.qregs, qubit, "qubit")?;
+        let bs = match bit {
+            Some(b) => self.resolve(&self.cregs, b, "bit")?,
+            None => Vec::new(),
+        };
+        if bit.is_some() && bs.len() != qs.len() {
+            return Err(pos.error(&format!(
+                "measure of {} qubit(s) into {} bit(s): the sizes must match",
+                qs.len(),
+                bs.len()
+            )));
+        }
+        for (k, &q) in qs.iter().enumerate() {
+            if let Some(at) = self.measured_at.get(q).copied().flatten() {
+                return Err(pos.unsupported(&format!(
+                    "measuring qubit {q} twice (first at line {}); only one measurement per \
+                     qubit at the end of the circuit is supported",
+                    at.line
+                )));
+            }
+            if let Some(slot) = self.measured_at.get_mut(q) {
+                *slot = Some(pos);
+            }
+            if let Some(&b) = bs.get(k) {
+                self.measured.push((q, b));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A register's size as a count, at most [`MAX_QUBITS`]… checked by the caller's total.
+fn register_size(size: Option<u64>, pos: Pos) -> Result<usize> {
+    let size = size.unwrap_or(1);
+    if size == 0 {
+        return Err(pos.error("a register must have at least one element"));
+    }
+    usize::try_from(size).map_err(|_| pos.error(&format!("register size {size} is too large")))
+}
+
+/// The first qubit that appears twice in `q`.
+fn first_repeat(q: &[usize]) -> Option<usize> {
+    q.iter()
+        .enumerate()
+        .find(|(i, a)| q[..*i].contains(a))
+        .map(|(_, &a)| a)
+}
+
+fn arity_error(name: &str, nq: usize, na: usize, gq: usize, ga: usize, pos: Pos) -> Error {
+    pos.error(&format!(
+        "gate `{name}` takes {na} parameter(s) and {nq} qubit(s), got {ga} parameter(s) and {gq} \
+         qubit(s)"
+    ))
+}
+
+/// Checks a definition's body: operands are the definition's own qubit arguments (no
+/// indexing), names are distinct.
+fn check_def(def: &GateDef) -> Result<()> {
+    let mut names: Vec<&str> = def.params.iter().map(String::as_str).collect();
+    names.extend(def.qubits.iter().map(String::as_str));
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            return Err(def
+                .pos
+                .error(&format!("`{n}` appears twice in the definition of gate `{}`", def.name)));
+        }
+    }
+    for call in &def.body {
+        for a in &call.args {
+            if a.index.is_some() || !def.qubits.contains(&a.name) {
+                return Err(a.pos.error(&format!(
+                    "undefined qubit `{}` in the body of gate `{}` (a gate body may only use its \
+                     own qubit arguments, unindexed)",
+                    a.name, def.name
+                )));
+            }
+        }
+        if call.name == def.name {
+            return Err(call
+                .pos
+                .error(&format!("gate `{}` calls itself", def.name)));
+        }
+    }
+    Ok(())
+}

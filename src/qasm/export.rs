@@ -1,0 +1,328 @@
+//! Writing circuits as OpenQASM 2.0 and 3.
+
+use crate::circuit::{Angle, Bindings, Circuit, Gate, GateKind};
+use crate::error::{Error, Result};
+use num_complex::Complex64 as C64;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// Definitions of the gates qshade has that neither include file defines (bodies exact,
+/// global phase included, in gates both includes have).
+const DEFS: [(&str, &str); 4] = [
+    (
+        "rxx",
+        "gate rxx(t) a, b { h a; h b; cx a, b; rz(t) b; cx a, b; h b; h a; }",
+    ),
+    (
+        "ryy",
+        "gate ryy(t) a, b { rx(pi/2) a; rx(pi/2) b; cx a, b; rz(t) b; cx a, b; rx(-pi/2) a; \
+         rx(-pi/2) b; }",
+    ),
+    ("rzz", "gate rzz(t) a, b { cx a, b; rz(t) b; cx a, b; }"),
+    (
+        "iswap",
+        "gate iswap a, b { s a; s b; h a; cx a, b; cx b, a; h b; }",
+    ),
+];
+
+/// Names an exported parameter may not take.
+const RESERVED: [&str; 14] = [
+    "pi", "tau", "euler", "q", "c", "U", "CX", "gate", "input", "qubit", "bit", "measure",
+    "include", "gphase",
+];
+
+/// The circuit as OpenQASM 3 (`include "stdgates.inc"`, `qubit[n] q;`): θ\[k\] are `input
+/// float[64]` parameters named after [`Circuit::param_names`] (made into identifiers), x\[k\]
+/// are `input float[64] x_k`. Read it back with [`super::parse_qasm3_with`] and
+/// `QasmOptions::default().inputs(…x names…)` to get the inputs back as x.
+///
+/// Arbitrary two-qubit unitaries (`GateKind::Unitary2`) have no OpenQASM form: an
+/// [`Error::Unsupported`].
+pub fn to_qasm3(circuit: &Circuit) -> Result<String> {
+    write(circuit, None, true)
+}
+
+/// The circuit as OpenQASM 2.0 (`include "qelib1.inc"`, `qreg q[n];`). OpenQASM 2 has no free
+/// parameters: a circuit with θ or x angles is an [`Error::Unsupported`] (use
+/// [`to_qasm2_bound`] or [`to_qasm3`]), as are gates qelib1.inc cannot express (more controls
+/// than `c4x`, controlled two-qubit rotations, `Unitary2`).
+pub fn to_qasm2(circuit: &Circuit) -> Result<String> {
+    write(circuit, None, false)
+}
+
+/// [`to_qasm2`] with every θ / x angle replaced by its value under `bindings`.
+pub fn to_qasm2_bound(circuit: &Circuit, bindings: &Bindings<'_>) -> Result<String> {
+    circuit.check_bindings(bindings)?;
+    write(circuit, Some(bindings), false)
+}
+
+/// An identifier made of `name`: other characters become `_`, and a clash with a reserved
+/// word or an earlier name gets a suffix.
+fn identifier(name: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' })
+        .collect();
+    s = s.trim_end_matches('_').to_string();
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert(0, 'p');
+    }
+    let mut out = s.clone();
+    let mut k = 1usize;
+    while RESERVED.contains(&out.as_str()) || taken.contains(&out) {
+        out = format!("{s}_{k}");
+        k += 1;
+    }
+    taken.insert(out.clone());
+    out
+}
+
+/// A number as OpenQASM reads it, to the last bit (Rust's shortest round-trip form).
+fn num(v: f64) -> String {
+    format!("{v:?}")
+}
+
+fn write(circuit: &Circuit, bind: Option<&Bindings<'_>>, v3: bool) -> Result<String> {
+    let mut taken = BTreeSet::new();
+    let theta: Vec<String> = circuit
+        .param_names()
+        .iter()
+        .map(|n| identifier(n, &mut taken))
+        .collect();
+    let inputs: Vec<String> = (0..circuit.num_inputs())
+        .map(|k| identifier(&format!("x_{k}"), &mut taken))
+        .collect();
+    let angle = |a: &Angle| -> Result<String> {
+        if let Some(b) = bind {
+            return Ok(num(a.value(b)));
+        }
+        let (name, scale, offset) = match a {
+            Angle::Const(v) => return Ok(num(*v)),
+            Angle::Theta {
+                index,
+                scale,
+                offset,
+            } => (&theta[*index], *scale, *offset),
+            Angle::Input {
+                index,
+                scale,
+                offset,
+            } => (&inputs[*index], *scale, *offset),
+        };
+        if !v3 {
+            return Err(Error::Unsupported(
+                "OpenQASM 2 has no free parameters: bind them with qasm::to_qasm2_bound, or \
+                 export OpenQASM 3 with qasm::to_qasm3"
+                    .into(),
+            ));
+        }
+        let mut s = if scale == 1.0 {
+            name.clone()
+        } else {
+            format!("{}*{name}", num(scale))
+        };
+        if offset != 0.0 {
+            s = if offset < 0.0 {
+                format!("{s} - {}", num(-offset))
+            } else {
+                format!("{s} + {}", num(offset))
+            };
+        }
+        Ok(s)
+    };
+    let mut body = String::new();
+    let mut used = BTreeSet::new();
+    for g in circuit.gates() {
+        let angles = g
+            .kind
+            .angles()
+            .iter()
+            .map(&angle)
+            .collect::<Result<Vec<_>>>()?;
+        line(&mut body, g, &angles, v3, &mut used)?;
+    }
+    let mut out = String::new();
+    if v3 {
+        out.push_str("OPENQASM 3.0;\ninclude \"stdgates.inc\";\n");
+        if bind.is_none() {
+            for n in theta.iter().chain(&inputs) {
+                let _ = writeln!(out, "input float[64] {n};");
+            }
+        }
+    } else {
+        out.push_str("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
+    }
+    for (name, def) in DEFS {
+        if used.contains(name) && (v3 || matches!(name, "ryy" | "iswap")) {
+            let _ = writeln!(out, "{def}");
+        }
+    }
+    let n = circuit.num_qubits();
+    let _ = writeln!(out, "{}", if v3 { format!("qubit[{n}] q;") } else { format!("qreg q[{n}];") });
+    out.push_str(&body);
+    Ok(out)
+}
+
+/// Appends the statement(s) of `g` to `out`.
+fn line(
+    out: &mut String,
+    g: &Gate,
+    angles: &[String],
+    v3: bool,
+    used: &mut BTreeSet<&'static str>,
+) -> Result<()> {
+    let ops = |qs: &[usize]| {
+        qs.iter()
+            .map(|q| format!("q[{q}]"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut qubits = g.controls.clone();
+    qubits.extend(&g.targets);
+    let k = g.controls.len();
+    if let GateKind::Unitary1(m) = &g.kind {
+        return unitary1(out, m, &g.controls, g.targets[0], v3);
+    }
+    let base: &'static str = match &g.kind {
+        GateKind::I => "id",
+        GateKind::H => "h",
+        GateKind::X => "x",
+        GateKind::Y => "y",
+        GateKind::Z => "z",
+        GateKind::S => "s",
+        GateKind::Sdg => "sdg",
+        GateKind::T => "t",
+        GateKind::Tdg => "tdg",
+        GateKind::SX => "sx",
+        GateKind::RX(_) => "rx",
+        GateKind::RY(_) => "ry",
+        GateKind::RZ(_) => "rz",
+        GateKind::Phase(_) => "p",
+        GateKind::U3(..) => {
+            if v3 {
+                "U"
+            } else {
+                "u3"
+            }
+        }
+        GateKind::Swap => "swap",
+        GateKind::ISwap => "iswap",
+        GateKind::RXX(_) => "rxx",
+        GateKind::RYY(_) => "ryy",
+        GateKind::RZZ(_) => "rzz",
+        GateKind::Unitary1(_) | GateKind::Unitary2(_) => {
+            return Err(Error::Unsupported(
+                "arbitrary two-qubit unitaries (Unitary2) have no OpenQASM form; decompose them \
+                 into named gates first"
+                    .into(),
+            ))
+        }
+    };
+    if DEFS.iter().any(|(n, _)| *n == base) {
+        used.insert(base);
+    }
+    // Names of the controlled forms both include files have.
+    let named = match (k, base) {
+        (0, _) => Some(base.to_string()),
+        (1, "x" | "y" | "z" | "rx" | "ry" | "rz" | "p" | "h" | "swap") => Some(format!("c{base}")),
+        (2, "x") => Some("ccx".to_string()),
+        (1, "sx") if !v3 => Some("csx".to_string()),
+        (1, "u3") if !v3 => Some("cu3".to_string()),
+        (3, "x") if !v3 => Some("c3x".to_string()),
+        (4, "x") if !v3 => Some("c4x".to_string()),
+        _ => None,
+    };
+    // `ch` / `cswap` are definitions in qelib1.inc; in OpenQASM 3 `ctrl @` keeps them one gate.
+    let named = named.filter(|n| !(v3 && (n == "ch" || n == "cswap")));
+    let params = if angles.is_empty() {
+        String::new()
+    } else {
+        format!("({})", angles.join(", "))
+    };
+    let head = match named {
+        Some(n) => n,
+        None if v3 => format!("ctrl({k}) @ {base}"),
+        None => {
+            return Err(Error::Unsupported(format!(
+                "{} with {k} control(s) has no OpenQASM 2 (qelib1.inc) form; export OpenQASM 3 \
+                 with qasm::to_qasm3",
+                g.kind.name()
+            )))
+        }
+    };
+    let _ = writeln!(out, "{head}{params} {};", ops(&qubits));
+    Ok(())
+}
+
+/// A one-qubit unitary as `U(θ, φ, λ)` and its global phase γ: `gphase` in OpenQASM 3, the
+/// exact `p(γ) x p(γ) x` in OpenQASM 2; with controls, a (multi-)controlled phase on them.
+fn unitary1(out: &mut String, m: &[C64; 4], controls: &[usize], t: usize, v3: bool) -> Result<()> {
+    let (theta, phi, lambda, gamma) = zyz(m);
+    let (theta, phi, lambda, gamma) = (num(theta), num(phi), num(lambda), num(gamma));
+    let k = controls.len();
+    let cs: Vec<String> = controls.iter().map(|c| format!("q[{c}]")).collect();
+    let all = |t: usize| {
+        let mut v = cs.clone();
+        v.push(format!("q[{t}]"));
+        v.join(", ")
+    };
+    if v3 {
+        let prefix = if k == 0 { String::new() } else { format!("ctrl({k}) @ ") };
+        let _ = writeln!(out, "{prefix}U({theta}, {phi}, {lambda}) {};", all(t));
+        match controls.split_last() {
+            None => {
+                let _ = writeln!(out, "gphase({gamma});");
+            }
+            Some((last, rest)) => {
+                let prefix = if rest.is_empty() {
+                    String::new()
+                } else {
+                    format!("ctrl({}) @ ", rest.len())
+                };
+                let mut v: Vec<String> = rest.iter().map(|c| format!("q[{c}]")).collect();
+                v.push(format!("q[{last}]"));
+                let _ = writeln!(out, "{prefix}p({gamma}) {};", v.join(", "));
+            }
+        }
+        return Ok(());
+    }
+    match k {
+        0 => {
+            let _ = writeln!(
+                out,
+                "u3({theta}, {phi}, {lambda}) q[{t}];\np({gamma}) q[{t}];\nx q[{t}];\n\
+                 p({gamma}) q[{t}];\nx q[{t}];"
+            );
+        }
+        1 => {
+            let _ = writeln!(out, "cu({theta}, {phi}, {lambda}, {gamma}) {};", all(t));
+        }
+        _ => {
+            return Err(Error::Unsupported(
+                "a one-qubit unitary with more than one control has no OpenQASM 2 (qelib1.inc) \
+                 form; export OpenQASM 3 with qasm::to_qasm3"
+                    .into(),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// `(θ, φ, λ, γ)` with `m = e^{iγ} U(θ, φ, λ)` (Qiskit's U).
+fn zyz(m: &[C64; 4]) -> (f64, f64, f64, f64) {
+    let theta = 2.0 * m[2].norm().atan2(m[0].norm());
+    let small = 1e-12;
+    let (gamma, phi, lambda) = if m[0].norm() < small {
+        // Anti-diagonal: take φ = 0.
+        let g = m[2].arg();
+        (g, 0.0, (-m[1]).arg() - g)
+    } else if m[2].norm() < small {
+        // Diagonal: take φ = 0.
+        let g = m[0].arg();
+        (g, 0.0, m[3].arg() - g)
+    } else {
+        let g = m[0].arg();
+        (g, m[2].arg() - g, (-m[1]).arg() - g)
+    };
+    (theta, phi, lambda, gamma)
+}
