@@ -103,6 +103,13 @@ pub enum Error {
         /// What the operating system said.
         message: String,
     },
+    /// A gate name (e.g. given to `Circuit::add_standard`) that qshade does not know.
+    UnknownGate {
+        /// The name as given (at most 64 characters of it).
+        name: String,
+        /// Known names close to it, or where to find the list.
+        hint: String,
+    },
     /// A text file (CSV data, saved parameters) is malformed.
     Parse {
         /// What was being read, e.g. "CSV" or "parameter file".
@@ -201,6 +208,9 @@ impl fmt::Display for Error {
             Error::Unsupported(msg) => write!(f, "unsupported: {msg}"),
             Error::Io { path, message } => write!(f, "cannot access {path}: {message}"),
             Error::Parse { what, line, message } => write!(f, "{what} line {line}: {message}"),
+            Error::UnknownGate { name, hint } => {
+                write!(f, "unknown gate \"{name}\"; {hint}")
+            }
             Error::Qasm { line, column, message } => {
                 write!(f, "OpenQASM line {line}, column {column}: {message}")
             }

@@ -63,6 +63,8 @@ pub use backend::{
 };
 pub use choose::{choose_backend, BackendChoice, BackendKind};
 pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
+// Qiskit's standard gate library by name (`Circuit::add_standard`).
+pub use circuit::{standard_gate_is_variadic, standard_gate_names, standard_gate_signature};
 pub use compile::program::{
     Batch, BatchConfig, GradientMethod, Gradients, Program, ProgramOp, ThetaBatch,
 };

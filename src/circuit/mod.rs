@@ -8,10 +8,12 @@
 //! gives index 4.
 
 mod gate;
+mod library;
 mod observable;
 mod param;
 
 pub use gate::{Gate, GateClass, GateKind, Permutation, ShiftRule};
+pub use library::{standard_gate_is_variadic, standard_gate_names, standard_gate_signature};
 pub use observable::{Observable, Pauli, PauliTerm};
 pub use param::{Angle, Bindings};
 
@@ -177,12 +179,8 @@ impl Circuit {
     /// Angles must be finite (constants, scales and offsets) and θ / x indices below
     /// [`MAX_PARAMS`]; otherwise the gate is rejected and the circuit is unchanged.
     pub fn add(&mut self, gate: Gate) -> Result<&mut Self> {
-        self.validate_gate(&gate)?;
-        let angles = gate.kind.angles();
-        for a in &angles {
-            a.check(&gate.display_name())?;
-        }
-        for a in angles {
+        self.check_gate(&gate)?;
+        for a in gate.kind.angles() {
             if let Some(k) = a.theta_index() {
                 self.num_params = self.num_params.max(k + 1);
             }
@@ -214,6 +212,15 @@ impl Circuit {
             self.oversize = other.oversize.clone();
         }
         Ok(self)
+    }
+
+    /// Every check [`Circuit::add`] makes of `gate`, without adding it.
+    pub(crate) fn check_gate(&self, gate: &Gate) -> Result<()> {
+        self.validate_gate(gate)?;
+        for a in &gate.kind.angles() {
+            a.check(&gate.display_name())?;
+        }
+        Ok(())
     }
 
     fn validate_gate(&self, gate: &Gate) -> Result<()> {

@@ -6,10 +6,11 @@ use super::ast::{Arg, Call, GateDef, Stmt};
 use super::eval::{eval, Scope};
 use super::lexer::lex;
 use super::parser::Parser;
-use super::{standard, Pos, QasmOptions, QasmProgram, QasmVersion};
-use crate::circuit::{Angle, Circuit, Gate, GateKind, MAX_QUBITS};
+use super::{Pos, QasmOptions, QasmProgram, QasmVersion};
+use crate::circuit::{
+    standard_gate_is_variadic, standard_gate_signature, Angle, Circuit, Gate, GateKind, MAX_QUBITS,
+};
 use crate::error::{Error, Result};
-use num_complex::Complex64 as C64;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -31,13 +32,11 @@ const STDGATES: [&str; 32] = [
     "u1", "u2", "u3",
 ];
 
-/// OpenQASM spellings of qshade's standard gates.
-fn alias(name: &str) -> &str {
+/// The name in qshade's standard gate library of the OpenQASM builtins `U` and `CX`.
+fn builtin(name: &str) -> &str {
     match name {
         "U" => "u",
         "CX" => "cx",
-        "phase" | "u1" => "p",
-        "cphase" | "cu1" => "cp",
         _ => name,
     }
 }
@@ -68,7 +67,6 @@ pub(crate) struct Builder<'o> {
     theta_names: Vec<String>,
     input_names: Vec<String>,
     gates: Vec<(Gate, Pos)>,
-    global_phase: f64,
     measured: Vec<(usize, usize)>,
     /// Per qubit: where it was measured.
     measured_at: Vec<Option<Pos>>,
@@ -92,7 +90,6 @@ impl<'o> Builder<'o> {
             theta_names: Vec::new(),
             input_names: Vec::new(),
             gates: Vec::new(),
-            global_phase: 0.0,
             measured: Vec::new(),
             measured_at: Vec::new(),
             calls: 0,
@@ -113,12 +110,6 @@ impl<'o> Builder<'o> {
         })?;
         for (gate, pos) in self.gates {
             circuit.add(gate).map_err(|e| pos.wrap(e))?;
-        }
-        if self.global_phase != 0.0 {
-            let p = C64::from_polar(1.0, self.global_phase);
-            circuit
-                .unitary1(0, [p, C64::ZERO, C64::ZERO, p])
-                .map_err(|e| end.wrap(e))?;
         }
         for (k, name) in self.theta_names.iter().enumerate() {
             circuit.name_param(k, name.clone());
@@ -183,15 +174,14 @@ impl<'o> Builder<'o> {
             }
             Stmt::Input { name, pos } => {
                 self.check_new_name(&name, pos)?;
-                let angle = if self.options.inputs.iter().any(|n| *n == name) {
+                let angle = if self.options.inputs.contains(&name) {
                     self.input_names.push(name.clone());
                     Angle::input(self.input_names.len() - 1)
                 } else {
                     self.theta_names.push(name.clone());
                     Angle::theta(self.theta_names.len() - 1)
                 };
-                if self.theta_names.len().max(self.input_names.len()) > crate::circuit::MAX_PARAMS
-                {
+                if self.theta_names.len().max(self.input_names.len()) > crate::circuit::MAX_PARAMS {
                     return Err(pos.error("too many input parameters"));
                 }
                 self.scope.insert(name, angle);
@@ -294,7 +284,12 @@ impl<'o> Builder<'o> {
             .iter()
             .map(|a| self.resolve(&self.qregs, a, "qubit"))
             .collect::<Result<Vec<_>>>()?;
-        let width = lists.iter().map(Vec::len).filter(|&l| l != 1).max().unwrap_or(1);
+        let width = lists
+            .iter()
+            .map(Vec::len)
+            .filter(|&l| l != 1)
+            .max()
+            .unwrap_or(1);
         for (l, a) in lists.iter().zip(args) {
             if l.len() != 1 && l.len() != width {
                 return Err(a.pos.error(&format!(
@@ -305,7 +300,12 @@ impl<'o> Builder<'o> {
         }
         let _ = pos;
         Ok((0..width)
-            .map(|k| lists.iter().map(|l| if l.len() == 1 { l[0] } else { l[k] }).collect())
+            .map(|k| {
+                lists
+                    .iter()
+                    .map(|l| if l.len() == 1 { l[0] } else { l[k] })
+                    .collect()
+            })
             .collect())
     }
 
@@ -375,17 +375,24 @@ impl<'o> Builder<'o> {
         if !declared {
             return Err(self.unknown_gate(name, pos));
         }
-        let user_def = if in_lib { None } else { self.defs.get(name).cloned() };
-        let std_name = if standard::signature(name).is_some() {
-            name
+        let user_def = if in_lib {
+            None
         } else {
-            alias(name)
+            self.defs.get(name).cloned()
         };
-        if let Some((nq, na)) = standard::signature(std_name) {
-            if nq == targets.len() && na == angles.len() {
-                let gates = standard::gates(std_name, targets, angles)
-                    .ok_or_else(|| pos.error(&format!("gate `{name}` is not available")))?;
-                for mut g in gates {
+        let std_name = builtin(name);
+        if let Some((nq, na)) = standard_gate_signature(std_name) {
+            let fits =
+                nq == targets.len() || standard_gate_is_variadic(std_name) && targets.len() >= nq;
+            if fits && na == angles.len() {
+                // The library's gates for it, on a scratch circuit of the qubits so far (all
+                // operands are declared), with the modifiers' controls added.
+                let mut scratch = Circuit::new(self.num_qubits).map_err(|e| pos.wrap(e))?;
+                scratch
+                    .add_standard(std_name, targets, angles)
+                    .map_err(|e| pos.wrap(e))?;
+                for g in scratch.gates() {
+                    let mut g = g.clone();
                     g.controls.splice(0..0, controls.iter().copied());
                     self.push(g, pos)?;
                 }
@@ -431,7 +438,8 @@ impl<'o> Builder<'o> {
             for arg in &inner.args {
                 // Checked by `check_def`: every operand is a plain qubit argument.
                 q.push(*map.get(arg.name.as_str()).ok_or_else(|| {
-                    arg.pos.error(&format!("undefined qubit `{}` in the gate body", arg.name))
+                    arg.pos
+                        .error(&format!("undefined qubit `{}` in the gate body", arg.name))
                 })?);
             }
             self.apply(
@@ -461,24 +469,22 @@ impl<'o> Builder<'o> {
         ))
     }
 
-    /// `gphase(γ)`: a constant global phase, or (under `ctrl @`) a phase on the controls.
-    fn gphase(&mut self, angles: &[Angle], controls: &[usize], targets: &[usize], pos: Pos) -> Result<()> {
+    /// `gphase(γ)`: a global phase, or (under `ctrl @`) a phase on the controls.
+    fn gphase(
+        &mut self,
+        angles: &[Angle],
+        controls: &[usize],
+        targets: &[usize],
+        pos: Pos,
+    ) -> Result<()> {
         if angles.len() != 1 || !targets.is_empty() {
             return Err(pos.error("gphase takes one angle and no qubits: `gphase(γ);`"));
         }
-        match controls.split_last() {
-            Some((&t, rest)) => self.push(
-                Gate::controlled(GateKind::Phase(angles[0].clone()), rest, &[t]),
-                pos,
-            ),
-            None => match angles[0] {
-                Angle::Const(v) => {
-                    self.global_phase += v;
-                    Ok(())
-                }
-                _ => Err(pos.unsupported("a global phase that depends on a parameter")),
-            },
-        }
+        let gate = match controls.split_last() {
+            Some((&t, rest)) => Gate::controlled(GateKind::Phase(angles[0].clone()), rest, &[t]),
+            None => Gate::new(GateKind::GlobalPhase(angles[0].clone()), &[0]),
+        };
+        self.push(gate, pos)
     }
 
     fn push(&mut self, g: Gate, pos: Pos) -> Result<()> {
@@ -554,9 +560,10 @@ fn check_def(def: &GateDef) -> Result<()> {
     names.extend(def.qubits.iter().map(String::as_str));
     for (i, n) in names.iter().enumerate() {
         if names[..i].contains(n) {
-            return Err(def
-                .pos
-                .error(&format!("`{n}` appears twice in the definition of gate `{}`", def.name)));
+            return Err(def.pos.error(&format!(
+                "`{n}` appears twice in the definition of gate `{}`",
+                def.name
+            )));
         }
     }
     for call in &def.body {
@@ -570,9 +577,7 @@ fn check_def(def: &GateDef) -> Result<()> {
             }
         }
         if call.name == def.name {
-            return Err(call
-                .pos
-                .error(&format!("gate `{}` calls itself", def.name)));
+            return Err(call.pos.error(&format!("gate `{}` calls itself", def.name)));
         }
     }
     Ok(())

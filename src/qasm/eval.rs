@@ -90,13 +90,37 @@ pub(crate) fn binary(op: BinOp, a: Angle, b: Angle, pos: Pos) -> Result<Angle> {
             let sign = if op == BinOp::Add { 1.0 } else { -1.0 };
             match (&a, &b) {
                 (
-                    Angle::Theta { index: i, scale: s1, offset: o1 },
-                    Angle::Theta { index: j, scale: s2, offset: o2 },
-                ) if i == j => Ok(Angle::Theta { index: *i, scale: s1 + sign * s2, offset: o1 + sign * o2 }),
+                    Angle::Theta {
+                        index: i,
+                        scale: s1,
+                        offset: o1,
+                    },
+                    Angle::Theta {
+                        index: j,
+                        scale: s2,
+                        offset: o2,
+                    },
+                ) if i == j => Ok(Angle::Theta {
+                    index: *i,
+                    scale: s1 + sign * s2,
+                    offset: o1 + sign * o2,
+                }),
                 (
-                    Angle::Input { index: i, scale: s1, offset: o1 },
-                    Angle::Input { index: j, scale: s2, offset: o2 },
-                ) if i == j => Ok(Angle::Input { index: *i, scale: s1 + sign * s2, offset: o1 + sign * o2 }),
+                    Angle::Input {
+                        index: i,
+                        scale: s1,
+                        offset: o1,
+                    },
+                    Angle::Input {
+                        index: j,
+                        scale: s2,
+                        offset: o2,
+                    },
+                ) if i == j => Ok(Angle::Input {
+                    index: *i,
+                    scale: s1 + sign * s2,
+                    offset: o1 + sign * o2,
+                }),
                 _ => Err(not_affine(pos)),
             }
         }

@@ -6,22 +6,60 @@ use num_complex::Complex64 as C64;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-/// Definitions of the gates qshade has that neither include file defines (bodies exact,
-/// global phase included, in gates both includes have).
-const DEFS: [(&str, &str); 4] = [
+/// Definitions of the gates qshade has that an include file does not define, exact (global
+/// phase included) in gates both includes have: `(name, body, needed in OpenQASM 2)`. The
+/// OpenQASM 2 forms leave out `gphase`, which qelib1.inc's `sxdg` does not need.
+const DEFS: [(&str, &str, bool); 11] = [
+    (
+        "sxdg",
+        "gate sxdg a { s a; h a; s a; gphase(-pi/4); }",
+        false,
+    ),
+    ("r", "gate r(t, f) a { U(t, f - pi/2, pi/2 - f) a; }", true),
     (
         "rxx",
         "gate rxx(t) a, b { h a; h b; cx a, b; rz(t) b; cx a, b; h b; h a; }",
+        false,
     ),
     (
         "ryy",
         "gate ryy(t) a, b { rx(pi/2) a; rx(pi/2) b; cx a, b; rz(t) b; cx a, b; rx(-pi/2) a; \
          rx(-pi/2) b; }",
+        true,
     ),
-    ("rzz", "gate rzz(t) a, b { cx a, b; rz(t) b; cx a, b; }"),
+    (
+        "rzz",
+        "gate rzz(t) a, b { cx a, b; rz(t) b; cx a, b; }",
+        false,
+    ),
+    (
+        "rzx",
+        "gate rzx(t) a, b { h b; cx a, b; rz(t) b; cx a, b; h b; }",
+        true,
+    ),
     (
         "iswap",
         "gate iswap a, b { s a; s b; h a; cx a, b; cx b, a; h b; }",
+        true,
+    ),
+    ("dcx", "gate dcx a, b { cx a, b; cx b, a; }", true),
+    (
+        "ecr",
+        "gate ecr a, b { h b; cx a, b; rz(pi/4) b; cx a, b; h b; x a; h b; cx a, b; \
+         rz(-pi/4) b; cx a, b; h b; }",
+        true,
+    ),
+    (
+        "xx_minus_yy",
+        "gate xx_minus_yy(t, b) a0, a1 { rz(-b) a1; sdg a0; sx a0; s a0; s a1; cx a0, a1; \
+         ry(0.5*t) a0; ry(-0.5*t) a1; cx a0, a1; sdg a1; sdg a0; sxdg a0; s a0; rz(b) a1; }",
+        true,
+    ),
+    (
+        "xx_plus_yy",
+        "gate xx_plus_yy(t, b) a0, a1 { rz(b) a0; sdg a1; sx a1; s a1; s a0; cx a1, a0; \
+         ry(-0.5*t) a1; ry(-0.5*t) a0; cx a1, a0; sdg a0; sdg a1; sxdg a1; s a1; rz(-b) a0; }",
+        true,
     ),
 ];
 
@@ -61,7 +99,13 @@ pub fn to_qasm2_bound(circuit: &Circuit, bindings: &Bindings<'_>) -> Result<Stri
 fn identifier(name: &str, taken: &mut BTreeSet<String>) -> String {
     let mut s: String = name
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     s = s.trim_end_matches('_').to_string();
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
@@ -152,13 +196,24 @@ fn write(circuit: &Circuit, bind: Option<&Bindings<'_>>, v3: bool) -> Result<Str
     } else {
         out.push_str("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
     }
-    for (name, def) in DEFS {
-        if used.contains(name) && (v3 || matches!(name, "ryy" | "iswap")) {
+    // sxdg first: the xx±yy definitions use it.
+    for (name, def, in_v2) in DEFS {
+        let needed = used.contains(name)
+            || name == "sxdg" && (used.contains("xx_minus_yy") || used.contains("xx_plus_yy"));
+        if needed && (v3 || in_v2) {
             let _ = writeln!(out, "{def}");
         }
     }
     let n = circuit.num_qubits();
-    let _ = writeln!(out, "{}", if v3 { format!("qubit[{n}] q;") } else { format!("qreg q[{n}];") });
+    let _ = writeln!(
+        out,
+        "{}",
+        if v3 {
+            format!("qubit[{n}] q;")
+        } else {
+            format!("qreg q[{n}];")
+        }
+    );
     out.push_str(&body);
     Ok(out)
 }
@@ -183,42 +238,51 @@ fn line(
     if let GateKind::Unitary1(m) = &g.kind {
         return unitary1(out, m, &g.controls, g.targets[0], v3);
     }
-    let base: &'static str = match &g.kind {
-        GateKind::I => "id",
-        GateKind::H => "h",
-        GateKind::X => "x",
-        GateKind::Y => "y",
-        GateKind::Z => "z",
-        GateKind::S => "s",
-        GateKind::Sdg => "sdg",
-        GateKind::T => "t",
-        GateKind::Tdg => "tdg",
-        GateKind::SX => "sx",
-        GateKind::RX(_) => "rx",
-        GateKind::RY(_) => "ry",
-        GateKind::RZ(_) => "rz",
-        GateKind::Phase(_) => "p",
-        GateKind::U3(..) => {
-            if v3 {
-                "U"
-            } else {
-                "u3"
+    let base: &'static str =
+        match &g.kind {
+            GateKind::I => "id",
+            GateKind::H => "h",
+            GateKind::X => "x",
+            GateKind::Y => "y",
+            GateKind::Z => "z",
+            GateKind::S => "s",
+            GateKind::Sdg => "sdg",
+            GateKind::T => "t",
+            GateKind::Tdg => "tdg",
+            GateKind::SX => "sx",
+            GateKind::RX(_) => "rx",
+            GateKind::RY(_) => "ry",
+            GateKind::RZ(_) => "rz",
+            GateKind::Phase(_) => "p",
+            GateKind::U3(..) => {
+                if v3 {
+                    "U"
+                } else {
+                    "u3"
+                }
             }
-        }
-        GateKind::Swap => "swap",
-        GateKind::ISwap => "iswap",
-        GateKind::RXX(_) => "rxx",
-        GateKind::RYY(_) => "ryy",
-        GateKind::RZZ(_) => "rzz",
-        GateKind::Unitary1(_) | GateKind::Unitary2(_) => {
-            return Err(Error::Unsupported(
+            GateKind::Swap => "swap",
+            GateKind::ISwap => "iswap",
+            GateKind::RXX(_) => "rxx",
+            GateKind::RYY(_) => "ryy",
+            GateKind::RZZ(_) => "rzz",
+            GateKind::SXdg => "sxdg",
+            GateKind::R(..) => "r",
+            GateKind::ECR => "ecr",
+            GateKind::DCX => "dcx",
+            GateKind::RZX(_) => "rzx",
+            GateKind::XXMinusYY(..) => "xx_minus_yy",
+            GateKind::XXPlusYY(..) => "xx_plus_yy",
+            GateKind::GlobalPhase(_) => {
+                return global_phase(out, &angles[0], &g.controls, g.targets[0], v3)
+            }
+            GateKind::Unitary1(_) | GateKind::Unitary2(_) => return Err(Error::Unsupported(
                 "arbitrary two-qubit unitaries (Unitary2) have no OpenQASM form; decompose them \
                  into named gates first"
                     .into(),
-            ))
-        }
-    };
-    if DEFS.iter().any(|(n, _)| *n == base) {
+            )),
+        };
+    if DEFS.iter().any(|(n, _, _)| *n == base) {
         used.insert(base);
     }
     // Names of the controlled forms both include files have.
@@ -267,7 +331,11 @@ fn unitary1(out: &mut String, m: &[C64; 4], controls: &[usize], t: usize, v3: bo
         v.join(", ")
     };
     if v3 {
-        let prefix = if k == 0 { String::new() } else { format!("ctrl({k}) @ ") };
+        let prefix = if k == 0 {
+            String::new()
+        } else {
+            format!("ctrl({k}) @ ")
+        };
         let _ = writeln!(out, "{prefix}U({theta}, {phi}, {lambda}) {};", all(t));
         match controls.split_last() {
             None => {
@@ -303,6 +371,44 @@ fn unitary1(out: &mut String, m: &[C64; 4], controls: &[usize], t: usize, v3: bo
                  form; export OpenQASM 3 with qasm::to_qasm3"
                     .into(),
             ))
+        }
+    }
+    Ok(())
+}
+
+/// A global phase `gamma` (an angle's text), controlled by `controls` (`target` is where
+/// qshade placed it; it does not matter).
+fn global_phase(
+    out: &mut String,
+    gamma: &str,
+    controls: &[usize],
+    target: usize,
+    v3: bool,
+) -> Result<()> {
+    match (controls.split_last(), v3) {
+        (None, true) => {
+            let _ = writeln!(out, "gphase({gamma});");
+        }
+        (None, false) => {
+            let t = format!("q[{target}]");
+            let _ = writeln!(out, "p({gamma}) {t};\nx {t};\np({gamma}) {t};\nx {t};");
+        }
+        (Some((last, rest)), _) => {
+            let mut ops: Vec<String> = rest.iter().map(|c| format!("q[{c}]")).collect();
+            ops.push(format!("q[{last}]"));
+            let head = match (rest.len(), v3) {
+                (0, _) => "p".to_string(),
+                (1, _) => "cp".to_string(),
+                (k, true) => format!("ctrl({k}) @ p"),
+                (_, false) => {
+                    return Err(Error::Unsupported(
+                        "a global phase with more than two controls has no OpenQASM 2 \
+                         (qelib1.inc) form; export OpenQASM 3 with qasm::to_qasm3"
+                            .into(),
+                    ))
+                }
+            };
+            let _ = writeln!(out, "{head}({gamma}) {};", ops.join(", "));
         }
     }
     Ok(())

@@ -28,8 +28,8 @@ pub(crate) struct Token {
 
 /// Operators, longest first so that `->` wins over `-`.
 const PUNCT: [&str; 27] = [
-    "->", "**", "==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "++", ";", ",", "(", ")", "[",
-    "]", "{", "}", "+", "-", "*", "/", "^", "=", "@", ":",
+    "->", "**", "==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "++", ";", ",", "(", ")", "[", "]",
+    "{", "}", "+", "-", "*", "/", "^", "=", "@", ":",
 ];
 /// Single characters that are tokens of OpenQASM 3 we do not support but must not call unknown.
 const OTHER: [&str; 6] = ["<", ">", "!", "~", "%", "&"];
@@ -174,6 +174,10 @@ fn number(s: &[char], pos: Pos) -> Result<(Tok, usize)> {
     if !value.is_finite() {
         return Err(pos.error(&format!("number {text} is too large")));
     }
-    let int = if is_int { text.parse::<u64>().ok() } else { None };
+    let int = if is_int {
+        text.parse::<u64>().ok()
+    } else {
+        None
+    };
     Ok((Tok::Num { value, int }, n))
 }

@@ -61,7 +61,9 @@ pub(crate) fn header_version(toks: &[Token]) -> Result<Option<(QasmVersion, usiz
                 "OpenQASM version {value} is not supported: use 2.0 or 3"
             )))
         }
-        _ => return Err(pos.error("expected a version number after OPENQASM, e.g. `OPENQASM 2.0;`")),
+        _ => {
+            return Err(pos.error("expected a version number after OPENQASM, e.g. `OPENQASM 2.0;`"))
+        }
     };
     match toks.get(2) {
         Some(Token {
@@ -287,8 +289,10 @@ impl Parser {
             }
             _ => {
                 // `c = measure q;` / `c[i] = measure q[j];`, or a gate call.
-                if matches!(self.toks.get(self.at + 1).map(|t| &t.tok), Some(Tok::Punct("=" | "[")))
-                    && self.assignment_follows()
+                if matches!(
+                    self.toks.get(self.at + 1).map(|t| &t.tok),
+                    Some(Tok::Punct("=" | "["))
+                ) && self.assignment_follows()
                 {
                     let bit = self.arg()?;
                     self.expect("=")?;
@@ -455,7 +459,10 @@ impl Parser {
         let index = if self.eat("[") {
             let k = self.integer("an index (a non-negative integer)")?;
             if self.is_punct(":") || self.is_punct(",") {
-                return Err(self.peek().pos.unsupported("register slices and index sets"));
+                return Err(self
+                    .peek()
+                    .pos
+                    .unsupported("register slices and index sets"));
             }
             self.expect("]")?;
             Some(k)
