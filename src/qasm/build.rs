@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 /// The most gates a program may expand to (gate definitions calling each other can multiply
 /// the count exponentially).
-pub const MAX_GATES: usize = 1 << 24;
+pub const MAX_GATES: usize = 1 << 21;
 
 /// How deeply gate definitions may call each other.
 const MAX_NESTING: usize = 64;
