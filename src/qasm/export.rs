@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 /// Definitions of the gates qshade has that an include file does not define, exact (global
-/// phase included) in gates both includes have: `(name, body, needed in OpenQASM 2)`. The
+/// phase included) in gates both includes have: `(name, body, needed in OpenQASM 2)`.
+/// Parameters are named `p0, p1` so that their alphabetical order is their position
+/// (qiskit-qasm3-import 0.6 binds a definition's parameters in alphabetical order). The
 /// OpenQASM 2 forms leave out `gphase`, which qelib1.inc's `sxdg` does not need.
 const DEFS: [(&str, &str, bool); 11] = [
     (
@@ -15,26 +17,30 @@ const DEFS: [(&str, &str, bool); 11] = [
         "gate sxdg a { s a; h a; s a; gphase(-pi/4); }",
         false,
     ),
-    ("r", "gate r(t, f) a { U(t, f - pi/2, pi/2 - f) a; }", true),
+    (
+        "r",
+        "gate r(p0, p1) a { U(p0, p1 - pi/2, pi/2 - p1) a; }",
+        true,
+    ),
     (
         "rxx",
-        "gate rxx(t) a, b { h a; h b; cx a, b; rz(t) b; cx a, b; h b; h a; }",
+        "gate rxx(p0) a, b { h a; h b; cx a, b; rz(p0) b; cx a, b; h b; h a; }",
         false,
     ),
     (
         "ryy",
-        "gate ryy(t) a, b { rx(pi/2) a; rx(pi/2) b; cx a, b; rz(t) b; cx a, b; rx(-pi/2) a; \
+        "gate ryy(p0) a, b { rx(pi/2) a; rx(pi/2) b; cx a, b; rz(p0) b; cx a, b; rx(-pi/2) a; \
          rx(-pi/2) b; }",
         true,
     ),
     (
         "rzz",
-        "gate rzz(t) a, b { cx a, b; rz(t) b; cx a, b; }",
+        "gate rzz(p0) a, b { cx a, b; rz(p0) b; cx a, b; }",
         false,
     ),
     (
         "rzx",
-        "gate rzx(t) a, b { h b; cx a, b; rz(t) b; cx a, b; h b; }",
+        "gate rzx(p0) a, b { h b; cx a, b; rz(p0) b; cx a, b; h b; }",
         true,
     ),
     (
@@ -51,14 +57,14 @@ const DEFS: [(&str, &str, bool); 11] = [
     ),
     (
         "xx_minus_yy",
-        "gate xx_minus_yy(t, b) a0, a1 { rz(-b) a1; sdg a0; sx a0; s a0; s a1; cx a0, a1; \
-         ry(0.5*t) a0; ry(-0.5*t) a1; cx a0, a1; sdg a1; sdg a0; sxdg a0; s a0; rz(b) a1; }",
+        "gate xx_minus_yy(p0, p1) a0, a1 { rz(-p1) a1; sdg a0; sx a0; s a0; s a1; cx a0, a1; \
+         ry(0.5*p0) a0; ry(-0.5*p0) a1; cx a0, a1; sdg a1; sdg a0; sxdg a0; s a0; rz(p1) a1; }",
         true,
     ),
     (
         "xx_plus_yy",
-        "gate xx_plus_yy(t, b) a0, a1 { rz(b) a0; sdg a1; sx a1; s a1; s a0; cx a1, a0; \
-         ry(-0.5*t) a1; ry(-0.5*t) a0; cx a1, a0; sdg a0; sdg a1; sxdg a1; s a1; rz(-b) a0; }",
+        "gate xx_plus_yy(p0, p1) a0, a1 { rz(p1) a0; sdg a1; sx a1; s a1; s a0; cx a1, a0; \
+         ry(-0.5*p0) a1; ry(-0.5*p0) a0; cx a1, a0; sdg a0; sdg a1; sxdg a1; s a1; rz(-p1) a0; }",
         true,
     ),
 ];
