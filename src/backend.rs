@@ -176,13 +176,7 @@ pub trait Backend: Send + Sync {
                 (values, d)
             }
         };
-        chain_rule(
-            program,
-            &d_angles,
-            batch.size,
-            options.per_sample_theta,
-            values,
-        )
+        chain_rule(program, batch, &d_angles, options.per_sample_theta, values)
     }
 }
 

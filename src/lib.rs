@@ -62,7 +62,9 @@ pub use backend::{
     Backend, GradientConfig, Precision, QuantumState, MAX_SHOTS, SAMPLE_BYTES_PER_SHOT,
 };
 pub use choose::{choose_backend, BackendChoice, BackendKind};
-pub use circuit::{Angle, Bindings, Circuit, Gate, GateKind, Observable, Pauli, PauliTerm};
+pub use circuit::{
+    Angle, AngleFn, Bindings, Circuit, Expr, Gate, GateKind, Observable, Pauli, PauliTerm, Var,
+};
 // Qiskit's standard gate library by name (`Circuit::add_standard`).
 pub use circuit::{standard_gate_is_variadic, standard_gate_names, standard_gate_signature};
 pub use compile::program::{

@@ -46,10 +46,10 @@ fn one_qubit_kinds(class: usize, rng: &mut Rng) -> Vec<GateKind> {
         GateKind::T,
         GateKind::Tdg,
         GateKind::SX,
-        GateKind::RX(a),
-        GateKind::RY(a),
-        GateKind::RZ(a),
-        GateKind::Phase(a),
+        GateKind::RX(a.clone()),
+        GateKind::RY(a.clone()),
+        GateKind::RZ(a.clone()),
+        GateKind::Phase(a.clone()),
         GateKind::U3(
             angle_of_class(class, 0),
             angle_of_class(class + 1, 1),
@@ -71,9 +71,9 @@ fn two_qubit_kinds(class: usize, rng: &mut Rng) -> Vec<GateKind> {
     vec![
         GateKind::Swap,
         GateKind::ISwap,
-        GateKind::RXX(a),
-        GateKind::RYY(a),
-        GateKind::RZZ(a),
+        GateKind::RXX(a.clone()),
+        GateKind::RYY(a.clone()),
+        GateKind::RZZ(a.clone()),
         GateKind::Unitary2(Box::new(random_dense_unitary(rng, 4).try_into().unwrap())),
         GateKind::Unitary2(Box::new(
             random_diagonal_unitary(rng, 4).try_into().unwrap(),
@@ -356,14 +356,18 @@ fn every_angle_class_resolves_to_the_same_matrix_as_its_constant() {
     for class in 0..5 {
         for slot in 0..3 {
             let a = angle_of_class(class, slot);
-            let k = Angle::Const(value(a));
+            let k = Angle::Const(value(a.clone()));
             for (sym, cst) in [
-                (GateKind::RX(a), GateKind::RX(k)),
+                (GateKind::RX(a.clone()), GateKind::RX(k.clone())),
                 (
-                    GateKind::U3(a, angle_of_class(class + 1, 1), a),
-                    GateKind::U3(k, Angle::Const(value(angle_of_class(class + 1, 1))), k),
+                    GateKind::U3(a.clone(), angle_of_class(class + 1, 1), a.clone()),
+                    GateKind::U3(
+                        k.clone(),
+                        Angle::Const(value(angle_of_class(class + 1, 1))),
+                        k.clone(),
+                    ),
                 ),
-                (GateKind::RYY(a), GateKind::RYY(k)),
+                (GateKind::RYY(a.clone()), GateKind::RYY(k)),
             ] {
                 let n = sym.num_targets() + 1;
                 let targets: Vec<usize> = (0..sym.num_targets()).collect();

@@ -9,8 +9,8 @@ mod common;
 use common::rng::Rng;
 use common::{reference_adjoint_rows, reference_forward_rows};
 use qshade::{
-    Angle, Backend, Batch, BatchConfig, Circuit, Complex64, CpuBackend, Error, Gate, GateKind,
-    GradientConfig, GradientMethod, Gradients, Observable, Precision, Program,
+    Angle, AngleFn, Backend, Batch, BatchConfig, Circuit, Complex64, CpuBackend, Error, Gate,
+    GateKind, GradientConfig, GradientMethod, Gradients, Observable, Precision, Program,
 };
 use std::f64::consts::PI;
 
@@ -18,15 +18,29 @@ use std::f64::consts::PI;
 // Random programs
 // ---------------------------------------------------------------------------------------------
 
-/// A random angle: a shared θ_k or an input x_i in an affine form `a·v + b`, or a constant.
+/// A random angle: a shared θ_k or an input x_i in an affine form `a·v + b`, a constant, or
+/// an expression of several variables.
 fn random_angle(rng: &mut Rng, num_params: usize, num_inputs: usize) -> Angle {
     let a = rng.range(-2.0, 2.0);
     let b = rng.range(-1.0, 1.0);
-    match rng.below(10) {
+    let theta = |rng: &mut Rng| Angle::theta(rng.below(num_params));
+    let input = |rng: &mut Rng| {
+        if num_inputs > 0 {
+            Angle::input(rng.below(num_inputs))
+        } else {
+            Angle::theta(rng.below(num_params))
+        }
+    };
+    match rng.below(13) {
         0..=5 => Angle::theta(rng.below(num_params)).times(a).plus(b),
         6..=8 if num_inputs > 0 => Angle::input(rng.below(num_inputs)).times(a).plus(b),
         6..=8 => Angle::theta(rng.below(num_params)),
-        _ => Angle::Const(rng.range(-PI, PI)),
+        9 => Angle::Const(rng.range(-PI, PI)),
+        // Expressions: a sum of two parameters, Qiskit's ZZFeatureMap product of inputs,
+        // and a function of one parameter times another plus an input.
+        10 => theta(rng) * a + theta(rng) + b,
+        11 => (PI - input(rng)) * (PI - input(rng)) * 0.5,
+        _ => theta(rng).func(AngleFn::Sin) * theta(rng) + input(rng) / 3.0,
     }
 }
 
@@ -477,7 +491,7 @@ fn check_rows_match_reference(backend: &dyn Backend, tol: f64) {
             let live = |d: &[f64]| -> Vec<f64> {
                 d.iter()
                     .enumerate()
-                    .filter(|(k, _)| !matches!(c.program.angle_exprs()[k % na], Angle::Const(_)))
+                    .filter(|(k, _)| !c.program.angle_exprs()[k % na].is_const())
                     .map(|(_, v)| *v)
                     .collect()
             };

@@ -99,7 +99,8 @@ fn exportable_circuit(
     let mut out = Circuit::new(n).unwrap();
     for g in c.gates() {
         let phase_like = matches!(g.kind, GateKind::Unitary1(_) | GateKind::GlobalPhase(_));
-        if !matches!(g.kind, GateKind::Unitary2(_)) && !(named_only && phase_like) {
+        let unitary2 = matches!(g.kind, GateKind::Unitary2(_));
+        if !(unitary2 || named_only && phase_like) {
             out.add(g.clone()).unwrap();
         }
     }

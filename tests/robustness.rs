@@ -215,10 +215,10 @@ fn non_finite_angles_are_rejected_when_the_gate_is_added() {
     ];
     for a in bad {
         let mut c = Circuit::new(2).unwrap();
-        let r = c.ry(0, a);
+        let r = c.ry(0, a.clone());
         assert!(matches!(r, Err(Error::InvalidArgument(_))), "{a:?}: {r:?}");
-        assert!(c.crz(0, 1, a).is_err(), "{a:?}");
-        assert!(c.u3(0, 0.1, a, 0.2).is_err(), "{a:?}");
+        assert!(c.crz(0, 1, a.clone()).is_err(), "{a:?}");
+        assert!(c.u3(0, 0.1, a.clone(), 0.2).is_err(), "{a:?}");
         assert!(c.gates().is_empty());
         assert_eq!((c.num_params(), c.num_inputs()), (0, 0));
     }
@@ -577,13 +577,32 @@ fn any_qubit() -> impl Strategy<Value = usize> {
     ]
 }
 
-fn any_angle() -> impl Strategy<Value = Angle> {
+fn any_simple_angle() -> impl Strategy<Value = Angle> {
     prop_oneof![
         2 => any_float().prop_map(Angle::Const),
         2 => (any_index(), any_float(), any_float()).prop_map(|(i, a, b)| Angle::theta(i).times(a).plus(b)),
         1 => (any_index(), any_float()).prop_map(|(i, a)| Angle::input(i).times(a)),
         1 => (any_index(), any_float(), any_float()).prop_map(|(index, scale, offset)| Angle::Theta { index, scale, offset }),
     ]
+}
+
+/// Simple angles and expressions of them (sums, products, quotients, powers and functions, which
+/// can leave their domain: ln of a negative, division by zero).
+fn any_angle() -> impl Strategy<Value = Angle> {
+    any_simple_angle().prop_recursive(3, 12, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| a + b),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| a - b),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| a * b),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| a / b),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| a.pow(b)),
+            (inner.clone(), 0usize..9).prop_map(|(a, f)| {
+                use qshade::AngleFn::*;
+                a.func([Sin, Cos, Tan, Exp, Ln, Sqrt, Asin, Acos, Atan][f])
+            }),
+            inner.prop_map(|a| -a),
+        ]
+    })
 }
 
 /// One builder call.
@@ -617,7 +636,7 @@ fn any_op() -> impl Strategy<Value = Op> {
 /// Applies one builder call; a rejected gate must leave the circuit unchanged.
 fn apply_op(c: &mut Circuit, op: &Op) {
     let before = c.clone();
-    let r = match *op {
+    let r = match op.clone() {
         Op::One(k, q) => match k {
             0 => c.h(q),
             1 => c.x(q),
@@ -816,6 +835,12 @@ proptest! {
                 (Ok(v), Ok(_)) => prop_assert!(all_finite(&v), "{label}: {v:?}"),
                 (Err(_), Err(_)) => {}
                 (got, want) => prop_assert!(false, "{label} batch: {:?} vs reference {:?}", got, want.as_ref().err()),
+            }
+            // Gradients (through the chain rule of every angle expression) are finite or an
+            // error, never NaN.
+            let upstream = vec![1.0; observables.len()];
+            if let Ok(g) = backend.gradient_batch(&program, &batch, &observables, &upstream, Default::default()) {
+                prop_assert!(all_finite(&g.theta) && all_finite(&g.inputs), "{label}: {g:?}");
             }
         }
     }

@@ -15,7 +15,7 @@ mod param;
 pub use gate::{Gate, GateClass, GateKind, Permutation, ShiftRule};
 pub use library::{standard_gate_is_variadic, standard_gate_names, standard_gate_signature};
 pub use observable::{Observable, Pauli, PauliTerm};
-pub use param::{Angle, Bindings};
+pub use param::{Angle, AngleFn, Bindings, Expr, Var, MAX_EXPR_DEPTH};
 
 use crate::error::{Error, Result};
 use crate::math::linalg::{dagger, matmul};
@@ -181,12 +181,10 @@ impl Circuit {
     pub fn add(&mut self, gate: Gate) -> Result<&mut Self> {
         self.check_gate(&gate)?;
         for a in gate.kind.angles() {
-            if let Some(k) = a.theta_index() {
-                self.num_params = self.num_params.max(k + 1);
-            }
-            if let Some(k) = a.input_index() {
-                self.num_inputs = self.num_inputs.max(k + 1);
-            }
+            a.for_each_variable(&mut |v| match v {
+                Var::Theta(k) => self.num_params = self.num_params.max(k + 1),
+                Var::Input(k) => self.num_inputs = self.num_inputs.max(k + 1),
+            });
         }
         self.gates.push(gate);
         Ok(self)
@@ -490,8 +488,9 @@ pub(crate) fn oversize_error(call: &str, what: &str, count: usize) -> Error {
 /// The error of an angle `angle` of `gate` that resolves to the non-finite `value`.
 pub(crate) fn non_finite_angle(gate: &str, angle: &Angle, value: f64) -> Error {
     Error::InvalidArgument(format!(
-        "angle {angle:?} of {gate} evaluates to {value} for the bound values (scale · value + \
-         offset overflows); use smaller scales, offsets or bound values"
+        "angle {angle} of {gate} evaluates to {value} for the bound values (an overflow, or a \
+         function outside its domain such as ln or sqrt of a negative number); use other \
+         bound values or a different expression"
     ))
 }
 

@@ -1,13 +1,37 @@
-//! Gate angles: constants, trainable parameters θ_k, input features x_i, and affine forms of them.
+//! Gate angles: constants, trainable parameters θ_k, input features x_i, affine forms of one
+//! variable, and general expressions of several (`θ1 + θ2`, `2·(π − x0)·(π − x1)`, `sin(θ)`).
+//!
+//! Angles are evaluated per binding when a circuit is bound or a batch is resolved; gradients
+//! flow back to θ and x by the chain rule through the expression ([`Angle::gradient`]), once,
+//! for every backend and differentiation method.
 
 use crate::error::{Error, Result};
+use std::fmt;
+use std::ops::{Add, Div, Mul, Neg, Sub};
+use std::sync::Arc;
+
+/// Deepest expression tree an angle may have ([`Angle::check`] rejects deeper ones, so
+/// evaluation and differentiation, which recurse, stay within a small stack).
+pub const MAX_EXPR_DEPTH: usize = 64;
 
 /// A gate angle, resolved to a number when the circuit is bound.
 ///
 /// `Theta` and `Input` are affine: the angle is `scale · θ[index] + offset` (or with `x`), which is
-/// what feature maps and shared parameters need. Build them with [`Angle::theta`],
-/// [`Angle::input`] and refine with [`Angle::times`] / [`Angle::plus`].
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// what most feature maps and shared parameters need. Anything else (sums of several variables,
+/// products, functions) is an [`Expr`]. Build angles with [`Angle::theta`], [`Angle::input`],
+/// the arithmetic operators (`+ − · /`, unary `−`, with angles or `f64` on either side),
+/// [`Angle::func`] and [`Angle::pow`]; results are kept affine whenever they are.
+///
+/// ```
+/// use qshade::Angle;
+/// use std::f64::consts::PI;
+/// // Qiskit's ZZFeatureMap angle 2·(π − x0)·(π − x1):
+/// let zz = (PI - Angle::input(0)) * (PI - Angle::input(1)) * 2.0;
+/// assert!(matches!(zz, Angle::Expr(_)));
+/// // An affine form stays affine:
+/// assert!(matches!(Angle::theta(3) * 2.0 + 1.0, Angle::Theta { index: 3, .. }));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
 pub enum Angle {
     /// A fixed angle in radians.
     Const(f64),
@@ -29,6 +53,310 @@ pub enum Angle {
         /// Offset b in a·x + b.
         offset: f64,
     },
+    /// Any other expression of θ and x.
+    Expr(Arc<Expr>),
+}
+
+/// A variable an angle can depend on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Var {
+    /// θ\[k\], a trainable parameter.
+    Theta(usize),
+    /// x\[i\], an input feature.
+    Input(usize),
+}
+
+/// A function an angle expression can apply ([`Angle::func`]); the names are OpenQASM's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AngleFn {
+    /// sin.
+    Sin,
+    /// cos.
+    Cos,
+    /// tan.
+    Tan,
+    /// exp.
+    Exp,
+    /// Natural logarithm.
+    Ln,
+    /// Square root.
+    Sqrt,
+    /// arcsin.
+    Asin,
+    /// arccos.
+    Acos,
+    /// arctan.
+    Atan,
+}
+
+impl AngleFn {
+    /// The OpenQASM name (`sin`, `ln`, `arcsin`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            AngleFn::Sin => "sin",
+            AngleFn::Cos => "cos",
+            AngleFn::Tan => "tan",
+            AngleFn::Exp => "exp",
+            AngleFn::Ln => "ln",
+            AngleFn::Sqrt => "sqrt",
+            AngleFn::Asin => "arcsin",
+            AngleFn::Acos => "arccos",
+            AngleFn::Atan => "arctan",
+        }
+    }
+
+    /// The function by its OpenQASM name (`asin`, `acos`, `atan`, `log` accepted too).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "sin" => AngleFn::Sin,
+            "cos" => AngleFn::Cos,
+            "tan" => AngleFn::Tan,
+            "exp" => AngleFn::Exp,
+            "ln" | "log" => AngleFn::Ln,
+            "sqrt" => AngleFn::Sqrt,
+            "arcsin" | "asin" => AngleFn::Asin,
+            "arccos" | "acos" => AngleFn::Acos,
+            "arctan" | "atan" => AngleFn::Atan,
+            _ => return None,
+        })
+    }
+
+    /// f(v).
+    pub fn apply(self, v: f64) -> f64 {
+        match self {
+            AngleFn::Sin => v.sin(),
+            AngleFn::Cos => v.cos(),
+            AngleFn::Tan => v.tan(),
+            AngleFn::Exp => v.exp(),
+            AngleFn::Ln => v.ln(),
+            AngleFn::Sqrt => v.sqrt(),
+            AngleFn::Asin => v.asin(),
+            AngleFn::Acos => v.acos(),
+            AngleFn::Atan => v.atan(),
+        }
+    }
+
+    /// f'(v).
+    pub fn derivative(self, v: f64) -> f64 {
+        match self {
+            AngleFn::Sin => v.cos(),
+            AngleFn::Cos => -v.sin(),
+            AngleFn::Tan => 1.0 / (v.cos() * v.cos()),
+            AngleFn::Exp => v.exp(),
+            AngleFn::Ln => 1.0 / v,
+            AngleFn::Sqrt => 0.5 / v.sqrt(),
+            AngleFn::Asin => 1.0 / (1.0 - v * v).sqrt(),
+            AngleFn::Acos => -1.0 / (1.0 - v * v).sqrt(),
+            AngleFn::Atan => 1.0 / (1.0 + v * v),
+        }
+    }
+}
+
+/// An angle expression tree (the general form of an [`Angle`]; read it to print or export a
+/// circuit, build it through [`Angle`]'s operators).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A number.
+    Const(f64),
+    /// θ\[k\].
+    Theta(usize),
+    /// x\[i\].
+    Input(usize),
+    /// −a.
+    Neg(Box<Expr>),
+    /// a + b.
+    Add(Box<Expr>, Box<Expr>),
+    /// a − b.
+    Sub(Box<Expr>, Box<Expr>),
+    /// a · b.
+    Mul(Box<Expr>, Box<Expr>),
+    /// a / b.
+    Div(Box<Expr>, Box<Expr>),
+    /// a ^ b.
+    Pow(Box<Expr>, Box<Expr>),
+    /// f(a).
+    Func(AngleFn, Box<Expr>),
+}
+
+impl Expr {
+    /// The value under `bindings` (missing variables read as 0; bindings are validated against
+    /// the circuit before any evaluation).
+    pub fn eval(&self, bindings: &Bindings<'_>) -> f64 {
+        match self {
+            Expr::Const(v) => *v,
+            Expr::Theta(k) => bindings.theta.get(*k).copied().unwrap_or(0.0),
+            Expr::Input(i) => bindings.inputs.get(*i).copied().unwrap_or(0.0),
+            Expr::Neg(a) => -a.eval(bindings),
+            Expr::Add(a, b) => a.eval(bindings) + b.eval(bindings),
+            Expr::Sub(a, b) => a.eval(bindings) - b.eval(bindings),
+            Expr::Mul(a, b) => a.eval(bindings) * b.eval(bindings),
+            Expr::Div(a, b) => a.eval(bindings) / b.eval(bindings),
+            Expr::Pow(a, b) => a.eval(bindings).powf(b.eval(bindings)),
+            Expr::Func(f, a) => f.apply(a.eval(bindings)),
+        }
+    }
+
+    /// Calls `out(var, seed · ∂self/∂var)` for every variable occurrence (reverse mode: a
+    /// variable used twice is reported twice; callers sum). Subtrees without variables are
+    /// skipped, so `x ^ 2` never evaluates `ln x`.
+    pub fn backprop(&self, bindings: &Bindings<'_>, seed: f64, out: &mut dyn FnMut(Var, f64)) {
+        match self {
+            Expr::Const(_) => {}
+            Expr::Theta(k) => out(Var::Theta(*k), seed),
+            Expr::Input(i) => out(Var::Input(*i), seed),
+            Expr::Neg(a) => a.backprop(bindings, -seed, out),
+            Expr::Add(a, b) => {
+                a.backprop(bindings, seed, out);
+                b.backprop(bindings, seed, out);
+            }
+            Expr::Sub(a, b) => {
+                a.backprop(bindings, seed, out);
+                b.backprop(bindings, -seed, out);
+            }
+            Expr::Mul(a, b) => {
+                if a.has_variables() {
+                    a.backprop(bindings, seed * b.eval(bindings), out);
+                }
+                if b.has_variables() {
+                    b.backprop(bindings, seed * a.eval(bindings), out);
+                }
+            }
+            Expr::Div(a, b) => {
+                let bv = b.eval(bindings);
+                if a.has_variables() {
+                    a.backprop(bindings, seed / bv, out);
+                }
+                if b.has_variables() {
+                    b.backprop(bindings, -seed * a.eval(bindings) / (bv * bv), out);
+                }
+            }
+            Expr::Pow(a, b) => {
+                let (av, bv) = (a.eval(bindings), b.eval(bindings));
+                if a.has_variables() {
+                    a.backprop(bindings, seed * bv * av.powf(bv - 1.0), out);
+                }
+                if b.has_variables() {
+                    b.backprop(bindings, seed * av.powf(bv) * av.ln(), out);
+                }
+            }
+            Expr::Func(f, a) => a.backprop(bindings, seed * f.derivative(a.eval(bindings)), out),
+        }
+    }
+
+    /// Whether any θ or x occurs in the tree.
+    pub fn has_variables(&self) -> bool {
+        let mut any = false;
+        self.visit(&mut |e| any |= matches!(e, Expr::Theta(_) | Expr::Input(_)));
+        any
+    }
+
+    /// The tree's depth, counted up to `limit + 1` (so a deep tree costs at most `limit`
+    /// levels of recursion).
+    pub fn depth_capped(&self, limit: usize) -> usize {
+        if limit == 0 {
+            return 1;
+        }
+        1 + match self {
+            Expr::Const(_) | Expr::Theta(_) | Expr::Input(_) => 0,
+            Expr::Neg(a) | Expr::Func(_, a) => a.depth_capped(limit - 1),
+            Expr::Add(a, b)
+            | Expr::Sub(a, b)
+            | Expr::Mul(a, b)
+            | Expr::Div(a, b)
+            | Expr::Pow(a, b) => a.depth_capped(limit - 1).max(b.depth_capped(limit - 1)),
+        }
+    }
+
+    /// Calls `f` on every node, parents before children.
+    pub fn visit(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        match self {
+            Expr::Const(_) | Expr::Theta(_) | Expr::Input(_) => {}
+            Expr::Neg(a) | Expr::Func(_, a) => a.visit(f),
+            Expr::Add(a, b)
+            | Expr::Sub(a, b)
+            | Expr::Mul(a, b)
+            | Expr::Div(a, b)
+            | Expr::Pow(a, b) => {
+                a.visit(f);
+                b.visit(f);
+            }
+        }
+    }
+
+    /// The expression as text in OpenQASM syntax, with `var` naming the variables (e.g.
+    /// `θ[3]` → `"theta_3"`) and constants in Rust's shortest round-trip form (so parsing the
+    /// text back gives the same numbers). `pow_op` is the power operator: `^` in OpenQASM 2,
+    /// `**` in OpenQASM 3.
+    pub fn render(&self, var: &dyn Fn(Var) -> String, pow_op: &str) -> String {
+        self.render_prec(var, pow_op, 0)
+    }
+
+    /// Binding strength of the node's operator (higher binds tighter).
+    fn precedence(&self) -> u8 {
+        match self {
+            Expr::Add(..) | Expr::Sub(..) => 1,
+            Expr::Mul(..) | Expr::Div(..) => 2,
+            Expr::Neg(_) => 3,
+            Expr::Pow(..) => 4,
+            Expr::Const(v) if v.is_sign_negative() => 3,
+            _ => 5,
+        }
+    }
+
+    /// [`Expr::render`] inside an operator of binding strength `outer`.
+    fn render_prec(&self, var: &dyn Fn(Var) -> String, pow_op: &str, outer: u8) -> String {
+        let bin = |a: &Expr, op: &str, b: &Expr, left: u8, right: u8| {
+            format!(
+                "{}{op}{}",
+                a.render_prec(var, pow_op, left),
+                b.render_prec(var, pow_op, right)
+            )
+        };
+        let text = match self {
+            Expr::Const(v) => format_number(*v),
+            Expr::Theta(k) => var(Var::Theta(*k)),
+            Expr::Input(i) => var(Var::Input(*i)),
+            Expr::Neg(a) => format!("-{}", a.render_prec(var, pow_op, 4)),
+            Expr::Add(a, b) => bin(a, " + ", b, 1, 2),
+            Expr::Sub(a, b) => bin(a, " - ", b, 1, 2),
+            Expr::Mul(a, b) => bin(a, "*", b, 2, 4),
+            Expr::Div(a, b) => bin(a, "/", b, 2, 4),
+            Expr::Pow(a, b) => bin(a, pow_op, b, 5, 4),
+            Expr::Func(f, a) => format!("{}({})", f.name(), a.render_prec(var, pow_op, 0)),
+        };
+        if self.precedence() < outer {
+            format!("({text})")
+        } else {
+            text
+        }
+    }
+}
+
+/// A number in a form every OpenQASM parser reads back exactly (`1.0`, `-0.25`, `1e-300`).
+fn format_number(v: f64) -> String {
+    let s = format!("{v:?}");
+    if s.contains(['.', 'e', 'E']) || !v.is_finite() {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = |v: Var| match v {
+            Var::Theta(k) => format!("θ[{k}]"),
+            Var::Input(i) => format!("x[{i}]"),
+        };
+        f.write_str(&self.render(&names, "^"))
+    }
+}
+
+impl fmt::Display for Angle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_expr().fmt(f)
+    }
 }
 
 impl Angle {
@@ -52,117 +380,212 @@ impl Angle {
 
     /// This angle multiplied by `a` (the offset is multiplied too: a·(sθ + b)).
     pub fn times(self, a: f64) -> Self {
-        self.map_affine(|scale, offset| (a * scale, a * offset))
+        self * a
     }
 
     /// This angle plus `b`.
     pub fn plus(self, b: f64) -> Self {
-        self.map_affine(|scale, offset| (scale, offset + b))
+        self + b
     }
 
-    /// The angle with its (scale, offset) replaced by `f(scale, offset)`; a constant v is the
-    /// offset of scale 0.
-    fn map_affine(self, f: impl Fn(f64, f64) -> (f64, f64)) -> Self {
+    /// f(self), e.g. `Angle::input(0).func(AngleFn::Sin)`.
+    pub fn func(self, f: AngleFn) -> Self {
         match self {
-            Angle::Const(v) => Angle::Const(f(0.0, v).1),
+            Angle::Const(v) => Angle::Const(f.apply(v)),
+            other => Angle::from_expr(Expr::Func(f, Box::new(other.to_expr()))),
+        }
+    }
+
+    /// self ^ exponent.
+    pub fn pow(self, exponent: impl Into<Angle>) -> Self {
+        match (self, exponent.into()) {
+            (Angle::Const(a), Angle::Const(b)) => Angle::Const(a.powf(b)),
+            (a, Angle::Const(1.0)) => a,
+            (a, b) => a.node(b, Expr::Pow),
+        }
+    }
+
+    /// The angle of an expression tree: a constant or affine form where the tree is one, so
+    /// the fast paths (and [`Angle::is_const`]) see it.
+    pub fn from_expr(expr: Expr) -> Self {
+        if !expr.has_variables() && expr.depth_capped(MAX_EXPR_DEPTH) <= MAX_EXPR_DEPTH {
+            return Angle::Const(expr.eval(&Bindings::none()));
+        }
+        match expr {
+            Expr::Theta(k) => Angle::theta(k),
+            Expr::Input(i) => Angle::input(i),
+            other => Angle::Expr(Arc::new(other)),
+        }
+    }
+
+    /// The angle as an expression tree (affine forms as `scale·v + offset`, with unit scales
+    /// and zero offsets left out).
+    pub fn to_expr(&self) -> Expr {
+        let affine = |v: Expr, scale: f64, offset: f64| {
+            let scaled = if scale == 1.0 {
+                v
+            } else if scale == -1.0 {
+                Expr::Neg(Box::new(v))
+            } else {
+                Expr::Mul(Box::new(Expr::Const(scale)), Box::new(v))
+            };
+            if offset == 0.0 {
+                scaled
+            } else if offset < 0.0 {
+                Expr::Sub(Box::new(scaled), Box::new(Expr::Const(-offset)))
+            } else {
+                Expr::Add(Box::new(scaled), Box::new(Expr::Const(offset)))
+            }
+        };
+        match self {
+            Angle::Const(v) => Expr::Const(*v),
             Angle::Theta {
                 index,
                 scale,
                 offset,
-            } => {
-                let (scale, offset) = f(scale, offset);
-                Angle::Theta {
-                    index,
-                    scale,
-                    offset,
-                }
-            }
+            } => affine(Expr::Theta(*index), *scale, *offset),
             Angle::Input {
                 index,
                 scale,
                 offset,
-            } => {
-                let (scale, offset) = f(scale, offset);
-                Angle::Input {
-                    index,
-                    scale,
-                    offset,
-                }
-            }
+            } => affine(Expr::Input(*index), *scale, *offset),
+            Angle::Expr(e) => (**e).clone(),
         }
     }
 
     /// The numeric value under `bindings`. Indices were checked when the bindings were validated
-    /// against the circuit, so this does not fail.
+    /// against the circuit, so this does not fail (a non-finite result is caught by the
+    /// binding checks).
     pub fn value(&self, bindings: &Bindings<'_>) -> f64 {
-        match *self {
-            Angle::Const(v) => v,
+        match self {
+            Angle::Const(v) => *v,
             Angle::Theta {
                 index,
                 scale,
                 offset,
-            } => scale * bindings.theta.get(index).copied().unwrap_or(0.0) + offset,
+            } => scale * bindings.theta.get(*index).copied().unwrap_or(0.0) + offset,
             Angle::Input {
                 index,
                 scale,
                 offset,
-            } => scale * bindings.inputs.get(index).copied().unwrap_or(0.0) + offset,
+            } => scale * bindings.inputs.get(*index).copied().unwrap_or(0.0) + offset,
+            Angle::Expr(e) => e.eval(bindings),
         }
     }
 
-    /// Checks what a circuit needs of an angle of `gate` (a name for the message): a finite
-    /// constant, scale and offset, and an index below [`super::MAX_PARAMS`].
-    /// [`crate::Circuit::add`] runs it on every angle of a gate.
+    /// Calls `out(var, ∂angle/∂var)` for the variables the angle depends on under `bindings`
+    /// (a variable occurring several times in an expression may be reported several times;
+    /// sum them). Constants report nothing.
+    pub fn gradient(&self, bindings: &Bindings<'_>, out: &mut dyn FnMut(Var, f64)) {
+        match self {
+            Angle::Const(_) => {}
+            Angle::Theta { index, scale, .. } => out(Var::Theta(*index), *scale),
+            Angle::Input { index, scale, .. } => out(Var::Input(*index), *scale),
+            Angle::Expr(e) => e.backprop(bindings, 1.0, out),
+        }
+    }
+
+    /// Calls `f` for every variable occurrence of the angle.
+    pub fn for_each_variable(&self, f: &mut dyn FnMut(Var)) {
+        match self {
+            Angle::Const(_) => {}
+            Angle::Theta { index, .. } => f(Var::Theta(*index)),
+            Angle::Input { index, .. } => f(Var::Input(*index)),
+            Angle::Expr(e) => e.visit(&mut |node| match node {
+                Expr::Theta(k) => f(Var::Theta(*k)),
+                Expr::Input(i) => f(Var::Input(*i)),
+                _ => {}
+            }),
+        }
+    }
+
+    /// Whether the angle is a constant (depends on no θ and no x).
+    pub fn is_const(&self) -> bool {
+        matches!(self, Angle::Const(_))
+    }
+
+    /// Checks what a circuit needs of an angle of `gate` (a name for the message): finite
+    /// constants, scales and offsets, indices below [`super::MAX_PARAMS`], and an expression no
+    /// deeper than [`MAX_EXPR_DEPTH`]. [`crate::Circuit::add`] runs it on every angle of a gate.
     pub fn check(&self, gate: &str) -> Result<()> {
-        let (index, scale, offset, var) = match *self {
-            Angle::Const(v) => (None, 0.0, v, ""),
-            Angle::Theta {
-                index,
-                scale,
-                offset,
-            } => (Some(index), scale, offset, "θ"),
-            Angle::Input {
-                index,
-                scale,
-                offset,
-            } => (Some(index), scale, offset, "x"),
-        };
-        if !scale.is_finite() || !offset.is_finite() {
+        if let Angle::Expr(e) = self {
+            if e.depth_capped(MAX_EXPR_DEPTH) > MAX_EXPR_DEPTH {
+                return Err(Error::InvalidArgument(format!(
+                    "an angle expression of gate {gate} nests deeper than {MAX_EXPR_DEPTH} \
+                     levels; simplify it or split it over several gates"
+                )));
+            }
+        }
+        let mut finite = true;
+        match self {
+            Angle::Const(v) => finite = v.is_finite(),
+            Angle::Theta { scale, offset, .. } | Angle::Input { scale, offset, .. } => {
+                finite = scale.is_finite() && offset.is_finite()
+            }
+            Angle::Expr(e) => e.visit(&mut |node| {
+                if let Expr::Const(v) = node {
+                    finite &= v.is_finite();
+                }
+            }),
+        }
+        if !finite {
             return Err(Error::InvalidArgument(format!(
-                "angle {self:?} of gate {gate} has a NaN or infinite constant, scale or offset; \
+                "angle {self} of gate {gate} has a NaN or infinite constant, scale or offset; \
                  angles must be finite"
             )));
         }
-        match index {
-            Some(k) if k >= super::MAX_PARAMS => {
-                Err(super::oversize_error(gate, &format!("{var} index"), k))
+        let mut too_large = None;
+        self.for_each_variable(&mut |v| {
+            let (k, name) = match v {
+                Var::Theta(k) => (k, "θ"),
+                Var::Input(i) => (i, "x"),
+            };
+            if k >= super::MAX_PARAMS && too_large.is_none() {
+                too_large = Some((k, name));
             }
-            _ => Ok(()),
+        });
+        match too_large {
+            Some((k, var)) => Err(super::oversize_error(gate, &format!("{var} index"), k)),
+            None => Ok(()),
         }
     }
 
-    /// The θ index this angle depends on, if any.
-    pub fn theta_index(&self) -> Option<usize> {
+    /// The affine view `(variable, scale, offset)` of a `Theta` / `Input` angle.
+    fn as_affine(&self) -> Option<(Var, f64, f64)> {
         match *self {
-            Angle::Theta { index, .. } => Some(index),
+            Angle::Theta {
+                index,
+                scale,
+                offset,
+            } => Some((Var::Theta(index), scale, offset)),
+            Angle::Input {
+                index,
+                scale,
+                offset,
+            } => Some((Var::Input(index), scale, offset)),
             _ => None,
         }
     }
 
-    /// The input index this angle depends on, if any.
-    pub fn input_index(&self) -> Option<usize> {
-        match *self {
-            Angle::Input { index, .. } => Some(index),
-            _ => None,
+    /// The affine angle `scale · var + offset`.
+    fn affine(var: Var, scale: f64, offset: f64) -> Self {
+        match var {
+            Var::Theta(index) => Angle::Theta {
+                index,
+                scale,
+                offset,
+            },
+            Var::Input(index) => Angle::Input {
+                index,
+                scale,
+                offset,
+            },
         }
     }
 
-    /// d(angle)/d(its variable): the affine scale, 0 for constants.
-    pub fn slope(&self) -> f64 {
-        match *self {
-            Angle::Const(_) => 0.0,
-            Angle::Theta { scale, .. } | Angle::Input { scale, .. } => scale,
-        }
+    /// `op(self, other)` as an expression node (constants folded by [`Angle::from_expr`]).
+    fn node(self, other: Angle, op: fn(Box<Expr>, Box<Expr>) -> Expr) -> Angle {
+        Angle::from_expr(op(Box::new(self.to_expr()), Box::new(other.to_expr())))
     }
 }
 
@@ -171,6 +594,96 @@ impl From<f64> for Angle {
         Angle::Const(v)
     }
 }
+
+impl From<Expr> for Angle {
+    fn from(e: Expr) -> Self {
+        Angle::from_expr(e)
+    }
+}
+
+impl Neg for Angle {
+    type Output = Angle;
+    fn neg(self) -> Angle {
+        match self.as_affine() {
+            Some((v, s, o)) => Angle::affine(v, -s, -o),
+            None => match self {
+                Angle::Const(v) => Angle::Const(-v),
+                other => Angle::from_expr(Expr::Neg(Box::new(other.to_expr()))),
+            },
+        }
+    }
+}
+
+impl Add for Angle {
+    type Output = Angle;
+    fn add(self, rhs: Angle) -> Angle {
+        match (&self, &rhs, self.as_affine(), rhs.as_affine()) {
+            (Angle::Const(a), Angle::Const(b), ..) => Angle::Const(a + b),
+            (_, Angle::Const(c), Some((v, s, o)), _) | (Angle::Const(c), _, _, Some((v, s, o))) => {
+                Angle::affine(v, s, o + c)
+            }
+            (.., Some((v, s, o)), Some((w, t, p))) if v == w => Angle::affine(v, s + t, o + p),
+            _ => self.node(rhs, Expr::Add),
+        }
+    }
+}
+
+impl Sub for Angle {
+    type Output = Angle;
+    fn sub(self, rhs: Angle) -> Angle {
+        match (&self, &rhs) {
+            (Angle::Const(a), Angle::Const(b)) => Angle::Const(a - b),
+            (_, Angle::Const(_) | Angle::Theta { .. } | Angle::Input { .. }) => self + (-rhs),
+            _ => self.node(rhs, Expr::Sub),
+        }
+    }
+}
+
+impl Mul for Angle {
+    type Output = Angle;
+    fn mul(self, rhs: Angle) -> Angle {
+        match (&self, &rhs, self.as_affine(), rhs.as_affine()) {
+            (Angle::Const(a), Angle::Const(b), ..) => Angle::Const(a * b),
+            (_, Angle::Const(c), Some((v, s, o)), _) | (Angle::Const(c), _, _, Some((v, s, o))) => {
+                Angle::affine(v, s * c, o * c)
+            }
+            _ => self.node(rhs, Expr::Mul),
+        }
+    }
+}
+
+impl Div for Angle {
+    type Output = Angle;
+    fn div(self, rhs: Angle) -> Angle {
+        match (&self, &rhs) {
+            (Angle::Const(a), Angle::Const(b)) => Angle::Const(a / b),
+            (Angle::Theta { .. } | Angle::Input { .. }, Angle::Const(c)) if *c != 0.0 => {
+                let inverse = 1.0 / *c;
+                self * inverse
+            }
+            _ => self.node(rhs, Expr::Div),
+        }
+    }
+}
+
+/// `Angle ∘ f64` and `f64 ∘ Angle` for every arithmetic operator.
+macro_rules! scalar_ops {
+    ($($trait:ident $method:ident),*) => {$(
+        impl $trait<f64> for Angle {
+            type Output = Angle;
+            fn $method(self, rhs: f64) -> Angle {
+                self.$method(Angle::Const(rhs))
+            }
+        }
+        impl $trait<Angle> for f64 {
+            type Output = Angle;
+            fn $method(self, rhs: Angle) -> Angle {
+                Angle::Const(self).$method(rhs)
+            }
+        }
+    )*};
+}
+scalar_ops!(Add add, Sub sub, Mul mul, Div div);
 
 /// Values for a circuit's trainable parameters θ and input features x. Borrowed, so binding
 /// costs nothing.
@@ -224,5 +737,149 @@ impl<'a> Bindings<'a> {
             return Err(Error::NonFiniteParameter { kind: "x", index });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::f64::consts::PI;
+
+    const THETA: [f64; 3] = [0.3, -1.2, 0.7];
+    const X: [f64; 2] = [0.9, 2.1];
+
+    fn b() -> Bindings<'static> {
+        Bindings::new(&THETA, &X)
+    }
+
+    /// Expressions covering every node kind and function.
+    fn samples() -> Vec<Angle> {
+        let t = Angle::theta;
+        let x = Angle::input;
+        vec![
+            t(0) + t(1),
+            (PI - x(0)) * (PI - x(1)) * 2.0,
+            t(2).func(AngleFn::Sin) * t(0) - x(1) / 3.0,
+            (t(0) * t(1)).func(AngleFn::Cos) + t(2).func(AngleFn::Tan),
+            (t(2) + 2.0).func(AngleFn::Ln) + (t(2) * t(2)).func(AngleFn::Exp),
+            (x(0) + t(2)).func(AngleFn::Sqrt) / (t(1) - 3.0),
+            (t(0) * 0.5 + t(2) * 0.1).func(AngleFn::Asin) - (t(2) * t(0)).func(AngleFn::Acos),
+            (t(1) + x(0)).func(AngleFn::Atan).pow(3.0) + (x(1) + t(0)).pow(t(2)),
+            -(t(0) * x(0)),
+        ]
+    }
+
+    #[test]
+    fn values_match_the_closed_forms() {
+        let [t0, t1, t2] = THETA;
+        let [x0, x1] = X;
+        let expected = [
+            t0 + t1,
+            (PI - x0) * (PI - x1) * 2.0,
+            t2.sin() * t0 - x1 / 3.0,
+            (t0 * t1).cos() + t2.tan(),
+            (t2 + 2.0).ln() + (t2 * t2).exp(),
+            (x0 + t2).sqrt() / (t1 - 3.0),
+            (t0 * 0.5 + t2 * 0.1).asin() - (t2 * t0).acos(),
+            (t1 + x0).atan().powi(3) + (x1 + t0).powf(t2),
+            -(t0 * x0),
+        ];
+        for (a, e) in samples().iter().zip(expected) {
+            assert!(
+                (a.value(&b()) - e).abs() < 1e-14,
+                "{a}: {} vs {e}",
+                a.value(&b())
+            );
+        }
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        const H: f64 = 1e-6;
+        for a in samples() {
+            let mut grad = std::collections::BTreeMap::new();
+            a.gradient(&b(), &mut |v, g| *grad.entry(v).or_insert(0.0) += g);
+            let vars = (0..3).map(Var::Theta).chain((0..2).map(Var::Input));
+            for v in vars {
+                let (mut tp, mut tm, mut xp, mut xm) = (THETA, THETA, X, X);
+                match v {
+                    Var::Theta(k) => (tp[k] += H, tm[k] -= H),
+                    Var::Input(i) => (xp[i] += H, xm[i] -= H),
+                };
+                let fd = (a.value(&Bindings::new(&tp, &xp)) - a.value(&Bindings::new(&tm, &xm)))
+                    / (2.0 * H);
+                let g = grad.get(&v).copied().unwrap_or(0.0);
+                assert!(
+                    (fd - g).abs() < 1e-7,
+                    "{a}: d/d{v:?} {g} vs finite difference {fd}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn affine_forms_and_constants_stay_simple() {
+        assert_eq!(
+            Angle::theta(1) * 2.0 + 1.0 - 0.5,
+            Angle::Theta {
+                index: 1,
+                scale: 2.0,
+                offset: 0.5
+            }
+        );
+        assert_eq!(
+            Angle::input(0) + Angle::input(0) * 3.0,
+            Angle::Input {
+                index: 0,
+                scale: 4.0,
+                offset: 0.0
+            }
+        );
+        assert_eq!(
+            -(Angle::theta(0) / 4.0),
+            Angle::Theta {
+                index: 0,
+                scale: -0.25,
+                offset: -0.0
+            }
+        );
+        assert_eq!(
+            (Angle::Const(2.0) * PI).func(AngleFn::Cos),
+            Angle::Const((2.0 * PI).cos())
+        );
+        assert!(matches!(Angle::theta(0) + Angle::theta(1), Angle::Expr(_)));
+        assert!(matches!(Angle::theta(0) * Angle::input(0), Angle::Expr(_)));
+    }
+
+    #[test]
+    fn checks_reject_deep_non_finite_and_oversized_expressions() {
+        let mut deep = Angle::theta(0);
+        for k in 0..MAX_EXPR_DEPTH + 1 {
+            deep = deep.func(AngleFn::Sin) + Angle::theta(k % 3 + 1);
+        }
+        assert!(deep.check("RX").is_err());
+        assert!((Angle::theta(0) * Angle::input(0) + f64::NAN)
+            .check("RX")
+            .is_err());
+        let big = Angle::theta(0) + Angle::theta(crate::circuit::MAX_PARAMS);
+        assert!(big.check("RX").is_err());
+        assert!(samples().iter().all(|a| a.check("RX").is_ok()));
+    }
+
+    #[test]
+    fn rendering_uses_parentheses_only_where_needed() {
+        let t = Angle::theta;
+        let names = |v: Var| match v {
+            Var::Theta(k) => format!("t{k}"),
+            Var::Input(i) => format!("x{i}"),
+        };
+        let show = |a: Angle| a.to_expr().render(&names, "**");
+        assert_eq!(show((t(0) + t(1)) * 2.0), "(t0 + t1)*2.0");
+        assert_eq!(show(t(0) - (t(1) + t(2) * t(0))), "t0 - (t1 + t2*t0)");
+        assert_eq!(show((t(0) * t(1)).pow(t(2) * 2.0)), "(t0*t1)**(2.0*t2)");
+        assert_eq!(
+            show((t(0) * t(1)).func(AngleFn::Sin) / -3.0),
+            "sin(t0*t1)/(-3.0)"
+        );
     }
 }

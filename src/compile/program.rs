@@ -6,7 +6,7 @@
 //! chain rule through the affine angles (`a·θ_k + b`, `a·x_i + b`, shared θ) is applied here,
 //! once, for every backend and method.
 
-use crate::circuit::{Angle, Circuit, Gate, Observable, ShiftRule};
+use crate::circuit::{Angle, Bindings, Circuit, Gate, Observable, ShiftRule, Var};
 use crate::error::{Error, Result};
 
 /// One gate of a program and where its angle values sit in an occurrence row.
@@ -100,7 +100,7 @@ impl Program {
 
     /// Writes the occurrence values for one binding into `row`.
     pub fn resolve_into(&self, theta: &[f64], inputs: &[f64], row: &mut [f64]) {
-        let bindings = crate::circuit::Bindings::new(theta, inputs);
+        let bindings = Bindings::new(theta, inputs);
         for (v, a) in row.iter_mut().zip(&self.angles) {
             *v = a.value(&bindings);
         }
@@ -138,7 +138,7 @@ impl Program {
         for op in &self.ops {
             for which in 0..op.num_angles {
                 let occ = op.first_angle + which;
-                if matches!(self.angles[occ], Angle::Const(_)) {
+                if self.angles[occ].is_const() {
                     continue;
                 }
                 let rule = op.gate.kind.shift_rule(which, op.gate.controls.len()).ok_or_else(|| {
@@ -372,15 +372,18 @@ pub struct Gradients {
     pub inputs: Vec<f64>,
 }
 
-/// Applies the chain rule from per-occurrence gradients (`B × num_angles`) to θ and x; errors
-/// if `d_angles` does not hold `size` rows of finite values.
+/// Applies the chain rule from per-occurrence gradients (`B × num_angles`) to θ and x through
+/// each angle's expression, evaluated at sample b's binding; errors if `d_angles` does not
+/// hold `size` rows of finite values or an angle's derivative is not finite there (e.g.
+/// `sqrt(θ)` at θ = 0).
 pub fn chain_rule(
     program: &Program,
+    batch: &Batch<'_>,
     d_angles: &[f64],
-    size: usize,
     per_sample_theta: bool,
     values: Vec<f64>,
 ) -> Result<Gradients> {
+    let size = batch.size;
     crate::backend::check_rows(program, d_angles, size)?;
     let (na, np, ni) = (
         program.num_angles(),
@@ -395,19 +398,50 @@ pub fn chain_rule(
     };
     let mut inputs = vec![0.0; size * ni];
     for b in 0..size {
+        let bindings = Bindings::new(batch.theta_row(b, np), batch.input_row(b, ni));
         for (o, angle) in program.angle_exprs().iter().enumerate() {
-            let g = d_angles[b * na + o] * angle.slope();
-            match *angle {
-                Angle::Theta { index, .. } => {
-                    theta[index] += g;
-                    if let Some(ps) = per_sample.as_mut() {
-                        ps[b * np + index] += g;
+            let upstream = d_angles[b * na + o];
+            let mut finite = true;
+            angle.gradient(&bindings, &mut |var, slope| {
+                let g = upstream * slope;
+                finite &= slope.is_finite();
+                match var {
+                    Var::Theta(index) => {
+                        if let Some(t) = theta.get_mut(index) {
+                            *t += g;
+                        }
+                        if let Some(t) = per_sample
+                            .as_mut()
+                            .and_then(|ps| ps.get_mut(b * np + index))
+                        {
+                            *t += g;
+                        }
+                    }
+                    Var::Input(index) => {
+                        if let Some(x) = inputs.get_mut(b * ni + index) {
+                            *x += g;
+                        }
                     }
                 }
-                Angle::Input { index, .. } => inputs[b * ni + index] += g,
-                Angle::Const(_) => {}
+            });
+            if !finite {
+                return Err(Error::InvalidArgument(format!(
+                    "the derivative of angle {angle} (occurrence {o}, sample {b}) is not finite \
+                     at the bound values (e.g. sqrt or ln at 0); gradients are undefined there"
+                )));
             }
         }
+    }
+    let all = theta
+        .iter()
+        .chain(&inputs)
+        .chain(per_sample.iter().flatten());
+    if all.into_iter().any(|g| !g.is_finite()) {
+        return Err(Error::InvalidArgument(
+            "a gradient overflowed to infinity or NaN through an angle's scale or expression; \
+             use smaller scales or bound values"
+                .into(),
+        ));
     }
     Ok(Gradients {
         values,

@@ -2,53 +2,7 @@
 //! qshade reads, each with its position.
 
 use super::Pos;
-
-/// A functions of a parameter expression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Func {
-    Sin,
-    Cos,
-    Tan,
-    Exp,
-    Ln,
-    Sqrt,
-    Asin,
-    Acos,
-    Atan,
-}
-
-impl Func {
-    /// The function called `name` in OpenQASM 2 or 3, if any.
-    pub(crate) fn from_name(name: &str) -> Option<Func> {
-        Some(match name {
-            "sin" => Func::Sin,
-            "cos" => Func::Cos,
-            "tan" => Func::Tan,
-            "exp" => Func::Exp,
-            "ln" | "log" => Func::Ln,
-            "sqrt" => Func::Sqrt,
-            "arcsin" | "asin" => Func::Asin,
-            "arccos" | "acos" => Func::Acos,
-            "arctan" | "atan" => Func::Atan,
-            _ => return None,
-        })
-    }
-
-    /// The function's value at `v`.
-    pub(crate) fn apply(self, v: f64) -> f64 {
-        match self {
-            Func::Sin => v.sin(),
-            Func::Cos => v.cos(),
-            Func::Tan => v.tan(),
-            Func::Exp => v.exp(),
-            Func::Ln => v.ln(),
-            Func::Sqrt => v.sqrt(),
-            Func::Asin => v.asin(),
-            Func::Acos => v.acos(),
-            Func::Atan => v.atan(),
-        }
-    }
-}
+use crate::circuit::AngleFn;
 
 /// A binary operator of a parameter expression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +26,7 @@ pub(crate) enum Expr {
     /// `a op b`, at the operator's position.
     Bin(BinOp, Box<Expr>, Box<Expr>, Pos),
     /// `f(e)`.
-    Call(Func, Box<Expr>, Pos),
+    Call(AngleFn, Box<Expr>, Pos),
 }
 
 /// A qubit or bit operand: a whole register `q` or one element `q[i]`.

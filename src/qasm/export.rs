@@ -1,6 +1,6 @@
 //! Writing circuits as OpenQASM 2.0 and 3.
 
-use crate::circuit::{Angle, Bindings, Circuit, Gate, GateKind};
+use crate::circuit::{Angle, Bindings, Circuit, Gate, GateKind, Var};
 use crate::error::{Error, Result};
 use num_complex::Complex64 as C64;
 use std::collections::BTreeSet;
@@ -142,23 +142,17 @@ fn write(circuit: &Circuit, bind: Option<&Bindings<'_>>, v3: bool) -> Result<Str
     let inputs: Vec<String> = (0..circuit.num_inputs())
         .map(|k| identifier(&format!("x_{k}"), &mut taken))
         .collect();
+    let names = |v: Var| match v {
+        Var::Theta(k) => theta[k].clone(),
+        Var::Input(i) => inputs[i].clone(),
+    };
     let angle = |a: &Angle| -> Result<String> {
         if let Some(b) = bind {
             return Ok(num(a.value(b)));
         }
-        let (name, scale, offset) = match a {
-            Angle::Const(v) => return Ok(num(*v)),
-            Angle::Theta {
-                index,
-                scale,
-                offset,
-            } => (&theta[*index], *scale, *offset),
-            Angle::Input {
-                index,
-                scale,
-                offset,
-            } => (&inputs[*index], *scale, *offset),
-        };
+        if let Angle::Const(v) = a {
+            return Ok(num(*v));
+        }
         if !v3 {
             return Err(Error::Unsupported(
                 "OpenQASM 2 has no free parameters: bind them with qasm::to_qasm2_bound, or \
@@ -166,19 +160,7 @@ fn write(circuit: &Circuit, bind: Option<&Bindings<'_>>, v3: bool) -> Result<Str
                     .into(),
             ));
         }
-        let mut s = if scale == 1.0 {
-            name.clone()
-        } else {
-            format!("{}*{name}", num(scale))
-        };
-        if offset != 0.0 {
-            s = if offset < 0.0 {
-                format!("{s} - {}", num(-offset))
-            } else {
-                format!("{s} + {}", num(offset))
-            };
-        }
-        Ok(s)
+        Ok(a.to_expr().render(&names, "**"))
     };
     let mut body = String::new();
     let mut used = BTreeSet::new();

@@ -11,7 +11,8 @@
 //! - `ctrl @` / `ctrl(n) @` modifiers (OpenQASM 3);
 //! - `input float[64] name;` / `input angle name;` (OpenQASM 3): each becomes a trainable
 //!   parameter θ\[k\] in order of declaration, or an input feature x\[k\] when its name is in
-//!   [`QasmOptions::inputs`]; gate angles may be `a·p + b` of one such parameter;
+//!   [`QasmOptions::inputs`]; gate angles may be any expression of them (`+ - * / ^ **`,
+//!   `sin cos tan exp ln sqrt arcsin arccos arctan`, `pi tau euler`);
 //! - `measure q -> c;` / `c = measure q;` at the end of the circuit, recorded in
 //!   [`QasmProgram::measured`]; `barrier` (no effect on a state).
 //!
@@ -39,9 +40,6 @@
 //! assert_eq!(qshade::qasm::parse(&text)?.circuit.gates(), program.circuit.gates());
 //! # Ok(()) }
 //! ```
-
-// `Angle` stops being `Copy` when it becomes an expression type; the clones stay then.
-#![allow(clippy::clone_on_copy)]
 
 mod ast;
 mod build;

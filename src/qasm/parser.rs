@@ -3,7 +3,7 @@
 //! outside that subset (classical control, resets, loops, subroutines, …) are refused with
 //! their position.
 
-use super::ast::{Arg, BinOp, Call, Expr, Func, GateDef, Stmt};
+use super::ast::{Arg, BinOp, Call, Expr, GateDef, Stmt};
 use super::lexer::{Tok, Token};
 use super::{Pos, QasmVersion};
 use crate::error::{Error, Result};
@@ -552,7 +552,7 @@ impl Parser {
             Tok::Ident(name) => {
                 self.bump();
                 if self.is_punct("(") {
-                    let f = Func::from_name(&name).ok_or_else(|| {
+                    let f = super::eval::function(&name).ok_or_else(|| {
                         t.pos.error(&format!(
                             "unknown function `{name}` in an expression (known: sin, cos, tan, \
                              exp, ln, sqrt, arcsin, arccos, arctan)"

@@ -87,6 +87,25 @@ def ansatz(n, layers):
     return qc
 
 
+def expressions(n):
+    """Angles that are general expressions of several parameters (a ZZ feature map and more)."""
+    x0, x1, a, b = Parameter("x0"), Parameter("x1"), Parameter("a"), Parameter("b")
+    qc = QuantumCircuit(n)
+    for q in range(n):
+        qc.h(q)
+    qc.rz(2 * x0, 0)
+    qc.rz(2 * x1, 1)
+    qc.cx(0, 1)
+    qc.rz(2 * (math.pi - x0) * (math.pi - x1), 1)
+    qc.cx(0, 1)
+    qc.ry(a + b, 2)
+    qc.rx(a.sin() * x0, 2)
+    qc.crz(b ** 2 - a / 3, 2, 0)
+    qc.rzz(x1.exp() * 0.5 - b.cos(), 0, 2)
+    qc.u(a * b, x0 - x1, 1.5 / (1 + a ** 2), 1)
+    return qc
+
+
 # Hand-written programs: user gate definitions, broadcasting, comments, expressions.
 HAND_V2 = {
     "handwritten_defs": """OPENQASM 2.0;
@@ -175,6 +194,9 @@ def main():
     emit("random_params_4q", qc, {p.name: float(RNG.uniform(-2, 2)) for p in qc.parameters})
     qc = ansatz(4, 2)
     emit("ansatz_4q", qc, {p.name: float(RNG.uniform(-2, 2)) for p in qc.parameters})
+
+    qc = expressions(3)
+    emit("expressions_3q", qc, {p.name: float(RNG.uniform(-2, 2)) for p in qc.parameters})
 
     for name, text in HAND_V2.items():
         path = f"{name}.v2.qasm"

@@ -25,7 +25,7 @@ use super::readout::{
 use super::record::{grid, workgroups, Dispatch, Recording};
 use super::shaders::{Access, Kernel, MatrixSource};
 use super::tile;
-use crate::circuit::{Angle, Observable};
+use crate::circuit::Observable;
 use crate::compile::program::{BatchConfig, Program};
 use crate::error::{Error, Result};
 use crate::math::linalg::dagger;
@@ -234,7 +234,7 @@ fn build_layout(
         let adj = adjoint.then(|| slot(len, per_row(lowered_index)));
         for which in 0..pop.num_angles {
             let occ = pop.first_angle + which;
-            if adjoint && !matches!(program.angle_exprs()[occ], Angle::Const(_)) {
+            if adjoint && !program.angle_exprs()[occ].is_const() {
                 let d = slot(len, true);
                 layout
                     .derivatives
@@ -717,7 +717,7 @@ pub(crate) fn run_rows(
     let differentiable = program
         .angle_exprs()
         .iter()
-        .filter(|a| !matches!(a, Angle::Const(_)))
+        .filter(|a| !a.is_const())
         .count();
     let segments_per_row = terms.len() + if adjoint { differentiable } else { 0 };
     let sub_batch = sub_batch_size(
