@@ -191,3 +191,64 @@ fn qasm2_round_trip_keeps_the_state() {
         "{dropped} gates had no OpenQASM 2 form"
     );
 }
+
+#[test]
+fn expression_angles_round_trip_through_qasm3() {
+    use qshade::{Angle, AngleFn};
+    use std::f64::consts::PI;
+    let (t0, t1, x0, x1) = (
+        Angle::theta(0),
+        Angle::theta(1),
+        Angle::input(0),
+        Angle::input(1),
+    );
+    let angles = [
+        t0.clone() + t1.clone(),
+        2.0 * (PI - x0.clone()) * (PI - x1.clone()),
+        t0.clone().func(AngleFn::Sin) * x0.clone(),
+        t1.clone().pow(2.0) - t0.clone() / 3.0,
+        (-t1.clone()).func(AngleFn::Exp) / (1.0 + x1.clone().pow(2.0)),
+        (x0.clone() * x0.clone() + 1.0)
+            .func(AngleFn::Sqrt)
+            .func(AngleFn::Ln),
+        (t0.clone() / 4.0).func(AngleFn::Atan) - x1.clone().func(AngleFn::Cos),
+        -(t0.clone() * t1.clone()),
+    ];
+    let mut c = Circuit::new(3).unwrap();
+    for (k, a) in angles.iter().enumerate() {
+        let q = k % 3;
+        c.ry(q, a.clone()).unwrap();
+        c.crz((q + 1) % 3, q, a.clone()).unwrap();
+        c.u3(q, a.clone(), x1.clone(), a.clone()).unwrap();
+        c.rzz(q, (q + 2) % 3, a.clone()).unwrap();
+    }
+    let text = qasm::to_qasm3(&c).unwrap();
+    let inputs = vec!["x_0".to_string(), "x_1".to_string()];
+    let back = qasm::parse_qasm3_with(&text, &QasmOptions::default().inputs(inputs))
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(back.circuit.num_params(), 2);
+    assert_eq!(back.circuit.num_inputs(), 2);
+    // The angles come back as the same function of θ and x (checked at several points, to
+    // 1e-12: the text form may regroup a subtraction as an added negation) and the states
+    // agree.
+    assert_eq!(back.circuit.gates().len(), c.gates().len());
+    for (theta, x) in [([0.3, -1.2], [0.7, 2.1]), ([-2.0, 0.4], [-0.3, 1.5])] {
+        let b = Bindings::new(&theta, &x);
+        for (g, h) in c.gates().iter().zip(back.circuit.gates()) {
+            assert_eq!(
+                (g.kind.name(), &g.targets, &g.controls),
+                (h.kind.name(), &h.targets, &h.controls)
+            );
+            for (a, b2) in g.kind.angles().iter().zip(h.kind.angles()) {
+                let (u, v) = (a.value(&b), b2.value(&b));
+                assert!(
+                    (u - v).abs() <= 1e-12 * (1.0 + u.abs()),
+                    "{a} = {u} came back as {b2} = {v}\n{text}"
+                );
+            }
+        }
+        if let Some(m) = state_mismatch(&state(&c, &b), &state(&back.circuit, &b), 1e-12, "") {
+            panic!("{m}\n{text}");
+        }
+    }
+}
