@@ -110,13 +110,12 @@ fn unknown(name: &str) -> Error {
     let hint = if lower != name && standard_gate_signature(&lower).is_some() {
         format!("names are lower case: did you mean \"{lower}\"?")
     } else {
+        // Names that share the first two characters, or contain the name.
+        let prefix: String = lower.chars().take(2).collect();
         let close: Vec<&str> = standard_gate_names()
             .iter()
             .copied()
-            .filter(|n| {
-                !lower.is_empty()
-                    && (n.starts_with(&lower[..lower.len().min(2)]) || n.contains(lower.as_str()))
-            })
+            .filter(|n| !lower.is_empty() && (n.starts_with(&prefix) || n.contains(&lower)))
             .take(6)
             .collect();
         if close.is_empty() {
@@ -194,6 +193,8 @@ impl Circuit {
 }
 
 /// The gates of the standard gate `name` on `q` with angles `a` (counts already checked).
+// `clone`, not `*`: Angle is becoming an expression type without `Copy`.
+#[allow(clippy::clone_on_copy)]
 fn standard_gates(name: &str, q: &[usize], a: &[Angle]) -> Result<Vec<Gate>> {
     let one = |kind: GateKind| vec![Gate::new(kind, &q[..1])];
     let two = |kind: GateKind| vec![Gate::new(kind, &q[..2])];
