@@ -95,6 +95,15 @@ fn each_kind_of_mistake_names_its_position() {
     );
     // A gate body that uses an undeclared qubit.
     check(HEAD2, "gate g a { h b; }\n", 1, 14, "undefined qubit `b`");
+    // Physical qubits mixed with registers.
+    check(HEAD3, "h $0;\n", 1, 3, "cannot be mixed");
+    check(
+        "OPENQASM 3.0;\ninclude \"stdgates.inc\";\n",
+        "h $1;\nqubit[2] q;\n",
+        2,
+        1,
+        "physical",
+    );
     // Classical control.
     check(
         HEAD3,

@@ -70,6 +70,8 @@ pub(crate) struct Builder<'o> {
     measured: Vec<(usize, usize)>,
     /// Per qubit: where it was measured.
     measured_at: Vec<Option<Pos>>,
+    /// Whether the program addresses physical qubits (`$k`) instead of registers.
+    physical: bool,
     /// Gate applications expanded so far (definitions included), bounded by `MAX_GATES`.
     calls: usize,
 }
@@ -93,6 +95,7 @@ impl<'o> Builder<'o> {
             measured: Vec::new(),
             measured_at: Vec::new(),
             calls: 0,
+            physical: false,
         }
     }
 
@@ -130,6 +133,12 @@ impl<'o> Builder<'o> {
             Stmt::Include { file, pos } => self.include(&file, pos),
             Stmt::QReg { name, size, pos } => {
                 self.check_new_name(&name, pos)?;
+                if self.physical {
+                    return Err(pos.error(
+                        "qubit registers cannot be declared in a program that uses physical \
+                         qubits ($0, $1, …)",
+                    ));
+                }
                 let size = register_size(size, pos)?;
                 let total = self
                     .num_qubits
@@ -204,6 +213,7 @@ impl<'o> Builder<'o> {
             }
             Stmt::Measure { qubit, bit, pos } => self.measure(&qubit, bit.as_ref(), pos),
             Stmt::Barrier { args } => {
+                self.declare_physical(&args)?;
                 for a in &args {
                     self.resolve(&self.qregs, a, "qubit")?;
                 }
@@ -262,6 +272,14 @@ impl<'o> Builder<'o> {
 
     /// The flat indices `arg` names in `regs` (one, or a whole register).
     fn resolve(&self, regs: &[Register], arg: &Arg, what: &str) -> Result<Vec<usize>> {
+        if let Some(k) = physical_index(arg)? {
+            if what != "qubit" || k >= self.num_qubits {
+                return Err(arg
+                    .pos
+                    .error(&format!("`{}` is not a {what} here", arg.name)));
+            }
+            return Ok(vec![k]);
+        }
         let reg = regs.iter().find(|r| r.name == arg.name).ok_or_else(|| {
             arg.pos.error(&format!(
                 "undefined {what} register `{}`: declare it first",
@@ -309,7 +327,32 @@ impl<'o> Builder<'o> {
             .collect())
     }
 
+    /// Makes room for the physical qubits (`$k`) among `args`: the circuit is as wide as the
+    /// highest one used.
+    fn declare_physical(&mut self, args: &[Arg]) -> Result<()> {
+        for a in args {
+            if let Some(k) = physical_index(a)? {
+                if !self.qregs.is_empty() {
+                    return Err(a.pos.error(
+                        "physical qubits ($0, $1, …) cannot be mixed with declared qubit \
+                         registers",
+                    ));
+                }
+                if k >= MAX_QUBITS {
+                    return Err(a.pos.error(&format!(
+                        "physical qubit ${k}: qshade simulates at most {MAX_QUBITS} qubits"
+                    )));
+                }
+                self.physical = true;
+                self.num_qubits = self.num_qubits.max(k + 1);
+                self.measured_at.resize(self.num_qubits, None);
+            }
+        }
+        Ok(())
+    }
+
     fn top_call(&mut self, call: &Call, scope: &Scope) -> Result<()> {
+        self.declare_physical(&call.args)?;
         let angles = call
             .params
             .iter()
@@ -498,6 +541,7 @@ impl<'o> Builder<'o> {
     }
 
     fn measure(&mut self, qubit: &Arg, bit: Option<&Arg>, pos: Pos) -> Result<()> {
+        self.declare_physical(std::slice::from_ref(qubit))?;
         let qs = self.resolve(&self.qregs, qubit, "qubit")?;
         let bs = match bit {
             Some(b) => self.resolve(&self.cregs, b, "bit")?,
@@ -536,6 +580,23 @@ fn register_size(size: Option<u64>, pos: Pos) -> Result<usize> {
         return Err(pos.error("a register must have at least one element"));
     }
     usize::try_from(size).map_err(|_| pos.error(&format!("register size {size} is too large")))
+}
+
+/// `k` for a physical qubit operand `$k`.
+fn physical_index(arg: &Arg) -> Result<Option<usize>> {
+    let Some(digits) = arg.name.strip_prefix('$') else {
+        return Ok(None);
+    };
+    if arg.index.is_some() {
+        return Err(arg.pos.error("a physical qubit cannot be indexed"));
+    }
+    match digits.parse::<usize>() {
+        Ok(k) if digits.chars().all(|c| c.is_ascii_digit()) => Ok(Some(k)),
+        _ => Err(arg.pos.error(&format!(
+            "`{}` is not a physical qubit: write $0, $1, …",
+            arg.name
+        ))),
+    }
 }
 
 /// The first qubit that appears twice in `q`.

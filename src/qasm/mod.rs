@@ -3,7 +3,8 @@
 //! [`parse`] reads either version (by its `OPENQASM` header; without one, 3); [`parse_qasm2`] /
 //! [`parse_qasm3`] insist on one. What is read:
 //! - registers (`qreg`/`creg`, `qubit[n]`/`bit[n]`, flattened in declaration order: the first
-//!   register's element 0 is qubit 0), broadcast over whole registers (`h q;`, `cx a, b;`);
+//!   register's element 0 is qubit 0), broadcast over whole registers (`h q;`, `cx a, b;`), or
+//!   physical qubits `$k` (qubit k; the circuit is as wide as the highest one used);
 //! - `include "qelib1.inc"` / `include "stdgates.inc"` (built in; other files are refused), the
 //!   builtins `U`, `CX` and `gphase`, and `gate` definitions, which are inlined — except that a
 //!   gate qshade has as a gate of its own (`rzz`, `rxx`, `ryy`, `iswap`, …, as Qiskit's exporter
