@@ -1,4 +1,5 @@
-//! The OpenQASM corpus (`tests/qasm/*.qasm`, written by `tests/qasm/gen.py` with Qiskit): every
+//! The OpenQASM corpus (`tests/qasm/*.qasm`, written by `tests/qasm/gen.py` with Qiskit, and
+//! QASMBench's small circuits in `tests/qasm/qasmbench/`, references by Qiskit): every
 //! file imports, runs on every backend and matches Qiskit's state vector (f64 1e-10, f32 1e-5);
 //! and export → import is the identity on random circuits.
 
@@ -21,11 +22,22 @@ fn corpus_matches_qiskit_on_every_backend() {
     let refs = references();
     let files = refs["files"].as_object().expect("files");
     // Every .qasm file of the folder has a reference (and the other way round).
-    let on_disk: BTreeSet<String> = std::fs::read_dir(DIR)
-        .expect("corpus folder")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".qasm"))
-        .collect();
+    let mut on_disk = BTreeSet::new();
+    for (folder, prefix) in [
+        (DIR.to_string(), ""),
+        (format!("{DIR}/qasmbench"), "qasmbench/"),
+    ] {
+        for e in std::fs::read_dir(folder).expect("corpus folder") {
+            let name = e
+                .expect("entry")
+                .file_name()
+                .into_string()
+                .expect("UTF-8 name");
+            if name.ends_with(".qasm") {
+                on_disk.insert(format!("{prefix}{name}"));
+            }
+        }
+    }
     let listed: BTreeSet<String> = files.keys().cloned().collect();
     assert_eq!(on_disk, listed, "corpus files and references.json disagree");
     assert!(listed.len() >= 10, "corpus too small: {}", listed.len());
@@ -39,7 +51,7 @@ fn corpus_matches_qiskit_on_every_backend() {
             "{name}: Qiskit reads the file as another circuit"
         );
         let program = qasm::parse(&source).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let want_v2 = name.ends_with(".v2.qasm");
+        let want_v2 = !name.ends_with(".v3.qasm");
         assert_eq!(program.version == qasm::QasmVersion::V2, want_v2, "{name}");
         let n = r["num_qubits"].as_u64().expect("num_qubits") as usize;
         assert_eq!(program.circuit.num_qubits(), n, "{name}");

@@ -20,6 +20,6 @@ rz(2*(pi - x0)*(pi - x1)) q[1];
 cx q[0], q[1];
 ry(a + b) q[2];
 rx(x0*sin(a)) q[2];
-crz(b**2 - a/3) q[2], q[0];
+crz(a/(-3) + b**2) q[2], q[0];
 rzz(-cos(b) + 0.5*exp(x1)) q[0], q[2];
 U(a*b, x0 - x1, 1.5/(1 + a**2)) q[1];

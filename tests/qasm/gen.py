@@ -228,6 +228,14 @@ def main():
         qc = qasm2.loads(text, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
         refs[path] = entry(qc, path, {}, qc)
 
+    # QASMBench's small circuits (tests/qasm/qasmbench/, see its README.md), as Qiskit reads them.
+    bench = os.path.join(HERE, "qasmbench")
+    for name in sorted(os.listdir(bench)):
+        if name.endswith(".qasm"):
+            with open(os.path.join(bench, name)) as f:
+                qc = qasm2.loads(f.read(), custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
+            refs[f"qasmbench/{name}"] = entry(qc, name, {}, qc)
+
     with open(os.path.join(HERE, "references.json"), "w") as f:
         try:
             import qiskit_qasm3_import
