@@ -208,8 +208,11 @@ impl<'o> Builder<'o> {
                 Ok(())
             }
             Stmt::Call(call) => {
-                let scope = self.scope.clone();
-                self.top_call(&call, &scope)
+                // Borrowed out and back, not cloned per statement.
+                let scope = std::mem::take(&mut self.scope);
+                let result = self.top_call(&call, &scope);
+                self.scope = scope;
+                result
             }
             Stmt::Measure { qubit, bit, pos } => self.measure(&qubit, bit.as_ref(), pos),
             Stmt::Barrier { args } => {
