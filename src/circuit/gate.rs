@@ -149,8 +149,6 @@ impl GateKind {
     }
 
     /// The kind's angles, in the order [`GateKind::matrix`] takes their values.
-    // `clone`, not `*`: Angle is becoming an expression type without `Copy`.
-    #[allow(clippy::clone_on_copy)]
     pub fn angles(&self) -> Vec<Angle> {
         match self {
             GateKind::RX(a)

@@ -193,8 +193,6 @@ impl Circuit {
 }
 
 /// The gates of the standard gate `name` on `q` with angles `a` (counts already checked).
-// `clone`, not `*`: Angle is becoming an expression type without `Copy`.
-#[allow(clippy::clone_on_copy)]
 fn standard_gates(name: &str, q: &[usize], a: &[Angle]) -> Result<Vec<Gate>> {
     let one = |kind: GateKind| vec![Gate::new(kind, &q[..1])];
     let two = |kind: GateKind| vec![Gate::new(kind, &q[..2])];
