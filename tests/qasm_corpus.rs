@@ -269,3 +269,62 @@ fn expression_angles_round_trip_through_qasm3() {
         }
     }
 }
+
+#[test]
+fn programs_export_with_their_measurements_and_names() {
+    for name in [
+        "ghz5.v3.qasm",
+        "handwritten_defs.v2.qasm",
+        "transpiled_4q.v3.qasm",
+    ] {
+        let source = std::fs::read_to_string(format!("{DIR}/{name}")).unwrap();
+        let p = qasm::parse(&source).unwrap();
+        assert!(!p.measured.is_empty(), "{name}");
+        let v3 = qasm::parse(&p.to_qasm3().unwrap()).unwrap();
+        let v2 = qasm::parse(&p.to_qasm2_bound(&Bindings::none()).unwrap()).unwrap();
+        for back in [&v3, &v2] {
+            assert_eq!(back.measured, p.measured, "{name}");
+            assert_eq!(back.num_clbits, p.num_clbits, "{name}");
+            assert_eq!(back.circuit.num_qubits(), p.circuit.num_qubits(), "{name}");
+        }
+        assert_eq!(v3.circuit.gates(), p.circuit.gates(), "{name}");
+    }
+    // Measurements into other bits than their qubit's index, and not every qubit measured.
+    let p = qasm::parse(
+        "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[3];\ncreg c[4];\nh q[0];\n\
+         cx q[0], q[1];\nmeasure q[0] -> c[3];\nmeasure q[1] -> c[0];\n",
+    )
+    .unwrap();
+    assert_eq!(p.measured, [(0, 3), (1, 0)]);
+    for text in [
+        p.to_qasm3().unwrap(),
+        p.to_qasm2_bound(&Bindings::none()).unwrap(),
+    ] {
+        let back = qasm::parse(&text).unwrap();
+        assert_eq!(
+            (back.measured.as_slice(), back.num_clbits),
+            (&p.measured[..], 4),
+            "{text}"
+        );
+    }
+    // θ and x keep their names; x comes back as x when named in the options.
+    let source = std::fs::read_to_string(format!("{DIR}/expressions_3q.v3.qasm")).unwrap();
+    let options = QasmOptions::default().inputs(vec!["x0".into(), "x1".into()]);
+    let p = qasm::parse_with(&source, &options).unwrap();
+    assert_eq!((p.theta_names.len(), p.input_names.len()), (2, 2));
+    let back = qasm::parse_with(&p.to_qasm3().unwrap(), &options).unwrap();
+    assert_eq!(back.theta_names, p.theta_names);
+    assert_eq!(back.input_names, p.input_names);
+    let (theta, x) = ([0.4, -1.1], [0.9, 0.2]);
+    let b = Bindings::new(&theta, &x);
+    if let Some(m) = state_mismatch(&state(&p.circuit, &b), &state(&back.circuit, &b), 1e-12, "") {
+        panic!("{m}");
+    }
+    // A circuit measured in full, as Qiskit's measure_all.
+    let mut c = Circuit::new(3).unwrap();
+    c.h(0).unwrap().cx(0, 2).unwrap();
+    let p = qasm::QasmProgram::from_circuit(c).measure_all();
+    let back = qasm::parse(&p.to_qasm3().unwrap()).unwrap();
+    assert_eq!(back.measured, [(0, 0), (1, 1), (2, 2)]);
+    assert_eq!(back.circuit.gates(), p.circuit.gates());
+}

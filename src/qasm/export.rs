@@ -83,7 +83,7 @@ const RESERVED: [&str; 14] = [
 /// Arbitrary two-qubit unitaries (`GateKind::Unitary2`) have no OpenQASM form: an
 /// [`Error::Unsupported`].
 pub fn to_qasm3(circuit: &Circuit) -> Result<String> {
-    write(circuit, None, true)
+    write(circuit, None, true, &Extra::default())
 }
 
 /// The circuit as OpenQASM 2.0 (`include "qelib1.inc"`, `qreg q[n];`). OpenQASM 2 has no free
@@ -91,13 +91,83 @@ pub fn to_qasm3(circuit: &Circuit) -> Result<String> {
 /// [`to_qasm2_bound`] or [`to_qasm3`]), as are gates qelib1.inc cannot express (more controls
 /// than `c4x`, controlled two-qubit rotations, `Unitary2`).
 pub fn to_qasm2(circuit: &Circuit) -> Result<String> {
-    write(circuit, None, false)
+    write(circuit, None, false, &Extra::default())
 }
 
 /// [`to_qasm2`] with every θ / x angle replaced by its value under `bindings`.
 pub fn to_qasm2_bound(circuit: &Circuit, bindings: &Bindings<'_>) -> Result<String> {
     circuit.check_bindings(bindings)?;
-    write(circuit, Some(bindings), false)
+    write(circuit, Some(bindings), false, &Extra::default())
+}
+
+/// What a program adds to its circuit's text: classical bits, terminal measurements and the
+/// names of its input features.
+#[derive(Default)]
+pub(crate) struct Extra<'a> {
+    pub num_clbits: usize,
+    pub measured: &'a [(usize, usize)],
+    pub input_names: Option<&'a [String]>,
+}
+
+impl super::QasmProgram {
+    /// The program as OpenQASM 3: [`to_qasm3`] of the circuit, with `bit[m] c;` and its
+    /// measurements at the end (`c[b] = measure q[k];`), θ named as [`Self::theta_names`]
+    /// and x as [`Self::input_names`] (as identifiers).
+    pub fn to_qasm3(&self) -> Result<String> {
+        write(&self.circuit, None, true, &self.extra()?)
+    }
+
+    /// The program as OpenQASM 2.0 with θ and x bound ([`to_qasm2_bound`]), with `creg c[m];`
+    /// and its measurements at the end (`measure q[k] -> c[b];`).
+    pub fn to_qasm2_bound(&self, bindings: &Bindings<'_>) -> Result<String> {
+        self.circuit.check_bindings(bindings)?;
+        write(&self.circuit, Some(bindings), false, &self.extra()?)
+    }
+
+    /// A program of `circuit`, with no classical bits and nothing measured (see
+    /// [`Self::measure_all`]); θ names from [`Circuit::param_names`].
+    pub fn from_circuit(circuit: Circuit) -> Self {
+        super::QasmProgram {
+            theta_names: circuit.param_names(),
+            input_names: (0..circuit.num_inputs())
+                .map(|k| format!("x_{k}"))
+                .collect(),
+            version: super::QasmVersion::V3,
+            measured: Vec::new(),
+            num_clbits: 0,
+            circuit,
+        }
+    }
+
+    /// Measures every qubit k into classical bit k at the end (replacing earlier
+    /// measurements), as Qiskit's `measure_all` does.
+    #[must_use]
+    pub fn measure_all(mut self) -> Self {
+        let n = self.circuit.num_qubits();
+        self.num_clbits = n;
+        self.measured = (0..n).map(|k| (k, k)).collect();
+        self
+    }
+
+    /// The measurements and names, checked against the circuit.
+    fn extra(&self) -> Result<Extra<'_>> {
+        for &(q, b) in &self.measured {
+            if q >= self.circuit.num_qubits() || b >= self.num_clbits {
+                return Err(Error::InvalidArgument(format!(
+                    "measurement of qubit {q} into bit {b}: the program has {} qubits and {} \
+                     classical bits",
+                    self.circuit.num_qubits(),
+                    self.num_clbits
+                )));
+            }
+        }
+        let names_fit = self.input_names.len() == self.circuit.num_inputs();
+        Ok(Extra {
+            num_clbits: self.num_clbits,
+            measured: &self.measured,
+            input_names: names_fit.then_some(self.input_names.as_slice()),
+        })
+    }
 }
 
 /// An identifier made of `name`: other characters become `_`, and a clash with a reserved
@@ -132,7 +202,12 @@ fn num(v: f64) -> String {
     format!("{v:?}")
 }
 
-fn write(circuit: &Circuit, bind: Option<&Bindings<'_>>, v3: bool) -> Result<String> {
+fn write(
+    circuit: &Circuit,
+    bind: Option<&Bindings<'_>>,
+    v3: bool,
+    extra: &Extra<'_>,
+) -> Result<String> {
     let mut taken = BTreeSet::new();
     let theta: Vec<String> = circuit
         .param_names()
@@ -140,7 +215,13 @@ fn write(circuit: &Circuit, bind: Option<&Bindings<'_>>, v3: bool) -> Result<Str
         .map(|n| identifier(n, &mut taken))
         .collect();
     let inputs: Vec<String> = (0..circuit.num_inputs())
-        .map(|k| identifier(&format!("x_{k}"), &mut taken))
+        .map(|k| {
+            let name = extra
+                .input_names
+                .and_then(|n| n.get(k).cloned())
+                .unwrap_or_else(|| format!("x_{k}"));
+            identifier(&name, &mut taken)
+        })
         .collect();
     let names = |v: Var| match v {
         Var::Theta(k) => theta[k].clone(),
@@ -202,7 +283,26 @@ fn write(circuit: &Circuit, bind: Option<&Bindings<'_>>, v3: bool) -> Result<Str
             format!("qreg q[{n}];")
         }
     );
+    let m = extra.num_clbits;
+    if m > 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            if v3 {
+                format!("bit[{m}] c;")
+            } else {
+                format!("creg c[{m}];")
+            }
+        );
+    }
     out.push_str(&body);
+    for &(q, b) in extra.measured {
+        let _ = if v3 {
+            writeln!(out, "c[{b}] = measure q[{q}];")
+        } else {
+            writeln!(out, "measure q[{q}] -> c[{b}];")
+        };
+    }
     Ok(out)
 }
 

@@ -23,7 +23,10 @@
 //! or bad expression.
 //!
 //! [`to_qasm2`] and [`to_qasm3`] write a circuit back (parameters as `input float[64]` in
-//! OpenQASM 3), in a form Qiskit's `qasm2.loads` / `qasm3.loads` read.
+//! OpenQASM 3), in a form Qiskit's `qasm2.loads` / `qasm3.loads` read;
+//! [`QasmProgram::to_qasm3`] / [`QasmProgram::to_qasm2_bound`] write a program with its
+//! classical bits and terminal measurements ([`QasmProgram::from_circuit`] and
+//! [`QasmProgram::measure_all`] make one of a circuit, for hardware).
 //!
 //! ```
 //! # fn main() -> qshade::Result<()> {
