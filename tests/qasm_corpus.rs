@@ -328,3 +328,27 @@ fn programs_export_with_their_measurements_and_names() {
     assert_eq!(back.measured, [(0, 0), (1, 1), (2, 2)]);
     assert_eq!(back.circuit.gates(), p.circuit.gates());
 }
+
+#[test]
+fn a_definition_under_a_standard_name_keeps_its_own_meaning() {
+    // Qiskit's exporter defines rzz through cx / rz: that is RZZ, so the native gate stands
+    // for it. A program whose `h` is an X, or whose `rzz` is something else, gets its own.
+    let native = qasm::parse(
+        "OPENQASM 3.0;\ninclude \"stdgates.inc\";\ngate rzz(t) a, b { cx a, b; rz(t) b; cx a, b; }\n\
+         qubit[2] q;\nrzz(0.7) q[0], q[1];\n",
+    )
+    .unwrap();
+    assert_eq!(native.circuit.gates().len(), 1);
+    assert!(matches!(native.circuit.gates()[0].kind, GateKind::RZZ(_)));
+    let own = qasm::parse(
+        "OPENQASM 3.0;\ngate h a { U(pi, 0, pi) a; }\ngate rzz(t) a, b { U(t, 0, 0) b; }\n\
+         qubit[2] q;\nh q[0];\nrzz(0.7) q[0], q[1];\n",
+    )
+    .unwrap();
+    let mut want = Circuit::new(2).unwrap();
+    want.x(0).unwrap().ry(1, 0.7).unwrap();
+    let b = Bindings::none();
+    if let Some(m) = state_mismatch(&state(&want, &b), &state(&own.circuit, &b), 1e-12, "") {
+        panic!("{m}");
+    }
+}

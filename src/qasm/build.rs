@@ -7,10 +7,14 @@ use super::eval::{eval, Scope};
 use super::lexer::lex;
 use super::parser::Parser;
 use super::{Pos, QasmOptions, QasmProgram, QasmVersion};
+use crate::backend::Backend;
+use crate::circuit::Bindings;
 use crate::circuit::{
     standard_gate_is_variadic, standard_gate_signature, Angle, Circuit, Gate, GateKind, MAX_QUBITS,
 };
 use crate::error::{Error, Result};
+use crate::CpuBackend;
+use num_complex::Complex64 as C64;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -70,6 +74,9 @@ pub(crate) struct Builder<'o> {
     measured: Vec<(usize, usize)>,
     /// Per qubit: where it was measured.
     measured_at: Vec<Option<Pos>>,
+    /// Per program-defined gate with a standard gate's name: whether its definition is that
+    /// gate (up to a global phase), so that the native gate may stand for it.
+    same_as_standard: HashMap<String, bool>,
     /// Whether the program addresses physical qubits (`$k`) instead of registers.
     physical: bool,
     /// Gate applications expanded so far (definitions included), bounded by `MAX_GATES`.
@@ -96,6 +103,7 @@ impl<'o> Builder<'o> {
             measured_at: Vec::new(),
             calls: 0,
             physical: false,
+            same_as_standard: HashMap::new(),
         }
     }
 
@@ -430,7 +438,13 @@ impl<'o> Builder<'o> {
         if let Some((nq, na)) = standard_gate_signature(std_name) {
             let fits =
                 nq == targets.len() || standard_gate_is_variadic(std_name) && targets.len() >= nq;
-            if fits && na == angles.len() {
+            let native = match &user_def {
+                Some(def) if fits && na == angles.len() => {
+                    self.def_is_standard(name, std_name, def, pos, depth)?
+                }
+                _ => true,
+            };
+            if fits && na == angles.len() && native {
                 // The library's gates for it, on a scratch circuit of the qubits so far (all
                 // operands are declared), with the modifiers' controls added.
                 let mut scratch = Circuit::new(self.num_qubits).map_err(|e| pos.wrap(e))?;
@@ -499,6 +513,53 @@ impl<'o> Builder<'o> {
             )?;
         }
         Ok(())
+    }
+
+    /// Whether the program's definition `def` of `name` is the standard gate `std_name` up to a
+    /// global phase (Qiskit's exporter defines rzz, ecr, sxdg, … that way), checked once per
+    /// name on its unitary for sample angles. A definition that is something else keeps its
+    /// own meaning.
+    fn def_is_standard(
+        &mut self,
+        name: &str,
+        std_name: &str,
+        def: &GateDef,
+        pos: Pos,
+        depth: usize,
+    ) -> Result<bool> {
+        if let Some(&same) = self.same_as_standard.get(name) {
+            return Ok(same);
+        }
+        let k = def.qubits.len();
+        if k > 4 {
+            self.same_as_standard.insert(name.to_string(), false);
+            return Ok(false);
+        }
+        let angles: Vec<Angle> = (0..def.params.len())
+            .map(|i| Angle::Const(0.3 + 0.41 * i as f64))
+            .collect();
+        let qubits: Vec<usize> = (0..k).collect();
+        // Expand the definition itself (marked "not standard" while it runs).
+        self.same_as_standard.insert(name.to_string(), false);
+        let saved = std::mem::take(&mut self.gates);
+        let expanded = self.apply(name, &angles, &qubits, 0, pos, false, depth + 1);
+        let body: Vec<Gate> = std::mem::replace(&mut self.gates, saved)
+            .into_iter()
+            .map(|(g, _)| g)
+            .collect();
+        expanded?;
+        let same = (|| -> Result<bool> {
+            let mut native = Circuit::new(k)?;
+            native.add_standard(std_name, &qubits, &angles)?;
+            let mut defined = Circuit::new(k)?;
+            for g in body {
+                defined.add(g)?;
+            }
+            Ok(equal_up_to_phase(&unitary(&native)?, &unitary(&defined)?))
+        })()
+        .unwrap_or(false);
+        self.same_as_standard.insert(name.to_string(), same);
+        Ok(same)
     }
 
     fn unknown_gate(&self, name: &str, pos: Pos) -> Error {
@@ -583,6 +644,33 @@ fn register_size(size: Option<u64>, pos: Pos) -> Result<usize> {
         return Err(pos.error("a register must have at least one element"));
     }
     usize::try_from(size).map_err(|_| pos.error(&format!("register size {size} is too large")))
+}
+
+/// The columns of a small circuit's unitary, from the f64 reference backend.
+fn unitary(c: &Circuit) -> Result<Vec<Vec<C64>>> {
+    let n = c.num_qubits();
+    (0..1usize << n)
+        .map(|col| {
+            let mut prep = Circuit::new(n)?;
+            for q in (0..n).filter(|q| col >> q & 1 == 1) {
+                prep.x(q)?;
+            }
+            prep.append(c)?;
+            CpuBackend::reference()
+                .run(&prep, &Bindings::none())?
+                .amplitudes()
+        })
+        .collect()
+}
+
+/// Whether `b = e^{iφ}·a` for one φ, entry by entry within 1e-9.
+fn equal_up_to_phase(a: &[Vec<C64>], b: &[Vec<C64>]) -> bool {
+    let pairs = || a.iter().flatten().zip(b.iter().flatten());
+    let Some((x, y)) = pairs().find(|(x, _)| x.norm() > 0.1) else {
+        return false;
+    };
+    let phase = y / x;
+    (phase.norm() - 1.0).abs() < 1e-9 && pairs().all(|(x, y)| (y - phase * x).norm() < 1e-9)
 }
 
 /// `k` for a physical qubit operand `$k`.

@@ -7,8 +7,9 @@
 //!   physical qubits `$k` (qubit k; the circuit is as wide as the highest one used);
 //! - `include "qelib1.inc"` / `include "stdgates.inc"` (built in; other files are refused), the
 //!   builtins `U`, `CX` and `gphase`, and `gate` definitions, which are inlined — except that a
-//!   gate qshade has as a gate of its own (`rzz`, `rxx`, `ryy`, `iswap`, …, as Qiskit's exporter
-//!   defines them) becomes that gate;
+//!   definition of a gate qshade has natively (`rzz`, `rxx`, `ryy`, `iswap`, …, as Qiskit's
+//!   exporter defines them) becomes that gate when its unitary is that gate's up to a global
+//!   phase (checked once per name; otherwise the definition keeps its own meaning);
 //! - `ctrl @` / `ctrl(n) @` modifiers (OpenQASM 3);
 //! - `input float[64] name;` / `input angle name;` (OpenQASM 3): each becomes a trainable
 //!   parameter θ\[k\] in order of declaration, or an input feature x\[k\] when its name is in
