@@ -2,6 +2,14 @@
 //! unitary circuit with terminal measurements (what `qiskit.qasm3.dumps` writes). Statements
 //! outside that subset (classical control, resets, loops, subroutines, …) are refused with
 //! their position.
+//!
+//! Why not a parser crate: `oq3_semantics` 0.7 (the OpenQASM 3 parser Qiskit's experimental
+//! importer uses) panics (`unwrap` on an unresolved include) on Qiskit's own `qasm2.dumps`
+//! output and on truncated OpenQASM 3 files, reads no OpenQASM 2 `qelib1.inc`, and evaluates
+//! no expressions; `openqasm` 0.1.2 reads OpenQASM 2 only and was last released in 2022 (a
+//! lalrpop 0.19 grammar built at compile time). Neither covers both versions without panics,
+//! and the subset qshade simulates is small, so this parser is hand-written, positions on
+//! every token, with bounded recursion.
 
 use super::ast::{Arg, BinOp, Call, Expr, GateDef, Stmt};
 use super::lexer::{Tok, Token};
