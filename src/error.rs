@@ -119,6 +119,16 @@ pub enum Error {
         /// What is wrong with that line.
         message: String,
     },
+    // qasm: OpenQASM import errors.
+    /// An OpenQASM program is malformed or uses something qshade does not simulate.
+    Qasm {
+        /// 1-based line of the offending token.
+        line: usize,
+        /// 1-based column (in characters) of the offending token.
+        column: usize,
+        /// What is wrong there, and what to do about it.
+        message: String,
+    },
 }
 
 /// `Result` with qshade's [`Error`].
@@ -200,6 +210,9 @@ impl fmt::Display for Error {
             Error::Parse { what, line, message } => write!(f, "{what} line {line}: {message}"),
             Error::UnknownGate { name, hint } => {
                 write!(f, "unknown gate \"{name}\"; {hint}")
+            }
+            Error::Qasm { line, column, message } => {
+                write!(f, "OpenQASM line {line}, column {column}: {message}")
             }
         }
     }

@@ -49,6 +49,8 @@ mod compile;
 mod error;
 mod math;
 pub mod qml;
+// OpenQASM 2 / 3 import and export.
+pub mod qasm;
 mod sim;
 
 /// The README's code blocks, compiled and run as doctests so the README stays true.
