@@ -366,3 +366,35 @@ pub fn bars_and_stripes(
         Some((x, label))
     })
 }
+
+/// The study's suite at the given dimensions, `n` rows each, with the knobs of the default
+/// study: linearly separable (margin 0.1), hidden manifold (manifold dimension min(2, d)),
+/// two curves (degree 2, offset 0.5, noise 0.1), hyperplanes parity (2 hyperplanes), and
+/// bars and stripes (2 × d/2 images, noise 0.5; only even d ≥ 4). Names are `family-d<d>`.
+pub fn suite(n: usize, dims: &[usize], seed: u64) -> Result<Vec<super::StudyDataset>> {
+    let mut out = Vec::new();
+    for (i, &d) in dims.iter().enumerate() {
+        let s = seed.wrapping_add(1000 * i as u64);
+        let mut cases = vec![
+            ("linearly-separable", linearly_separable(n, d, 0.1, s)?),
+            ("hidden-manifold", hidden_manifold(n, d, d.min(2), s + 1)?),
+            ("two-curves", two_curves(n, d, 2, 0.5, 0.1, s + 2)?),
+            ("hyperplanes-parity", hyperplanes_parity(n, d, 2, s + 3)?),
+        ];
+        if d >= 4 && d % 2 == 0 {
+            cases.push((
+                "bars-and-stripes",
+                bars_and_stripes(n, d / 2, 2, 0.5, s + 4)?,
+            ));
+        }
+        for (family, data) in cases {
+            out.push(super::StudyDataset {
+                name: format!("{family}-d{d}"),
+                family: family.into(),
+                dimension: d,
+                data,
+            });
+        }
+    }
+    Ok(out)
+}
