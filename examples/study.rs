@@ -3,9 +3,9 @@
 //! SVM, projected-kernel SVM, each entangled and separable) and three classical ones
 //! (logistic regression, RBF SVM, MLP), nested cross-validation, statistics, and a report.
 //!
-//! Run: `cargo run --release --example study` (default study: 60 rows per data set,
-//! dimensions 2 and 4, 2 × 3 outer folds, 2 inner folds, 2 grid points per model, 15 QNN
-//! epochs; a few minutes on a 2-core CPU), or `-- --full` for the full study (200 rows,
+//! Run: `cargo run --release --example study` (default study: 100 rows per data set,
+//! dimensions 2, 4 and 6 (14 data sets), 3 × 3 outer folds, 3 inner folds, 3 grid points per
+//! model, 20 QNN epochs; about 2.5 minutes on a 2-core CPU), or `-- --full` for the full study (200 rows,
 //! dimensions 2..10, 5 × 5 outer folds, 5 inner folds, 4 grid points, 30 epochs; meant for a
 //! GPU). Writes `results.json`, `results.csv`, `report.md` and SVG plots to `--out DIR`
 //! (default `study-out`).
@@ -68,7 +68,7 @@ fn main() -> Result<()> {
     ) = if full {
         (200, &[2, 4, 6, 8, 10], &[5, 5], 5, 4, 30)
     } else {
-        (60, &[2, 4], &[2, 3], 2, 2, 15)
+        (100, &[2, 4, 6], &[3, 3], 3, 3, 20)
     };
     let samples = parse(&args, "--samples", samples)?;
     let dims = list(&args, "--dims", dims)?;

@@ -101,7 +101,8 @@ pub struct ModelSpec {
     pub separable: bool,
 }
 
-/// Training settings the QNN-based models share (epochs dominate the study's cost).
+/// Training settings the QNN-based models share (epochs dominate the study's cost); default
+/// 20 epochs in mini-batches of 16.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QnnTraining {
     /// Epochs of mini-batch training.
@@ -113,7 +114,7 @@ pub struct QnnTraining {
 impl Default for QnnTraining {
     fn default() -> Self {
         QnnTraining {
-            epochs: 15,
+            epochs: 20,
             batch_size: 16,
         }
     }

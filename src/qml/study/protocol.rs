@@ -57,14 +57,14 @@ pub struct StudyConfig {
 }
 
 impl Default for StudyConfig {
-    /// The default study's protocol: 2 repeats × 3 outer folds, 2 inner folds, 2 grid points,
-    /// 15 QNN epochs, every model of [`ModelSpec::all`], seed 17.
+    /// The default study's protocol: 3 repeats × 3 outer folds, 3 inner folds, 3 grid points,
+    /// 20 QNN epochs in batches of 16, every model of [`ModelSpec::all`], seed 17.
     fn default() -> Self {
         StudyConfig {
             outer_folds: 3,
-            outer_repeats: 2,
-            inner_folds: 2,
-            grid_budget: 2,
+            outer_repeats: 3,
+            inner_folds: 3,
+            grid_budget: 3,
             training: QnnTraining::default(),
             models: ModelSpec::all(),
             seed: 17,
