@@ -23,7 +23,7 @@ fn invalid<T>(msg: String) -> Result<T> {
 }
 
 fn check_size(what: &str, n: usize, d: usize) -> Result<()> {
-    if n < 4 || n % 2 != 0 || n > MAX_SAMPLES {
+    if n < 4 || !n.is_multiple_of(2) || n > MAX_SAMPLES {
         return invalid(format!(
             "{what}: the sample count must be even, ≥ 4 and ≤ {MAX_SAMPLES} (half per class), got {n}"
         ));
@@ -381,7 +381,7 @@ pub fn suite(n: usize, dims: &[usize], seed: u64) -> Result<Vec<super::StudyData
             ("two-curves", two_curves(n, d, 2, 0.5, 0.1, s + 2)?),
             ("hyperplanes-parity", hyperplanes_parity(n, d, 2, s + 3)?),
         ];
-        if d >= 4 && d % 2 == 0 {
+        if d >= 4 && d.is_multiple_of(2) {
             cases.push((
                 "bars-and-stripes",
                 bars_and_stripes(n, d / 2, 2, 0.5, s + 4)?,

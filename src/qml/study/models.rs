@@ -352,7 +352,7 @@ fn not_fitted(what: &str) -> Error {
 }
 
 fn check_rows(features: &[f64], d: usize) -> Result<usize> {
-    if d == 0 || features.len() % d != 0 {
+    if d == 0 || !features.len().is_multiple_of(d) {
         return Err(Error::InvalidArgument(format!(
             "{} feature values do not form rows of {d}",
             features.len()

@@ -64,7 +64,6 @@ fn accuracy_plot(path: &Path, family: &str, analysis: &Analysis) -> Result<()> {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
-        .right_y_label_area_size(10)
         .build_cartesian_2d(x0..x1, 0.0..1.05)
         .map_err(|e| plot_err(path, e))?;
     chart
@@ -129,7 +128,7 @@ fn accuracy_plot(path: &Path, family: &str, analysis: &Analysis) -> Result<()> {
 /// ranks differ by less than the CD (not significantly different).
 fn cd_diagram(path: &Path, models: &[String], ranks: &[f64], cd: f64) -> Result<()> {
     let k = models.len();
-    let (w, h) = (900i32, 140 + 22 * k as i32);
+    let (w, h) = (900i32, 130 + 22 * k.div_ceil(2) as i32);
     let root = SVGBackend::new(path, (w as u32, h as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
     let (left, right, axis_y) = (150i32, w - 150, 70i32);

@@ -73,7 +73,7 @@ pub struct Analysis {
     pub headline: Vec<String>,
 }
 
-fn group<'a>(rows: &'a [FoldResult]) -> Vec<(String, String, Vec<&'a FoldResult>)> {
+fn group(rows: &[FoldResult]) -> Vec<(String, String, Vec<&FoldResult>)> {
     let mut out: Vec<(String, String, Vec<&FoldResult>)> = Vec::new();
     for r in rows {
         match out

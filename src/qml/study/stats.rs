@@ -358,7 +358,7 @@ pub fn friedman(scores: &[f64], k: usize) -> Result<Friedman> {
             "the Friedman test needs at least 3 models, got {k}"
         ));
     }
-    if scores.is_empty() || scores.len() % k != 0 {
+    if scores.is_empty() || !scores.len().is_multiple_of(k) {
         return invalid(format!(
             "Friedman: {} scores do not form rows of {k} models",
             scores.len()
