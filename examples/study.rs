@@ -11,7 +11,8 @@
 //! (default `study-out`).
 //!
 //! Flags: `--out DIR`, `--full`, `--samples N`, `--dims 2,4`, `--outer R,K`, `--inner K`,
-//! `--grid B`, `--epochs E`, `--models qnn,rbf-svm,…`, `--seed S`, `--cpu` / `--gpu`.
+//! `--grid B`, `--epochs E`, `--models qnn,rbf-svm,…`, `--seed S`, `--csv A.csv,B.csv` (your
+//! own binary data sets instead of the generated ones), `--cpu` / `--gpu`.
 
 #[path = "common/backend.rs"]
 mod backend;
@@ -19,7 +20,7 @@ mod backend;
 mod progress;
 
 use qshade::qml::study::{
-    analyse, datasets, run_study, write_outputs, ModelSpec, QnnTraining, StudyConfig,
+    analyse, datasets, run_study, write_outputs, ModelSpec, QnnTraining, StudyConfig, StudyDataset,
 };
 use qshade::{Error, Result};
 use std::path::PathBuf;
@@ -88,7 +89,18 @@ fn main() -> Result<()> {
             .map(|m| ModelSpec::parse(m.trim()))
             .collect::<Result<_>>()?,
     };
-    let cases = datasets::suite(samples, &dims, seed)?;
+    let mut cases = match value(&args, "--csv") {
+        // Your own data: comma-separated CSV files instead of the generated suite.
+        Some(files) => files
+            .split(',')
+            .map(StudyDataset::from_csv)
+            .collect::<Result<Vec<_>>>()?,
+        None => datasets::suite(samples, &dims, seed)?,
+    };
+    if cases.is_empty() {
+        return Err(Error::InvalidArgument("no data sets".into()));
+    }
+    cases.sort_by_key(|c| c.dimension);
     let protocol = format!(
         "{} data sets ({samples} rows each, dimensions {dims:?}: linearly separable, hidden manifold, two curves, hyperplanes parity, bars and stripes), {} models; nested cross-validation: {} × {}-fold stratified outer CV, {inner}-fold inner grid search with {grid} grid points per model, QNNs trained {epochs} epochs (batch 16, Adam, BCE); seed {seed}; backend {}.",
         cases.len(),

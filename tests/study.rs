@@ -389,3 +389,22 @@ fn tiny_study_end_to_end() {
     };
     assert!(run_study(&cpu, &[iris], &config).is_err());
 }
+
+#[test]
+fn csv_data_sets_load_and_must_be_binary() {
+    let dir = std::env::temp_dir();
+    let two = dir.join(format!("qshade-study-two-{}.csv", std::process::id()));
+    let three = dir.join(format!("qshade-study-three-{}.csv", std::process::id()));
+    std::fs::write(&two, "a,b,class\n0.1,0.2,yes\n0.3,0.1,no\n0.5,0.9,yes\n").unwrap();
+    std::fs::write(&three, "0.1,0.2,x\n0.3,0.1,y\n0.5,0.9,z\n").unwrap();
+    let case = StudyDataset::from_csv(&two).unwrap();
+    assert_eq!(
+        (case.dimension, case.data.len(), case.family.as_str()),
+        (2, 3, "csv")
+    );
+    assert_eq!(case.data.labels, vec![0, 1, 0]);
+    assert!(StudyDataset::from_csv(&three).is_err());
+    assert!(StudyDataset::from_csv(dir.join("qshade-no-such-file.csv")).is_err());
+    std::fs::remove_file(two).ok();
+    std::fs::remove_file(three).ok();
+}

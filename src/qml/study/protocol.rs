@@ -34,6 +34,34 @@ pub struct StudyDataset {
     pub data: Dataset,
 }
 
+impl StudyDataset {
+    /// The user's own binary data set from a CSV file in the format of
+    /// [`Dataset::load_csv`] (numeric features, the class in the last column), named after
+    /// the file, family `csv`. Errors unless it has exactly two classes (pick two with
+    /// [`Dataset::select_classes`] and build a `StudyDataset` yourself otherwise).
+    pub fn from_csv(path: impl AsRef<std::path::Path>) -> Result<StudyDataset> {
+        let path = path.as_ref();
+        let data = Dataset::load_csv(path)?;
+        if data.num_classes() != 2 {
+            return Err(Error::InvalidArgument(format!(
+                "{}: the study compares binary classifiers, the file has {} classes ({}); keep two with Dataset::select_classes",
+                path.display(),
+                data.num_classes(),
+                data.class_names.join(", ")
+            )));
+        }
+        let name = path
+            .file_stem()
+            .map_or_else(|| "csv".to_string(), |s| s.to_string_lossy().into_owned());
+        Ok(StudyDataset {
+            name,
+            family: "csv".into(),
+            dimension: data.num_features,
+            data,
+        })
+    }
+}
+
 /// Settings of [`run_study`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]

@@ -284,7 +284,8 @@ pub fn wilcoxon(x: &[f64], y: &[f64]) -> Result<Wilcoxon> {
         .map(|(r, _)| r)
         .sum();
     let total = (n * (n + 1)) as f64 / 2.0;
-    let statistic = w_plus.min(total - w_plus);
+    // `+ 0.0` turns the −0.0 of an empty float sum into 0.
+    let statistic = w_plus.min(total - w_plus) + 0.0;
     let ties = tie_groups(&abs);
     let method = if pairs > WILCOXON_EXACT_MAX {
         WilcoxonMethod::Asymptotic
