@@ -39,6 +39,9 @@ fn linearly_separable_has_its_margin() {
     assert!(linearly_separable(7, 2, 0.1, 0).is_err());
     assert!(linearly_separable(10, 0, 0.1, 0).is_err());
     assert!(linearly_separable(10, 2, f64::NAN, 0).is_err());
+    // Sizes past the value cap are an error, not an attempted huge allocation.
+    assert!(linearly_separable(1 << 20, 4096, 0.1, 0).is_err());
+    assert!(hidden_manifold(1 << 20, 2, 4096, 0).is_err());
 }
 
 #[test]

@@ -15,6 +15,8 @@ use serde::Serialize;
 pub const MAX_SAMPLES: usize = 1 << 20;
 /// The most features a generator makes.
 pub const MAX_DIMENSION: usize = 1 << 12;
+/// The most feature values (rows × features, or rows × latent dimensions) a generator makes.
+pub const MAX_VALUES: usize = 1 << 26;
 /// Rejection-sampling budget: draws per requested row before a generator gives up.
 const DRAWS_PER_ROW: usize = 10_000;
 
@@ -31,6 +33,11 @@ fn check_size(what: &str, n: usize, d: usize) -> Result<()> {
     if d == 0 || d > MAX_DIMENSION {
         return invalid(format!(
             "{what}: the dimension must be in 1..={MAX_DIMENSION}, got {d}"
+        ));
+    }
+    if n.checked_mul(d).is_none_or(|v| v > MAX_VALUES) {
+        return invalid(format!(
+            "{what}: {n} rows × {d} features exceed {MAX_VALUES} values"
         ));
     }
     Ok(())
@@ -187,6 +194,7 @@ impl HiddenManifold {
 /// `n` rows of the [`HiddenManifold`] model with d features on an m-dimensional manifold.
 pub fn hidden_manifold(n: usize, d: usize, manifold_dim: usize, seed: u64) -> Result<Dataset> {
     check_size("hidden manifold", n, d)?;
+    check_size("hidden manifold (latent)", n, manifold_dim.max(1))?;
     let model = HiddenManifold::random(d, manifold_dim, seed)?;
     let mut rng = Rng::new(seed);
     let latents: Vec<Vec<f64>> = (0..n)
