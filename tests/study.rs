@@ -411,3 +411,34 @@ fn csv_data_sets_load_and_must_be_binary() {
     std::fs::remove_file(two).ok();
     std::fs::remove_file(three).ok();
 }
+
+#[test]
+fn models_with_an_intercept_find_an_off_centre_boundary() {
+    // One feature; class 0: 30 points in [0, 1], class 1: 10 points in [2, 2.3]. The gap's
+    // middle (1.5) is far from the standardised origin, so a model's bias (intercept, SVM ρ,
+    // kernel-SVM b) decides the side of test points in the gap's outer parts.
+    let mut x: Vec<f64> = (0..30).map(|i| i as f64 / 29.0).collect();
+    x.extend((0..10).map(|i| 2.0 + 0.3 * i as f64 / 9.0));
+    let labels: Vec<usize> = (0..40).map(|i| usize::from(i >= 30)).collect();
+    let train = Dataset::new(x, labels, 1, vec!["0".into(), "1".into()]).unwrap();
+    let test_x = [0.5, 1.1, 1.9, 2.5];
+    let test_y = [0, 0, 1, 1];
+    let cpu = CpuBackend::new();
+    for name in ["logistic", "rbf-svm", "mlp", "iqp-svm-sep", "pqk-svm-sep"] {
+        let spec = ModelSpec::parse(name).unwrap();
+        let hyper = spec.grid(4).unwrap().pop().unwrap();
+        let mut m = spec.build(&hyper, QnnTraining::default(), 1).unwrap();
+        m.fit(&cpu, &train).unwrap();
+        let pred = m.predict(&cpu, &test_x).unwrap();
+        assert_eq!(pred, test_y, "{name}");
+        if name == "rbf-svm" {
+            // KKT: the support vectors at the gap's edges (x = 1 and x = 2, free multipliers
+            // on separable data) lie on the margins, y·f(x) = 1, which fixes the SVM's offset.
+            let f = m.decision_function(&cpu, &[1.0, 2.0]).unwrap();
+            assert!(
+                (f[0] + 1.0).abs() < 1e-2 && (f[1] - 1.0).abs() < 1e-2,
+                "{name}: margins {f:?}"
+            );
+        }
+    }
+}
