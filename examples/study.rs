@@ -101,9 +101,12 @@ fn main() -> Result<()> {
         return Err(Error::InvalidArgument("no data sets".into()));
     }
     cases.sort_by_key(|c| c.dimension);
+    let described = match value(&args, "--csv") {
+        Some(files) => format!("{} data sets (CSV: {files})", cases.len()),
+        None => format!("{} data sets ({samples} rows each, dimensions {dims:?}: linearly separable, hidden manifold, two curves, hyperplanes parity, bars and stripes)", cases.len()),
+    };
     let protocol = format!(
-        "{} data sets ({samples} rows each, dimensions {dims:?}: linearly separable, hidden manifold, two curves, hyperplanes parity, bars and stripes), {} models; nested cross-validation: {} × {}-fold stratified outer CV, {inner}-fold inner grid search with {grid} grid points per model, QNNs trained {epochs} epochs (batch 16, Adam, BCE); seed {seed}; backend {}.",
-        cases.len(),
+        "{described}, {} models; nested cross-validation: {} × {}-fold stratified outer CV, {inner}-fold inner grid search with {grid} grid points per model, QNNs trained {epochs} epochs (batch 16, Adam, BCE); seed {seed}; backend {}.",
         models.len(),
         outer[0],
         outer[1],
