@@ -107,6 +107,37 @@ fn hidden_manifold_lies_on_its_manifold() {
 fn two_curves_and_bars_and_stripes_have_their_structure() {
     let data = two_curves(60, 3, 2, 0.8, 0.0, 5).unwrap();
     balanced(&data, 60, 3);
+    // Noise-free, class 1 is class 0's curve shifted by offset·(1, …, 1)/√d: shifted back,
+    // class-1 points lie on the class-0 curve (nearest neighbours close), unshifted they
+    // do not.
+    let (d, offset) = (3, 2.0);
+    let data = two_curves(400, d, 2, offset, 0.0, 8).unwrap();
+    let rows: Vec<(&[f64], usize)> = data
+        .features
+        .chunks(d)
+        .zip(data.labels.iter().copied())
+        .collect();
+    let curve: Vec<&[f64]> = rows.iter().filter(|r| r.1 == 0).map(|r| r.0).collect();
+    let nearest = |p: &[f64]| {
+        curve
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .zip(p)
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let shift = offset / (d as f64).sqrt();
+    let (mut back, mut raw) = (0.0, 0.0);
+    for (x, _) in rows.iter().filter(|r| r.1 == 1) {
+        let moved: Vec<f64> = x.iter().map(|v| v - shift).collect();
+        back += nearest(&moved);
+        raw += nearest(x);
+    }
+    assert!(back < 0.2 * raw, "shifted back {back}, unshifted {raw}");
     let data = bars_and_stripes(80, 3, 2, 0.0, 6).unwrap();
     balanced(&data, 80, 6);
     for (x, &l) in data.features.chunks(6).zip(&data.labels) {
