@@ -1,0 +1,263 @@
+"""Qiskit primitives on qshade: :class:`EstimatorV2` and :class:`SamplerV2`.
+
+A PUB's whole parameter-value array runs as ONE batched qshade call: every distinct parameter
+row times every distinct observable through ``Backend.forward`` (the estimator), or one state
+per parameter row sampled by qshade (the sampler). Gates qshade lacks are decomposed by
+Qiskit's ``transpile`` into qshade's gate set (``qshade.gate_table()``), not by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from qiskit import QuantumCircuit, transpile
+from qiskit.circuit import Parameter, ParameterExpression
+from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2
+from qiskit.primitives.containers import (
+    BitArray,
+    DataBin,
+    PrimitiveResult,
+    PubResult,
+    SamplerPubResult,
+)
+from qiskit.primitives.containers.estimator_pub import EstimatorPub
+from qiskit.primitives.containers.sampler_pub import SamplerPub
+from qiskit.primitives.primitive_job import PrimitiveJob
+
+import qshade
+
+# qshade's gates by Qiskit name (the transpile basis), plus multi-controlled X, run natively.
+BASIS_GATES = tuple(name for name, _, _ in qshade.gate_table())
+QSHADE_GATES = BASIS_GATES + ("mcx",)
+_IGNORED = {"barrier", "delay"}
+
+
+class CompiledCircuit:
+    """A Qiskit circuit as a qshade circuit whose every parameterised gate angle is its own
+    theta column, plus how to compute those columns from Qiskit's parameter values."""
+
+    def __init__(self, qc: QuantumCircuit):
+        if any(
+            inst.operation.name not in QSHADE_GATES and inst.operation.name not in _IGNORED
+            for inst in qc.data
+        ):
+            qc = transpile(qc, basis_gates=list(BASIS_GATES), optimization_level=0)
+        self.parameters = list(qc.parameters)
+        index = {p: k for k, p in enumerate(self.parameters)}
+        self.circuit = qshade.Circuit(max(qc.num_qubits, 1))
+        self.occurrences: list = []  # (column | None, scale, offset, expression)
+        for inst in qc.data:
+            op = inst.operation
+            if op.name in _IGNORED:
+                continue
+            if op.name == "measure" or op.name == "reset" or inst.clbits:
+                raise qshade.QShadeError(
+                    f"qshade's primitives cannot run {op.name!r} inside a circuit "
+                    "(only final measurements are supported)"
+                )
+            qubits = [qc.find_bit(q).index for q in inst.qubits]
+            angles = []
+            for p in op.params:
+                if isinstance(p, ParameterExpression) and p.parameters:
+                    angles.append(qshade.theta(len(self.occurrences)))
+                    self.occurrences.append(self._occurrence(p, index))
+                else:
+                    angles.append(float(p))
+            self.circuit.add(op.name, qubits, angles)
+        self.circuit.declare_params(len(self.occurrences))
+
+    @staticmethod
+    def _occurrence(expr: ParameterExpression, index: dict):
+        if isinstance(expr, Parameter):
+            return (index[expr], 1.0, 0.0, None)
+        params = list(expr.parameters)
+        if len(params) == 1:
+            (p,) = params
+            f = [float(expr.bind({p: v}).numeric()) for v in (0.0, 1.0, 2.0)]
+            scale, offset = f[1] - f[0], f[0]
+            if abs(f[2] - (2 * scale + offset)) <= 1e-12 * max(1.0, abs(f[2])):
+                return (index[p], scale, offset, None)  # affine: vectorised
+        return (None, 0.0, 0.0, expr)  # general expression: evaluated per row
+
+    def theta(self, values: np.ndarray) -> np.ndarray:
+        """Theta rows (R, K) from Qiskit parameter rows (R, P)."""
+        rows = values.shape[0]
+        out = np.empty((rows, len(self.occurrences)))
+        for k, (col, scale, offset, expr) in enumerate(self.occurrences):
+            if expr is None:
+                out[:, k] = scale * values[:, col] + offset
+            else:
+                params = list(expr.parameters)
+                cols = [self.parameters.index(p) for p in params]
+                out[:, k] = [
+                    float(expr.bind(dict(zip(params, values[r, cols]))).numeric())
+                    for r in range(rows)
+                ]
+        return out
+
+
+def _parameter_rows(pub, compiled: CompiledCircuit) -> tuple[np.ndarray, tuple]:
+    shape = pub.parameter_values.shape
+    if compiled.parameters:
+        values = pub.parameter_values.as_array(compiled.parameters)
+    else:
+        values = np.zeros(shape + (0,))
+    rows = int(np.prod(shape, dtype=np.int64))
+    values = np.asarray(values, dtype=float).reshape(rows, len(compiled.parameters))
+    return compiled.theta(values), shape
+
+
+def _observable(obs, num_qubits: int) -> qshade.Observable:
+    terms = []
+    for label, coeff in obs.items():
+        if len(label) != num_qubits:
+            raise qshade.QShadeError(
+                f"observable {label!r} acts on {len(label)} qubits, circuit has {num_qubits}"
+            )
+        if abs(np.imag(coeff)) > 1e-10:
+            raise qshade.QShadeError(
+                f"observable term {label!r} has complex coefficient {coeff}; qshade's "
+                "estimator takes Hermitian observables (real coefficients)"
+            )
+        qubits = [q for q, ch in enumerate(reversed(label)) if ch != "I"]
+        letters = "".join(label[num_qubits - 1 - q] for q in qubits)
+        terms.append((float(np.real(coeff)), letters, qubits))
+    return qshade.Observable.from_terms(terms)
+
+
+class EstimatorV2(BaseEstimatorV2):
+    """Qiskit's Estimator V2 on qshade: exact expectation values (plus Gaussian noise of the
+    requested ``precision``, as ``StatevectorEstimator`` does).
+
+    Args:
+        backend: a ``qshade.Backend`` (default: ``qshade.cpu()``).
+        default_precision: precision of PUBs that give none (0: exact).
+        seed: seed of the noise RNG.
+    """
+
+    def __init__(self, *, backend=None, default_precision: float = 0.0, seed=None):
+        self._backend = backend if backend is not None else qshade.cpu()
+        self._default_precision = default_precision
+        self._seed = seed
+
+    @property
+    def backend(self):
+        """The qshade backend."""
+        return self._backend
+
+    def run(self, pubs, *, precision=None):
+        if precision is None:
+            precision = self._default_precision
+        coerced = [EstimatorPub.coerce(pub, precision) for pub in pubs]
+        job = PrimitiveJob(self._run, coerced)
+        job._submit()
+        return job
+
+    def _run(self, pubs):
+        return PrimitiveResult([self._run_pub(p) for p in pubs], metadata={"version": 2})
+
+    def _run_pub(self, pub) -> PubResult:
+        rng = np.random.default_rng(self._seed)
+        circuit = pub.circuit.remove_final_measurements(inplace=False)
+        compiled = CompiledCircuit(circuit)
+        theta, pshape = _parameter_rows(pub, compiled)
+        obs_array = pub.observables
+        oshape = obs_array.shape
+        observables = [
+            _observable(obs_array[idx], circuit.num_qubits) for idx in np.ndindex(*oshape)
+        ]
+        values = self._backend.forward(
+            compiled.circuit, observables, theta=theta, batch_size=len(theta)
+        )
+        p_idx = np.arange(len(theta)).reshape(pshape)
+        o_idx = np.arange(len(observables)).reshape(oshape)
+        pi, oi = np.broadcast_arrays(p_idx, o_idx)
+        evs = np.asarray(values[pi, oi], dtype=float)
+        if pub.precision != 0:
+            evs = rng.normal(evs, pub.precision)
+        stds = np.full_like(evs, pub.precision)
+        data = DataBin(evs=evs, stds=stds, shape=evs.shape)
+        return PubResult(
+            data,
+            metadata={"target_precision": pub.precision, "circuit_metadata": circuit.metadata},
+        )
+
+
+def _measurement_map(qc: QuantumCircuit):
+    """{(creg name, bit): qubit} of the circuit's final measurements."""
+    active_q = set(range(qc.num_qubits))
+    active_c = set(range(qc.num_clbits))
+    mapping = {}
+    for inst in reversed(qc.data):
+        if inst.operation.name == "measure":
+            loc = qc.find_bit(inst.clbits[0])
+            q = qc.find_bit(inst.qubits[0]).index
+            if loc.index in active_c and q in active_q:
+                for reg, bit in loc.registers:
+                    mapping[(reg.name, bit)] = q
+                active_c.remove(loc.index)
+        elif inst.operation.name not in _IGNORED:
+            for qq in inst.qubits:
+                active_q.discard(qc.find_bit(qq).index)
+        if not active_c or not active_q:
+            break
+    return mapping
+
+
+class SamplerV2(BaseSamplerV2):
+    """Qiskit's Sampler V2 on qshade: final measurements sampled from qshade's state with a
+    seeded RNG (like ``StatevectorSampler``).
+
+    Args:
+        backend: a ``qshade.Backend`` (default: ``qshade.cpu()``).
+        default_shots: shots of PUBs that give none.
+        seed: sampling seed (None: fresh entropy per run).
+    """
+
+    def __init__(self, *, backend=None, default_shots: int = 1024, seed=None):
+        self._backend = backend if backend is not None else qshade.cpu()
+        self._default_shots = default_shots
+        self._seed = seed
+
+    @property
+    def backend(self):
+        """The qshade backend."""
+        return self._backend
+
+    def run(self, pubs, *, shots=None):
+        if shots is None:
+            shots = self._default_shots
+        coerced = [SamplerPub.coerce(pub, shots) for pub in pubs]
+        job = PrimitiveJob(self._run, coerced)
+        job._submit()
+        return job
+
+    def _run(self, pubs):
+        return PrimitiveResult([self._run_pub(p) for p in pubs], metadata={"version": 2})
+
+    def _run_pub(self, pub) -> SamplerPubResult:
+        qc = pub.circuit
+        mapping = _measurement_map(qc)
+        stripped = qc.remove_final_measurements(inplace=False)
+        compiled = CompiledCircuit(stripped)
+        theta, pshape = _parameter_rows(pub, compiled)
+        seeds = np.random.default_rng(self._seed).integers(0, 2**63, size=len(theta))
+        samples = np.empty((len(theta), pub.shots), dtype=np.uint64)
+        for r, row in enumerate(theta):
+            state = self._backend.run(compiled.circuit, theta=row)
+            samples[r] = state.sample(pub.shots, int(seeds[r]))
+        meas = {}
+        for creg in qc.cregs:
+            n = creg.size
+            nbytes = (n + 7) // 8
+            bits = np.zeros((len(theta), pub.shots, nbytes * 8), dtype=np.uint8)
+            for b in range(n):
+                q = mapping.get((creg.name, b))
+                if q is not None:
+                    # Column nbytes*8-1-b holds bit b (big-endian packing, bit 0 last).
+                    bits[:, :, nbytes * 8 - 1 - b] = (samples >> np.uint64(q)) & np.uint64(1)
+            packed = np.packbits(bits, axis=-1).reshape(pshape + (pub.shots, nbytes))
+            meas[creg.name] = BitArray(packed, n)
+        return SamplerPubResult(
+            DataBin(**meas, shape=pub.shape),
+            metadata={"shots": pub.shots, "circuit_metadata": qc.metadata},
+        )
