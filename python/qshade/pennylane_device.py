@@ -82,7 +82,26 @@ _SUPPORTED = frozenset(PL_TO_QSHADE) | _SPECIAL
 def _supported_op(op) -> bool:
     if op.name == "MultiControlledX":
         return all(op.hyperparameters.get("control_values", [True]))
+    if op.name == "QubitUnitary":
+        # qshade's fixed 1- and 2-qubit unitaries: not batched, not trainable (else PennyLane
+        # decomposes it into rotations, which qshade differentiates).
+        return (
+            len(op.wires) <= 2
+            and qml.math.ndim(op.data[0]) == 2
+            and not qml.math.requires_grad(op.data[0])
+        )
     return op.name in _SUPPORTED
+
+
+def _decomposer(op):
+    """PennyLane's decomposition; an operator without one but with a matrix (BlockEncode,
+    DoubleExcitationPlus, ...) becomes a QubitUnitary, which PennyLane decomposes further."""
+    try:
+        return op.decomposition()
+    except qml.operation.DecompositionUndefinedError:
+        if op.has_matrix and op.name != "QubitUnitary":
+            return [qml.QubitUnitary(op.matrix(), wires=op.wires)]
+        raise
 
 
 def _pauli_sentence(obs):
@@ -133,6 +152,8 @@ def _structure_key(tape: QuantumScript):
     ops = tuple(
         (op.name, tuple(op.wires), len(op.data), tuple(op.hyperparameters.get("control_values", ())))
         if op.name == "MultiControlledX"
+        else (op.name, tuple(op.wires), qml.math.toarray(op.data[0]).tobytes())
+        if op.name == "QubitUnitary"
         else (op.name, tuple(op.wires), len(op.data))
         for op in tape.operations
     )
@@ -148,7 +169,9 @@ def _structure_key(tape: QuantumScript):
 def _parameter_columns(tape: QuantumScript):
     """Every gate parameter of `tape` (tape parameter order) as a float array."""
     return [
-        qml.math.toarray(qml.math.unwrap(p)).astype(float, copy=False)
+        np.zeros(())  # a fixed unitary: its matrix is built into the circuit
+        if op.name == "QubitUnitary"
+        else qml.math.toarray(qml.math.unwrap(p)).astype(float, copy=False)
         for op in tape.operations
         for p in op.data
     ]
@@ -181,6 +204,12 @@ class _Compiled:
                 continue
             if name == "GlobalPhase":
                 self.global_phases.append(first)
+                continue
+            if name == "QubitUnitary":
+                # PennyLane's first wire is the most significant bit of the matrix index,
+                # qshade's first qubit the least: reverse the wires.
+                matrix = np.asarray(qml.math.toarray(op.data[0]), dtype=complex)
+                self.circuit.unitary([self.qubit(w) for w in reversed(op.wires)], matrix)
                 continue
             gate = PL_TO_QSHADE.get(name)
             if gate is None:  # pragma: no cover - preprocessing decomposes these
@@ -343,7 +372,8 @@ class QShadeDevice(Device):
             decompose,
             stopping_condition=_supported_op,
             skip_initial_state_prep=False,
-            target_gates=set(_SUPPORTED),
+            decomposer=_decomposer,
+            target_gates=set(_SUPPORTED) | {"QubitUnitary"},
             name=self.name,
         )
         program.add_transform(validate_device_wires, self.wires, name=self.name)

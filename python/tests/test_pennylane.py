@@ -216,3 +216,24 @@ def test_unsupported_adjoint_request_is_a_clear_error():
 
     with pytest.raises(qml.exceptions.DeviceError):
         qml.jacobian(circuit)(pnp.array(0.3, requires_grad=True))
+
+
+def test_unitaries_and_ops_without_decomposition_match_default_qubit():
+    """QubitUnitary on 1 and 2 wires runs natively (wire order!), larger ones and operators
+    PennyLane cannot decompose (DoubleExcitationPlus) go through their matrix."""
+    from scipy.stats import unitary_group
+
+    u2 = unitary_group.rvs(4, random_state=1)
+    u3 = unitary_group.rvs(8, random_state=2)
+
+    def circuit():
+        qml.Hadamard(0)
+        qml.RY(0.4, wires=2)
+        qml.QubitUnitary(u2, wires=[2, 0])
+        qml.QubitUnitary(u3, wires=[1, 3, 0])
+        qml.DoubleExcitationPlus(0.7, wires=[0, 1, 2, 3])
+        return qml.state()
+
+    ours = qml.QNode(circuit, qml.device("qshade.cpu", wires=4))()
+    ref = qml.QNode(circuit, qml.device("default.qubit", wires=4))()
+    np.testing.assert_allclose(ours, ref, atol=1e-9)
