@@ -56,7 +56,7 @@ def observables(n):
     ]
 
 
-def qnodes(n, apply, diff_ref="backprop", **dev_kw):
+def qnodes(n, apply, diff_ref="backprop", device_vjp=False, **dev_kw):
     dev = qml.device("qshade.cpu", wires=n, **dev_kw)
     ref = qml.device("default.qubit", wires=n)
 
@@ -65,7 +65,7 @@ def qnodes(n, apply, diff_ref="backprop", **dev_kw):
         return [qml.expval(o) for o in observables(n)]
 
     return (
-        qml.QNode(circuit, dev, diff_method="adjoint"),
+        qml.QNode(circuit, dev, diff_method="adjoint", device_vjp=device_vjp),
         qml.QNode(circuit, ref, diff_method=diff_ref),
     )
 
@@ -82,10 +82,13 @@ def test_expvals_and_adjoint_jacobian_match_default_qubit(seed):
     np.testing.assert_allclose(jac, want, atol=1e-9)
 
 
-def test_broadcasting_with_adjoint_matches_default_qubit():
+@pytest.mark.parametrize("device_vjp", [False, True])
+def test_broadcasting_with_adjoint_matches_default_qubit(device_vjp):
+    """Trainable broadcast parameters: per-row gradients (device Jacobians over the expanded
+    tapes, or device VJPs on the broadcast tape itself)."""
     n, p, batch = 4, 3, 7
     apply = random_ops(11, n, 20)
-    ours, ref = qnodes(n, apply)
+    ours, ref = qnodes(n, apply, device_vjp=device_vjp)
     rng = np.random.default_rng(3)
     w = pnp.array(rng.uniform(-np.pi, np.pi, (batch, p)), requires_grad=True)
     got = np.array(ours(w))
