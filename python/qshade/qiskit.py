@@ -153,33 +153,59 @@ class EstimatorV2(BaseEstimatorV2):
         return job
 
     def _run(self, pubs):
-        return PrimitiveResult([self._run_pub(p) for p in pubs], metadata={"version": 2})
-
-    def _run_pub(self, pub) -> PubResult:
+        # PUBs on the same circuit object (e.g. a gradient's shifted points) share one
+        # compiled circuit and ONE batched forward call over all their rows and observables.
         rng = np.random.default_rng(self._seed)
-        circuit = pub.circuit.remove_final_measurements(inplace=False)
+        groups: dict = {}
+        for i, pub in enumerate(pubs):
+            groups.setdefault(id(pub.circuit), []).append(i)
+        results = [None] * len(pubs)
+        for idx in groups.values():
+            for i, r in zip(idx, self._run_group([pubs[i] for i in idx], rng)):
+                results[i] = r
+        return PrimitiveResult(results, metadata={"version": 2})
+
+    def _run_group(self, pubs, rng):
+        circuit = pubs[0].circuit.remove_final_measurements(inplace=False)
         compiled = CompiledCircuit(circuit)
-        theta, pshape = _parameter_rows(pub, compiled)
-        obs_array = pub.observables
-        oshape = obs_array.shape
-        observables = [
-            _observable(obs_array[idx], circuit.num_qubits) for idx in np.ndindex(*oshape)
-        ]
+        thetas, pshapes, obs_index, observables = [], [], [], []
+        seen: dict = {}
+        for pub in pubs:
+            theta, pshape = _parameter_rows(pub, compiled)
+            thetas.append(theta)
+            pshapes.append(pshape)
+            idx = []
+            for o in np.ndindex(*pub.observables.shape):
+                obs = pub.observables[o]
+                key = tuple(sorted((k, complex(v)) for k, v in obs.items()))
+                if key not in seen:
+                    seen[key] = len(observables)
+                    observables.append(_observable(obs, circuit.num_qubits))
+                idx.append(seen[key])
+            obs_index.append(np.array(idx, dtype=np.int64).reshape(pub.observables.shape))
+        theta = np.concatenate(thetas, axis=0)
         values = self._backend.forward(
             compiled.circuit, observables, theta=theta, batch_size=len(theta)
         )
-        p_idx = np.arange(len(theta)).reshape(pshape)
-        o_idx = np.arange(len(observables)).reshape(oshape)
-        pi, oi = np.broadcast_arrays(p_idx, o_idx)
-        evs = np.asarray(values[pi, oi], dtype=float)
-        if pub.precision != 0:
-            evs = rng.normal(evs, pub.precision)
-        stds = np.full_like(evs, pub.precision)
-        data = DataBin(evs=evs, stds=stds, shape=evs.shape)
-        return PubResult(
-            data,
-            metadata={"target_precision": pub.precision, "circuit_metadata": circuit.metadata},
-        )
+        out, start = [], 0
+        for pub, t, pshape, oi in zip(pubs, thetas, pshapes, obs_index):
+            p_idx = start + np.arange(len(t)).reshape(pshape)
+            start += len(t)
+            pi, oj = np.broadcast_arrays(p_idx, oi)
+            evs = np.asarray(values[pi, oj], dtype=float)
+            if pub.precision != 0:
+                evs = rng.normal(evs, pub.precision)
+            stds = np.full_like(evs, pub.precision)
+            out.append(
+                PubResult(
+                    DataBin(evs=evs, stds=stds, shape=evs.shape),
+                    metadata={
+                        "target_precision": pub.precision,
+                        "circuit_metadata": pub.circuit.metadata,
+                    },
+                )
+            )
+        return out
 
 
 def _measurement_map(qc: QuantumCircuit):
