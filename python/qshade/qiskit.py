@@ -287,3 +287,126 @@ class SamplerV2(BaseSamplerV2):
             DataBin(**meas, shape=pub.shape),
             metadata={"shots": pub.shots, "circuit_metadata": qc.metadata},
         )
+
+
+def qshade_target(num_qubits: int):
+    """A ``Target`` listing qshade's gates (ideal, on every qubit) and measurement, so
+    ``transpile(circuit, backend=QShadeBackend())`` emits only gates qshade runs natively."""
+    from qiskit.circuit import Measure
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+    from qiskit.transpiler import Target
+
+    gates = get_standard_gate_name_mapping()
+    target = Target(description="qshade", num_qubits=num_qubits)
+    for name in BASIS_GATES:
+        target.add_instruction(gates[name], name=name)
+    target.add_instruction(Measure())
+    return target
+
+
+class QShadeBackend:
+    """A Qiskit ``BackendV2`` on qshade: ``backend.target`` lists qshade's gates, and
+    ``backend.run(circuits, shots=..., seed_simulator=...)`` samples their final measurements
+    (counts in ``job.result().get_counts()``). Built lazily so importing :mod:`qshade.qiskit`
+    does not need ``qiskit.providers``.
+
+    Args:
+        backend: a ``qshade.Backend`` (default ``qshade.cpu()``).
+        num_qubits: width of the target (default 30).
+    """
+
+    def __new__(cls, backend=None, num_qubits: int = 30):
+        return _make_backend_class()(backend=backend, num_qubits=num_qubits)
+
+
+_BACKEND_CLASS = None
+
+
+def _make_backend_class():
+    global _BACKEND_CLASS
+    if _BACKEND_CLASS is not None:
+        return _BACKEND_CLASS
+    import uuid
+
+    from qiskit.providers import BackendV2, JobStatus, JobV1, Options
+    from qiskit.result import Result
+
+    class _Job(JobV1):
+        def __init__(self, backend, job_id, result):
+            super().__init__(backend, job_id)
+            self._result = result
+
+        def submit(self):
+            return None
+
+        def result(self):
+            return self._result
+
+        def status(self):
+            return JobStatus.DONE
+
+    class _QShadeBackendV2(BackendV2):
+        __doc__ = QShadeBackend.__doc__
+
+        def __init__(self, backend=None, num_qubits: int = 30):
+            super().__init__(name="qshade", description="qshade simulator", backend_version="0.1.0")
+            self._qshade = backend if backend is not None else qshade.cpu()
+            self._target = qshade_target(num_qubits)
+
+        @property
+        def target(self):
+            return self._target
+
+        @property
+        def max_circuits(self):
+            return None
+
+        @classmethod
+        def _default_options(cls):
+            return Options(shots=1024, seed_simulator=None)
+
+        def run(self, run_input, **options):
+            circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
+            shots = int(options.get("shots", self.options.shots))
+            seed = options.get("seed_simulator", self.options.seed_simulator)
+            rng = np.random.default_rng(seed)
+            results = [self._run_one(qc, shots, int(rng.integers(0, 2**63))) for qc in circuits]
+            job_id = str(uuid.uuid4())
+            result = Result.from_dict(
+                {
+                    "backend_name": self.name,
+                    "backend_version": self.backend_version,
+                    "job_id": job_id,
+                    "success": True,
+                    "results": results,
+                }
+            )
+            return _Job(self, job_id, result)
+
+        def _run_one(self, qc, shots, seed):
+            final = {}  # clbit index -> qubit index of the final measurements
+            for (reg, bit), q in _measurement_map(qc).items():
+                final[qc.find_bit(qc.cregs[[r.name for r in qc.cregs].index(reg)][bit]).index] = q
+            compiled = CompiledCircuit(qc.remove_final_measurements(inplace=False))
+            theta = compiled.theta(np.zeros((1, 0))) if compiled.occurrences else None
+            if compiled.parameters:
+                raise qshade.QShadeError("bind the circuit's parameters before backend.run")
+            state = self._qshade.run(compiled.circuit, theta=None if theta is None else theta[0])
+            samples = state.sample(shots, seed)
+            values = np.zeros(shots, dtype=np.uint64)
+            for c, q in final.items():
+                values |= ((samples >> np.uint64(q)) & np.uint64(1)) << np.uint64(c)
+            keys, counts = np.unique(values, return_counts=True)
+            return {
+                "shots": shots,
+                "success": True,
+                "data": {"counts": {hex(int(k)): int(v) for k, v in zip(keys, counts)}},
+                "header": {
+                    "name": qc.name,
+                    "creg_sizes": [[r.name, r.size] for r in qc.cregs],
+                    "memory_slots": qc.num_clbits,
+                },
+            }
+
+    _BACKEND_CLASS = _QShadeBackendV2
+    return _BACKEND_CLASS

@@ -112,3 +112,31 @@ def test_feature_map_kernel_from_overlaps():
     want = [Statevector(fm.assign_parameters(x)).data for x in xs]
     for s, w in zip(states, want):
         assert abs(abs(np.vdot(s, w)) - 1) < 1e-10
+
+
+def test_backend_v2_target_and_counts():
+    from qiskit import transpile
+    from qiskit.quantum_info import Statevector
+
+    from qshade.qiskit import QSHADE_GATES, QShadeBackend
+
+    backend = QShadeBackend(num_qubits=5)
+    qc = QuantumCircuit(3, 3)
+    qc.h(0)
+    qc.rzx(0.7, 0, 1)  # not a qshade gate
+    qc.ecr(1, 2)  # nor this
+    qc.ry(0.3, 2)
+    qc.measure([0, 1, 2], [2, 0, 1])
+    tqc = transpile(qc, backend=backend, optimization_level=1, seed_transpiler=1)
+    assert set(tqc.count_ops()) <= set(QSHADE_GATES) | {"measure", "barrier"}
+    shots = 20000
+    counts = backend.run(tqc, shots=shots, seed_simulator=3).result().get_counts()
+    probs = Statevector(qc.remove_final_measurements(inplace=False)).probabilities_dict()
+    # Qiskit key: clbits c2 c1 c0 = q0 q2 q1.
+    want = {}
+    for k, p in probs.items():  # k = q2 q1 q0
+        q2, q1, q0 = k
+        want[q0 + q2 + q1] = want.get(q0 + q2 + q1, 0) + p
+    for key in set(want) | set(counts):
+        p, f = want.get(key, 0.0), counts.get(key, 0) / shots
+        assert abs(f - p) <= 5 * np.sqrt(max(p * (1 - p), 1e-4) / shots), key
