@@ -35,13 +35,18 @@ def make_qnode(device: str, n: int):
     else:
         dev, kw = qml.device("default.qubit", wires=n), {"diff_method": "backprop"}
 
-    @qml.qnode(dev, **kw)
     def model(x, w):
         qml.AngleEmbedding(x, wires=range(n))
         qml.StronglyEntanglingLayers(w, wires=range(n))
         return qml.expval(qml.PauliZ(0))
 
-    return model
+    qnode = qml.QNode(model, dev, **kw)
+    if device == "default.qubit":
+        # default.qubit's broadcast backprop with autograd fails at >= 12 qubits in PennyLane
+        # 0.45.1 ("shape-mismatch for sum" in tensordot); expanding the batch into 64 tapes is
+        # the setting that runs.
+        qnode = qml.transforms.broadcast_expand(qnode)
+    return qnode
 
 
 def train(device: str, n: int, layers: int, steps: int, seed: int = 0):
