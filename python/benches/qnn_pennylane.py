@@ -27,6 +27,9 @@ BATCH = 64
 def make_qnode(device: str, n: int):
     if device == "qshade.cpu":
         dev, kw = qml.device("qshade.cpu", wires=n), {"diff_method": "adjoint", "device_vjp": True}
+    elif device == "qshade.cpu-f32":
+        dev = qml.device("qshade.cpu", wires=n, precision="f32")
+        kw = {"diff_method": "adjoint", "device_vjp": True}
     elif device == "lightning.qubit":
         dev, kw = qml.device("lightning.qubit", wires=n), {"diff_method": "adjoint"}
     elif device == "lightning.qubit+vjp":
@@ -89,7 +92,7 @@ def main():
                 r = train(device, n, layers, args.steps)
                 print(json.dumps({"device": device, "qubits": n, "layers": layers, **r}), flush=True)
                 row[device] = r["step_s_median"]
-            others = [row[d] for d in args.devices if d != "qshade.cpu"]
+            others = [row[d] for d in args.devices if not d.startswith("qshade")]
             if "qshade.cpu" in row and others:
                 row["speedup_vs_best_other"] = min(others) / row["qshade.cpu"]
             summary.append(row)

@@ -67,25 +67,49 @@ class CompiledCircuit:
 
     @staticmethod
     def _occurrence(expr: ParameterExpression, index: dict):
+        """How to compute one gate angle from the parameter rows: a plain column, an affine
+        or bilinear form of one or two parameters (recognised by probing the expression and
+        checking a further point; vectorised), or a general expression (evaluated per row)."""
         if isinstance(expr, Parameter):
-            return (index[expr], 1.0, 0.0, None)
+            return ("affine", index[expr], 1.0, 0.0)
         params = list(expr.parameters)
+
+        def f(*values):
+            return float(expr.bind(dict(zip(params, values))).numeric())
+
+        def close(x, y):
+            return abs(x - y) <= 1e-10 * max(1.0, abs(x), abs(y))
+
         if len(params) == 1:
-            (p,) = params
-            f = [float(expr.bind({p: v}).numeric()) for v in (0.0, 1.0, 2.0)]
-            scale, offset = f[1] - f[0], f[0]
-            if abs(f[2] - (2 * scale + offset)) <= 1e-12 * max(1.0, abs(f[2])):
-                return (index[p], scale, offset, None)  # affine: vectorised
-        return (None, 0.0, 0.0, expr)  # general expression: evaluated per row
+            f0, f1 = f(0.0), f(1.0)
+            scale, offset = f1 - f0, f0
+            if close(f(2.7), 2.7 * scale + offset) and close(f(-1.3), -1.3 * scale + offset):
+                return ("affine", index[params[0]], scale, offset)
+        if len(params) == 2:
+            c0 = f(0.0, 0.0)
+            ca, cb = f(1.0, 0.0) - c0, f(0.0, 1.0) - c0
+            cab = f(1.0, 1.0) - c0 - ca - cb
+            if all(
+                close(f(a, b), c0 + ca * a + cb * b + cab * a * b)
+                for a, b in ((2.3, -1.7), (-0.6, 3.1))
+            ):
+                return ("bilinear", index[params[0]], index[params[1]], c0, ca, cb, cab)
+        return ("expr", expr)
 
     def theta(self, values: np.ndarray) -> np.ndarray:
         """Theta rows (R, K) from Qiskit parameter rows (R, P)."""
         rows = values.shape[0]
         out = np.empty((rows, len(self.occurrences)))
-        for k, (col, scale, offset, expr) in enumerate(self.occurrences):
-            if expr is None:
+        for k, occ in enumerate(self.occurrences):
+            if occ[0] == "affine":
+                _, col, scale, offset = occ
                 out[:, k] = scale * values[:, col] + offset
+            elif occ[0] == "bilinear":
+                _, ia, ib, c0, ca, cb, cab = occ
+                a, b = values[:, ia], values[:, ib]
+                out[:, k] = c0 + ca * a + cb * b + cab * a * b
             else:
+                expr = occ[1]
                 params = list(expr.parameters)
                 cols = [self.parameters.index(p) for p in params]
                 out[:, k] = [
@@ -93,6 +117,17 @@ class CompiledCircuit:
                     for r in range(rows)
                 ]
         return out
+
+
+def _parameter_values(pub, compiled: CompiledCircuit) -> tuple[np.ndarray, tuple]:
+    """The PUB's parameter values as rows (R, P) in ``compiled.parameters`` order."""
+    shape = pub.parameter_values.shape
+    if compiled.parameters:
+        values = pub.parameter_values.as_array(compiled.parameters)
+    else:
+        values = np.zeros(shape + (0,))
+    rows = int(np.prod(shape, dtype=np.int64))
+    return np.asarray(values, dtype=float).reshape(rows, len(compiled.parameters)), shape
 
 
 def _parameter_rows(pub, compiled: CompiledCircuit) -> tuple[np.ndarray, tuple]:
@@ -171,8 +206,8 @@ class EstimatorV2(BaseEstimatorV2):
         thetas, pshapes, obs_index, observables = [], [], [], []
         seen: dict = {}
         for pub in pubs:
-            theta, pshape = _parameter_rows(pub, compiled)
-            thetas.append(theta)
+            values, pshape = _parameter_values(pub, compiled)
+            thetas.append(values)
             pshapes.append(pshape)
             idx = []
             for o in np.ndindex(*pub.observables.shape):
@@ -183,7 +218,7 @@ class EstimatorV2(BaseEstimatorV2):
                     observables.append(_observable(obs, circuit.num_qubits))
                 idx.append(seen[key])
             obs_index.append(np.array(idx, dtype=np.int64).reshape(pub.observables.shape))
-        theta = np.concatenate(thetas, axis=0)
+        theta = compiled.theta(np.concatenate(thetas, axis=0))  # all PUBs' rows at once
         values = self._backend.forward(
             compiled.circuit, observables, theta=theta, batch_size=len(theta)
         )

@@ -17,6 +17,8 @@ pub struct PyAngle {
     pub inner: Angle,
 }
 
+// `.clone()` on Angle: it is `Copy` today and loses `Copy` when it becomes an expression type.
+#[allow(clippy::clone_on_copy)]
 #[pymethods]
 impl PyAngle {
     /// The trainable parameter theta[index].
@@ -46,14 +48,14 @@ impl PyAngle {
     /// This angle times `a` (offset included).
     fn times(&self, a: f64) -> Self {
         PyAngle {
-            inner: self.inner.times(a),
+            inner: self.inner.clone().times(a),
         }
     }
 
     /// This angle plus `b`.
     fn plus(&self, b: f64) -> Self {
         PyAngle {
-            inner: self.inner.plus(b),
+            inner: self.inner.clone().plus(b),
         }
     }
 
@@ -74,26 +76,15 @@ impl PyAngle {
     }
 
     fn __repr__(&self) -> String {
-        match self.inner {
-            Angle::Const(v) => format!("Angle.constant({v})"),
-            Angle::Theta {
-                index,
-                scale,
-                offset,
-            } => format!("Angle({scale} * theta[{index}] + {offset})"),
-            Angle::Input {
-                index,
-                scale,
-                offset,
-            } => format!("Angle({scale} * x[{index}] + {offset})"),
-        }
+        format!("Angle({:?})", self.inner)
     }
 }
 
 /// A float or an [`PyAngle`] as a Rust angle.
+#[allow(clippy::clone_on_copy)]
 fn to_angle(obj: &Bound<'_, PyAny>) -> PyResult<Angle> {
     if let Ok(a) = obj.cast::<PyAngle>() {
-        return Ok(a.get().inner);
+        return Ok(a.get().inner.clone());
     }
     match obj.extract::<f64>() {
         Ok(v) => Ok(Angle::Const(v)),

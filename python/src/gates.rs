@@ -33,7 +33,9 @@ macro_rules! gate {
     };
 }
 
-/// Every gate, by Qiskit name.
+/// Every gate, by Qiskit name. (`.clone()` on angles: `Angle` loses `Copy` when it becomes
+/// an expression type.)
+#[allow(clippy::clone_on_copy)]
 pub static GATES: &[GateSpec] = &[
     gate!("id", 1, 0, |c, q, a| c.id(q[0])),
     gate!("h", 1, 0, |c, q, a| c.h(q[0])),
@@ -45,23 +47,28 @@ pub static GATES: &[GateSpec] = &[
     gate!("t", 1, 0, |c, q, a| c.t(q[0])),
     gate!("tdg", 1, 0, |c, q, a| c.tdg(q[0])),
     gate!("sx", 1, 0, |c, q, a| c.sx(q[0])),
-    gate!("rx", 1, 1, |c, q, a| c.rx(q[0], a[0])),
-    gate!("ry", 1, 1, |c, q, a| c.ry(q[0], a[0])),
-    gate!("rz", 1, 1, |c, q, a| c.rz(q[0], a[0])),
-    gate!("p", 1, 1, |c, q, a| c.phase(q[0], a[0])),
-    gate!("u", 1, 3, |c, q, a| c.u3(q[0], a[0], a[1], a[2])),
+    gate!("rx", 1, 1, |c, q, a| c.rx(q[0], a[0].clone())),
+    gate!("ry", 1, 1, |c, q, a| c.ry(q[0], a[0].clone())),
+    gate!("rz", 1, 1, |c, q, a| c.rz(q[0], a[0].clone())),
+    gate!("p", 1, 1, |c, q, a| c.phase(q[0], a[0].clone())),
+    gate!("u", 1, 3, |c, q, a| c.u3(
+        q[0],
+        a[0].clone(),
+        a[1].clone(),
+        a[2].clone()
+    )),
     gate!("cx", 2, 0, |c, q, a| c.cx(q[0], q[1])),
     gate!("cy", 2, 0, |c, q, a| c.cy(q[0], q[1])),
     gate!("cz", 2, 0, |c, q, a| c.cz(q[0], q[1])),
-    gate!("crx", 2, 1, |c, q, a| c.crx(q[0], q[1], a[0])),
-    gate!("cry", 2, 1, |c, q, a| c.cry(q[0], q[1], a[0])),
-    gate!("crz", 2, 1, |c, q, a| c.crz(q[0], q[1], a[0])),
-    gate!("cp", 2, 1, |c, q, a| c.cphase(q[0], q[1], a[0])),
+    gate!("crx", 2, 1, |c, q, a| c.crx(q[0], q[1], a[0].clone())),
+    gate!("cry", 2, 1, |c, q, a| c.cry(q[0], q[1], a[0].clone())),
+    gate!("crz", 2, 1, |c, q, a| c.crz(q[0], q[1], a[0].clone())),
+    gate!("cp", 2, 1, |c, q, a| c.cphase(q[0], q[1], a[0].clone())),
     gate!("swap", 2, 0, |c, q, a| c.swap(q[0], q[1])),
     gate!("iswap", 2, 0, |c, q, a| c.iswap(q[0], q[1])),
-    gate!("rxx", 2, 1, |c, q, a| c.rxx(q[0], q[1], a[0])),
-    gate!("ryy", 2, 1, |c, q, a| c.ryy(q[0], q[1], a[0])),
-    gate!("rzz", 2, 1, |c, q, a| c.rzz(q[0], q[1], a[0])),
+    gate!("rxx", 2, 1, |c, q, a| c.rxx(q[0], q[1], a[0].clone())),
+    gate!("ryy", 2, 1, |c, q, a| c.ryy(q[0], q[1], a[0].clone())),
+    gate!("rzz", 2, 1, |c, q, a| c.rzz(q[0], q[1], a[0].clone())),
     gate!("ccx", 3, 0, |c, q, a| c.toffoli(q[0], q[1], q[2])),
     gate!("ccz", 3, 0, |c, q, a| c.multi_controlled(
         GateKind::Z,
