@@ -221,19 +221,7 @@ impl Parser {
                     return Err(self.expected("`[size]` after the register name"));
                 }
                 self.expect(";")?;
-                Ok(Some(if word == "qreg" {
-                    Stmt::QReg {
-                        name,
-                        size,
-                        pos: t.pos,
-                    }
-                } else {
-                    Stmt::CReg {
-                        name,
-                        size,
-                        pos: t.pos,
-                    }
-                }))
+                Ok(Some(register(word == "qreg", name, size, t.pos)))
             }
             "qubit" | "bit" => {
                 self.bump();
@@ -243,19 +231,7 @@ impl Parser {
                     return Err(self.peek().pos.unsupported("initialised bit registers"));
                 }
                 self.expect(";")?;
-                Ok(Some(if word == "qubit" {
-                    Stmt::QReg {
-                        name,
-                        size,
-                        pos: t.pos,
-                    }
-                } else {
-                    Stmt::CReg {
-                        name,
-                        size,
-                        pos: t.pos,
-                    }
-                }))
+                Ok(Some(register(word == "qubit", name, size, t.pos)))
             }
             "input" => {
                 self.bump();
@@ -576,5 +552,14 @@ impl Parser {
             }
             _ => Err(self.expected("an expression")),
         }
+    }
+}
+
+/// A register declaration: quantum (`qreg`, `qubit`) or classical (`creg`, `bit`).
+fn register(quantum: bool, name: String, size: Option<u64>, pos: Pos) -> Stmt {
+    if quantum {
+        Stmt::QReg { name, size, pos }
+    } else {
+        Stmt::CReg { name, size, pos }
     }
 }
