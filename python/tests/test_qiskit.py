@@ -123,8 +123,9 @@ def test_backend_v2_target_and_counts():
     backend = QShadeBackend(num_qubits=5)
     qc = QuantumCircuit(3, 3)
     qc.h(0)
-    qc.rzx(0.7, 0, 1)  # not a qshade gate
-    qc.ecr(1, 2)  # nor this
+    qc.rzx(0.7, 0, 1)  # in qshade's Target (a Rust standard gate)
+    qc.ecr(1, 2)
+    qc.rv(0.3, 0.1, -0.2, 2)  # not: transpile decomposes it
     qc.ry(0.3, 2)
     qc.measure([0, 1, 2], [2, 0, 1])
     tqc = transpile(qc, backend=backend, optimization_level=1, seed_transpiler=1)
