@@ -209,3 +209,18 @@ def test_untranslatable_angle_is_a_clear_error():
     qc.rx(x.sign() * x, 0)
     with pytest.raises(qshade.QShadeError, match="sign"):
         EstimatorV2().run([(qc, SparsePauliOp("Z"), [0.3])]).result()
+
+
+def test_expressions_substituted_into_expressions():
+    """assign_parameters with expressions as values (x -> 2*y + cos(z)) gives a nested replay;
+    the translation still equals StatevectorEstimator."""
+    x, y, z = Parameter("x"), Parameter("y"), Parameter("z")
+    qc = QuantumCircuit(2)
+    qc.rx(x.sin() * x + 1, 0)
+    qc.cry(y * x - 2 / (1 + x**2), 0, 1)
+    qc = qc.assign_parameters({x: 2 * y + z.cos()})
+    params = np.random.default_rng(4).uniform(-1, 1, (3, 2))
+    obs = SparsePauliOp(["ZI", "XY"], [1.0, 0.5])
+    ours = EstimatorV2().run([(qc, obs, params)]).result()[0].data.evs
+    ref = StatevectorEstimator().run([(qc, obs, params)]).result()[0].data.evs
+    np.testing.assert_allclose(ours, ref, atol=1e-10)
