@@ -31,7 +31,13 @@ from ._native import (
     gate_table,
     gpu,
     reference,
+    standard_gate_is_variadic,
+    standard_gate_names,
+    standard_gate_signature,
 )
+
+# The functions an angle expression can apply (Rust's AngleFn); `qshade.sin(a)` etc.
+_FUNCTIONS = ("sin", "cos", "tan", "exp", "ln", "sqrt", "arcsin", "arccos", "arctan")
 
 __all__ = [
     "Angle",
@@ -47,7 +53,11 @@ __all__ = [
     "gpu",
     "input",
     "reference",
+    "standard_gate_is_variadic",
+    "standard_gate_names",
+    "standard_gate_signature",
     "theta",
+    *_FUNCTIONS,
 ]
 
 __version__ = "0.1.0"
@@ -63,11 +73,30 @@ def input(index: int) -> Angle:  # noqa: A001 - mirrors qshade's Angle::input
     return Angle.input(index)
 
 
+def _make_function(name: str):
+    def function(angle):
+        if isinstance(angle, Angle):
+            return angle.apply(name)
+        return Angle.constant(float(angle)).apply(name).value()
+
+    function.__name__ = name
+    function.__doc__ = (
+        f"{name} of a :class:`Angle` (an angle expression, differentiated exactly by qshade), "
+        f"or of a float (a float)."
+    )
+    return function
+
+
+for _name in _FUNCTIONS:
+    globals()[_name] = _make_function(_name)
+
+
 class Circuit(_native.Circuit):
     """A quantum circuit; gates by Qiskit name through :meth:`add` or one method per gate
-    (``c.h(0)``, ``c.rx(0, 0.3)``, ``c.cx(0, 1)``, ``c.rzz(0, 1, qshade.theta(2))``, ...),
-    all returning the circuit so calls chain. The methods are generated from
-    :func:`gate_table`, the one table of gates the Rust side knows."""
+    (``c.h(0)``, ``c.rx(0, 0.3)``, ``c.cx(0, 1)``, ``c.rzz(0, 1, qshade.theta(2))``,
+    ``c.global_phase(0.1)``, ...), all returning the circuit so calls chain. The methods are
+    generated from :func:`standard_gate_names` / :func:`standard_gate_signature`, Rust's
+    standard gate library (Qiskit's names, aliases included)."""
 
     def mcx(self, controls, target):
         """Multi-controlled X: ``target`` flips when every qubit in ``controls`` is 1."""
@@ -90,10 +119,7 @@ def _make_gate_method(name: str, num_qubits: int, num_angles: int):
     return method
 
 
-for _name, _nq, _na in gate_table():
-    setattr(Circuit, _name, _make_gate_method(_name, _nq, _na))
-Circuit.cnot = Circuit.cx
-Circuit.toffoli = Circuit.ccx
-Circuit.phase = Circuit.p
-Circuit.u3 = Circuit.u
-del _name, _nq, _na
+for _name in standard_gate_names():
+    if not standard_gate_is_variadic(_name):  # mcx: Circuit.mcx(controls, target) above
+        setattr(Circuit, _name, _make_gate_method(_name, *standard_gate_signature(_name)))
+del _name

@@ -42,40 +42,55 @@ except ImportError:  # pragma: no cover - older PennyLane
 
 import qshade
 
-# PennyLane operation name -> qshade gate name (Qiskit's). The one table of the device; a
-# gate added to qshade is one line here and one in qshade.toml.
+def _negated(angles):
+    return [-a for a in angles]
+
+
+# PennyLane operation name -> (qshade standard gate name, which is Qiskit's, and how PennyLane's
+# parameters become that gate's angles). Only exact correspondences (same matrix, global phase
+# included, PennyLane's wire order being Qiskit's qubit order: controls first); the gates and
+# their lowerings are Rust's standard gate library (`qshade.standard_gate_names()`), and
+# `qshade.toml` lists exactly these keys (a test checks both).
 PL_TO_QSHADE = {
-    "Hadamard": "h",
-    "PauliX": "x",
-    "PauliY": "y",
-    "PauliZ": "z",
-    "S": "s",
-    "T": "t",
-    "SX": "sx",
-    "RX": "rx",
-    "RY": "ry",
-    "RZ": "rz",
-    "PhaseShift": "p",
-    "U3": "u",
-    "CNOT": "cx",
-    "CY": "cy",
-    "CZ": "cz",
-    "CRX": "crx",
-    "CRY": "cry",
-    "CRZ": "crz",
-    "ControlledPhaseShift": "cp",
-    "SWAP": "swap",
-    "ISWAP": "iswap",
-    "IsingXX": "rxx",
-    "IsingYY": "ryy",
-    "IsingZZ": "rzz",
-    "Toffoli": "ccx",
-    "CCZ": "ccz",
-    "CSWAP": "cswap",
-    "MultiControlledX": "mcx",
+    "Hadamard": ("h", None),
+    "PauliX": ("x", None),
+    "PauliY": ("y", None),
+    "PauliZ": ("z", None),
+    "S": ("s", None),
+    "T": ("t", None),
+    "SX": ("sx", None),
+    "RX": ("rx", None),
+    "RY": ("ry", None),
+    "RZ": ("rz", None),
+    "PhaseShift": ("p", None),
+    "U1": ("u1", None),
+    "U2": ("u2", None),
+    "U3": ("u", None),
+    "CNOT": ("cx", None),
+    "CY": ("cy", None),
+    "CZ": ("cz", None),
+    "CH": ("ch", None),
+    "CRX": ("crx", None),
+    "CRY": ("cry", None),
+    "CRZ": ("crz", None),
+    "ControlledPhaseShift": ("cp", None),
+    "SWAP": ("swap", None),
+    "ISWAP": ("iswap", None),
+    "ECR": ("ecr", None),
+    "IsingXX": ("rxx", None),
+    "IsingYY": ("ryy", None),
+    "IsingZZ": ("rzz", None),
+    # IsingXY(phi) = exp(i phi (XX + YY) / 4) = XXPlusYY(-phi, beta=0).
+    "IsingXY": ("xx_plus_yy", lambda a: [-a[0], 0.0]),
+    "Toffoli": ("ccx", None),
+    "CCZ": ("ccz", None),
+    "CSWAP": ("cswap", None),
+    "MultiControlledX": ("mcx", None),
+    # GlobalPhase(phi) = exp(-i phi) I, on no qubit; Qiskit's global_phase(g) = exp(i g).
+    "GlobalPhase": ("global_phase", _negated),
 }
-# Handled by the device itself: no gate (Identity) or a phase on the returned state.
-_SPECIAL = {"Identity", "GlobalPhase"}
+# Handled by the device itself: no gate.
+_SPECIAL = {"Identity"}
 _SUPPORTED = frozenset(PL_TO_QSHADE) | _SPECIAL
 
 
@@ -187,23 +202,20 @@ def _theta_rows(columns, batch_size):
 
 class _Compiled:
     """A tape on standard wires as one qshade circuit whose every gate parameter is its own
-    trainable theta (theta index == PennyLane's tape parameter index), the batch of those
-    parameters as a (B, P) array, and the tape's GlobalPhase angles."""
+    trainable theta (theta index == PennyLane's tape parameter index; a gate whose angles are
+    expressions of them is differentiated through those in Rust), and the batch of those
+    parameters as a (B, P) array."""
 
     def __init__(self, tape: QuantumScript, num_wires: int):
         self.n = num_wires
         self.circuit = qshade.Circuit(num_wires)
-        self.global_phases = []  # theta indices of GlobalPhase angles
         self.batch_size = tape.batch_size
         k = 0
         for op in tape.operations:
             name = op.name
             first = k
             k += len(op.data)
-            if name == "Identity":
-                continue
-            if name == "GlobalPhase":
-                self.global_phases.append(first)
+            if name in _SPECIAL:
                 continue
             if name == "QubitUnitary":
                 # PennyLane's first wire is the most significant bit of the matrix index,
@@ -211,12 +223,13 @@ class _Compiled:
                 matrix = np.asarray(qml.math.toarray(op.data[0]), dtype=complex)
                 self.circuit.unitary([self.qubit(w) for w in reversed(op.wires)], matrix)
                 continue
-            gate = PL_TO_QSHADE.get(name)
-            if gate is None:  # pragma: no cover - preprocessing decomposes these
+            if name not in PL_TO_QSHADE:  # pragma: no cover - preprocessing decomposes these
                 raise DeviceError(f"qshade cannot run {name}; it should have been decomposed")
-            qubits = [self.qubit(w) for w in op.wires]
+            gate, angle_map = PL_TO_QSHADE[name]
+            num_qubits, _ = qshade.standard_gate_signature(gate)
+            qubits = [self.qubit(w) for w in op.wires] if num_qubits else []
             angles = [qshade.theta(first + j) for j in range(len(op.data))]
-            self.circuit.add(gate, qubits, angles)
+            self.circuit.add(gate, qubits, angle_map(angles) if angle_map else angles)
         self.num_params = k
         self.circuit.declare_params(k)
         columns = _parameter_columns(tape)
@@ -239,11 +252,6 @@ class _Compiled:
 
     def observables(self, tape: QuantumScript):
         return [self.observable(m.obs) for m in tape.measurements]
-
-    def global_phase(self):
-        """exp(-i * sum phi) per batch row (GlobalPhase(phi) = exp(-i phi) I)."""
-        phi = sum((self.theta[:, k] for k in self.global_phases), np.zeros(len(self.theta)))
-        return np.exp(-1j * phi)
 
 
 class _Group:
@@ -404,8 +412,6 @@ class QShadeDevice(Device):
     def _measure_states(self, tape: QuantumScript, comp: _Compiled, theta: np.ndarray):
         batched = tape.batch_size is not None
         states = np.stack([self._backend.run(comp.circuit, theta=row).amplitudes() for row in theta])
-        phase = np.exp(-1j * theta[:, comp.global_phases].sum(axis=1))
-        states = states * phase[:, None]
         shape = (2,) * comp.n
         states = states.reshape((len(states),) + shape) if batched else states[0].reshape(shape)
         return measure_final_state(tape, states, batched, rng=self._rng)

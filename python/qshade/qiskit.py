@@ -2,8 +2,11 @@
 
 A PUB's whole parameter-value array runs as ONE batched qshade call: every distinct parameter
 row times every distinct observable through ``Backend.forward`` (the estimator), or one state
-per parameter row sampled by qshade (the sampler). Gates qshade lacks are decomposed by
-Qiskit's ``transpile`` into qshade's gate set (``qshade.gate_table()``), not by hand.
+per parameter row sampled by qshade (the sampler). Qiskit's standard gates run as Rust's
+standard gate library (``qshade.standard_gate_names()``); other gates are decomposed by
+Qiskit's ``transpile`` into that set, not by hand. Gate angles that are
+``ParameterExpression``s become qshade angle expressions once per circuit, so parameter rows
+go to qshade unchanged and gradients flow through the expressions in Rust.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from qiskit import QuantumCircuit, transpile
 from qiskit.circuit import Parameter, ParameterExpression
+from qiskit.circuit.library import get_standard_gate_name_mapping
 from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2
 from qiskit.primitives.containers import (
     BitArray,
@@ -25,15 +29,105 @@ from qiskit.primitives.primitive_job import PrimitiveJob
 
 import qshade
 
-# qshade's gates by Qiskit name (the transpile basis), plus multi-controlled X, run natively.
-BASIS_GATES = tuple(name for name, _, _ in qshade.gate_table())
-QSHADE_GATES = BASIS_GATES + ("mcx",)
+# Every gate qshade runs natively, by Qiskit name: Rust's standard gate library.
+QSHADE_GATES = tuple(qshade.standard_gate_names())
+# The transpile basis: those Qiskit's standard gate mapping knows by the same name, acting on
+# at least one qubit (aliases such as "cnot", the variadic "mcx" and global_phase are left out;
+# they still run natively when a circuit has them).
+BASIS_GATES = tuple(
+    name
+    for name in QSHADE_GATES
+    if name in get_standard_gate_name_mapping()
+    and not qshade.standard_gate_is_variadic(name)
+    and qshade.standard_gate_signature(name)[0] > 0
+)
 _IGNORED = {"barrier", "delay"}
+
+# Qiskit's ParameterExpression operation codes (QPY's numbering, which its replay uses).
+_OPS = (
+    "ADD", "SUB", "MUL", "DIV", "POW", "SIN", "COS", "TAN", "ASIN", "ACOS", "EXP", "LOG",
+    "SIGN", "GRAD", "CONJ", "SUBSTITUTE", "ABS", "ATAN", "RSUB", "RDIV", "RPOW",
+)  # fmt: skip
+_BINARY = {
+    "ADD": lambda a, b: a + b,
+    "SUB": lambda a, b: a - b,
+    "MUL": lambda a, b: a * b,
+    "DIV": lambda a, b: a / b,
+    "POW": lambda a, b: a**b,
+    # Qiskit's replay has already swapped the operands of the reversed operations.
+    "RSUB": lambda a, b: b - a,
+    "RDIV": lambda a, b: b / a,
+    "RPOW": lambda a, b: b**a,
+}
+_UNARY = {
+    "SIN": "sin",
+    "COS": "cos",
+    "TAN": "tan",
+    "ASIN": "arcsin",
+    "ACOS": "arccos",
+    "ATAN": "arctan",
+    "EXP": "exp",
+    "LOG": "ln",
+}
+
+
+def _apply(name: str, value):
+    """qshade's function `name` of an Angle, or numpy's of a float."""
+    if isinstance(value, qshade.Angle):
+        return value.apply(name)
+    return float(getattr(np, {"ln": "log"}.get(name, name))(value))
+
+
+def _real(value, context) -> float:
+    c = complex(value)
+    if abs(c.imag) > 1e-12 * max(1.0, abs(c.real)):
+        raise qshade.QShadeError(f"gate angle {context} is complex ({c}); angles must be real")
+    return c.real
+
+
+def to_angle(expr, index: dict):
+    """A Qiskit gate parameter (a number, a ``Parameter`` or a ``ParameterExpression``) as a
+    float or a ``qshade.Angle`` over theta, ``index`` mapping each ``Parameter`` to its theta
+    index. The expression tree is rebuilt from Qiskit's own replay of it (what
+    ``ParameterExpression.sympify`` walks; no sympy needed): + - * / ** and sin, cos, tan,
+    arcsin, arccos, arctan, exp, log (conjugate is the identity on real angles). abs and sign
+    have no exact derivative everywhere and are refused with a ``QShadeError``."""
+    if not isinstance(expr, ParameterExpression):
+        return _real(expr, repr(expr))
+    if isinstance(expr, Parameter):
+        return qshade.theta(index[expr])
+    if not expr.parameters:
+        return _real(expr.numeric(), str(expr))
+    if expr.is_symbol():
+        return qshade.theta(index[next(iter(expr.parameters))])
+    stack = []
+    for inst in expr._qpy_replay:
+        op = _OPS[int(inst.op)] if hasattr(inst, "op") else "SUBSTITUTE"
+        for operand in (inst.lhs, inst.rhs):
+            if operand is not None:
+                stack.append(to_angle(operand, index))
+        if op in _BINARY:
+            rhs = stack.pop()
+            lhs = stack.pop()
+            stack.append(_BINARY[op](lhs, rhs))
+        elif op in _UNARY:
+            stack.append(_apply(_UNARY[op], stack.pop()))
+        elif op == "CONJ":
+            pass  # real angles
+        else:
+            raise qshade.QShadeError(
+                f"qshade cannot translate the gate angle {expr} ({op.lower()} is not an exactly "
+                "differentiable angle function); assign those parameters first "
+                "(qc.assign_parameters) or rewrite the angle"
+            )
+    return stack.pop()
 
 
 class CompiledCircuit:
-    """A Qiskit circuit as a qshade circuit whose every parameterised gate angle is its own
-    theta column, plus how to compute those columns from Qiskit's parameter values."""
+    """A Qiskit circuit as a qshade circuit whose trainable parameters theta are the Qiskit
+    circuit's parameters in ``self.parameters`` order (``qc.parameters``): a parameter row
+    goes to qshade as it is, and ``backend.jacobian(compiled.circuit, ...)`` differentiates
+    with respect to the Qiskit parameters (through any angle expressions, in Rust)."""
 
     def __init__(self, qc: QuantumCircuit):
         if any(
@@ -44,7 +138,14 @@ class CompiledCircuit:
         self.parameters = list(qc.parameters)
         index = {p: k for k, p in enumerate(self.parameters)}
         self.circuit = qshade.Circuit(max(qc.num_qubits, 1))
-        self.occurrences: list = []  # (column | None, scale, offset, expression)
+        cache: dict = {}  # the same expression object in several gates is translated once
+
+        def angle(p):
+            key = id(p)
+            if key not in cache:
+                cache[key] = (p, to_angle(p, index))
+            return cache[key][1]
+
         for inst in qc.data:
             op = inst.operation
             if op.name in _IGNORED:
@@ -55,68 +156,14 @@ class CompiledCircuit:
                     "(only final measurements are supported)"
                 )
             qubits = [qc.find_bit(q).index for q in inst.qubits]
-            angles = []
-            for p in op.params:
-                if isinstance(p, ParameterExpression) and p.parameters:
-                    angles.append(qshade.theta(len(self.occurrences)))
-                    self.occurrences.append(self._occurrence(p, index))
-                else:
-                    angles.append(float(p))
-            self.circuit.add(op.name, qubits, angles)
-        self.circuit.declare_params(len(self.occurrences))
-
-    @staticmethod
-    def _occurrence(expr: ParameterExpression, index: dict):
-        """How to compute one gate angle from the parameter rows: a plain column, an affine
-        or bilinear form of one or two parameters (recognised by probing the expression and
-        checking a further point; vectorised), or a general expression (evaluated per row)."""
-        if isinstance(expr, Parameter):
-            return ("affine", index[expr], 1.0, 0.0)
-        params = list(expr.parameters)
-
-        def f(*values):
-            return float(expr.bind(dict(zip(params, values))).numeric())
-
-        def close(x, y):
-            return abs(x - y) <= 1e-10 * max(1.0, abs(x), abs(y))
-
-        if len(params) == 1:
-            f0, f1 = f(0.0), f(1.0)
-            scale, offset = f1 - f0, f0
-            if close(f(2.7), 2.7 * scale + offset) and close(f(-1.3), -1.3 * scale + offset):
-                return ("affine", index[params[0]], scale, offset)
-        if len(params) == 2:
-            c0 = f(0.0, 0.0)
-            ca, cb = f(1.0, 0.0) - c0, f(0.0, 1.0) - c0
-            cab = f(1.0, 1.0) - c0 - ca - cb
-            if all(
-                close(f(a, b), c0 + ca * a + cb * b + cab * a * b)
-                for a, b in ((2.3, -1.7), (-0.6, 3.1))
-            ):
-                return ("bilinear", index[params[0]], index[params[1]], c0, ca, cb, cab)
-        return ("expr", expr)
+            self.circuit.add(op.name, qubits, [angle(p) for p in op.params])
+        if isinstance(qc.global_phase, ParameterExpression) or qc.global_phase != 0:
+            self.circuit.add("global_phase", [], [angle(qc.global_phase)])
+        self.circuit.declare_params(len(self.parameters))
 
     def theta(self, values: np.ndarray) -> np.ndarray:
-        """Theta rows (R, K) from Qiskit parameter rows (R, P)."""
-        rows = values.shape[0]
-        out = np.empty((rows, len(self.occurrences)))
-        for k, occ in enumerate(self.occurrences):
-            if occ[0] == "affine":
-                _, col, scale, offset = occ
-                out[:, k] = scale * values[:, col] + offset
-            elif occ[0] == "bilinear":
-                _, ia, ib, c0, ca, cb, cab = occ
-                a, b = values[:, ia], values[:, ib]
-                out[:, k] = c0 + ca * a + cb * b + cab * a * b
-            else:
-                expr = occ[1]
-                params = list(expr.parameters)
-                cols = [self.parameters.index(p) for p in params]
-                out[:, k] = [
-                    float(expr.bind(dict(zip(params, values[r, cols]))).numeric())
-                    for r in range(rows)
-                ]
-        return out
+        """Theta rows (R, P) from Qiskit parameter rows (R, P): the same numbers."""
+        return np.asarray(values, dtype=float).reshape(-1, len(self.parameters))
 
 
 def _parameter_values(pub, compiled: CompiledCircuit) -> tuple[np.ndarray, tuple]:
@@ -128,17 +175,6 @@ def _parameter_values(pub, compiled: CompiledCircuit) -> tuple[np.ndarray, tuple
         values = np.zeros(shape + (0,))
     rows = int(np.prod(shape, dtype=np.int64))
     return np.asarray(values, dtype=float).reshape(rows, len(compiled.parameters)), shape
-
-
-def _parameter_rows(pub, compiled: CompiledCircuit) -> tuple[np.ndarray, tuple]:
-    shape = pub.parameter_values.shape
-    if compiled.parameters:
-        values = pub.parameter_values.as_array(compiled.parameters)
-    else:
-        values = np.zeros(shape + (0,))
-    rows = int(np.prod(shape, dtype=np.int64))
-    values = np.asarray(values, dtype=float).reshape(rows, len(compiled.parameters))
-    return compiled.theta(values), shape
 
 
 def _observable(obs, num_qubits: int) -> qshade.Observable:
@@ -218,7 +254,7 @@ class EstimatorV2(BaseEstimatorV2):
                     observables.append(_observable(obs, circuit.num_qubits))
                 idx.append(seen[key])
             obs_index.append(np.array(idx, dtype=np.int64).reshape(pub.observables.shape))
-        theta = compiled.theta(np.concatenate(thetas, axis=0))  # all PUBs' rows at once
+        theta = np.concatenate(thetas, axis=0)  # all PUBs' rows at once
         values = self._backend.forward(
             compiled.circuit, observables, theta=theta, batch_size=len(theta)
         )
@@ -300,7 +336,7 @@ class SamplerV2(BaseSamplerV2):
         mapping = _measurement_map(qc)
         stripped = qc.remove_final_measurements(inplace=False)
         compiled = CompiledCircuit(stripped)
-        theta, pshape = _parameter_rows(pub, compiled)
+        theta, pshape = _parameter_values(pub, compiled)
         seeds = np.random.default_rng(self._seed).integers(0, 2**63, size=len(theta))
         samples = np.empty((len(theta), pub.shots), dtype=np.uint64)
         for r, row in enumerate(theta):
@@ -328,7 +364,6 @@ def qshade_target(num_qubits: int):
     """A ``Target`` listing qshade's gates (ideal, on every qubit) and measurement, so
     ``transpile(circuit, backend=QShadeBackend())`` emits only gates qshade runs natively."""
     from qiskit.circuit import Measure
-    from qiskit.circuit.library import get_standard_gate_name_mapping
     from qiskit.transpiler import Target
 
     gates = get_standard_gate_name_mapping()
@@ -422,11 +457,10 @@ def _make_backend_class():
             final = {}  # clbit index -> qubit index of the final measurements
             for (reg, bit), q in _measurement_map(qc).items():
                 final[qc.find_bit(qc.cregs[[r.name for r in qc.cregs].index(reg)][bit]).index] = q
-            compiled = CompiledCircuit(qc.remove_final_measurements(inplace=False))
-            theta = compiled.theta(np.zeros((1, 0))) if compiled.occurrences else None
-            if compiled.parameters:
+            if qc.parameters:
                 raise qshade.QShadeError("bind the circuit's parameters before backend.run")
-            state = self._qshade.run(compiled.circuit, theta=None if theta is None else theta[0])
+            compiled = CompiledCircuit(qc.remove_final_measurements(inplace=False))
+            state = self._qshade.run(compiled.circuit)
             samples = state.sample(shots, seed)
             values = np.zeros(shots, dtype=np.uint64)
             for c, q in final.items():

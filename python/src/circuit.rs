@@ -1,15 +1,16 @@
 //! Python classes for circuits, angles and observables.
 
-use crate::gates;
 use crate::qerr;
 use num_complex::Complex64;
 use numpy::PyReadonlyArray2;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
-use qshade::{Angle, Circuit, GateKind, Observable, Pauli};
+use qshade::{Angle, AngleFn, Bindings, Circuit, Observable, Pauli, Var};
 
-/// A gate angle: a constant, a trainable parameter `theta[i]` or an input feature `x[i]`, in
-/// the affine form `scale * value + offset`. Plain floats are constants wherever an angle goes.
+/// A gate angle: a constant, a trainable parameter `theta[i]`, an input feature `x[i]`, or an
+/// expression of them (`+ - * /`, unary `-`, `**`, and the functions of [`AngleFn`]), with
+/// plain floats on either side of an operator. Gradients flow through the expression by the
+/// chain rule in Rust.
 #[pyclass(name = "Angle", module = "qshade", frozen)]
 #[derive(Clone)]
 pub struct PyAngle {
@@ -17,71 +18,195 @@ pub struct PyAngle {
     pub inner: Angle,
 }
 
-// `.clone()` on Angle: it is `Copy` today and loses `Copy` when it becomes an expression type.
-#[allow(clippy::clone_on_copy)]
+impl From<Angle> for PyAngle {
+    fn from(inner: Angle) -> Self {
+        PyAngle { inner }
+    }
+}
+
+/// The names [`PyAngle::apply`] accepts (those of [`AngleFn::from_name`]).
+const FUNCTION_NAMES: &str = "sin, cos, tan, exp, ln (log), sqrt, arcsin (asin), arccos (acos), \
+                              arctan (atan)";
+
 #[pymethods]
 impl PyAngle {
     /// The trainable parameter theta[index].
     #[staticmethod]
     fn theta(index: usize) -> Self {
-        PyAngle {
-            inner: Angle::theta(index),
-        }
+        Angle::theta(index).into()
     }
 
     /// The input feature x[index].
     #[staticmethod]
     fn input(index: usize) -> Self {
-        PyAngle {
-            inner: Angle::input(index),
-        }
+        Angle::input(index).into()
     }
 
     /// A constant angle in radians.
     #[staticmethod]
     fn constant(value: f64) -> Self {
-        PyAngle {
-            inner: Angle::Const(value),
-        }
+        Angle::Const(value).into()
     }
 
     /// This angle times `a` (offset included).
     fn times(&self, a: f64) -> Self {
-        PyAngle {
-            inner: self.inner.clone().times(a),
-        }
+        (self.inner.clone() * a).into()
     }
 
     /// This angle plus `b`.
     fn plus(&self, b: f64) -> Self {
-        PyAngle {
-            inner: self.inner.clone().plus(b),
+        (self.inner.clone() + b).into()
+    }
+
+    /// The function `name` (sin, cos, tan, exp, ln, sqrt, arcsin, arccos, arctan) of this
+    /// angle.
+    fn apply(&self, name: &str) -> PyResult<Self> {
+        let f = AngleFn::from_name(name).ok_or_else(|| {
+            crate::QShadeError::new_err(format!(
+                "unknown angle function {name:?}; known: {FUNCTION_NAMES}"
+            ))
+        })?;
+        Ok(self.inner.clone().func(f).into())
+    }
+
+    /// The value under `theta` and `inputs` (1-D arrays; missing ones are empty). Errors if
+    /// the angle reads an index they lack.
+    #[pyo3(signature = (theta = None, inputs = None))]
+    fn value(&self, theta: Option<Vec<f64>>, inputs: Option<Vec<f64>>) -> PyResult<f64> {
+        let (theta, inputs) = (theta.unwrap_or_default(), inputs.unwrap_or_default());
+        self.check_bound(&theta, &inputs)?;
+        Ok(self.inner.value(&Bindings::new(&theta, &inputs)))
+    }
+
+    /// `(d/dtheta, d/dinputs)` of the angle under `theta` and `inputs`, as lists of their
+    /// lengths (the chain rule through the expression, in Rust).
+    #[pyo3(signature = (theta = None, inputs = None))]
+    fn gradient(
+        &self,
+        theta: Option<Vec<f64>>,
+        inputs: Option<Vec<f64>>,
+    ) -> PyResult<(Vec<f64>, Vec<f64>)> {
+        let (theta, inputs) = (theta.unwrap_or_default(), inputs.unwrap_or_default());
+        self.check_bound(&theta, &inputs)?;
+        let (mut gt, mut gx) = (vec![0.0; theta.len()], vec![0.0; inputs.len()]);
+        self.inner
+            .gradient(&Bindings::new(&theta, &inputs), &mut |v, d| match v {
+                Var::Theta(k) => gt[k] += d,
+                Var::Input(i) => gx[i] += d,
+            });
+        Ok((gt, gx))
+    }
+
+    /// Whether the angle is a constant.
+    fn is_const(&self) -> bool {
+        self.inner.is_const()
+    }
+
+    fn __add__(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok((self.inner.clone() + to_angle(other)?).into())
+    }
+
+    fn __radd__(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok((to_angle(other)? + self.inner.clone()).into())
+    }
+
+    fn __sub__(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok((self.inner.clone() - to_angle(other)?).into())
+    }
+
+    fn __rsub__(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok((to_angle(other)? - self.inner.clone()).into())
+    }
+
+    fn __mul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok((self.inner.clone() * to_angle(other)?).into())
+    }
+
+    fn __rmul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok((to_angle(other)? * self.inner.clone()).into())
+    }
+
+    fn __truediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok((self.inner.clone() / to_angle(other)?).into())
+    }
+
+    fn __rtruediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok((to_angle(other)? / self.inner.clone()).into())
+    }
+
+    fn __pow__(
+        &self,
+        other: &Bound<'_, PyAny>,
+        modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        if modulo.is_some() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "pow() with a modulus is not defined for angles",
+            ));
         }
+        Ok(self.inner.clone().pow(to_angle(other)?).into())
     }
 
-    fn __mul__(&self, a: f64) -> Self {
-        self.times(a)
+    fn __rpow__(
+        &self,
+        other: &Bound<'_, PyAny>,
+        modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        if modulo.is_some() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "pow() with a modulus is not defined for angles",
+            ));
+        }
+        Ok(to_angle(other)?.pow(self.inner.clone()).into())
     }
 
-    fn __rmul__(&self, a: f64) -> Self {
-        self.times(a)
+    fn __neg__(&self) -> Self {
+        (-self.inner.clone()).into()
     }
 
-    fn __add__(&self, b: f64) -> Self {
-        self.plus(b)
+    fn __pos__(&self) -> Self {
+        self.clone()
     }
 
-    fn __radd__(&self, b: f64) -> Self {
-        self.plus(b)
+    fn __str__(&self) -> String {
+        self.inner.to_string()
     }
 
     fn __repr__(&self) -> String {
-        format!("Angle({:?})", self.inner)
+        format!("Angle({})", self.inner)
+    }
+}
+
+impl PyAngle {
+    /// Errors unless `theta` and `inputs` cover every index the angle reads.
+    fn check_bound(&self, theta: &[f64], inputs: &[f64]) -> PyResult<()> {
+        let mut missing = None;
+        self.inner.for_each_variable(&mut |v| {
+            let short = match v {
+                Var::Theta(k) => k >= theta.len(),
+                Var::Input(i) => i >= inputs.len(),
+            };
+            if short && missing.is_none() {
+                missing = Some(v);
+            }
+        });
+        match missing {
+            None => Ok(()),
+            Some(v) => Err(crate::QShadeError::new_err(format!(
+                "angle {} reads {} but theta has {} and inputs {} value(s); pass longer arrays",
+                self.inner,
+                match v {
+                    Var::Theta(k) => format!("theta[{k}]"),
+                    Var::Input(i) => format!("x[{i}]"),
+                },
+                theta.len(),
+                inputs.len()
+            ))),
+        }
     }
 }
 
 /// A float or an [`PyAngle`] as a Rust angle.
-#[allow(clippy::clone_on_copy)]
 fn to_angle(obj: &Bound<'_, PyAny>) -> PyResult<Angle> {
     if let Ok(a) = obj.cast::<PyAngle>() {
         return Ok(a.get().inner.clone());
@@ -149,8 +274,10 @@ impl PyCircuit {
         slf
     }
 
-    /// Adds the gate `name` (Qiskit's name: "h", "rx", "cx", "crz", "u", "rzz", "ccx", "mcx",
-    /// ...) on `qubits` (controls first) with `angles` (floats or `qshade.Angle`s).
+    /// Adds the standard gate `name` (Qiskit's name: "h", "rx", "cx", "crz", "u", "rzz", "ccx",
+    /// "ecr", "cswap", "mcx", "global_phase", ...; `standard_gate_names()` lists them) on
+    /// `qubits` (controls first) with `angles` (floats or `qshade.Angle`s). Rust's standard gate
+    /// library builds it; a bad name or count is a `QShadeError` and leaves the circuit as it was.
     #[pyo3(signature = (name, qubits, angles = None))]
     fn add<'py>(
         mut slf: PyRefMut<'py, Self>,
@@ -165,38 +292,9 @@ impl PyCircuit {
                 .map(|a| to_angle(&a?))
                 .collect::<PyResult<_>>()?,
         };
-        if name.eq_ignore_ascii_case("mcx") {
-            if qubits.len() < 2 || !angles.is_empty() {
-                return Err(bad_arity(
-                    name,
-                    "at least 2 qubits (controls, then target)",
-                    0,
-                    &qubits,
-                    angles.len(),
-                ));
-            }
-            let (target, controls) = qubits.split_last().unwrap_or((&0, &[]));
-            slf.inner
-                .multi_controlled(GateKind::X, controls, *target)
-                .map_err(qerr)?;
-            return Ok(slf);
-        }
-        let spec = gates::find(name).ok_or_else(|| {
-            crate::QShadeError::new_err(format!(
-                "unknown gate {name:?}; known gates: {}, mcx",
-                gate_names().join(", ")
-            ))
-        })?;
-        if qubits.len() != spec.qubits || angles.len() != spec.angles {
-            return Err(bad_arity(
-                name,
-                &format!("{} qubits", spec.qubits),
-                spec.angles,
-                &qubits,
-                angles.len(),
-            ));
-        }
-        (spec.build)(&mut slf.inner, &qubits, &angles).map_err(qerr)?;
+        slf.inner
+            .add_standard(name, &qubits, &angles)
+            .map_err(qerr)?;
         Ok(slf)
     }
 
@@ -263,26 +361,32 @@ impl PyCircuit {
     }
 }
 
-/// The error of a gate called with the wrong number of qubits or angles.
-fn bad_arity(name: &str, qubits: &str, angles: usize, got_q: &[usize], got_a: usize) -> PyErr {
-    crate::QShadeError::new_err(format!(
-        "gate {name:?} takes {qubits} and {angles} angle(s), got {} qubit(s) and {got_a} angle(s)",
-        got_q.len()
-    ))
-}
-
-/// `(name, num_qubits, num_angles)` of every gate `Circuit.add` knows (besides `mcx`).
+/// `(name, num_qubits, num_angles)` of every gate `Circuit.add` knows: Qiskit's standard gate
+/// library as qshade's Rust side lists it (aliases included; `mcx` with its smallest arity).
 #[pyfunction]
 pub fn gate_table() -> Vec<(&'static str, usize, usize)> {
-    gates::GATES
+    qshade::standard_gate_names()
         .iter()
-        .map(|g| (g.name, g.qubits, g.angles))
+        .filter_map(|&n| qshade::standard_gate_signature(n).map(|(q, a)| (n, q, a)))
         .collect()
 }
 
-/// The gate names.
-fn gate_names() -> Vec<&'static str> {
-    gates::GATES.iter().map(|g| g.name).collect()
+/// The lower-case Qiskit / OpenQASM names of every standard gate (aliases included).
+#[pyfunction]
+pub fn standard_gate_names() -> Vec<&'static str> {
+    qshade::standard_gate_names().to_vec()
+}
+
+/// `(num_qubits, num_angles)` of the named standard gate, None if qshade does not know it.
+#[pyfunction]
+pub fn standard_gate_signature(name: &str) -> Option<(usize, usize)> {
+    qshade::standard_gate_signature(name)
+}
+
+/// Whether the named gate takes any number of qubits from its signature's count up (`mcx`).
+#[pyfunction]
+pub fn standard_gate_is_variadic(name: &str) -> bool {
+    qshade::standard_gate_is_variadic(name)
 }
 
 /// A Hermitian observable: a real-weighted sum of Pauli strings (and a constant).

@@ -5,7 +5,6 @@
 
 mod backend;
 mod circuit;
-mod gates;
 
 use pyo3::prelude::*;
 
@@ -33,6 +32,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<backend::PyState>()?;
     m.add_class::<backend::PyGradients>()?;
     m.add_function(wrap_pyfunction!(circuit::gate_table, m)?)?;
+    m.add_function(wrap_pyfunction!(circuit::standard_gate_names, m)?)?;
+    m.add_function(wrap_pyfunction!(circuit::standard_gate_signature, m)?)?;
+    m.add_function(wrap_pyfunction!(circuit::standard_gate_is_variadic, m)?)?;
     m.add_function(wrap_pyfunction!(backend::cpu, m)?)?;
     m.add_function(wrap_pyfunction!(backend::reference, m)?)?;
     m.add_function(wrap_pyfunction!(backend::gpu, m)?)?;

@@ -177,7 +177,11 @@ def test_overlaps_are_inner_products():
         (lambda: qshade.Circuit(2).h(2), "out of range"),
         (lambda: qshade.Circuit(2).cx(1, 1), "qubit 1"),
         (lambda: qshade.Circuit(2).add("nosuch", [0]), "unknown gate"),
-        (lambda: qshade.Circuit(2).add("rx", [0]), "takes 1 qubits and 1 angle"),
+        (lambda: qshade.Circuit(2).add("rx", [0]), "takes 1 angle"),
+        (lambda: qshade.Circuit(2).add("cx", [0]), "takes 2 qubit"),
+        (lambda: qshade.Circuit(2).add("CX", [0, 1]), "lower case"),
+        (lambda: qshade.Circuit(1).rx(0, qshade.theta(0).apply("sinh")), "unknown angle function"),
+        (lambda: qshade.theta(2).value([0.1]), "theta[2]"),
         (lambda: qshade.Circuit(1).rx(0, float("nan")), "finite"),
         (lambda: qshade.Observable("Q0"), ""),
         (lambda: qshade.cpu("f16"), "unknown precision"),
@@ -192,3 +196,98 @@ def test_bad_input_raises_qshade_error(call, message):
         call()
     assert message.lower() in str(info.value).lower()
     assert isinstance(info.value, ValueError)
+
+
+def test_every_standard_gate_by_name_matches_qiskit():
+    """Every gate of Rust's standard gate library is reachable from Python by name (add() and
+    the generated method) and gives Qiskit's state on a random input, global phase included."""
+    from qiskit.circuit.library import C3XGate, C4XGate, MCXGate, get_standard_gate_name_mapping
+
+    qiskit_gates = get_standard_gate_name_mapping()
+    aliases = {"i": "id", "phase": "p", "cnot": "cx", "toffoli": "ccx", "fredkin": "cswap",
+               "cphase": "cp", "gphase": "global_phase", "c3sqrtx": "c3sx", "rc3x": "rcccx"}
+    qiskit_gates = dict(qiskit_gates, c3x=C3XGate(), c4x=C4XGate())
+    rng = np.random.default_rng(21)
+    n = 5
+    prep = rng.uniform(-np.pi, np.pi, (n, 2))
+    names = qshade.standard_gate_names()
+    assert {"sxdg", "r", "ecr", "rzx", "dcx", "cu", "ch", "cs", "csdg", "csx", "cswap", "ccz",
+            "rccx", "mcx", "xx_plus_yy", "global_phase"} <= set(names)
+    for name in names:
+        nq, na = qshade.standard_gate_signature(name)
+        if qshade.standard_gate_is_variadic(name):
+            nq = 4
+            gate = MCXGate(nq - 1)
+        else:
+            gate = qiskit_gates[aliases.get(name, name)]
+        angles = [float(a) for a in rng.uniform(-np.pi, np.pi, na)]
+        if na:
+            gate = gate.copy()
+            gate.params = angles
+        qubits = [int(q) for q in rng.choice(n, size=nq, replace=False)]
+        qc = QuantumCircuit(n)
+        c = qshade.Circuit(n)
+        for q in range(n):
+            qc.ry(prep[q, 0], q)
+            qc.rz(prep[q, 1], q)
+            c.ry(q, float(prep[q, 0])).rz(q, float(prep[q, 1]))
+        qc.append(gate, qubits)
+        c.add(name, qubits, angles)
+        want = Statevector(qc).data
+        np.testing.assert_allclose(qshade.cpu().run(c).amplitudes(), want, atol=1e-10, err_msg=name)
+        if not qshade.standard_gate_is_variadic(name):
+            m = qshade.Circuit(n)
+            for q in range(n):
+                m.ry(q, float(prep[q, 0])).rz(q, float(prep[q, 1]))
+            getattr(m, name)(*qubits, *angles)
+            np.testing.assert_allclose(qshade.cpu().run(m).amplitudes(), want, atol=1e-10, err_msg=name)
+
+
+def _angle_cases():
+    """(qshade angle built from theta t and inputs x, the same function in numpy)."""
+    t0, t1, t2 = qshade.theta(0), qshade.theta(1), qshade.theta(2)
+    x0, x1 = qshade.input(0), qshade.input(1)
+    pi = np.pi
+    return [
+        (2 * (pi - x0) * (pi - x1), lambda t, x: 2 * (pi - x[0]) * (pi - x[1])),
+        (qshade.sin(t0) * t1 + t2, lambda t, x: np.sin(t[0]) * t[1] + t[2]),
+        (-t0 / (1.5 + t1 * t1) - 0.3, lambda t, x: -t[0] / (1.5 + t[1] ** 2) - 0.3),
+        (t0**2 + 2**t1 - x0**t2, lambda t, x: t[0] ** 2 + 2 ** t[1] - x[0] ** t[2]),
+        (1 / x0 - t0 / 2 + (1 - t1), lambda t, x: 1 / x[0] - t[0] / 2 + 1 - t[1]),
+        (qshade.cos(x0 * t0) + qshade.tan(t1) + qshade.exp(-t2) + qshade.ln(x1)
+         + qshade.sqrt(x1) + qshade.arcsin(t2 / 4) + qshade.arccos(t2 / 5) + qshade.arctan(t0),
+         lambda t, x: np.cos(x[0] * t[0]) + np.tan(t[1]) + np.exp(-t[2]) + np.log(x[1])
+         + np.sqrt(x[1]) + np.arcsin(t[2] / 4) + np.arccos(t[2] / 5) + np.arctan(t[0])),
+    ]
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_angle_expressions_values_and_gradients(case):
+    """Angle arithmetic from Python evaluates like numpy, its gradient equals central
+    differences, and a circuit using it matches the same circuit with the number put in."""
+    angle, f = _angle_cases()[case]
+    rng = np.random.default_rng(case)
+    t = rng.uniform(0.2, 1.0, 3)
+    x = rng.uniform(0.5, 1.5, 2)
+    assert abs(angle.value(t, x) - f(t, x)) < 1e-12
+    gt, gx = angle.gradient(t, x)
+    h = 1e-6
+    for vec, grad in ((t, gt), (x, gx)):
+        for k in range(len(vec)):
+            e = np.zeros(len(vec))
+            e[k] = h
+            args = (t + e, x) if vec is t else (t, x + e)
+            args_m = (t - e, x) if vec is t else (t, x - e)
+            assert abs(grad[k] - (f(*args) - f(*args_m)) / (2 * h)) < 1e-6
+    # In a circuit: forward and the jacobian through the expression, against the constant angle.
+    c = qshade.Circuit(2).h(0).crx(0, 1, angle).ry(0, angle * 0.5)
+    c.declare_params(3).declare_inputs(2)
+    cpu = qshade.cpu()
+    const = qshade.Circuit(2).h(0).crx(0, 1, f(t, x)).ry(0, f(t, x) * 0.5)
+    np.testing.assert_allclose(cpu.forward(c, ["Z1", "X0"], theta=t, inputs=x[None]),
+                               cpu.forward(const, ["Z1", "X0"]), atol=1e-12)
+    _, jt, jx = cpu.jacobian(c, ["Z1"], theta=t[None], inputs=x[None])
+    d = qshade.Circuit(2).h(0).crx(0, 1, qshade.theta(0)).ry(0, qshade.theta(0) * 0.5)
+    _, dj, _ = cpu.jacobian(d, ["Z1"], theta=[[f(t, x)]])
+    np.testing.assert_allclose(jt[0, 0], dj[0, 0, 0] * np.array(gt), atol=1e-10)
+    np.testing.assert_allclose(jx[0, 0], dj[0, 0, 0] * np.array(gx), atol=1e-10)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.circuit import Parameter, ParameterVector
-from qiskit.circuit.library import efficient_su2, zz_feature_map
+from qiskit.circuit.library import XXPlusYYGate, efficient_su2, zz_feature_map
 from qiskit.primitives import StatevectorEstimator, StatevectorSampler
 from qiskit.quantum_info import SparsePauliOp
 
@@ -16,7 +16,7 @@ def ansatz(n=4, reps=2):
     qc = efficient_su2(n, reps=reps)
     x = Parameter("x")
     qc.rzz(2 * x + 0.5, 0, 1)  # affine expression of one parameter
-    qc.crx(x * qc.parameters[0], 1, 2)  # product of two parameters: the per-row fallback
+    qc.crx(x * qc.parameters[0], 1, 2)  # product of two parameters: a Rust angle expression
     qc.ccx(0, 1, 3)
     qc.swap(2, 3)
     return qc
@@ -43,7 +43,7 @@ def test_estimator_transpiles_foreign_gates():
     qc = QuantumCircuit(3)
     theta = ParameterVector("t", 2)
     qc.h(0)
-    qc.rzx(theta[0], 0, 1)  # not a qshade gate: Qiskit's transpile decomposes it
+    qc.rzx(theta[0], 0, 1)  # a Rust standard gate now, like ecr
     qc.ecr(1, 2)
     qc.ry(theta[1], 2)
     obs = SparsePauliOp(["ZZZ", "XIY"], [1.0, 0.5])
@@ -123,8 +123,9 @@ def test_backend_v2_target_and_counts():
     backend = QShadeBackend(num_qubits=5)
     qc = QuantumCircuit(3, 3)
     qc.h(0)
-    qc.rzx(0.7, 0, 1)  # not a qshade gate
-    qc.ecr(1, 2)  # nor this
+    qc.rzx(0.7, 0, 1)  # in qshade's Target (a Rust standard gate)
+    qc.ecr(1, 2)
+    qc.rv(0.3, 0.1, -0.2, 2)  # not: transpile decomposes it
     qc.ry(0.3, 2)
     qc.measure([0, 1, 2], [2, 0, 1])
     tqc = transpile(qc, backend=backend, optimization_level=1, seed_transpiler=1)
@@ -140,3 +141,86 @@ def test_backend_v2_target_and_counts():
     for key in set(want) | set(counts):
         p, f = want.get(key, 0.0), counts.get(key, 0) / shots
         assert abs(f - p) <= 5 * np.sqrt(max(p * (1 - p), 1e-4) / shots), key
+
+
+def _expression_circuit():
+    """zz_feature_map's 2*(pi - x0)*(pi - x1) angles, sin(t0)*t1 + t2 and friends, a
+    parameterised global phase, and gates that used to be transpiled away (rzx, ecr, cu,
+    xx_plus_yy, csx, rccx)."""
+    n = 3
+    qc = zz_feature_map(n, reps=2)
+    t = ParameterVector("t", 3)
+    qc.ry(t[0].sin() * t[1] + t[2], 0)
+    qc.rzx((t[0] - 0.2) ** 2 / (1.5 + t[2].cos()), 0, 1)
+    qc.ecr(1, 2)
+    qc.cu(t[1].exp() * 0.3, 1.1 - t[0], t[2].arctan(), 0.4 * t[1], 2, 0)
+    qc.append(XXPlusYYGate(t[0] * qc.parameters[0], 2.0 / (2.0 + t[1] ** 2)), [1, 2])
+    qc.csx(0, 2)
+    qc.rccx(0, 1, 2)
+    qc.global_phase = t[2] * t[0]
+    return qc
+
+
+def test_estimator_with_angle_expressions_values_and_gradients(monkeypatch):
+    """Expression angles become Rust angle expressions once per circuit (theta == the Qiskit
+    parameters, no per-row Python evaluation): values equal StatevectorEstimator's, the Rust
+    Jacobian through the expressions equals central differences of StatevectorEstimator, and
+    the state (global phase included) equals Qiskit's Statevector."""
+    from qiskit.quantum_info import Statevector
+
+    import qshade.qiskit as qq
+
+    def no_transpile(*args, **kwargs):
+        raise AssertionError("every gate here is a Rust standard gate: nothing to transpile")
+
+    monkeypatch.setattr(qq, "transpile", no_transpile)
+    qc = _expression_circuit()
+    comp = qq.CompiledCircuit(qc)
+    assert comp.circuit.num_params == qc.num_parameters == 6
+    rng = np.random.default_rng(8)
+    params = rng.uniform(-1.0, 1.0, (4, qc.num_parameters))
+    obs = [SparsePauliOp(["ZZI", "IXY"], [0.7, -0.4]), SparsePauliOp("XIZ")]
+    ours = EstimatorV2().run([(qc, [[o] for o in obs], params)]).result()[0].data.evs
+    ref = StatevectorEstimator().run([(qc, [[o] for o in obs], params)]).result()[0].data.evs
+    np.testing.assert_allclose(ours, ref, atol=1e-10)
+    state = qshade.cpu().run(comp.circuit, theta=params[0]).amplitudes()
+    np.testing.assert_allclose(state, Statevector(qc.assign_parameters(params[0])).data, atol=1e-10)
+
+    qobs = [qshade.Observable.from_terms([(0.7, "ZZ", [1, 2]), (-0.4, "XY", [1, 0])]),
+            qshade.Observable.from_terms([(1.0, "XZ", [2, 0])])]
+    _, jac, _ = qshade.cpu().jacobian(comp.circuit, qobs, theta=params)
+    h = 1e-5
+    for k in range(qc.num_parameters):
+        e = np.zeros(qc.num_parameters)
+        e[k] = h
+        plus = StatevectorEstimator().run([(qc, [[o] for o in obs], params + e)]).result()[0]
+        minus = StatevectorEstimator().run([(qc, [[o] for o in obs], params - e)]).result()[0]
+        fd = (plus.data.evs - minus.data.evs) / (2 * h)  # (observables, rows)
+        np.testing.assert_allclose(jac[:, :, k], fd.T, atol=1e-7)
+
+
+def test_untranslatable_angle_is_a_clear_error():
+    x = Parameter("x")
+    qc = QuantumCircuit(1)
+    qc.rx(x.abs(), 0)
+    with pytest.raises(qshade.QShadeError, match="abs"):
+        EstimatorV2().run([(qc, SparsePauliOp("Z"), [0.3])]).result()
+    qc = QuantumCircuit(1)
+    qc.rx(x.sign() * x, 0)
+    with pytest.raises(qshade.QShadeError, match="sign"):
+        EstimatorV2().run([(qc, SparsePauliOp("Z"), [0.3])]).result()
+
+
+def test_expressions_substituted_into_expressions():
+    """assign_parameters with expressions as values (x -> 2*y + cos(z)) gives a nested replay;
+    the translation still equals StatevectorEstimator."""
+    x, y, z = Parameter("x"), Parameter("y"), Parameter("z")
+    qc = QuantumCircuit(2)
+    qc.rx(x.sin() * x + 1, 0)
+    qc.cry(y * x - 2 / (1 + x**2), 0, 1)
+    qc = qc.assign_parameters({x: 2 * y + z.cos()})
+    params = np.random.default_rng(4).uniform(-1, 1, (3, 2))
+    obs = SparsePauliOp(["ZI", "XY"], [1.0, 0.5])
+    ours = EstimatorV2().run([(qc, obs, params)]).result()[0].data.evs
+    ref = StatevectorEstimator().run([(qc, obs, params)]).result()[0].data.evs
+    np.testing.assert_allclose(ours, ref, atol=1e-10)
