@@ -112,6 +112,15 @@ pub enum Error {
         /// What is wrong with that line.
         message: String,
     },
+    // --- noise (issue 16) ---
+    /// A noise channel's parameters are invalid: a probability outside [0, 1], T2 > 2·T1, a
+    /// Kraus set that is not completely positive and trace preserving within the tolerance, …
+    InvalidChannel {
+        /// The channel, e.g. `depolarizing` or `kraus`.
+        channel: &'static str,
+        /// What is wrong and the valid range.
+        message: String,
+    },
 }
 
 /// `Result` with qshade's [`Error`].
@@ -191,6 +200,10 @@ impl fmt::Display for Error {
             Error::Unsupported(msg) => write!(f, "unsupported: {msg}"),
             Error::Io { path, message } => write!(f, "cannot access {path}: {message}"),
             Error::Parse { what, line, message } => write!(f, "{what} line {line}: {message}"),
+            // --- noise (issue 16) ---
+            Error::InvalidChannel { channel, message } => {
+                write!(f, "invalid {channel} channel: {message}")
+            }
         }
     }
 }
