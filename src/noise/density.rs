@@ -235,7 +235,7 @@ pub(crate) fn apply_readout(mut probs: Vec<f64>, readout: &[Option<ReadoutError>
 }
 
 /// P\[c^x\]\[c\] = phase(c): P|c⟩ = i^(#Y)·(−1)^(popcount(c & z))·|c ⊕ x⟩.
-fn term_phase(term: &crate::circuit::PauliTerm, c: usize) -> C64 {
+pub(crate) fn term_phase(term: &crate::circuit::PauliTerm, c: usize) -> C64 {
     let z = term.z_mask() as usize;
     let sign = if (c & z).count_ones() % 2 == 1 {
         -1.0

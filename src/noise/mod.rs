@@ -1,7 +1,8 @@
 //! Noise: channels with checked parameters ([`Channel`], [`ReadoutError`]), circuits with
 //! channels between their gates ([`NoisyCircuit`]) and the Aer-style [`NoiseModel`] that makes
 //! one from a circuit you already have, the exact f64 density-matrix mode with adjoint
-//! gradients ([`DensityMatrix`], [`expectation_and_gradient`]).
+//! gradients ([`DensityMatrix`], [`expectation_and_gradient`]), Monte-Carlo trajectories
+//! ([`trajectory_expectations`]).
 //!
 //! Channels are kept beside the gate model for now: a [`NoisyCircuit`] holds a [`Circuit`]
 //! (its gates, parameters and names) and an operation list that interleaves gate indices with
@@ -28,9 +29,13 @@ mod channel;
 mod density;
 mod kernel;
 mod model;
+mod trajectory;
 
 pub use channel::{Channel, ReadoutError, CPTP_TOLERANCE};
 pub use density::{
     expectation_and_gradient, DensityMatrix, DENSITY_MEMORY_BUDGET, MAX_DENSITY_QUBITS,
 };
 pub use model::{gate_name, NoiseModel, NoisyCircuit, NoisyOp};
+pub use trajectory::{
+    trajectory_expectations, Estimate, TrajectoryConfig, MAX_TRAJECTORIES, MAX_TRAJECTORY_QUBITS,
+};
