@@ -2,7 +2,7 @@
 //! channels between their gates ([`NoisyCircuit`]) and the Aer-style [`NoiseModel`] that makes
 //! one from a circuit you already have, the exact f64 density-matrix mode with adjoint
 //! gradients ([`DensityMatrix`], [`expectation_and_gradient`]), Monte-Carlo trajectories
-//! ([`trajectory_expectations`]).
+//! ([`trajectory_expectations`]), and zero-noise extrapolation ([`zne`]).
 //!
 //! Channels are kept beside the gate model for now: a [`NoisyCircuit`] holds a [`Circuit`]
 //! (its gates, parameters and names) and an operation list that interleaves gate indices with
@@ -30,6 +30,7 @@ mod density;
 mod kernel;
 mod model;
 mod trajectory;
+pub mod zne;
 
 pub use channel::{Channel, ReadoutError, CPTP_TOLERANCE};
 pub use density::{

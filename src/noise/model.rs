@@ -130,7 +130,6 @@ impl NoisyCircuit {
         self.circuit.check_bindings(bindings)
     }
 
-    #[allow(dead_code)] // used by ZNE folding
     /// Rebuilds from parts (used by folding): ops index into `circuit`'s gates.
     pub(crate) fn from_parts(
         circuit: Circuit,
