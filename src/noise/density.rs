@@ -106,6 +106,104 @@ fn compile(circuit: &NoisyCircuit, bindings: &Bindings<'_>) -> Result<Vec<Step>>
     Ok(steps)
 }
 
+/// Fuses for the forward-only run: gates on at most two qubits (controls included) become
+/// superoperators, and consecutive superoperators on the same qubits are multiplied into one
+/// (a gate and the channels the noise model put after it: one pass over ρ instead of several).
+fn fuse(steps: Vec<Step>, n: usize) -> Vec<Step> {
+    let mut out: Vec<Step> = Vec::with_capacity(steps.len());
+    for step in steps {
+        let step = match step {
+            Step::Gate {
+                gate,
+                qubits,
+                ctrl,
+                u,
+            } => {
+                let controls: Vec<usize> = (0..n).filter(|q| ctrl >> q & 1 == 1).collect();
+                if qubits.len() + controls.len() > 2 {
+                    out.push(Step::Gate {
+                        gate,
+                        qubits,
+                        ctrl,
+                        u,
+                    });
+                    continue;
+                }
+                let mut all: Vec<usize> = qubits.iter().chain(&controls).copied().collect();
+                all.sort_unstable();
+                let full = crate::math::linalg::embed(&u, &qubits, &controls, &all);
+                Step::Channel {
+                    qubits: all
+                        .iter()
+                        .copied()
+                        .chain(all.iter().map(|q| q + n))
+                        .collect(),
+                    superop: gate_superop(&full),
+                }
+            }
+            channel => channel,
+        };
+        if let (
+            Some(Step::Channel {
+                qubits: qa,
+                superop: sa,
+            }),
+            Step::Channel {
+                qubits: qb,
+                superop: sb,
+            },
+        ) = (out.last_mut(), &step)
+        {
+            let mut set_a = qa.clone();
+            let mut set_b = qb.clone();
+            set_a.sort_unstable();
+            set_b.sort_unstable();
+            if set_a == set_b {
+                let b_in_a = permute(sb, qb, qa);
+                *sa = crate::math::linalg::matmul(&b_in_a, sa);
+                continue;
+            }
+        }
+        out.push(step);
+    }
+    out
+}
+
+/// conj(U) ⊗ U in the superoperator index of [`super::Channel::superoperator`].
+fn gate_superop(u: &[C64]) -> Vec<C64> {
+    let d = crate::math::linalg::side(u.len());
+    let dd = d * d;
+    let mut s = vec![C64::ZERO; dd * dd];
+    for r2 in 0..d {
+        for c2 in 0..d {
+            for r in 0..d {
+                for c in 0..d {
+                    s[(r2 + d * c2) * dd + (r + d * c)] = u[r2 * d + r] * u[c2 * d + c].conj();
+                }
+            }
+        }
+    }
+    s
+}
+
+/// A matrix on qubit list `from` re-indexed for the list `to` (the same qubits in another order).
+fn permute(m: &[C64], from: &[usize], to: &[usize]) -> Vec<C64> {
+    let dim = 1usize << to.len();
+    let pos: Vec<usize> = to
+        .iter()
+        .map(|q| from.iter().position(|p| p == q).unwrap_or(0))
+        .collect();
+    let map =
+        |i: usize| -> usize { (0..to.len()).fold(0, |acc, j| acc | (((i >> j) & 1) << pos[j])) };
+    let mut out = vec![C64::ZERO; dim * dim];
+    for r in 0..dim {
+        for c in 0..dim {
+            out[r * dim + c] = m[map(r) * dim + map(c)];
+        }
+    }
+    out
+}
+
 fn shifted(qubits: &[usize], n: usize) -> Vec<usize> {
     qubits.iter().map(|q| q + n).collect()
 }
@@ -159,7 +257,7 @@ impl DensityMatrix {
     pub fn run(circuit: &NoisyCircuit, bindings: &Bindings<'_>) -> Result<Self> {
         let n = circuit.num_qubits();
         check_size(n, 1)?;
-        let steps = compile(circuit, bindings)?;
+        let steps = fuse(compile(circuit, bindings)?, n);
         let mut rho = initial(n)?;
         for step in &steps {
             run_step(&mut rho, step, n, Mode::Forward);

@@ -18,52 +18,137 @@ pub(crate) enum Uncontrolled {
     Zero,
 }
 
+/// A raw pointer to the state that rayon tasks share: every task touches a disjoint set of
+/// amplitude groups, so the writes never alias.
+#[derive(Clone, Copy)]
+struct Shared(*mut C64);
+// SAFETY: tasks write disjoint indices (distinct groups), see `apply`.
+unsafe impl Send for Shared {}
+// SAFETY: as above.
+unsafe impl Sync for Shared {}
+
+/// Groups per rayon task.
+const GROUPS_PER_TASK: usize = 1 << 10;
+
 /// `state ← M · state` on `qubits` (`qubits[j]` is bit j of M's index), for the amplitudes whose
-/// bits in `ctrl` are all 1. The caller guarantees distinct qubits inside the state, `ctrl`
-/// disjoint from them and `m.len() = 4^k`.
+/// bits in `ctrl` are all 1. The caller guarantees distinct qubits inside the state (at most
+/// 4), `ctrl` disjoint from them and `m.len() = 4^k`.
 pub(crate) fn apply(state: &mut [C64], qubits: &[usize], m: &[C64], ctrl: u64, rest: Uncontrolled) {
     let k = qubits.len();
     let d = 1usize << k;
-    let top = qubits.iter().copied().max().unwrap_or(0);
-    let tmask: usize = qubits.iter().fold(0, |acc, &q| acc | (1 << q));
+    if k == 0 || k > 4 || m.len() != d * d || state.len() < d {
+        return;
+    }
+    if k == 1 && (ctrl == 0 || rest == Uncontrolled::Keep) {
+        apply1(state, qubits[0], [m[0], m[1], m[2], m[3]], ctrl as usize);
+        return;
+    }
+    let mut sorted = qubits.to_vec();
+    sorted.sort_unstable();
+    let mut offsets = [0usize; 16];
+    for (s, o) in offsets.iter_mut().enumerate().take(d) {
+        *o = spread(s, qubits);
+    }
     let ctrl = ctrl as usize;
-    // Blocks of 2^(top+1) amplitudes hold whole groups, so they are independent.
-    let block = (1usize << (top + 1)).min(state.len());
-    let work = |offset: usize, chunk: &mut [C64]| {
+    let groups = state.len() >> k;
+    let len = state.len();
+    let ptr = Shared(state.as_mut_ptr());
+    let work = move |range: std::ops::Range<usize>| {
+        let p = ptr;
         let mut buf = [C64::ZERO; 16];
-        let mut out = [C64::ZERO; 16];
-        for base in 0..chunk.len() {
-            if base & tmask != 0 {
+        for g in range {
+            // Insert a zero bit at every target position (ascending).
+            let mut base = g;
+            for &q in &sorted {
+                base = ((base >> q) << (q + 1)) | (base & ((1usize << q) - 1));
+            }
+            let active = base & ctrl == ctrl;
+            if !active && rest == Uncontrolled::Keep {
                 continue;
             }
-            let global = offset + base;
-            if global & ctrl != ctrl {
-                if rest == Uncontrolled::Zero {
-                    for s in 0..d {
-                        chunk[base | spread(s, qubits)] = C64::ZERO;
+            // SAFETY: base | offsets[s] < len, and distinct groups own distinct indices.
+            unsafe {
+                if !active {
+                    for &o in offsets.iter().take(d) {
+                        *p.0.add(base | o) = C64::ZERO;
+                    }
+                    continue;
+                }
+                for (slot, &o) in buf.iter_mut().zip(offsets.iter()).take(d) {
+                    *slot = *p.0.add(base | o);
+                }
+                for (r, &o) in offsets.iter().enumerate().take(d) {
+                    let row = &m[r * d..(r + 1) * d];
+                    let mut acc = C64::ZERO;
+                    for (a, b) in row.iter().zip(&buf[..d]) {
+                        acc += a * b;
+                    }
+                    *p.0.add(base | o) = acc;
+                }
+            }
+        }
+        debug_assert!(len > 0);
+    };
+    if len >= PARALLEL_MIN {
+        let tasks = groups.div_ceil(GROUPS_PER_TASK);
+        (0..tasks).into_par_iter().for_each(|t| {
+            let start = t * GROUPS_PER_TASK;
+            work(start..(start + GROUPS_PER_TASK).min(groups));
+        });
+    } else {
+        work(0..groups);
+    }
+}
+
+/// The one-qubit case of [`apply`] with strided pairs (the common case: it vectorises).
+fn apply1(state: &mut [C64], q: usize, m: [C64; 4], ctrl: usize) {
+    let half = 1usize << q;
+    let block = half << 1;
+    let run = |offset: usize, chunk: &mut [C64]| {
+        for (b, pair) in chunk.chunks_exact_mut(block).enumerate() {
+            let (lo, hi) = pair.split_at_mut(half);
+            let start = offset + b * block;
+            if ctrl == 0 {
+                for (a0, a1) in lo.iter_mut().zip(hi.iter_mut()) {
+                    let (x, y) = (*a0, *a1);
+                    *a0 = m[0] * x + m[1] * y;
+                    *a1 = m[2] * x + m[3] * y;
+                }
+            } else {
+                for (i, (a0, a1)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+                    if (start + i) & ctrl == ctrl {
+                        let (x, y) = (*a0, *a1);
+                        *a0 = m[0] * x + m[1] * y;
+                        *a1 = m[2] * x + m[3] * y;
                     }
                 }
-                continue;
-            }
-            for (s, slot) in buf.iter_mut().enumerate().take(d) {
-                *slot = chunk[base | spread(s, qubits)];
-            }
-            for (r, o) in out.iter_mut().enumerate().take(d) {
-                let row = &m[r * d..(r + 1) * d];
-                *o = row.iter().zip(&buf[..d]).map(|(a, b)| a * b).sum();
-            }
-            for (s, o) in out.iter().enumerate().take(d) {
-                chunk[base | spread(s, qubits)] = *o;
             }
         }
     };
-    if state.len() >= PARALLEL_MIN && state.len() / block >= 2 {
+    let len = state.len();
+    let per_task = block.max(1 << 12);
+    if len >= PARALLEL_MIN && len / per_task >= 2 {
         state
-            .par_chunks_mut(block)
+            .par_chunks_mut(per_task)
             .enumerate()
-            .for_each(|(i, chunk)| work(i * block, chunk));
+            .for_each(|(t, chunk)| run(t * per_task, chunk));
+    } else if len / block >= 1 && len >= PARALLEL_MIN && half >= 1 << 12 {
+        // One huge pair block: split the halves into parallel pieces.
+        let (lo, hi) = state.split_at_mut(half);
+        lo.par_chunks_mut(1 << 12)
+            .zip(hi.par_chunks_mut(1 << 12))
+            .enumerate()
+            .for_each(|(t, (l, h))| {
+                for (i, (a0, a1)) in l.iter_mut().zip(h.iter_mut()).enumerate() {
+                    if (t * (1 << 12) + i) & ctrl == ctrl {
+                        let (x, y) = (*a0, *a1);
+                        *a0 = m[0] * x + m[1] * y;
+                        *a1 = m[2] * x + m[3] * y;
+                    }
+                }
+            });
     } else {
-        work(0, state);
+        run(0, state);
     }
 }
 
@@ -91,4 +176,51 @@ pub(crate) fn inner(a: &[C64], b: &[C64]) -> C64 {
 /// Element-wise complex conjugate of a square matrix (not transposed).
 pub(crate) fn conj(m: &[C64]) -> Vec<C64> {
     m.iter().map(|v| v.conj()).collect()
+}
+
+/// ‖M·state‖² for `M` on `qubits` (no controls), without writing the state: the norm stage of
+/// the trajectory method. Same preconditions as [`apply`].
+pub(crate) fn norm_after(state: &[C64], qubits: &[usize], m: &[C64]) -> f64 {
+    let k = qubits.len();
+    let d = 1usize << k;
+    if k == 0 || k > 4 || m.len() != d * d || state.len() < d {
+        return 0.0;
+    }
+    let mut sorted = qubits.to_vec();
+    sorted.sort_unstable();
+    let mut offsets = [0usize; 16];
+    for (s, o) in offsets.iter_mut().enumerate().take(d) {
+        *o = spread(s, qubits);
+    }
+    let groups = state.len() >> k;
+    let mut total = 0.0;
+    let mut buf = [C64::ZERO; 16];
+    for g in 0..groups {
+        let mut base = g;
+        for &q in &sorted {
+            base = ((base >> q) << (q + 1)) | (base & ((1usize << q) - 1));
+        }
+        for (slot, &o) in buf.iter_mut().zip(offsets.iter()).take(d) {
+            *slot = state[base | o];
+        }
+        for r in 0..d {
+            let row = &m[r * d..(r + 1) * d];
+            let acc: C64 = row.iter().zip(&buf[..d]).map(|(a, b)| a * b).sum();
+            total += acc.norm_sqr();
+        }
+    }
+    total
+}
+
+/// Whether `m` is the identity within 1e-14 (sampled identities are skipped).
+pub(crate) fn is_identity(m: &[C64]) -> bool {
+    let d = crate::math::linalg::side(m.len());
+    (0..m.len()).all(|i| {
+        let want = if i % (d + 1) == 0 {
+            C64::ONE
+        } else {
+            C64::ZERO
+        };
+        (m[i] - want).norm() <= 1e-14
+    })
 }

@@ -7,7 +7,7 @@
 //! renormalised. Expectations come back as means with standard errors.
 
 use super::density::term_phase;
-use super::kernel::{apply, Uncontrolled};
+use super::kernel::{apply, is_identity, norm_after, Uncontrolled};
 use super::model::{NoisyCircuit, NoisyOp};
 use crate::circuit::{Bindings, Observable};
 use crate::error::{Error, Result};
@@ -162,8 +162,8 @@ pub(crate) fn state_expectation(psi: &[C64], observable: &Observable) -> f64 {
     total
 }
 
-/// Runs one trajectory into `psi` (scratch: `tmp`).
-fn run_one(steps: &[Step], psi: &mut [C64], tmp: &mut [C64], rng: &mut Rng) {
+/// Runs one trajectory into `psi`.
+fn run_one(steps: &[Step], psi: &mut [C64], rng: &mut Rng) {
     psi.iter_mut().for_each(|v| *v = C64::ZERO);
     psi[0] = C64::ONE;
     for step in steps {
@@ -172,38 +172,35 @@ fn run_one(steps: &[Step], psi: &mut [C64], tmp: &mut [C64], rng: &mut Rng) {
             Step::Channel { qubits, kraus } => {
                 let r = rng.uniform();
                 let mut cumulative = 0.0;
-                let mut done = false;
-                let mut last_norm = None;
-                for k in kraus {
+                let mut fallback = None;
+                let mut chosen = None;
+                for (i, k) in kraus.iter().enumerate() {
                     if let Some((p, u)) = &k.unitary {
                         cumulative += p;
                         if r < cumulative {
-                            apply(psi, qubits, u, 0, Uncontrolled::Keep);
-                            done = true;
+                            if !is_identity(u) {
+                                apply(psi, qubits, u, 0, Uncontrolled::Keep);
+                            }
+                            chosen = Some(None);
                             break;
                         }
                         continue;
                     }
-                    tmp.copy_from_slice(psi);
-                    apply(tmp, qubits, &k.matrix, 0, Uncontrolled::Keep);
-                    let norm2: f64 = tmp.iter().map(|v| v.norm_sqr()).sum();
+                    let norm2 = norm_after(psi, qubits, &k.matrix);
                     cumulative += norm2;
                     if norm2 > 0.0 {
-                        last_norm = Some(norm2);
-                    }
-                    if r < cumulative && norm2 > 0.0 {
-                        let s = 1.0 / norm2.sqrt();
-                        psi.iter_mut().zip(tmp.iter()).for_each(|(a, b)| *a = b * s);
-                        done = true;
-                        break;
+                        fallback = Some((i, norm2));
+                        if r < cumulative {
+                            chosen = Some(Some((i, norm2)));
+                            break;
+                        }
                     }
                 }
-                if !done {
-                    // Rounding left r just above Σ p_i: keep the last operator with weight.
-                    if let Some(norm2) = last_norm {
-                        let s = 1.0 / norm2.sqrt();
-                        psi.iter_mut().zip(tmp.iter()).for_each(|(a, b)| *a = b * s);
-                    }
+                // Rounding can leave r just above Σ p_i: take the last operator with weight.
+                if let Some((i, norm2)) = chosen.unwrap_or(fallback) {
+                    apply(psi, qubits, &kraus[i].matrix, 0, Uncontrolled::Keep);
+                    let s = 1.0 / norm2.sqrt();
+                    psi.iter_mut().for_each(|a| *a *= s);
                 }
             }
         }
@@ -244,10 +241,10 @@ pub fn trajectory_expectations(
     let values: Vec<Vec<f64>> = (0..t)
         .into_par_iter()
         .map_init(
-            || (vec![C64::ZERO; dim], vec![C64::ZERO; dim]),
-            |(psi, tmp), i| {
+            || vec![C64::ZERO; dim],
+            |psi, i| {
                 let mut rng = Rng::new(stream_seed(config.seed, i as u64));
-                run_one(&steps, psi, tmp, &mut rng);
+                run_one(&steps, psi, &mut rng);
                 observables
                     .iter()
                     .map(|o| state_expectation(psi, o))
