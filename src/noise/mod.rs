@@ -2,7 +2,8 @@
 //! channels between their gates ([`NoisyCircuit`]) and the Aer-style [`NoiseModel`] that makes
 //! one from a circuit you already have, the exact f64 density-matrix mode with adjoint
 //! gradients ([`DensityMatrix`], [`expectation_and_gradient`]), Monte-Carlo trajectories
-//! ([`trajectory_expectations`]), and zero-noise extrapolation ([`zne`]).
+//! ([`trajectory_expectations`]), finite-shot estimates
+//! ([`shot_expectation`], [`shot_gradient`]) and zero-noise extrapolation ([`zne`]).
 //!
 //! Channels are kept beside the gate model for now: a [`NoisyCircuit`] holds a [`Circuit`]
 //! (its gates, parameters and names) and an operation list that interleaves gate indices with
@@ -29,6 +30,7 @@ mod channel;
 mod density;
 mod kernel;
 mod model;
+mod shots;
 mod trajectory;
 pub mod zne;
 
@@ -37,6 +39,7 @@ pub use density::{
     expectation_and_gradient, DensityMatrix, DENSITY_MEMORY_BUDGET, MAX_DENSITY_QUBITS,
 };
 pub use model::{gate_name, NoiseModel, NoisyCircuit, NoisyOp};
+pub use shots::{shot_expectation, shot_gradient, MAX_SHOTS_PER_TERM};
 pub use trajectory::{
     trajectory_expectations, Estimate, TrajectoryConfig, MAX_TRAJECTORIES, MAX_TRAJECTORY_QUBITS,
 };
