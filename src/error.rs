@@ -103,6 +103,13 @@ pub enum Error {
         /// What the operating system said.
         message: String,
     },
+    /// A gate name (e.g. given to `Circuit::add_standard`) that qshade does not know.
+    UnknownGate {
+        /// The name as given (at most 64 characters of it).
+        name: String,
+        /// Known names close to it, or where to find the list.
+        hint: String,
+    },
     /// A text file (CSV data, saved parameters) is malformed.
     Parse {
         /// What was being read, e.g. "CSV" or "parameter file".
@@ -110,6 +117,16 @@ pub enum Error {
         /// 1-based line number.
         line: usize,
         /// What is wrong with that line.
+        message: String,
+    },
+    // qasm: OpenQASM import errors.
+    /// An OpenQASM program is malformed or uses something qshade does not simulate.
+    Qasm {
+        /// 1-based line of the offending token.
+        line: usize,
+        /// 1-based column (in characters) of the offending token.
+        column: usize,
+        /// What is wrong there, and what to do about it.
         message: String,
     },
     // --- noise (issue 16) ---
@@ -200,6 +217,12 @@ impl fmt::Display for Error {
             Error::Unsupported(msg) => write!(f, "unsupported: {msg}"),
             Error::Io { path, message } => write!(f, "cannot access {path}: {message}"),
             Error::Parse { what, line, message } => write!(f, "{what} line {line}: {message}"),
+            Error::UnknownGate { name, hint } => {
+                write!(f, "unknown gate \"{name}\"; {hint}")
+            }
+            Error::Qasm { line, column, message } => {
+                write!(f, "OpenQASM line {line}, column {column}: {message}")
+            }
             // --- noise (issue 16) ---
             Error::InvalidChannel { channel, message } => {
                 write!(f, "invalid {channel} channel: {message}")

@@ -50,6 +50,8 @@ mod error;
 mod math;
 pub mod noise;
 pub mod qml;
+// OpenQASM 2 / 3 import and export.
+pub mod qasm;
 mod sim;
 
 /// The README's code blocks, compiled and run as doctests so the README stays true.
@@ -64,6 +66,8 @@ pub use choose::{choose_backend, BackendChoice, BackendKind};
 pub use circuit::{
     Angle, AngleFn, Bindings, Circuit, Expr, Gate, GateKind, Observable, Pauli, PauliTerm, Var,
 };
+// Qiskit's standard gate library by name (`Circuit::add_standard`).
+pub use circuit::{standard_gate_is_variadic, standard_gate_names, standard_gate_signature};
 pub use compile::program::{
     Batch, BatchConfig, GradientMethod, Gradients, Program, ProgramOp, ThetaBatch,
 };

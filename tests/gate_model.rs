@@ -186,8 +186,8 @@ fn every_kind_gives_the_reference_state_values_and_gradient_on_every_engine() {
         failures.len(),
         failures.join("\n")
     );
-    // 22 kinds: 16 one-qubit ones in 5 placements, 6 two-qubit ones in 4.
-    assert_eq!(checked, backends.len() * (16 * 5 + 6 * 4));
+    // 30 kinds: 19 one-qubit ones in 5 placements, 11 two-qubit ones in 4.
+    assert_eq!(checked, backends.len() * (19 * 5 + 11 * 4));
 }
 
 /// The reference gradient itself against central finite differences of the reference

@@ -904,6 +904,43 @@ fn cpu_split_state_forward_matches_reference() {
     }
 }
 
+/// As many rows as threads or more on a 16-qubit state: the rows run one after another, each
+/// split over the threads (not one row per thread), and still equal the reference row by row.
+#[test]
+fn cpu_split_state_adjoint_many_rows_matches_reference() {
+    let mut rng = Rng::new(902);
+    let n = 16;
+    let circuit = random_circuit(&mut rng, n, 40, 4, 2);
+    let program = Program::compile(&circuit);
+    let theta: Vec<f64> = (0..4).map(|_| rng.range(0.0, 2.0 * PI)).collect();
+    let x: Vec<f64> = (0..8).map(|_| rng.range(0.0, PI)).collect();
+    let batch = Batch::shared(&theta, &x, 4);
+    let obs = [Observable::parse("Z0 Z15 - 0.4 X3").unwrap()];
+    let upstream = [1.0, -0.5, 0.25, 2.0];
+    let want = common::reference_gradients(&program, &batch, &obs, &upstream, false);
+    for threads in [2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let got = pool
+            .install(|| {
+                CpuBackend::new().gradient_batch(
+                    &program,
+                    &batch,
+                    &obs,
+                    &upstream,
+                    GradientMethod::Adjoint,
+                )
+            })
+            .unwrap();
+        let what = format!("{threads} threads");
+        assert_close(&format!("{what}: values"), &want.values, &got.values, 1e-10);
+        assert_close(&format!("{what}: dL/dθ"), &want.theta, &got.theta, 1e-10);
+        assert_close(&format!("{what}: dL/dx"), &want.inputs, &got.inputs, 1e-10);
+    }
+}
+
 /// A single-sample gradient on a state large enough to split over the threads (VQE's case:
 /// one row, so the rows cannot keep the threads busy) equals the reference, whatever the pool
 /// size, in both precisions of the fast backend.

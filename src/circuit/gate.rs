@@ -10,7 +10,7 @@
 //! less significant bit, matching qubit 0 = least significant bit of the state index.
 
 use super::param::Angle;
-use crate::math::linalg::{dagger2, is_diagonal, kron2, matmul, matmul2};
+use crate::math::linalg::{dagger2, dagger4, is_diagonal, kron2, matmul, matmul2};
 use num_complex::Complex64 as C64;
 use std::f64::consts::FRAC_1_SQRT_2;
 
@@ -62,6 +62,27 @@ pub enum GateKind {
     RZZ(Angle),
     /// An arbitrary two-qubit unitary, row-major 4×4, basis index `bit(t0) + 2·bit(t1)`.
     Unitary2(Box<[C64; 16]>),
+    /// √X† = ½[[1−i, 1+i], [1+i, 1−i]] (Qiskit's `sxdg`).
+    SXdg,
+    /// R(θ, φ) = exp(−iθ(cos φ·X + sin φ·Y)/2): a rotation about an axis in the XY plane
+    /// (Qiskit's `r`).
+    R(Angle, Angle),
+    /// GlobalPhase(γ) = e^{iγ}·I on one qubit: a global phase, or, with controls, the phase
+    /// e^{iγ} on the controls' |1…1⟩ (Qiskit's `global_phase`, and the γ of `cu`).
+    GlobalPhase(Angle),
+    /// The echoed cross-resonance gate (Qiskit's `ecr`):
+    /// (1/√2)[[0, 1, 0, i], [1, 0, −i, 0], [0, i, 0, 1], [−i, 0, 1, 0]].
+    ECR,
+    /// The double CNOT: CX(t0 → t1) then CX(t1 → t0) (Qiskit's `dcx`).
+    DCX,
+    /// RZX(θ) = exp(−iθ·Z⊗X/2) with Z on the first target and X on the second (Qiskit's `rzx`).
+    RZX(Angle),
+    /// XX−YY(θ, β): the rotation [[cos θ/2, −i e^{−iβ} sin θ/2], [−i e^{iβ} sin θ/2, cos θ/2]]
+    /// on {|00⟩, |11⟩}, the identity on |01⟩ and |10⟩ (Qiskit's `xx_minus_yy`).
+    XXMinusYY(Angle, Angle),
+    /// XX+YY(θ, β): the same rotation on {|01⟩, |10⟩} (row/column index `bit(t0) + 2·bit(t1)`
+    /// = 1, 2), the identity on |00⟩ and |11⟩ (Qiskit's `xx_plus_yy`).
+    XXPlusYY(Angle, Angle),
 }
 
 fn c(re: f64, im: f64) -> C64 {
@@ -81,7 +102,12 @@ impl GateKind {
             | GateKind::RXX(_)
             | GateKind::RYY(_)
             | GateKind::RZZ(_)
-            | GateKind::Unitary2(_) => 2,
+            | GateKind::Unitary2(_)
+            | GateKind::ECR
+            | GateKind::DCX
+            | GateKind::RZX(_)
+            | GateKind::XXMinusYY(..)
+            | GateKind::XXPlusYY(..) => 2,
             _ => 1,
         }
     }
@@ -111,6 +137,14 @@ impl GateKind {
             GateKind::RYY(_) => "RYY",
             GateKind::RZZ(_) => "RZZ",
             GateKind::Unitary2(_) => "Unitary2",
+            GateKind::SXdg => "SXdg",
+            GateKind::R(..) => "R",
+            GateKind::GlobalPhase(_) => "GlobalPhase",
+            GateKind::ECR => "ECR",
+            GateKind::DCX => "DCX",
+            GateKind::RZX(_) => "RZX",
+            GateKind::XXMinusYY(..) => "XXMinusYY",
+            GateKind::XXPlusYY(..) => "XXPlusYY",
         }
     }
 
@@ -123,10 +157,15 @@ impl GateKind {
             | GateKind::Phase(a)
             | GateKind::RXX(a)
             | GateKind::RYY(a)
-            | GateKind::RZZ(a) => {
+            | GateKind::RZZ(a)
+            | GateKind::GlobalPhase(a)
+            | GateKind::RZX(a) => {
                 vec![a.clone()]
             }
             GateKind::U3(t, p, l) => vec![t.clone(), p.clone(), l.clone()],
+            GateKind::R(t, p) | GateKind::XXMinusYY(t, p) | GateKind::XXPlusYY(t, p) => {
+                vec![t.clone(), p.clone()]
+            }
             _ => Vec::new(),
         }
     }
@@ -145,7 +184,7 @@ impl GateKind {
             | GateKind::T
             | GateKind::Tdg
             | GateKind::Phase(_) => GateClass::Phase,
-            GateKind::RZ(_) | GateKind::RZZ(_) => GateClass::Diagonal,
+            GateKind::RZ(_) | GateKind::RZZ(_) | GateKind::GlobalPhase(_) => GateClass::Diagonal,
             GateKind::H
             | GateKind::Y
             | GateKind::SX
@@ -154,7 +193,14 @@ impl GateKind {
             | GateKind::U3(..)
             | GateKind::ISwap
             | GateKind::RXX(_)
-            | GateKind::RYY(_) => GateClass::Dense,
+            | GateKind::RYY(_)
+            | GateKind::SXdg
+            | GateKind::R(..)
+            | GateKind::ECR
+            | GateKind::DCX
+            | GateKind::RZX(_)
+            | GateKind::XXMinusYY(..)
+            | GateKind::XXPlusYY(..) => GateClass::Dense,
             GateKind::Unitary1(m) => GateClass::of_matrix(&m[..]),
             GateKind::Unitary2(m) => GateClass::of_matrix(&m[..]),
         }
@@ -194,6 +240,14 @@ impl GateKind {
             GateKind::RYY(a()),
             GateKind::RZZ(a()),
             GateKind::Unitary2(Box::new(std::array::from_fn(|k| u2[k]))),
+            GateKind::SXdg,
+            GateKind::R(a(), a()),
+            GateKind::GlobalPhase(a()),
+            GateKind::ECR,
+            GateKind::DCX,
+            GateKind::RZX(a()),
+            GateKind::XXMinusYY(a(), a()),
+            GateKind::XXPlusYY(a(), a()),
         ]
     }
 
@@ -249,6 +303,18 @@ impl GateKind {
                 ]
             }
             GateKind::Unitary1(m) => **m,
+            GateKind::SXdg => [c(0.5, -0.5), c(0.5, 0.5), c(0.5, 0.5), c(0.5, -0.5)],
+            GateKind::R(..) => {
+                let (s, co) = (a(0) / 2.0).sin_cos();
+                let phi = a(1);
+                [
+                    c(co, 0.0),
+                    -i * expi(-phi) * s,
+                    -i * expi(phi) * s,
+                    c(co, 0.0),
+                ]
+            }
+            GateKind::GlobalPhase(_) => [expi(a(0)), z, z, expi(a(0))],
             _ => [o, z, z, o],
         }
     }
@@ -308,6 +374,42 @@ impl GateKind {
                 m
             }
             GateKind::Unitary2(m) => **m,
+            GateKind::ECR => {
+                let (r, ih) = (c(FRAC_1_SQRT_2, 0.0), c(0.0, FRAC_1_SQRT_2));
+                [z, r, z, ih, r, z, -ih, z, z, ih, z, r, -ih, z, r, z]
+            }
+            GateKind::DCX => {
+                // |b1 b0⟩: b1 ^= b0, then b0 ^= b1: 0→0, 1→2, 2→3, 3→1.
+                let mut m = [z; 16];
+                m[0] = o;
+                m[4 * 2 + 1] = o;
+                m[4 * 3 + 2] = o;
+                m[4 + 3] = o;
+                m
+            }
+            GateKind::RZX(_) => {
+                // cos·I − i·sin·(Z on t0)(X on t1).
+                let (s, co) = (a(0) / 2.0).sin_cos();
+                let p = pauli2(&GateKind::Z, &GateKind::X);
+                std::array::from_fn(|k| {
+                    let id = if k % 5 == 0 { co } else { 0.0 };
+                    c(id, 0.0) - i * s * p[k]
+                })
+            }
+            GateKind::XXMinusYY(..) | GateKind::XXPlusYY(..) => {
+                let (s, co) = (a(0) / 2.0).sin_cos();
+                let beta = a(1);
+                let (lo, hi) = rotation_pair(self);
+                let mut m = [z; 16];
+                for k in 0..4 {
+                    m[5 * k] = o;
+                }
+                m[5 * lo] = c(co, 0.0);
+                m[5 * hi] = c(co, 0.0);
+                m[4 * lo + hi] = -i * expi(-beta) * s;
+                m[4 * hi + lo] = -i * expi(beta) * s;
+                m
+            }
             _ => {
                 let mut m = [z; 16];
                 for k in 0..4 {
@@ -399,6 +501,10 @@ pub enum ShiftRule {
     /// Generator with eigenvalues {−½, 0, ½} (a controlled rotation):
     /// f' = c₊[f(a+π/2) − f(a−π/2)] − c₋[f(a+3π/2) − f(a−3π/2)], c± = (√2 ± 1)/(4√2).
     FourTerm,
+    /// An angle that turns a rotation's axis (R's φ, XX±YY's β): the expectation is a
+    /// trigonometric polynomial with frequencies 1 and 2 in it, so
+    /// f' = d₁[f(a+π/4) − f(a−π/4)] − d₂[f(a+3π/4) − f(a−3π/4)], d± = (√2 ± 1)/(2√2).
+    FourTermAxis,
 }
 
 impl ShiftRule {
@@ -417,6 +523,14 @@ impl ShiftRule {
                     (3.0 * FRAC_PI_2, -cm),
                     (-3.0 * FRAC_PI_2, cm),
                 ]
+            }
+            ShiftRule::FourTermAxis => {
+                // FourTerm with the angle doubled: frequencies {½, 1} become {1, 2}.
+                let s2 = std::f64::consts::SQRT_2;
+                let d1 = (s2 + 1.0) / (2.0 * s2);
+                let d2 = (s2 - 1.0) / (2.0 * s2);
+                let q = FRAC_PI_2 / 2.0;
+                vec![(q, d1), (-q, -d1), (3.0 * q, -d2), (-3.0 * q, d2)]
             }
         }
     }
@@ -445,6 +559,15 @@ impl GateKind {
             GateKind::RZZ(_) => rotation(kron2(&GateKind::Z.matrix(&[]), &GateKind::Z.matrix(&[]))),
             GateKind::Phase(_) => vec![z, z, z, C64::I * expi(a(0))],
             GateKind::U3(..) => u3_derivative(angles, which).to_vec(),
+            GateKind::RZX(_) => rotation(pauli2(&GateKind::Z, &GateKind::X).to_vec()),
+            GateKind::GlobalPhase(_) => {
+                let d = C64::I * expi(a(0));
+                vec![d, z, z, d]
+            }
+            GateKind::R(..) => r_derivative(angles, which).to_vec(),
+            GateKind::XXMinusYY(..) | GateKind::XXPlusYY(..) => {
+                xy_derivative(self, angles, which).to_vec()
+            }
             _ => Vec::new(),
         }
     }
@@ -496,6 +619,29 @@ impl GateKind {
                 );
                 out[..4].copy_from_slice(&g);
             }
+            GateKind::R(..) => {
+                let g = matmul2(
+                    &r_derivative(angles, which),
+                    &dagger2(&self.matrix_2x2(angles)),
+                );
+                out[..4].copy_from_slice(&g);
+            }
+            GateKind::GlobalPhase(_) => {
+                out[0] = C64::I;
+                out[3] = C64::I;
+            }
+            GateKind::RZX(_) => {
+                for (o, p) in out.iter_mut().zip(pauli2(&GateKind::Z, &GateKind::X)) {
+                    *o = mi * p;
+                }
+            }
+            GateKind::XXMinusYY(..) | GateKind::XXPlusYY(..) => {
+                let g = matmul4(
+                    &xy_derivative(self, angles, which),
+                    &dagger4(&self.matrix_4x4(angles)),
+                );
+                out[..16].copy_from_slice(&g);
+            }
             _ => {}
         }
     }
@@ -513,6 +659,11 @@ impl GateKind {
             GateKind::RYY(_) => GateKind::RYY(a(0)),
             GateKind::RZZ(_) => GateKind::RZZ(a(0)),
             GateKind::U3(..) => GateKind::U3(a(0), a(1), a(2)),
+            GateKind::R(..) => GateKind::R(a(0), a(1)),
+            GateKind::GlobalPhase(_) => GateKind::GlobalPhase(a(0)),
+            GateKind::RZX(_) => GateKind::RZX(a(0)),
+            GateKind::XXMinusYY(..) => GateKind::XXMinusYY(a(0), a(1)),
+            GateKind::XXPlusYY(..) => GateKind::XXPlusYY(a(0), a(1)),
             other => other.clone(),
         }
     }
@@ -523,7 +674,18 @@ impl GateKind {
     pub fn shift_rule(&self, which: usize, num_controls: usize) -> Option<ShiftRule> {
         let controlled = num_controls > 0;
         match self {
-            GateKind::Phase(_) => Some(ShiftRule::TwoTerm),
+            // Generator i·I: eigenvalues {0, 1} on the controlled subspace (a controlled
+            // phase), a constant when uncontrolled (the rule then gives 0, as it should).
+            GateKind::Phase(_) | GateKind::GlobalPhase(_) => Some(ShiftRule::TwoTerm),
+            // R's θ rotates about a fixed axis (eigenvalues ±½); φ and XX±YY's β turn the
+            // axis: U = e^{−iφZ/2}·U(θ, 0)·e^{iφZ/2}, whose entries have frequencies −1, 0, 1
+            // in φ, so ⟨O⟩ has frequencies up to 2 (controlled or not).
+            GateKind::R(..) | GateKind::XXMinusYY(..) | GateKind::XXPlusYY(..) if which > 0 => {
+                Some(ShiftRule::FourTermAxis)
+            }
+            // XX±YY's θ rotates a two-dimensional subspace and leaves the other two states
+            // alone: generator eigenvalues {−½, 0, ½}.
+            GateKind::XXMinusYY(..) | GateKind::XXPlusYY(..) => Some(ShiftRule::FourTerm),
             // U3(θ, φ, λ) = P(φ)·RY(θ)·P(λ): φ and λ are phase angles, θ a rotation angle.
             GateKind::U3(..) if which > 0 => Some(ShiftRule::TwoTerm),
             GateKind::RX(_)
@@ -532,6 +694,8 @@ impl GateKind {
             | GateKind::RXX(_)
             | GateKind::RYY(_)
             | GateKind::RZZ(_)
+            | GateKind::RZX(_)
+            | GateKind::R(..)
             | GateKind::U3(..) => Some(if controlled {
                 ShiftRule::FourTerm
             } else {
@@ -540,6 +704,70 @@ impl GateKind {
             _ => None,
         }
     }
+}
+
+/// The 4×4 Pauli product with `lo` on the first target (less significant bit) and `hi` on
+/// the second: entry (r, c) = hi[r₁, c₁]·lo[r₀, c₀].
+fn pauli2(lo: &GateKind, hi: &GateKind) -> [C64; 16] {
+    let (l, h) = (lo.matrix_2x2(&[]), hi.matrix_2x2(&[]));
+    std::array::from_fn(|k| {
+        let (r, c) = (k / 4, k % 4);
+        h[2 * (r >> 1) + (c >> 1)] * l[2 * (r & 1) + (c & 1)]
+    })
+}
+
+/// The two basis indices (`bit(t0) + 2·bit(t1)`) that XX−YY (0, 3) and XX+YY (1, 2) rotate.
+fn rotation_pair(kind: &GateKind) -> (usize, usize) {
+    if matches!(kind, GateKind::XXMinusYY(..)) {
+        (0, 3)
+    } else {
+        (1, 2)
+    }
+}
+
+/// Product of two row-major 4×4 matrices, on the stack.
+fn matmul4(a: &[C64; 16], b: &[C64; 16]) -> [C64; 16] {
+    std::array::from_fn(|k| {
+        let (r, c) = (k / 4, k % 4);
+        (0..4).map(|j| a[4 * r + j] * b[4 * j + c]).sum()
+    })
+}
+
+/// ∂R/∂a_`which` at the resolved (θ, φ), on the stack.
+fn r_derivative(angles: &[f64], which: usize) -> [C64; 4] {
+    let a = |i: usize| angles.get(i).copied().unwrap_or(0.0);
+    let (s, c) = (a(0) / 2.0).sin_cos();
+    let phi = a(1);
+    let (z, i) = (C64::ZERO, C64::I);
+    match which {
+        0 => [
+            C64::new(-s / 2.0, 0.0),
+            -i * expi(-phi) * (c / 2.0),
+            -i * expi(phi) * (c / 2.0),
+            C64::new(-s / 2.0, 0.0),
+        ],
+        _ => [z, -expi(-phi) * s, expi(phi) * s, z],
+    }
+}
+
+/// ∂(XX∓YY)/∂a_`which` at the resolved (θ, β), on the stack.
+fn xy_derivative(kind: &GateKind, angles: &[f64], which: usize) -> [C64; 16] {
+    let a = |i: usize| angles.get(i).copied().unwrap_or(0.0);
+    let (s, c) = (a(0) / 2.0).sin_cos();
+    let beta = a(1);
+    let (lo, hi) = rotation_pair(kind);
+    let i = C64::I;
+    let mut d = [C64::ZERO; 16];
+    if which == 0 {
+        d[5 * lo] = C64::new(-s / 2.0, 0.0);
+        d[5 * hi] = C64::new(-s / 2.0, 0.0);
+        d[4 * lo + hi] = -i * expi(-beta) * (c / 2.0);
+        d[4 * hi + lo] = -i * expi(beta) * (c / 2.0);
+    } else {
+        d[4 * lo + hi] = -expi(-beta) * s;
+        d[4 * hi + lo] = expi(beta) * s;
+    }
+    d
 }
 
 /// ∂U3/∂a_`which` at the resolved (θ, φ, λ), on the stack.

@@ -7,13 +7,17 @@
 //! `b_q = (k >> q) & 1`. So `X` on qubit 0 of `|0…0⟩` gives amplitude index 1, and on qubit 2
 //! gives index 4.
 
+mod decompose;
 mod gate;
+mod library;
 mod observable;
 mod param;
 
+pub use decompose::MAX_UNITARY_QUBITS;
 pub use gate::{Gate, GateClass, GateKind, Permutation, ShiftRule};
+pub use library::{standard_gate_is_variadic, standard_gate_names, standard_gate_signature};
 pub use observable::{Observable, Pauli, PauliTerm};
-pub use param::{Angle, AngleFn, Bindings, Expr, Var, MAX_EXPR_DEPTH};
+pub use param::{Angle, AngleFn, Bindings, Expr, ExprAngle, Var, MAX_EXPR_DEPTH, MAX_EXPR_NODES};
 
 use crate::error::{Error, Result};
 use crate::math::linalg::{dagger, matmul};
@@ -177,12 +181,8 @@ impl Circuit {
     /// Angles must be finite (constants, scales and offsets) and θ / x indices below
     /// [`MAX_PARAMS`]; otherwise the gate is rejected and the circuit is unchanged.
     pub fn add(&mut self, gate: Gate) -> Result<&mut Self> {
-        self.validate_gate(&gate)?;
-        let angles = gate.kind.angles();
-        for a in &angles {
-            a.check(&gate.display_name())?;
-        }
-        for a in angles {
+        self.check_gate(&gate)?;
+        for a in gate.kind.angles() {
             a.for_each_variable(&mut |v| match v {
                 Var::Theta(k) => self.num_params = self.num_params.max(k + 1),
                 Var::Input(k) => self.num_inputs = self.num_inputs.max(k + 1),
@@ -212,6 +212,15 @@ impl Circuit {
             self.oversize = other.oversize.clone();
         }
         Ok(self)
+    }
+
+    /// Every check [`Circuit::add`] makes of `gate`, without adding it.
+    pub(crate) fn check_gate(&self, gate: &Gate) -> Result<()> {
+        self.validate_gate(gate)?;
+        for a in &gate.kind.angles() {
+            a.check(&gate.display_name())?;
+        }
+        Ok(())
     }
 
     fn validate_gate(&self, gate: &Gate) -> Result<()> {
@@ -467,6 +476,157 @@ impl Circuit {
     /// An arbitrary 4×4 unitary (row-major, basis index `bit(a) + 2·bit(b)`) on `(a, b)`.
     pub fn unitary2(&mut self, a: usize, b: usize, matrix: [C64; 16]) -> Result<&mut Self> {
         self.two(GateKind::Unitary2(Box::new(matrix)), a, b)
+    }
+}
+
+/// Builders named after Qiskit's standard gates (each is exactly [`Circuit::add_standard`]
+/// with that name: Qiskit's matrix, qubit order and parameter order).
+impl Circuit {
+    /// √X† on `q` (Qiskit's `sxdg`).
+    pub fn sxdg(&mut self, q: usize) -> Result<&mut Self> {
+        self.one(GateKind::SXdg, q)
+    }
+    /// Phase(λ) on `q` under Qiskit's name `p` (alias of [`Circuit::phase`]).
+    pub fn p(&mut self, q: usize, lambda: impl Into<Angle>) -> Result<&mut Self> {
+        self.phase(q, lambda)
+    }
+    /// Qiskit's `u(θ, φ, λ)` (alias of [`Circuit::u3`]).
+    pub fn u(
+        &mut self,
+        q: usize,
+        theta: impl Into<Angle>,
+        phi: impl Into<Angle>,
+        lambda: impl Into<Angle>,
+    ) -> Result<&mut Self> {
+        self.u3(q, theta, phi, lambda)
+    }
+    /// R(θ, φ) = exp(−iθ(cos φ·X + sin φ·Y)/2) on `q` (Qiskit's `r`).
+    pub fn r(
+        &mut self,
+        q: usize,
+        theta: impl Into<Angle>,
+        phi: impl Into<Angle>,
+    ) -> Result<&mut Self> {
+        self.one(GateKind::R(theta.into(), phi.into()), q)
+    }
+    /// The global phase e^{iγ} (Qiskit's `global_phase`; placed on qubit 0 as e^{iγ}·I).
+    pub fn global_phase(&mut self, gamma: impl Into<Angle>) -> Result<&mut Self> {
+        self.one(GateKind::GlobalPhase(gamma.into()), 0)
+    }
+    /// Controlled phase under Qiskit's name `cp` (alias of [`Circuit::cphase`]).
+    pub fn cp(
+        &mut self,
+        control: usize,
+        target: usize,
+        lambda: impl Into<Angle>,
+    ) -> Result<&mut Self> {
+        self.cphase(control, target, lambda)
+    }
+    /// Controlled Hadamard (Qiskit's `ch`).
+    pub fn ch(&mut self, control: usize, target: usize) -> Result<&mut Self> {
+        self.ctrl(GateKind::H, control, target)
+    }
+    /// Controlled S (Qiskit's `cs`).
+    pub fn cs(&mut self, control: usize, target: usize) -> Result<&mut Self> {
+        self.ctrl(GateKind::S, control, target)
+    }
+    /// Controlled S† (Qiskit's `csdg`).
+    pub fn csdg(&mut self, control: usize, target: usize) -> Result<&mut Self> {
+        self.ctrl(GateKind::Sdg, control, target)
+    }
+    /// Controlled √X (Qiskit's `csx`).
+    pub fn csx(&mut self, control: usize, target: usize) -> Result<&mut Self> {
+        self.ctrl(GateKind::SX, control, target)
+    }
+    /// Controlled U3(θ, φ, λ) (Qiskit's `cu3`).
+    pub fn cu3(
+        &mut self,
+        control: usize,
+        target: usize,
+        theta: impl Into<Angle>,
+        phi: impl Into<Angle>,
+        lambda: impl Into<Angle>,
+    ) -> Result<&mut Self> {
+        self.ctrl(
+            GateKind::U3(theta.into(), phi.into(), lambda.into()),
+            control,
+            target,
+        )
+    }
+    /// Qiskit's `cu(θ, φ, λ, γ)`: controlled e^{iγ}·U3(θ, φ, λ) (a phase e^{iγ} on the
+    /// control's |1⟩, then the controlled U3).
+    pub fn cu(
+        &mut self,
+        control: usize,
+        target: usize,
+        theta: impl Into<Angle>,
+        phi: impl Into<Angle>,
+        lambda: impl Into<Angle>,
+        gamma: impl Into<Angle>,
+    ) -> Result<&mut Self> {
+        let angles = [theta.into(), phi.into(), lambda.into(), gamma.into()];
+        self.add_standard("cu", &[control, target], &angles)
+    }
+    /// Toffoli under Qiskit's name `ccx` (alias of [`Circuit::toffoli`]).
+    pub fn ccx(&mut self, c0: usize, c1: usize, target: usize) -> Result<&mut Self> {
+        self.toffoli(c0, c1, target)
+    }
+    /// Doubly controlled Z (Qiskit's `ccz`).
+    pub fn ccz(&mut self, c0: usize, c1: usize, target: usize) -> Result<&mut Self> {
+        self.add(Gate::controlled(GateKind::Z, &[c0, c1], &[target]))
+    }
+    /// X with any number (≥ 1) of controls (Qiskit's `mcx`).
+    pub fn mcx(&mut self, controls: &[usize], target: usize) -> Result<&mut Self> {
+        if controls.is_empty() {
+            return Err(Error::InvalidArgument(
+                "mcx needs at least one control; use x for an uncontrolled X".to_string(),
+            ));
+        }
+        self.multi_controlled(GateKind::X, controls, target)
+    }
+    /// Controlled SWAP of `a` and `b` (Qiskit's `cswap`, the Fredkin gate).
+    pub fn cswap(&mut self, control: usize, a: usize, b: usize) -> Result<&mut Self> {
+        self.add(Gate::controlled(GateKind::Swap, &[control], &[a, b]))
+    }
+    /// The relative-phase Toffoli (Qiskit's `rccx`, by Qiskit's definition).
+    pub fn rccx(&mut self, c0: usize, c1: usize, target: usize) -> Result<&mut Self> {
+        self.add_standard("rccx", &[c0, c1, target], &[])
+    }
+    /// The relative-phase 3-controlled X (Qiskit's `rcccx`, by Qiskit's definition).
+    pub fn rcccx(&mut self, c0: usize, c1: usize, c2: usize, target: usize) -> Result<&mut Self> {
+        self.add_standard("rcccx", &[c0, c1, c2, target], &[])
+    }
+    /// The echoed cross-resonance gate on `(a, b)` (Qiskit's `ecr`).
+    pub fn ecr(&mut self, a: usize, b: usize) -> Result<&mut Self> {
+        self.two(GateKind::ECR, a, b)
+    }
+    /// CX(a → b) then CX(b → a) (Qiskit's `dcx`).
+    pub fn dcx(&mut self, a: usize, b: usize) -> Result<&mut Self> {
+        self.two(GateKind::DCX, a, b)
+    }
+    /// RZX(θ) = exp(−iθ·Z_a X_b/2) (Qiskit's `rzx`: Z on `a`, X on `b`).
+    pub fn rzx(&mut self, a: usize, b: usize, theta: impl Into<Angle>) -> Result<&mut Self> {
+        self.two(GateKind::RZX(theta.into()), a, b)
+    }
+    /// XX−YY(θ, β) on `(a, b)` (Qiskit's `xx_minus_yy`).
+    pub fn xx_minus_yy(
+        &mut self,
+        a: usize,
+        b: usize,
+        theta: impl Into<Angle>,
+        beta: impl Into<Angle>,
+    ) -> Result<&mut Self> {
+        self.two(GateKind::XXMinusYY(theta.into(), beta.into()), a, b)
+    }
+    /// XX+YY(θ, β) on `(a, b)` (Qiskit's `xx_plus_yy`).
+    pub fn xx_plus_yy(
+        &mut self,
+        a: usize,
+        b: usize,
+        theta: impl Into<Angle>,
+        beta: impl Into<Angle>,
+    ) -> Result<&mut Self> {
+        self.two(GateKind::XXPlusYY(theta.into(), beta.into()), a, b)
     }
 }
 

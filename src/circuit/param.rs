@@ -10,9 +10,13 @@ use std::fmt;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 use std::sync::Arc;
 
-/// Deepest expression tree an angle may have ([`Angle::check`] rejects deeper ones, so
-/// evaluation and differentiation, which recurse, stay within a small stack).
-pub const MAX_EXPR_DEPTH: usize = 64;
+/// Deepest expression tree an angle may have (deeper ones are refused when the angle is built,
+/// so evaluation and differentiation, which recurse, stay within a small stack).
+pub const MAX_EXPR_DEPTH: usize = 256;
+
+/// Most nodes an angle's expression tree may have (larger ones are refused when the angle is
+/// built: every binding of every sample evaluates the whole tree).
+pub const MAX_EXPR_NODES: usize = 4096;
 
 /// A gate angle, resolved to a number when the circuit is bound.
 ///
@@ -53,8 +57,30 @@ pub enum Angle {
         /// Offset b in a·x + b.
         offset: f64,
     },
-    /// Any other expression of θ and x.
-    Expr(Arc<Expr>),
+    /// Any other expression of θ and x (measured against [`MAX_EXPR_DEPTH`] and
+    /// [`MAX_EXPR_NODES`] when it was built; see [`ExprAngle`]).
+    Expr(Arc<ExprAngle>),
+}
+
+/// The expression of an [`Angle::Expr`]: a tree within the size limits, or the reason it was
+/// refused (a tree too deep or too large is dropped when the angle is built, and
+/// [`Angle::check`] — run by [`crate::Circuit::add`] — returns that reason as an error).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExprAngle {
+    tree: Expr,
+    refused: Option<String>,
+}
+
+impl ExprAngle {
+    /// The expression tree (the constant 0 for a refused one).
+    pub fn expr(&self) -> &Expr {
+        &self.tree
+    }
+
+    /// Why the expression was refused, if it was.
+    pub fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
+    }
 }
 
 /// A variable an angle can depend on.
@@ -214,33 +240,42 @@ impl Expr {
                 b.backprop(bindings, -seed, out);
             }
             Expr::Mul(a, b) => {
-                if a.has_variables() {
+                if !a.is_const_leaf() {
                     a.backprop(bindings, seed * b.eval(bindings), out);
                 }
-                if b.has_variables() {
+                if !b.is_const_leaf() {
                     b.backprop(bindings, seed * a.eval(bindings), out);
                 }
             }
             Expr::Div(a, b) => {
                 let bv = b.eval(bindings);
-                if a.has_variables() {
+                if !a.is_const_leaf() {
                     a.backprop(bindings, seed / bv, out);
                 }
-                if b.has_variables() {
+                if !b.is_const_leaf() {
                     b.backprop(bindings, -seed * a.eval(bindings) / (bv * bv), out);
                 }
             }
             Expr::Pow(a, b) => {
+                // d(a^b) = b·a^(b−1) da + a^b·ln a db; a term whose factor is exactly 0 (b = 0,
+                // or a^b = 0) is skipped so that 0·ln 0 or 0·0^(−1) does not turn a zero
+                // derivative into NaN.
                 let (av, bv) = (a.eval(bindings), b.eval(bindings));
-                if a.has_variables() {
+                if bv != 0.0 && a.has_variables() {
                     a.backprop(bindings, seed * bv * av.powf(bv - 1.0), out);
                 }
-                if b.has_variables() {
-                    b.backprop(bindings, seed * av.powf(bv) * av.ln(), out);
+                let power = av.powf(bv);
+                if power != 0.0 && b.has_variables() {
+                    b.backprop(bindings, seed * power * av.ln(), out);
                 }
             }
             Expr::Func(f, a) => a.backprop(bindings, seed * f.derivative(a.eval(bindings)), out),
         }
+    }
+
+    /// Whether the node is a number (its derivative is 0 whatever the binding).
+    fn is_const_leaf(&self) -> bool {
+        matches!(self, Expr::Const(_))
     }
 
     /// Whether any θ or x occurs in the tree.
@@ -250,20 +285,55 @@ impl Expr {
         any
     }
 
-    /// The tree's depth, counted up to `limit + 1` (so a deep tree costs at most `limit`
-    /// levels of recursion).
-    pub fn depth_capped(&self, limit: usize) -> usize {
-        if limit == 0 {
-            return 1;
+    /// Depth, node count (both counted up to one past their limit) and whether a variable
+    /// occurs, found with an explicit stack (no recursion, at most [`MAX_EXPR_NODES`] + 1
+    /// nodes visited), so any tree can be measured before it is used.
+    fn measure(&self) -> TreeSize {
+        let mut size = TreeSize::default();
+        let mut stack = vec![(self, 1usize)];
+        while let Some((node, depth)) = stack.pop() {
+            size.nodes += 1;
+            size.depth = size.depth.max(depth);
+            if size.nodes > MAX_EXPR_NODES || size.depth > MAX_EXPR_DEPTH {
+                break;
+            }
+            match node {
+                Expr::Const(_) => {}
+                Expr::Theta(_) | Expr::Input(_) => size.has_variables = true,
+                Expr::Neg(a) | Expr::Func(_, a) => stack.push((a, depth + 1)),
+                Expr::Add(a, b)
+                | Expr::Sub(a, b)
+                | Expr::Mul(a, b)
+                | Expr::Div(a, b)
+                | Expr::Pow(a, b) => {
+                    stack.push((a, depth + 1));
+                    stack.push((b, depth + 1));
+                }
+            }
         }
-        1 + match self {
-            Expr::Const(_) | Expr::Theta(_) | Expr::Input(_) => 0,
-            Expr::Neg(a) | Expr::Func(_, a) => a.depth_capped(limit - 1),
+        size
+    }
+
+    /// Moves the node's non-leaf children onto `stack` (leaving numbers in their place), for
+    /// [`Drop`] without recursion.
+    #[allow(clippy::vec_box)] // the boxes are the tree's own nodes, moved rather than re-allocated
+    fn take_children(&mut self, stack: &mut Vec<Box<Expr>>) {
+        let mut take = |child: &mut Box<Expr>| {
+            if !matches!(**child, Expr::Const(_) | Expr::Theta(_) | Expr::Input(_)) {
+                stack.push(std::mem::replace(child, Box::new(Expr::Const(0.0))));
+            }
+        };
+        match self {
+            Expr::Const(_) | Expr::Theta(_) | Expr::Input(_) => {}
+            Expr::Neg(a) | Expr::Func(_, a) => take(a),
             Expr::Add(a, b)
             | Expr::Sub(a, b)
             | Expr::Mul(a, b)
             | Expr::Div(a, b)
-            | Expr::Pow(a, b) => a.depth_capped(limit - 1).max(b.depth_capped(limit - 1)),
+            | Expr::Pow(a, b) => {
+                take(a);
+                take(b);
+            }
         }
     }
 
@@ -333,11 +403,47 @@ impl Expr {
     }
 }
 
+impl Drop for Expr {
+    /// Frees the tree with an explicit stack: a user-built chain of any depth must not
+    /// overflow the thread's stack when it is dropped.
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        self.take_children(&mut stack);
+        while let Some(mut node) = stack.pop() {
+            node.take_children(&mut stack);
+        }
+    }
+}
+
+/// What [`Expr::measure`] found.
+#[derive(Clone, Copy, Debug, Default)]
+struct TreeSize {
+    nodes: usize,
+    depth: usize,
+    has_variables: bool,
+}
+
+impl TreeSize {
+    /// Why a tree of this size is refused, if it is.
+    fn refusal(&self) -> Option<String> {
+        if self.depth > MAX_EXPR_DEPTH {
+            Some(format!("nests deeper than {MAX_EXPR_DEPTH} levels"))
+        } else if self.nodes > MAX_EXPR_NODES {
+            Some(format!("has more than {MAX_EXPR_NODES} nodes"))
+        } else {
+            None
+        }
+    }
+}
+
 /// A number in a form every OpenQASM parser reads back exactly (`1.0`, `-0.25`, `1e-300`).
 fn format_number(v: f64) -> String {
     let s = format!("{v:?}");
-    if s.contains(['.', 'e', 'E']) || !v.is_finite() {
+    if s.contains('.') || !v.is_finite() {
         s
+    } else if let Some(e) = s.find('e') {
+        // OpenQASM 2's reals need a decimal point before the exponent: 1e-300 → 1.0e-300.
+        format!("{}.0{}", &s[..e], &s[e..])
     } else {
         format!("{s}.0")
     }
@@ -392,7 +498,7 @@ impl Angle {
     pub fn func(self, f: AngleFn) -> Self {
         match self {
             Angle::Const(v) => Angle::Const(f.apply(v)),
-            other => Angle::from_expr(Expr::Func(f, Box::new(other.to_expr()))),
+            other => other.unary(|e| Expr::Func(f, e)),
         }
     }
 
@@ -407,14 +513,28 @@ impl Angle {
 
     /// The angle of an expression tree: a constant or affine form where the tree is one, so
     /// the fast paths (and [`Angle::is_const`]) see it.
+    ///
+    /// The tree is measured without recursion first: one deeper than [`MAX_EXPR_DEPTH`] or
+    /// larger than [`MAX_EXPR_NODES`] is dropped and the angle remembers why, so the gate that
+    /// uses it is refused with that reason.
     pub fn from_expr(expr: Expr) -> Self {
-        if !expr.has_variables() && expr.depth_capped(MAX_EXPR_DEPTH) <= MAX_EXPR_DEPTH {
+        let size = expr.measure();
+        if let Some(reason) = size.refusal() {
+            return Angle::Expr(Arc::new(ExprAngle {
+                tree: Expr::Const(0.0),
+                refused: Some(reason),
+            }));
+        }
+        if !size.has_variables {
             return Angle::Const(expr.eval(&Bindings::none()));
         }
         match expr {
             Expr::Theta(k) => Angle::theta(k),
             Expr::Input(i) => Angle::input(i),
-            other => Angle::Expr(Arc::new(other)),
+            other => Angle::Expr(Arc::new(ExprAngle {
+                tree: other,
+                refused: None,
+            })),
         }
     }
 
@@ -449,7 +569,7 @@ impl Angle {
                 scale,
                 offset,
             } => affine(Expr::Input(*index), *scale, *offset),
-            Angle::Expr(e) => (**e).clone(),
+            Angle::Expr(e) => e.tree.clone(),
         }
     }
 
@@ -469,7 +589,7 @@ impl Angle {
                 scale,
                 offset,
             } => scale * bindings.inputs.get(*index).copied().unwrap_or(0.0) + offset,
-            Angle::Expr(e) => e.eval(bindings),
+            Angle::Expr(e) => e.tree.eval(bindings),
         }
     }
 
@@ -481,7 +601,7 @@ impl Angle {
             Angle::Const(_) => {}
             Angle::Theta { index, scale, .. } => out(Var::Theta(*index), *scale),
             Angle::Input { index, scale, .. } => out(Var::Input(*index), *scale),
-            Angle::Expr(e) => e.backprop(bindings, 1.0, out),
+            Angle::Expr(e) => e.tree.backprop(bindings, 1.0, out),
         }
     }
 
@@ -491,7 +611,7 @@ impl Angle {
             Angle::Const(_) => {}
             Angle::Theta { index, .. } => f(Var::Theta(*index)),
             Angle::Input { index, .. } => f(Var::Input(*index)),
-            Angle::Expr(e) => e.visit(&mut |node| match node {
+            Angle::Expr(e) => e.tree.visit(&mut |node| match node {
                 Expr::Theta(k) => f(Var::Theta(*k)),
                 Expr::Input(i) => f(Var::Input(*i)),
                 _ => {}
@@ -508,13 +628,14 @@ impl Angle {
     /// constants, scales and offsets, indices below [`super::MAX_PARAMS`], and an expression no
     /// deeper than [`MAX_EXPR_DEPTH`]. [`crate::Circuit::add`] runs it on every angle of a gate.
     pub fn check(&self, gate: &str) -> Result<()> {
-        if let Angle::Expr(e) = self {
-            if e.depth_capped(MAX_EXPR_DEPTH) > MAX_EXPR_DEPTH {
-                return Err(Error::InvalidArgument(format!(
-                    "an angle expression of gate {gate} nests deeper than {MAX_EXPR_DEPTH} \
-                     levels; simplify it or split it over several gates"
-                )));
-            }
+        if let Some(reason) = match self {
+            Angle::Expr(e) => e.refused(),
+            _ => None,
+        } {
+            return Err(Error::InvalidArgument(format!(
+                "an angle expression of gate {gate} {reason}; simplify it or split it over \
+                 several gates"
+            )));
         }
         let mut finite = true;
         match self {
@@ -522,7 +643,7 @@ impl Angle {
             Angle::Theta { scale, offset, .. } | Angle::Input { scale, offset, .. } => {
                 finite = scale.is_finite() && offset.is_finite()
             }
-            Angle::Expr(e) => e.visit(&mut |node| {
+            Angle::Expr(e) => e.tree.visit(&mut |node| {
                 if let Expr::Const(v) = node {
                     finite &= v.is_finite();
                 }
@@ -583,9 +704,32 @@ impl Angle {
         }
     }
 
-    /// `op(self, other)` as an expression node (constants folded by [`Angle::from_expr`]).
+    /// The refusal of an expression too deep or too large, if this angle is one.
+    fn refusal(&self) -> Option<&str> {
+        match self {
+            Angle::Expr(e) => e.refused(),
+            _ => None,
+        }
+    }
+
+    /// `op(self, other)` as an expression node (constants folded by [`Angle::from_expr`]);
+    /// a refused operand makes the result refused too.
     fn node(self, other: Angle, op: fn(Box<Expr>, Box<Expr>) -> Expr) -> Angle {
+        if self.refusal().is_some() {
+            return self;
+        }
+        if other.refusal().is_some() {
+            return other;
+        }
         Angle::from_expr(op(Box::new(self.to_expr()), Box::new(other.to_expr())))
+    }
+
+    /// `op(self)` as an expression node; a refused operand stays refused.
+    fn unary(self, op: impl FnOnce(Box<Expr>) -> Expr) -> Angle {
+        if self.refusal().is_some() {
+            return self;
+        }
+        Angle::from_expr(op(Box::new(self.to_expr())))
     }
 }
 
@@ -608,7 +752,7 @@ impl Neg for Angle {
             Some((v, s, o)) => Angle::affine(v, -s, -o),
             None => match self {
                 Angle::Const(v) => Angle::Const(-v),
-                other => Angle::from_expr(Expr::Neg(Box::new(other.to_expr()))),
+                other => other.unary(Expr::Neg),
             },
         }
     }
@@ -657,7 +801,9 @@ impl Div for Angle {
     fn div(self, rhs: Angle) -> Angle {
         match (&self, &rhs) {
             (Angle::Const(a), Angle::Const(b)) => Angle::Const(a / b),
-            (Angle::Theta { .. } | Angle::Input { .. }, Angle::Const(c)) if *c != 0.0 => {
+            (Angle::Theta { .. } | Angle::Input { .. }, Angle::Const(c))
+                if (1.0 / *c).is_finite() =>
+            {
                 let inverse = 1.0 / *c;
                 self * inverse
             }
@@ -765,6 +911,8 @@ mod tests {
             (x(0) + t(2)).func(AngleFn::Sqrt) / (t(1) - 3.0),
             (t(0) * 0.5 + t(2) * 0.1).func(AngleFn::Asin) - (t(2) * t(0)).func(AngleFn::Acos),
             (t(1) + x(0)).func(AngleFn::Atan).pow(3.0) + (x(1) + t(0)).pow(t(2)),
+            // Zero factors: a zero base and a zero exponent have finite derivatives.
+            (t(0) - 0.3).pow(t(2) + 1.3) + (t(2) - 0.7).pow(0.0) * t(1),
             -(t(0) * x(0)),
         ]
     }
@@ -782,6 +930,7 @@ mod tests {
             (x0 + t2).sqrt() / (t1 - 3.0),
             (t0 * 0.5 + t2 * 0.1).asin() - (t2 * t0).acos(),
             (t1 + x0).atan().powi(3) + (x1 + t0).powf(t2),
+            (t0 - 0.3).powf(t2 + 1.3) + (t2 - 0.7).powf(0.0) * t1,
             -(t0 * x0),
         ];
         for (a, e) in samples().iter().zip(expected) {
@@ -858,6 +1007,25 @@ mod tests {
             deep = deep.func(AngleFn::Sin) + Angle::theta(k % 3 + 1);
         }
         assert!(deep.check("RX").is_err());
+        // Refusal sticks through later operators.
+        assert!((deep * 2.0 + Angle::theta(0)).check("RX").is_err());
+        // A sum of 200 terms is a natural feature-vector angle and is accepted.
+        let sum = (0..200).fold(Angle::Const(0.0), |s, k| s + Angle::theta(k) * 0.5);
+        assert!(sum.check("RX").is_ok());
+        // Squaring doubles the tree: refused once it passes MAX_EXPR_NODES, in bounded time
+        // and memory (60 doublings would be 2^60 nodes).
+        let mut wide = Angle::theta(0) * Angle::theta(1);
+        for _ in 0..60 {
+            wide = wide.clone() * wide;
+        }
+        assert!(wide.check("RX").is_err());
+        // A user-built chain far deeper than the stack allows is measured, refused and
+        // dropped without recursion.
+        let mut chain = Expr::Theta(0);
+        for _ in 0..200_000 {
+            chain = Expr::Add(Box::new(chain), Box::new(Expr::Const(1.0)));
+        }
+        assert!(Angle::from(chain).check("RX").is_err());
         assert!((Angle::theta(0) * Angle::input(0) + f64::NAN)
             .check("RX")
             .is_err());
@@ -881,5 +1049,6 @@ mod tests {
             show((t(0) * t(1)).func(AngleFn::Sin) / -3.0),
             "sin(t0*t1)/(-3.0)"
         );
+        assert_eq!(show(t(0) * 1e-300 * t(1)), "1.0e-300*t0*t1");
     }
 }

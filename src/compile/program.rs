@@ -3,8 +3,8 @@
 //! Compiling numbers every angle *occurrence* (each gate angle, in circuit order). A binding of
 //! θ and x becomes a row of occurrence values, so a batch is a `B × num_angles` matrix and both
 //! backends run the same lowered program on it. Gradients come back per occurrence and the
-//! chain rule through the affine angles (`a·θ_k + b`, `a·x_i + b`, shared θ) is applied here,
-//! once, for every backend and method.
+//! chain rule through the angles (affine forms `a·θ_k + b`, shared θ, and expressions of
+//! several variables) is applied here, once, for every backend and method.
 
 use crate::circuit::{Angle, Bindings, Circuit, Gate, Observable, ShiftRule, Var};
 use crate::error::{Error, Result};
@@ -285,7 +285,8 @@ impl<'a> Batch<'a> {
     }
 
     /// The `B × num_angles` occurrence matrix after [`Batch::validate`], with a check that
-    /// every value is finite (an affine angle `a·θ + b` can overflow for finite inputs).
+    /// every value is finite (an angle can overflow, or leave a function's domain, for finite
+    /// inputs).
     pub fn resolve_checked(&self, program: &Program) -> Result<Vec<f64>> {
         self.validate(program)?;
         let rows = self.resolve(program);

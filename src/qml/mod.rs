@@ -18,6 +18,7 @@ pub mod optim;
 pub mod progress;
 pub mod qaoa;
 pub mod qkernel;
+pub mod study; // issue 17: quantum-vs-classical benchmarking
 pub mod templates;
 pub mod train;
 pub mod vqe;

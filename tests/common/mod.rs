@@ -377,7 +377,7 @@ pub fn random_unitary2(rng: &mut Rng) -> [Complex64; 16] {
 }
 
 /// Number of `GateKind` variants; [`kind_index`] is exhaustive over them.
-pub const NUM_KINDS: usize = 22;
+pub const NUM_KINDS: usize = 30;
 
 /// A stable index per `GateKind` variant. The match is exhaustive on purpose: a new kind fails
 /// to compile here until the generators below (and so the whole suite) cover it.
@@ -405,6 +405,14 @@ pub fn kind_index(kind: &GateKind) -> usize {
         GateKind::RYY(_) => 19,
         GateKind::RZZ(_) => 20,
         GateKind::Unitary2(_) => 21,
+        GateKind::SXdg => 22,
+        GateKind::R(..) => 23,
+        GateKind::GlobalPhase(_) => 24,
+        GateKind::ECR => 25,
+        GateKind::DCX => 26,
+        GateKind::RZX(_) => 27,
+        GateKind::XXMinusYY(..) => 28,
+        GateKind::XXPlusYY(..) => 29,
     }
 }
 
@@ -441,6 +449,23 @@ pub fn kind_from_index(
         19 => GateKind::RYY(angle(rng)),
         20 => GateKind::RZZ(angle(rng)),
         21 => GateKind::Unitary2(Box::new(random_unitary2(rng))),
+        22 => GateKind::SXdg,
+        23 => {
+            let (t, p) = (angle(rng), angle(rng));
+            GateKind::R(t, p)
+        }
+        24 => GateKind::GlobalPhase(angle(rng)),
+        25 => GateKind::ECR,
+        26 => GateKind::DCX,
+        27 => GateKind::RZX(angle(rng)),
+        28 => {
+            let (t, b) = (angle(rng), angle(rng));
+            GateKind::XXMinusYY(t, b)
+        }
+        29 => {
+            let (t, b) = (angle(rng), angle(rng));
+            GateKind::XXPlusYY(t, b)
+        }
         _ => panic!("no GateKind with index {index}"),
     }
 }
@@ -509,7 +534,7 @@ pub fn random_circuit(n: usize, depth: usize, seed: u64) -> (Circuit, Vec<f64>, 
 }
 
 fn is_two_qubit_index(k: usize) -> bool {
-    (16..=21).contains(&k)
+    (16..=21).contains(&k) || (25..=29).contains(&k)
 }
 
 /// Row-major product of two d×d matrices.
