@@ -129,6 +129,15 @@ pub enum Error {
         /// What is wrong there, and what to do about it.
         message: String,
     },
+    // --- noise (issue 16) ---
+    /// A noise channel's parameters are invalid: a probability outside [0, 1], T2 > 2·T1, a
+    /// Kraus set that is not completely positive and trace preserving within the tolerance, …
+    InvalidChannel {
+        /// The channel, e.g. `depolarizing` or `kraus`.
+        channel: &'static str,
+        /// What is wrong and the valid range.
+        message: String,
+    },
 }
 
 /// `Result` with qshade's [`Error`].
@@ -213,6 +222,10 @@ impl fmt::Display for Error {
             }
             Error::Qasm { line, column, message } => {
                 write!(f, "OpenQASM line {line}, column {column}: {message}")
+            }
+            // --- noise (issue 16) ---
+            Error::InvalidChannel { channel, message } => {
+                write!(f, "invalid {channel} channel: {message}")
             }
         }
     }

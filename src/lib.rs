@@ -48,6 +48,7 @@ pub mod circuit;
 mod compile;
 mod error;
 mod math;
+pub mod noise;
 pub mod qml;
 // OpenQASM 2 / 3 import and export.
 pub mod qasm;
