@@ -65,7 +65,7 @@ impl Circuit {
                 GateKind::Unitary2(Box::new(std::array::from_fn(|i| matrix[i]))),
                 qubits,
             )],
-            _ => to_gates(&two_level(matrix, k), qubits),
+            _ => dense_as_gates(matrix, qubits),
         };
         for g in &gates {
             self.check_gate(g)?;
@@ -75,6 +75,14 @@ impl Circuit {
         }
         Ok(self)
     }
+}
+
+/// An exact decomposition of the dense unitary `matrix` (row-major 2^k × 2^k, k =
+/// `qubits.len()`, bit j of the index is `qubits[j]`) into X gates and controlled one-qubit
+/// unitaries, the form [`Circuit::unitary`] uses from three qubits on; the OpenQASM exporter
+/// writes two-qubit unitaries with it. `matrix` must already be checked unitary.
+pub(crate) fn dense_as_gates(matrix: &[C64], qubits: &[usize]) -> Vec<Gate> {
+    to_gates(&two_level(matrix, qubits.len()), qubits)
 }
 
 /// Gray code: consecutive values differ in one bit.

@@ -13,6 +13,7 @@ mod library;
 mod observable;
 mod param;
 
+pub(crate) use decompose::dense_as_gates;
 pub use decompose::MAX_UNITARY_QUBITS;
 pub use gate::{Gate, GateClass, GateKind, Permutation, ShiftRule};
 pub use library::{standard_gate_is_variadic, standard_gate_names, standard_gate_signature};

@@ -80,8 +80,9 @@ const RESERVED: [&str; 14] = [
 /// are `input float[64] x_k`. Read it back with [`super::parse_qasm3_with`] and
 /// `QasmOptions::default().inputs(…x names…)` to get the inputs back as x.
 ///
-/// Arbitrary two-qubit unitaries (`GateKind::Unitary2`) have no OpenQASM form: an
-/// [`Error::Unsupported`].
+/// Arbitrary two-qubit unitaries (`GateKind::Unitary2`) are written as their exact
+/// decomposition into X gates and controlled one-qubit unitaries (`ctrl @ U`), so they come
+/// back as those gates, with the same state.
 pub fn to_qasm3(circuit: &Circuit) -> Result<String> {
     write(circuit, None, true, &Extra::default())
 }
@@ -89,7 +90,8 @@ pub fn to_qasm3(circuit: &Circuit) -> Result<String> {
 /// The circuit as OpenQASM 2.0 (`include "qelib1.inc"`, `qreg q[n];`). OpenQASM 2 has no free
 /// parameters: a circuit with θ or x angles is an [`Error::Unsupported`] (use
 /// [`to_qasm2_bound`] or [`to_qasm3`]), as are gates qelib1.inc cannot express (more controls
-/// than `c4x`, controlled two-qubit rotations, `Unitary2`).
+/// than `c4x`, controlled two-qubit rotations; a `Unitary2` is written as controlled one-qubit
+/// unitaries, so it needs `cu3`, i.e. no further controls).
 pub fn to_qasm2(circuit: &Circuit) -> Result<String> {
     write(circuit, None, false, &Extra::default())
 }
@@ -323,53 +325,56 @@ fn line(
     let mut qubits = g.controls.clone();
     qubits.extend(&g.targets);
     let k = g.controls.len();
-    if let GateKind::Unitary1(m) = &g.kind {
-        return unitary1(out, m, &g.controls, g.targets[0], v3);
-    }
-    let base: &'static str =
-        match &g.kind {
-            GateKind::I => "id",
-            GateKind::H => "h",
-            GateKind::X => "x",
-            GateKind::Y => "y",
-            GateKind::Z => "z",
-            GateKind::S => "s",
-            GateKind::Sdg => "sdg",
-            GateKind::T => "t",
-            GateKind::Tdg => "tdg",
-            GateKind::SX => "sx",
-            GateKind::RX(_) => "rx",
-            GateKind::RY(_) => "ry",
-            GateKind::RZ(_) => "rz",
-            GateKind::Phase(_) => "p",
-            GateKind::U3(..) => {
-                if v3 {
-                    "U"
-                } else {
-                    "u3"
-                }
+
+    let base: &'static str = match &g.kind {
+        GateKind::I => "id",
+        GateKind::H => "h",
+        GateKind::X => "x",
+        GateKind::Y => "y",
+        GateKind::Z => "z",
+        GateKind::S => "s",
+        GateKind::Sdg => "sdg",
+        GateKind::T => "t",
+        GateKind::Tdg => "tdg",
+        GateKind::SX => "sx",
+        GateKind::RX(_) => "rx",
+        GateKind::RY(_) => "ry",
+        GateKind::RZ(_) => "rz",
+        GateKind::Phase(_) => "p",
+        GateKind::U3(..) => {
+            if v3 {
+                "U"
+            } else {
+                "u3"
             }
-            GateKind::Swap => "swap",
-            GateKind::ISwap => "iswap",
-            GateKind::RXX(_) => "rxx",
-            GateKind::RYY(_) => "ryy",
-            GateKind::RZZ(_) => "rzz",
-            GateKind::SXdg => "sxdg",
-            GateKind::R(..) => "r",
-            GateKind::ECR => "ecr",
-            GateKind::DCX => "dcx",
-            GateKind::RZX(_) => "rzx",
-            GateKind::XXMinusYY(..) => "xx_minus_yy",
-            GateKind::XXPlusYY(..) => "xx_plus_yy",
-            GateKind::GlobalPhase(_) => {
-                return global_phase(out, &angles[0], &g.controls, g.targets[0], v3)
+        }
+        GateKind::Swap => "swap",
+        GateKind::ISwap => "iswap",
+        GateKind::RXX(_) => "rxx",
+        GateKind::RYY(_) => "ryy",
+        GateKind::RZZ(_) => "rzz",
+        GateKind::SXdg => "sxdg",
+        GateKind::R(..) => "r",
+        GateKind::ECR => "ecr",
+        GateKind::DCX => "dcx",
+        GateKind::RZX(_) => "rzx",
+        GateKind::XXMinusYY(..) => "xx_minus_yy",
+        GateKind::XXPlusYY(..) => "xx_plus_yy",
+        GateKind::GlobalPhase(_) => {
+            return global_phase(out, &angles[0], &g.controls, g.targets[0], v3)
+        }
+        GateKind::Unitary1(m) => return unitary1(out, m, &g.controls, g.targets[0], v3),
+        GateKind::Unitary2(m) => {
+            // No OpenQASM form of its own: written as the exact decomposition
+            // Circuit::unitary uses (X gates and controlled one-qubit unitaries), each under
+            // the gate's controls.
+            for mut part in crate::circuit::dense_as_gates(m.as_slice(), &g.targets) {
+                part.controls.splice(0..0, g.controls.iter().copied());
+                line(out, &part, &[], v3, used)?;
             }
-            GateKind::Unitary1(_) | GateKind::Unitary2(_) => return Err(Error::Unsupported(
-                "arbitrary two-qubit unitaries (Unitary2) have no OpenQASM form; decompose them \
-                 into named gates first"
-                    .into(),
-            )),
-        };
+            return Ok(());
+        }
+    };
     if DEFS.iter().any(|(n, _, _)| *n == base) {
         used.insert(base);
     }
