@@ -19,8 +19,9 @@
 mod noisy_qnn;
 
 use noisy_qnn::{dm_evaluate, dm_loss_and_gradient, model, moons, noisy_circuit, LOSS};
+use qshade::noise::NoisyCircuit;
 use qshade::qml::optim::{Adam, Optimizer};
-use qshade::qml::train::{evaluate, fit, Dataset, OptimizerConfig, TrainConfig};
+use qshade::qml::train::{evaluate, fit, Dataset, OptimizerConfig, Qnn, TrainConfig};
 use qshade::{CpuBackend, Precision, Result};
 use std::time::Instant;
 
@@ -153,6 +154,6 @@ fn main() -> Result<()> {
 }
 
 /// The model's circuit with no channels (evaluated on the batched state-vector backend).
-fn noisy_qnn_ideal(model: &qshade::qml::train::Qnn) -> Result<qshade::noise::NoisyCircuit> {
-    Ok(qshade::noise::NoisyCircuit::from_circuit(model.circuit()))
+fn noisy_qnn_ideal(model: &Qnn) -> Result<NoisyCircuit> {
+    Ok(NoisyCircuit::from_circuit(model.circuit()))
 }

@@ -1,8 +1,6 @@
 //! The QNN of `examples/noisy_qnn.rs` and its loss on the exact density matrix, shared with
 //! `tests/noise_qnn.rs` so the test checks the very circuit and loss the example trains.
 
-#![allow(dead_code)]
-
 use qshade::noise::{expectation_and_gradient, Channel, DensityMatrix, NoiseModel, NoisyCircuit};
 use qshade::qml::templates::RotationAxis;
 use qshade::qml::train::{predict_class, Ansatz, Dataset, Encoding, Loss, Qnn, Standardizer};
