@@ -280,7 +280,7 @@ impl PyBackend {
     ) -> PyResult<Bound<'py, PyAny>> {
         let observables = to_observables(observables)?;
         let batch = OwnedBatch::new(theta, inputs, batch_size)?;
-        let program = Program::compile(&circuit.inner);
+        let program = circuit.program();
         let backend = self.inner.clone();
         let m = observables.len();
         let values = py
@@ -324,7 +324,7 @@ impl PyBackend {
         let upstream: Vec<f64> = upstream.as_array().iter().copied().collect();
         let batch = OwnedBatch::new(theta, inputs, upstream_rows)?;
         let per_sample = per_sample_theta || batch.theta_per_sample;
-        let program = Program::compile(&circuit.inner);
+        let program = circuit.program();
         let backend = self.inner.clone();
         let config = GradientConfig::default()
             .method(method)
@@ -372,7 +372,7 @@ impl PyBackend {
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let observables = to_observables(observables)?;
         let batch = OwnedBatch::new(theta, inputs, batch_size)?;
-        let program = Program::compile(&circuit.inner);
+        let program = circuit.program();
         let backend = self.inner.clone();
         let (b, m) = (batch.size, observables.len());
         let (p, i) = (program.num_params(), program.num_inputs());
@@ -404,7 +404,7 @@ impl PyBackend {
         }
         let a = OwnedBatch::new(None, Some(inputs_a), None)?;
         let b = OwnedBatch::new(None, Some(inputs_b), None)?;
-        let program = Program::compile(&circuit.inner);
+        let program = circuit.program();
         let backend = self.inner.clone();
         let out = py
             .detach(|| -> qshade::Result<Vec<Complex64>> {

@@ -5,7 +5,8 @@ use num_complex::Complex64;
 use numpy::PyReadonlyArray2;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
-use qshade::{Angle, AngleFn, Bindings, Circuit, Observable, Pauli, Var};
+use qshade::{Angle, AngleFn, Bindings, Circuit, Observable, Pauli, Program, Var};
+use std::sync::{Arc, Mutex};
 
 /// A gate angle: a constant, a trainable parameter `theta[i]`, an input feature `x[i]`, or an
 /// expression of them (`+ - * /`, unary `-`, `**`, and the functions of [`AngleFn`]), with
@@ -228,6 +229,44 @@ fn to_angle(obj: &Bound<'_, PyAny>) -> PyResult<Angle> {
 pub struct PyCircuit {
     /// The Rust circuit.
     pub inner: Circuit,
+    /// Its compiled form, reused by every batched call while the circuit is unchanged.
+    compiled: ProgramCache,
+}
+
+impl PyCircuit {
+    /// The compiled program of the circuit as it is now: the cached one while the circuit is
+    /// unchanged, so repeated batched calls (a training loop) keep one program identity and the
+    /// backends' per-program caches (the GPU's batch plans and buffers) are reused instead of
+    /// being rebuilt on every call.
+    pub fn program(&self) -> Arc<Program> {
+        self.compiled.get(&self.inner)
+    }
+}
+
+/// The last compiled program and the circuit it was compiled from (a clone of a circuit starts
+/// with an empty cache).
+#[derive(Default)]
+struct ProgramCache(Mutex<Option<(Circuit, Arc<Program>)>>);
+
+impl Clone for ProgramCache {
+    fn clone(&self) -> Self {
+        ProgramCache::default()
+    }
+}
+
+impl ProgramCache {
+    /// The program of `circuit`, compiled again only if `circuit` differs from the cached one.
+    fn get(&self, circuit: &Circuit) -> Arc<Program> {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.as_ref() {
+            Some((cached, program)) if cached == circuit => program.clone(),
+            _ => {
+                let program = Arc::new(Program::compile(circuit));
+                *slot = Some((circuit.clone(), program.clone()));
+                program
+            }
+        }
+    }
 }
 
 #[pymethods]
@@ -236,6 +275,7 @@ impl PyCircuit {
     fn new(num_qubits: usize) -> PyResult<Self> {
         Ok(PyCircuit {
             inner: Circuit::new(num_qubits).map_err(qerr)?,
+            compiled: ProgramCache::default(),
         })
     }
 

@@ -143,6 +143,25 @@ def test_inputs_and_shared_theta(backend_and_tol):
     np.testing.assert_allclose(g.theta, [np.sum(-np.cos(x) * np.sin(0.4))], atol=tol * 10)
 
 
+def test_changing_a_circuit_between_batched_calls_is_seen(backend_and_tol):
+    # Batched calls reuse the circuit's compiled program while it is unchanged; a gate added
+    # (or parameters declared) in between must be seen by the next call.
+    backend, tol = backend_and_tol
+    c = qshade.Circuit(1).rx(0, qshade.theta(0))
+    th = np.array([0.3])
+    np.testing.assert_allclose(backend.forward(c, ["Z0"], theta=th), [[np.cos(0.3)]], atol=tol)
+    np.testing.assert_allclose(backend.forward(c, ["Z0"], theta=th), [[np.cos(0.3)]], atol=tol)
+    c.x(0)
+    np.testing.assert_allclose(backend.forward(c, ["Z0"], theta=th), [[-np.cos(0.3)]], atol=tol)
+    g = backend.gradient(c, ["Z0"], np.ones((1, 1)), theta=th)
+    np.testing.assert_allclose(g.theta, [np.sin(0.3)], atol=tol * 10)
+    c.ry(0, qshade.theta(1))
+    th2 = np.array([0.3, 0.5])
+    np.testing.assert_allclose(
+        backend.forward(c, ["Z0"], theta=th2), [[-np.cos(0.3) * np.cos(0.5)]], atol=tol
+    )
+
+
 def test_sampling_matches_probabilities():
     backend = qshade.cpu()
     c = qshade.Circuit(3).ry(0, 1.1).cx(0, 1).ry(2, 0.4)
