@@ -10,8 +10,14 @@ broadcasting + adjoint; device VJPs).
 import numpy as np
 import pennylane as qml
 import torch
+import torch._dynamo  # noqa: F401  (see below)
 
 import qshade
+
+# torch's optimizers import its compiler stack (triton, with its own LLVM) on first use. With
+# lavapipe (Mesa's software Vulkan, which links LLVM 15) already loaded by a qshade.gpu
+# device, that import crashed the process (torch 2.15.0, triton 3.9.0); importing it first,
+# as above, avoids it. Real GPU drivers do not load LLVM.
 
 n, layers = 6, 3
 try:
