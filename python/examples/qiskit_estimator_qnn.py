@@ -4,7 +4,8 @@
 
 Two Gaussian blobs, a ZZ feature map + RealAmplitudes ansatz, <Z...Z> as the score, squared
 loss, plain gradient descent on the QNN's parameter-shift gradient (one batched qshade call
-per gradient: all shifted points of all samples). Prints loss and accuracy.
+per gradient: all shifted points of all samples). Prints loss and accuracy. With torch
+installed it then trains the same QNN through qiskit-machine-learning's `TorchConnector`.
 """
 
 import numpy as np
@@ -43,3 +44,22 @@ for step in range(30):
         print(f"step {step:3d}  loss {loss:.4f}  accuracy {np.mean(np.sign(out) == y):.2f}")
 out = qnn.forward(x, w)[:, 0]
 print(f"final  loss {np.mean((out - y) ** 2):.4f}  accuracy {np.mean(np.sign(out) == y):.2f}")
+
+try:
+    import torch
+    from qiskit_machine_learning.connectors import TorchConnector
+except ImportError:
+    print("torch not installed: skipping the TorchConnector run")
+else:
+    model = TorchConnector(qnn, initial_weights=rng.uniform(0, 2 * np.pi, qnn.num_weights))
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    for step in range(15):
+        opt.zero_grad()
+        out = model(xt)[:, 0]
+        loss = torch.mean((out - yt) ** 2)
+        loss.backward()  # EstimatorQNN.backward -> one batched qshade call
+        opt.step()
+        if step % 5 == 0:
+            acc = torch.mean((torch.sign(out) == yt).double()).item()
+            print(f"torch step {step:3d}  loss {loss.item():.4f}  accuracy {acc:.2f}")
