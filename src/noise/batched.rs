@@ -53,7 +53,9 @@ use super::model::{NoisyCircuit, NoisyOp};
 use super::trajectory::{stream_seed, Estimate, TrajectoryConfig, MAX_TRAJECTORIES};
 use crate::backend::{Backend, GradientConfig};
 use crate::circuit::{Angle, Bindings, Circuit, Observable, Pauli};
-use crate::compile::program::{Batch, BatchConfig, GradientMethod, Program, ThetaBatch};
+#[cfg(doc)]
+use crate::compile::program::GradientMethod;
+use crate::compile::program::{Batch, BatchConfig, Program, ThetaBatch};
 use crate::error::{Error, Result};
 use crate::math::rng::Rng;
 use num_complex::Complex64 as C64;
@@ -128,9 +130,7 @@ fn pauli_code(u: &[C64], k: usize) -> Option<usize> {
     (0..1usize << (2 * k)).find(|&code| {
         let p = pauli_string(code, k);
         let phase: C64 = p.iter().zip(u).map(|(a, b)| a.conj() * b).sum::<C64>() / d as f64;
-        p.iter()
-            .zip(u)
-            .all(|(a, b)| (b - phase * a).norm() <= 1e-8)
+        p.iter().zip(u).all(|(a, b)| (b - phase * a).norm() <= 1e-8)
     })
 }
 
@@ -362,12 +362,13 @@ impl BatchedTrajectories {
     }
 
     /// Checks the user's batch, the trajectory count and the observables; returns the rows
-    /// (B·T) and the rows per backend call.
+    /// (B·T) and the rows per backend call (at most `options.max_sub_batch`).
     fn plan(
         &self,
         batch: &Batch<'_>,
         observables: &[Observable],
         config: &TrajectoryConfig,
+        options: &BatchConfig,
     ) -> Result<(usize, usize)> {
         batch.validate(&self.user)?;
         self.program.check_observables(observables)?;
@@ -389,8 +390,10 @@ impl BatchedTrajectories {
             + self.program.num_angles() as u64
             + observables.len() as u64
             + 1;
-        let per_call = (CHUNK_BYTES / (8 * row_values)).max(1);
-        Ok((rows, usize::try_from(per_call).unwrap_or(usize::MAX).min(rows)))
+        let per_call = usize::try_from((CHUNK_BYTES / (8 * row_values)).max(1))
+            .unwrap_or(usize::MAX)
+            .min(options.max_sub_batch.unwrap_or(usize::MAX).max(1));
+        Ok((rows, per_call.min(rows)))
     }
 
     /// θ and x of the combined circuit for rows `first..first + count` (row r = user row
@@ -439,7 +442,7 @@ impl BatchedTrajectories {
         config: &TrajectoryConfig,
         options: &BatchConfig,
     ) -> Result<Vec<f64>> {
-        let (rows, _) = self.plan(batch, observables, config)?;
+        let (rows, _) = self.plan(batch, observables, config, options)?;
         let bytes = (rows as u64)
             .checked_mul(observables.len() as u64)
             .and_then(|v| v.checked_mul(8))
@@ -462,7 +465,7 @@ impl BatchedTrajectories {
         options: &BatchConfig,
         mut sink: impl FnMut(usize, &[f64]),
     ) -> Result<()> {
-        let (rows, per_call) = self.plan(batch, observables, config)?;
+        let (rows, per_call) = self.plan(batch, observables, config, options)?;
         let t = config.trajectories;
         let mut first = 0;
         while first < rows {
@@ -511,38 +514,46 @@ impl BatchedTrajectories {
     /// The noisy ⟨O⟩ at `bindings` and its gradient in the user's θ and x, each the mean over
     /// `config.trajectories` trajectories of the per-trajectory value and gradient (unbiased:
     /// every trajectory is a unitary circuit whose Paulis do not depend on θ or x) with its
-    /// standard error. `method`: [`GradientMethod::Adjoint`] (one backward sweep per row) or
-    /// parameter shift.
+    /// standard error. `options`: the method ([`GradientMethod::Adjoint`], one backward sweep
+    /// per row, or parameter shift) and the scheduler options (`max_sub_batch` also bounds
+    /// the rows of one backend call); per-sample θ gradients are always computed.
     pub fn gradient(
         &self,
         backend: &dyn Backend,
         bindings: &Bindings<'_>,
         observable: &Observable,
         config: &TrajectoryConfig,
-        method: GradientMethod,
+        options: &GradientConfig,
     ) -> Result<NoisyGradient> {
         let user = Batch::shared(bindings.theta, bindings.inputs, 1);
         let observables = std::slice::from_ref(observable);
-        let (rows, per_call) = self.plan(&user, observables, config)?;
+        let (rows, per_call) = self.plan(&user, observables, config, &options.batch)?;
         let p = self.program.num_params();
         let width = self.user_inputs + self.noise_inputs;
-        let options = GradientConfig::default()
-            .method(method)
-            .per_sample_theta(true);
+        let options = options.clone().per_sample_theta(true);
         let mut value = Running::default();
         let mut theta_acc = vec![Running::default(); p];
         let mut input_acc = vec![Running::default(); self.user_inputs];
         let mut first = 0;
         while first < rows {
             let count = per_call.min(rows - first);
-            let (_, inputs) = self.chunk_rows(&user, config.trajectories, config.seed, first, count);
+            let (_, inputs) =
+                self.chunk_rows(&user, config.trajectories, config.seed, first, count);
             let call = Batch::shared(bindings.theta, &inputs, count);
             let upstream = vec![1.0; count];
-            let g =
-                backend.gradient_batch_with(&self.program, &call, observables, &upstream, &options)?;
+            let g = backend.gradient_batch_with(
+                &self.program,
+                &call,
+                observables,
+                &upstream,
+                &options,
+            )?;
             g.values.iter().for_each(|&v| value.push(v));
             let per_sample = g.theta_per_sample.unwrap_or_default();
-            for row in per_sample.chunks(p.max(1)).take(if p == 0 { 0 } else { count }) {
+            for row in per_sample
+                .chunks(p.max(1))
+                .take(if p == 0 { 0 } else { count })
+            {
                 theta_acc.iter_mut().zip(row).for_each(|(a, &v)| a.push(v));
             }
             for row in g.inputs.chunks(width.max(1)).take(count) {
@@ -561,7 +572,8 @@ impl BatchedTrajectories {
 /// The expectation of every observable over `config.trajectories` noisy trajectories run as
 /// the rows of one batched call of `backend` (see the [module documentation](self)), as means
 /// with standard errors. Every channel must be a Pauli mixture; for other channels use
-/// [`super::trajectory_expectations`].
+/// [`super::trajectory_expectations`]. To reuse the compiled circuit across calls, or to run
+/// several input rows, per-row values or gradients, use [`BatchedTrajectories`].
 pub fn batched_trajectory_expectations(
     backend: &dyn Backend,
     circuit: &NoisyCircuit,
@@ -596,7 +608,12 @@ mod tests {
             }
         }
         let h = std::f64::consts::FRAC_1_SQRT_2;
-        let hadamard = [C64::new(h, 0.0), C64::new(h, 0.0), C64::new(h, 0.0), C64::new(-h, 0.0)];
+        let hadamard = [
+            C64::new(h, 0.0),
+            C64::new(h, 0.0),
+            C64::new(h, 0.0),
+            C64::new(-h, 0.0),
+        ];
         assert_eq!(pauli_code(&hadamard, 1), None);
     }
 }
