@@ -1,53 +1,7 @@
-//! Monte-Carlo trajectories on the batch dimension, on any [`Backend`] (the GPU too).
-//!
-//! When every channel of a [`NoisyCircuit`] is a mixture of Pauli operators (depolarizing on
-//! one or two qubits, bit flip, phase flip, Pauli channels, and Kraus channels whose operators
-//! are scaled Pauli strings) a trajectory only has to *pick* a Pauli per channel: the pick
-//! does not depend on the state. [`BatchedTrajectories`] therefore compiles the noisy circuit
-//! once into one parameterised [`Circuit`] in which every channel slot becomes, on each of its
-//! qubits, `RX(π·x_b)` then `RZ(π·x_a)` driven by two extra **input** features
-//! `x_a, x_b ∈ {0, 1}`:
-//!
-//! | Pauli | x_a (RZ) | x_b (RX) | gates | equals |
-//! | --- | --- | --- | --- | --- |
-//! | I | 0 | 0 | RZ(0)·RX(0) | I |
-//! | X | 0 | 1 | RZ(0)·RX(π) | −i·X |
-//! | Z | 1 | 0 | RZ(π)·RX(0) | −i·Z |
-//! | Y | 1 | 1 | RZ(π)·RX(π) | −i·Y |
-//!
-//! equal to the Pauli up to a global phase, which no expectation or probability sees. The
-//! noise inputs follow the circuit's own inputs (its θ and x stay the user's), and T
-//! trajectories (times the user's input rows) are T rows of one batched call of
-//! [`Backend::forward_batch_with`]: the GPU runs them as one piece of work, and the fast CPU
-//! engine folds the Pauli rotations into the neighbouring one-qubit gates of its chains.
-//!
-//! Row `r` (user row `b`, trajectory `t`, `r = b·T + t`) draws its Paulis from its own random
-//! stream seeded by `(seed, r)`, one uniform per channel in circuit order, so every row is a
-//! deterministic function of the seed: the same on every backend, thread count and chunking.
-//! Means come back with standard errors ([`Estimate`]); the mean over rows of the per-row
-//! adjoint gradients is an unbiased estimate of the noisy gradient
-//! ([`BatchedTrajectories::gradient`]).
-//!
-//! Channels that are not Pauli mixtures (amplitude and phase damping, thermal relaxation,
-//! general Kraus channels) need the state to pick a Kraus operator (the norm method): they
-//! are an [`Error::Unsupported`] that points to [`super::trajectory_expectations`] and
-//! [`super::DensityMatrix`]. Readout errors do not enter (they act on measured bits).
-//!
-//! ```
-//! # fn main() -> qshade::Result<()> {
-//! use qshade::noise::{batched_trajectory_expectations, Channel, NoiseModel, TrajectoryConfig};
-//! use qshade::{Bindings, Circuit, CpuBackend, Observable};
-//! let mut bell = Circuit::new(2)?;
-//! bell.h(0)?.cnot(0, 1)?;
-//! let mut model = NoiseModel::new();
-//! model.add_all_qubit_quantum_error(Channel::depolarizing2(0.1)?, &["cx"])?;
-//! let noisy = model.apply(&bell)?;
-//! let config = TrajectoryConfig::default().trajectories(2000).seed(7);
-//! let zz = Observable::parse("Z0 Z1")?;
-//! let est = batched_trajectory_expectations(&CpuBackend::new(), &noisy, &Bindings::none(), &[zz], &config)?;
-//! assert!((est[0].mean - 0.9).abs() < 5.0 * est[0].std_error.max(1e-3)); // exact: 1 − p = 0.9
-//! # Ok(()) }
-//! ```
+//! Monte-Carlo trajectories on the batch dimension, on any [`Backend`] (the GPU too): a
+//! [`NoisyCircuit`] of Pauli-mixture channels becomes one parameterised circuit whose extra
+//! input features pick each channel's Pauli, so T trajectories are T rows of one batched
+//! backend call. See [`BatchedTrajectories`].
 
 use super::model::{NoisyCircuit, NoisyOp};
 use super::trajectory::{stream_seed, Estimate, TrajectoryConfig, MAX_TRAJECTORIES};
@@ -170,9 +124,62 @@ fn channel_outcomes(
         .collect()
 }
 
-/// A [`NoisyCircuit`] of Pauli-mixture channels compiled for trajectories on the batch
-/// dimension (see the [module documentation](self)): one parameterised circuit whose extra
-/// inputs select each channel's Pauli, run as T rows of one batched backend call.
+/// A [`NoisyCircuit`] of Pauli-mixture channels compiled for Monte-Carlo trajectories on the
+/// batch dimension of any [`Backend`] (the GPU too).
+///
+/// When every channel of a [`NoisyCircuit`] is a mixture of Pauli operators (depolarizing on
+/// one or two qubits, bit flip, phase flip, Pauli channels, and Kraus channels whose operators
+/// are scaled Pauli strings) a trajectory only has to *pick* a Pauli per channel: the pick
+/// does not depend on the state. `BatchedTrajectories::new` therefore compiles the noisy circuit
+/// once into one parameterised [`Circuit`] in which every channel slot becomes, on each of its
+/// qubits, `RX(π·x_b)` then `RZ(π·x_a)` driven by two extra **input** features
+/// `x_a, x_b ∈ {0, 1}`:
+///
+/// | Pauli | x_a (RZ) | x_b (RX) | gates | equals |
+/// | --- | --- | --- | --- | --- |
+/// | I | 0 | 0 | RZ(0)·RX(0) | I |
+/// | X | 0 | 1 | RZ(0)·RX(π) | −i·X |
+/// | Z | 1 | 0 | RZ(π)·RX(0) | −i·Z |
+/// | Y | 1 | 1 | RZ(π)·RX(π) | −i·Y |
+///
+/// equal to the Pauli up to a global phase, which no expectation or probability sees. The
+/// noise inputs follow the circuit's own inputs (its θ and x stay the user's), and T
+/// trajectories (times the user's input rows) are T rows of one batched call of
+/// [`Backend::forward_batch_with`]: the GPU runs them as one piece of work, and the fast CPU
+/// engine folds the Pauli rotations into the neighbouring one-qubit gates of its chains.
+///
+/// Row `r` (user row `b`, trajectory `t`, `r = b·T + t`) draws its Paulis from its own random
+/// stream seeded by `(seed, r)`, one uniform per channel in circuit order, so every row is a
+/// deterministic function of the seed: the same on every backend, thread count and chunking.
+/// Means come back with standard errors ([`Estimate`]); the mean over rows of the per-row
+/// adjoint gradients is an unbiased estimate of the noisy gradient
+/// ([`BatchedTrajectories::gradient`]).
+///
+/// Channels that are not Pauli mixtures (amplitude and phase damping, thermal relaxation,
+/// general Kraus channels) need the state to pick a Kraus operator (the norm method): they
+/// are an [`Error::Unsupported`] that points to [`super::trajectory_expectations`] and
+/// [`super::DensityMatrix`]. Readout errors do not enter (they act on measured bits).
+///
+/// ```
+/// # fn main() -> qshade::Result<()> {
+/// use qshade::noise::{BatchedTrajectories, Channel, NoiseModel, TrajectoryConfig};
+/// use qshade::{Angle, Batch, BatchConfig, Circuit, CpuBackend, Observable};
+/// let mut c = Circuit::new(2)?;
+/// c.ry(0, Angle::input(0))?.cnot(0, 1)?;
+/// let mut model = NoiseModel::new();
+/// model.add_all_qubit_quantum_error(Channel::depolarizing2(0.1)?, &["cx"])?;
+/// let compiled = BatchedTrajectories::new(&model.apply(&c)?)?;
+/// let x = [0.4, 1.3]; // two input rows
+/// let config = TrajectoryConfig::default().trajectories(2000).seed(7);
+/// let backend = CpuBackend::new(); // or a GpuBackend: the same rows, the same numbers
+/// let zz = [Observable::parse("Z0 Z1")?];
+/// let est = compiled.expectations(&backend, &Batch::shared(&[], &x, 2), &zz, &config,
+///                                 &BatchConfig::default())?; // one batch of 4000 rows
+/// for e in &est {
+///     assert!((e.mean - 0.9).abs() < 5.0 * e.std_error); // exact: (1 − p)·1
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct BatchedTrajectories {
     circuit: Circuit,
@@ -570,7 +577,7 @@ impl BatchedTrajectories {
 }
 
 /// The expectation of every observable over `config.trajectories` noisy trajectories run as
-/// the rows of one batched call of `backend` (see the [module documentation](self)), as means
+/// the rows of one batched call of `backend` (see [`BatchedTrajectories`]), as means
 /// with standard errors. Every channel must be a Pauli mixture; for other channels use
 /// [`super::trajectory_expectations`]. To reuse the compiled circuit across calls, or to run
 /// several input rows, per-row values or gradients, use [`BatchedTrajectories`].
