@@ -429,3 +429,35 @@ fn bad_requests_are_errors() {
     assert!(run(&Batch::shared(&theta, &[f64::NAN, 0.0], 1), &obs, 10).is_err());
     assert!(run(&ok, &obs, 10).is_ok());
 }
+
+#[test]
+fn a_circuit_without_channels_gives_the_noise_free_value_exactly() {
+    let mut c = Circuit::new(2).unwrap();
+    c.ry(0, Angle::theta(0)).unwrap().cnot(0, 1).unwrap();
+    let noisy = NoisyCircuit::from_circuit(&c);
+    let compiled = BatchedTrajectories::new(&noisy).unwrap();
+    assert_eq!(compiled.num_noise_inputs(), 0);
+    let o = Observable::parse("Z0 Z1 + 0.5 X0").unwrap();
+    let theta = [0.7];
+    let want = CpuBackend::reference()
+        .run(&c, &Bindings::theta(&theta))
+        .unwrap()
+        .expectation(&o)
+        .unwrap();
+    let config = TrajectoryConfig::default().trajectories(50);
+    let est = compiled
+        .expectations(
+            &CpuBackend::reference(),
+            &Batch::shared(&theta, &[], 1),
+            &[o],
+            &config,
+            &BatchConfig::default().max_sub_batch(Some(16)),
+        )
+        .unwrap();
+    assert!(
+        (est[0].mean - want).abs() < 1e-12,
+        "{} vs {want}",
+        est[0].mean
+    );
+    assert!(est[0].std_error < 1e-12);
+}
