@@ -2,7 +2,8 @@
 //! trajectories of the depolarizing-only variant of `noise_bench`'s circuit, run as T rows of
 //! one batched call on the fast CPU backend (f64, f32) and, with `--gpu`, on the GPU (f32),
 //! beside the f64 CPU trajectory loop (`trajectory_expectations`) on the same circuit. Each
-//! line gives the median wall time of 3 runs, ⟨Z0⟩ with its standard error, and, up to 10
+//! line gives the median wall time of 3 runs (one more line: the same rows without channels,
+//! the noise-free cost of the batch), ⟨Z0⟩ with its standard error, and, up to 10
 //! qubits, the exact value from the density matrix.
 //!
 //! The circuit: 20 layers of RY(θ) on every qubit, then CNOTs on (0,1), (2,3), … in even layers
@@ -22,7 +23,8 @@ use std::time::Instant;
 
 const DEPTH: usize = 20;
 
-fn circuit(n: usize) -> Result<NoisyCircuit> {
+/// The noisy circuit, and the plain one without channels.
+fn circuit(n: usize) -> Result<(NoisyCircuit, Circuit)> {
     let mut c = Circuit::new(n)?;
     for layer in 0..DEPTH {
         for q in 0..n {
@@ -38,7 +40,7 @@ fn circuit(n: usize) -> Result<NoisyCircuit> {
     model
         .add_all_qubit_quantum_error(Channel::depolarizing(0.001)?, &["ry"])?
         .add_all_qubit_quantum_error(Channel::depolarizing2(0.01)?, &["cx"])?;
-    model.apply(&c)
+    Ok((model.apply(&c)?, c))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -70,21 +72,24 @@ fn main() -> Result<()> {
     let t = numbers.get(1).copied().unwrap_or(1000);
     let threads = rayon::current_num_threads();
     let z0 = [Observable::z(0)];
-    let noisy = circuit(n)?;
+    let (noisy, plain) = circuit(n)?;
     let exact = if n <= 10 {
         let z = DensityMatrix::run(&noisy, &Bindings::none())?.expectation(&z0[0])?;
         format!("{z:.10}")
     } else {
         "null".into()
     };
-    let print = |engine: &str, device: &str, (secs, e): (f64, Estimate)| {
+    let channels = noisy.num_channels();
+    let print_with = |engine: &str, device: &str, channels: usize, (secs, e): (f64, Estimate)| {
         println!(
             "{{\"sim\":\"qshade\",\"workload\":\"noise_trajectories_depolarizing\",\"engine\":\"{engine}\",\"device\":\"{device}\",\"n\":{n},\"depth\":{DEPTH},\"trajectories\":{t},\"channels\":{},\"threads\":{threads},\"median_s\":{secs:.6},\"z0\":{:.6},\"z0_stderr\":{:.6},\"z0_exact\":{exact}}}",
-            noisy.num_channels(),
+            channels,
             e.mean,
             e.std_error
         );
     };
+
+    let print = |engine: &str, device: &str, figure| print_with(engine, device, channels, figure);
 
     let loop_figure = timed(|seed| {
         let config = TrajectoryConfig::default().trajectories(t).seed(seed);
@@ -105,6 +110,15 @@ fn main() -> Result<()> {
         let label = format!("batched-{}", backend.name());
         print(&label, "cpu", batched(&backend)?);
     }
+    // The same T rows without channels: what the noise costs on top of the batched circuit.
+    let noise_free = BatchedTrajectories::new(&NoisyCircuit::from_circuit(&plain))?;
+    let backend = CpuBackend::with_precision(Precision::F64);
+    let figure = timed(|seed| {
+        let config = TrajectoryConfig::default().trajectories(t).seed(seed);
+        let batch = Batch::shared(&[], &[], 1);
+        Ok(noise_free.expectations(&backend, &batch, &z0, &config, &BatchConfig::default())?[0])
+    })?;
+    print_with("batched-noise-free-rows-cpu (f64)", "cpu", 0, figure);
     #[cfg(feature = "gpu")]
     if gpu {
         let backend = qshade::GpuBackend::new()?;
