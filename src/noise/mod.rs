@@ -2,7 +2,8 @@
 //! channels between their gates ([`NoisyCircuit`]) and the Aer-style [`NoiseModel`] that makes
 //! one from a circuit you already have, the exact f64 density-matrix mode with adjoint
 //! gradients ([`DensityMatrix`], [`expectation_and_gradient`]), Monte-Carlo trajectories
-//! ([`trajectory_expectations`]), finite-shot estimates
+//! ([`trajectory_expectations`]; on any backend, the GPU too, as the rows of one batched call
+//! for Pauli-mixture noise: [`BatchedTrajectories`]), finite-shot estimates
 //! ([`shot_expectation`], [`shot_gradient`]) and zero-noise extrapolation ([`zne`]).
 //!
 //! Channels are kept beside the gate model for now: a [`NoisyCircuit`] holds a [`Circuit`]
@@ -26,6 +27,8 @@
 //!
 //! [`Circuit`]: crate::Circuit
 
+// Trajectories as the rows of one batched backend call (GPU too), for Pauli-mixture noise.
+mod batched;
 mod channel;
 mod density;
 mod kernel;
@@ -34,6 +37,7 @@ mod shots;
 mod trajectory;
 pub mod zne;
 
+pub use batched::{batched_trajectory_expectations, BatchedTrajectories, NoisyGradient};
 pub use channel::{Channel, ReadoutError, CPTP_TOLERANCE};
 pub use density::{
     expectation_and_gradient, DensityMatrix, DENSITY_MEMORY_BUDGET, MAX_DENSITY_QUBITS,
