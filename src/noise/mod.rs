@@ -28,6 +28,9 @@
 
 mod channel;
 mod density;
+mod fast;
+#[cfg(test)]
+mod generic;
 mod kernel;
 mod model;
 mod shots;
