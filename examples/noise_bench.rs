@@ -8,7 +8,7 @@
 //! after every CNOT a two-qubit depolarizing channel (p = 0.01). Observable ⟨Z0⟩.
 //!
 //! Run: `cargo run --release --example noise_bench [trajectory_qubits] [density_qubits]`
-//! (density_qubits 0 skips the density matrix). The trajectories run in f64 and in f32.
+//! (density_qubits 0 skips the density matrix) `[precisions]` (default `f64,f32`).
 
 use qshade::noise::{
     trajectory_expectations, Channel, DensityMatrix, NoiseModel, NoisyCircuit, TrajectoryConfig,
@@ -55,7 +55,11 @@ fn main() -> Result<()> {
     let z0 = [Observable::z(0)];
 
     let noisy = circuit(nt)?;
+    let wanted = std::env::args().nth(3).unwrap_or_else(|| "f64,f32".into());
     for (precision, label) in [(Precision::F64, "f64"), (Precision::F32, "f32")] {
+        if !wanted.split(',').any(|w| w == label) {
+            continue;
+        }
         let mut times = Vec::new();
         let mut est = None;
         for rep in 0..5 {

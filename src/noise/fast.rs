@@ -28,13 +28,14 @@
 //! branches in both (up to rounding at a branch boundary).
 
 use super::model::{NoisyCircuit, NoisyOp};
+use super::simd::BlockSums;
 use crate::circuit::{Bindings, GateClass, Observable, Pauli, Permutation};
 use crate::math::isa::{detect_isa, Isa};
 use crate::math::linalg::{dagger2, matmul2};
 use crate::math::rng::Rng;
 use crate::sim::cpu::kernels::{
-    aadd, amp, amul, i_sign, mat2, pairs, pauli_expectation, quads, scale, swap_pairs, Amp,
-    PairKernel, PauliMasks, Walk,
+    aadd, amp, amul, mat2, pairs, pauli_expectation, quads, scale, swap_pairs, Amp, PairKernel,
+    PauliMasks, Walk,
 };
 use crate::sim::cpu::Real;
 use num_complex::Complex64 as C;
@@ -219,8 +220,6 @@ enum Kernel {
 pub(crate) struct TrajectoryPlan {
     num_qubits: usize,
     ops: Vec<Op>,
-    /// One walk per qubit (no controls), for the pending matrices and the blocks.
-    qubit_walks: Vec<Walk>,
     strings: Vec<PauliMasks>,
     observables: Vec<Vec<(usize, f64)>>,
 }
@@ -393,7 +392,6 @@ impl TrajectoryPlan {
         TrajectoryPlan {
             num_qubits: n,
             ops,
-            qubit_walks: (0..n).map(|q| Walk::new(1 << q, 0)).collect(),
             strings,
             observables,
         }
@@ -452,42 +450,9 @@ impl<T: Real> PairKernel<T> for Dense<T> {
     }
 }
 
-/// Per-lane sums of a qubit's block over `lanes` (interleaved amplitudes) where the pairs are
-/// `half` lanes apart, in blocks of `N` lanes: (Σ|a|², Σ|b|², Re Σ a·conj(b), Im Σ a·conj(b)).
-/// The sums are kept per lane in `T` (the block only sets branch probabilities; an f32 sum's
-/// rounding, ~1e-6 relative, moves a probability by as much).
+/// W from the sums (Σ|a|², Σ|b|², Re Σ a·conj(b), Im Σ a·conj(b)).
 #[inline(always)]
-fn block_lanes<T: Real, const N: usize>(lanes: &[T], half: usize) -> [f64; 4] {
-    let is = i_sign::<T>();
-    let (mut aa, mut bb, mut re, mut im) = ([T::ZERO; N], [T::ZERO; N], [T::ZERO; N], [T::ZERO; N]);
-    for chunk in lanes.chunks_exact(2 * half) {
-        let (lo, hi) = chunk.split_at(half);
-        for (a, b) in lo.chunks_exact(N).zip(hi.chunks_exact(N)) {
-            let a: &[T; N] = a.try_into().unwrap_or_else(|_| unreachable!("N lanes"));
-            let b: &[T; N] = b.try_into().unwrap_or_else(|_| unreachable!("N lanes"));
-            for k in 0..N {
-                aa[k] += a[k] * a[k];
-                bb[k] += b[k] * b[k];
-                re[k] += a[k] * b[k];
-                // Im(a·conj(b)) = a.im·b.re − a.re·b.im.
-                im[k] += is[k & 1] * a[k] * b[k ^ 1];
-            }
-        }
-    }
-    let sum = |v: [T; N]| v.iter().map(|x| x.to_f64()).sum::<f64>();
-    [sum(aa), sum(bb), sum(re), sum(im)]
-}
-
-/// The 2×2 block W = Σ (ψ₀, ψ₁)(ψ₀, ψ₁)† of qubit `q` of the stored state, row-major.
-#[inline(always)]
-fn read_block<T: Real>(psi: &[Amp<T>], q: usize) -> M2 {
-    let lanes = psi.as_flattened();
-    let half = 2usize << q;
-    let [aa, bb, re, im] = match q {
-        0 => block_lanes::<T, 2>(lanes, half),
-        1 => block_lanes::<T, 4>(lanes, half),
-        _ => block_lanes::<T, 8>(lanes, half),
-    };
+fn block_matrix([aa, bb, re, im]: [f64; 4]) -> M2 {
     let w01 = C::new(re, im);
     [C::new(aa, 0.0), w01, w01.conj(), C::new(bb, 0.0)]
 }
@@ -530,14 +495,14 @@ fn read_block4<T: Real>(psi: &mut [Amp<T>], quad: &Quad) -> M4 {
 
 /// The running state of one trajectory: the stored state and the pending matrices.
 struct Run<'a, T> {
-    plan: &'a TrajectoryPlan,
     psi: &'a mut [Amp<T>],
     pending: &'a mut [Option<M2>],
     /// The one qubit whose pending matrix may be non-unitary.
     dirty: Option<usize>,
+    isa: Isa,
 }
 
-impl<T: Real> Run<'_, T> {
+impl<T: BlockSums> Run<'_, T> {
     /// Multiplies `m` into qubit `q`'s pending matrix (m after it).
     #[inline(always)]
     fn fold(&mut self, q: usize, m: &M2) {
@@ -552,8 +517,7 @@ impl<T: Real> Run<'_, T> {
     fn flush(&mut self, q: usize) {
         if let Some(m) = self.pending[q].take() {
             if !is_identity(&m) {
-                let walk = &self.plan.qubit_walks[q];
-                pairs(self.psi, walk, 1 << q, &mut Dense(m.map(amp::<T>)));
+                T::apply_2x2(self.isa, self.psi.as_flattened_mut(), q, &m.map(amp::<T>));
             }
         }
         if self.dirty == Some(q) {
@@ -642,7 +606,7 @@ impl<T: Real> Run<'_, T> {
     #[inline(always)]
     fn block(&mut self, q: usize) -> (M2, f64) {
         self.clean_except(Some(q));
-        let w = read_block(self.psi, q);
+        let w = block_matrix(T::block_sums(self.isa, self.psi.as_flattened(), q));
         let b = match &self.pending[q] {
             Some(a) => matmul2(&matmul2(a, &w), &dagger2(a)),
             None => w,
@@ -713,15 +677,21 @@ impl<T: Real> Run<'_, T> {
 
 /// Runs one trajectory with `rng` and writes each observable's value into `out`.
 #[inline(always)]
-fn run_impl<T: Real>(plan: &TrajectoryPlan, s: &mut Scratch<T>, rng: &mut Rng, out: &mut [f64]) {
+fn run_impl<T: BlockSums>(
+    isa: Isa,
+    plan: &TrajectoryPlan,
+    s: &mut Scratch<T>,
+    rng: &mut Rng,
+    out: &mut [f64],
+) {
     s.psi.fill([T::ZERO; 2]);
     s.psi[0] = [T::ONE, T::ZERO];
     s.pending.fill(None);
     let mut run = Run {
-        plan,
         psi: &mut s.psi,
         pending: &mut s.pending,
         dirty: None,
+        isa,
     };
     for op in &plan.ops {
         match op {
@@ -757,15 +727,63 @@ fn run_impl<T: Real>(plan: &TrajectoryPlan, s: &mut Scratch<T>, rng: &mut Rng, o
     }
 }
 
+/// While alive, the calling thread's SSE/AVX arithmetic flushes subnormal results and inputs
+/// to zero (MXCSR's FTZ and DAZ bits); the previous mode is restored on drop.
+///
+/// Why: a trajectory's state holds amplitudes spread over many orders of magnitude, and in
+/// f32 their squares and products reach the subnormal range (below 1.2e-38), where every
+/// operation takes a microcode assist of ~100 cycles; that made the f32 engine slower than the
+/// f64 one. Flushing changes values by less than 1.2e-38 (f32) or 2.3e-308 (f64) in absolute
+/// terms, far below the rounding of any amplitude of a normalised state.
+pub(crate) struct FlushSubnormals {
+    #[cfg(target_arch = "x86_64")]
+    saved: u32,
+}
+
+impl FlushSubnormals {
+    /// Sets FTZ and DAZ on this thread (x86-64; elsewhere nothing changes).
+    pub(crate) fn new() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let mut saved: u32 = 0;
+            // SAFETY: stmxcsr/ldmxcsr read and write the 4-byte MXCSR through a valid pointer
+            // to a local; FTZ (bit 15) and DAZ (bit 6) only change how subnormals round.
+            unsafe {
+                std::arch::asm!("stmxcsr [{}]", in(reg) &mut saved, options(nostack));
+                let flushed = saved | 0x8040;
+                std::arch::asm!("ldmxcsr [{}]", in(reg) &flushed, options(nostack));
+            }
+            FlushSubnormals { saved }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        FlushSubnormals {}
+    }
+}
+
+impl Drop for FlushSubnormals {
+    fn drop(&mut self) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: restores the MXCSR value saved by `new` on this thread.
+        unsafe {
+            std::arch::asm!("ldmxcsr [{}]", in(reg) &self.saved, options(nostack));
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn run_avx2<T: Real>(plan: &TrajectoryPlan, s: &mut Scratch<T>, rng: &mut Rng, out: &mut [f64]) {
-    run_impl(plan, s, rng, out)
+fn run_avx2<T: BlockSums>(
+    plan: &TrajectoryPlan,
+    s: &mut Scratch<T>,
+    rng: &mut Rng,
+    out: &mut [f64],
+) {
+    run_impl(Isa::Avx2, plan, s, rng, out)
 }
 
 /// Runs one trajectory with `rng` on the best instruction set `isa` (from [`detect_isa`]) and
 /// writes each observable's value into `out`.
-pub(crate) fn run_trajectory<T: Real>(
+pub(crate) fn run_trajectory<T: BlockSums>(
     isa: Isa,
     plan: &TrajectoryPlan,
     s: &mut Scratch<T>,
@@ -776,7 +794,7 @@ pub(crate) fn run_trajectory<T: Real>(
         // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => unsafe { run_avx2(plan, s, rng, out) },
-        Isa::Base => run_impl(plan, s, rng, out),
+        Isa::Base => run_impl(Isa::Base, plan, s, rng, out),
     }
 }
 
@@ -884,7 +902,7 @@ mod tests {
 
     /// The fused engine's trajectory equals the generic engine's (explicit Kraus application
     /// and renormalisation) for the same random stream, state by state.
-    fn same_trajectories_as_the_generic_engine<T: Real>(tol: f64) {
+    fn same_trajectories_as_the_generic_engine<T: BlockSums>(tol: f64) {
         let circuit = every_channel_circuit();
         let theta = [0.7, -1.3];
         let b = Bindings::theta(&theta);

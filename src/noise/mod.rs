@@ -34,6 +34,7 @@ mod generic;
 mod kernel;
 mod model;
 mod shots;
+mod simd;
 mod trajectory;
 pub mod zne;
 

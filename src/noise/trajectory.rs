@@ -11,13 +11,13 @@
 //! one-qubit gates, sampled Paulis and chosen Kraus operators into one pending 2×2 per qubit
 //! and reading channel probabilities from the qubit's 2×2 reduced block.
 
-use super::fast::{isa, run_trajectory, Scratch, TrajectoryPlan};
+use super::fast::{isa, run_trajectory, FlushSubnormals, Scratch, TrajectoryPlan};
 use super::model::NoisyCircuit;
+use super::simd::BlockSums;
 use crate::backend::Precision;
 use crate::circuit::{Bindings, Observable};
 use crate::error::{Error, Result};
 use crate::math::rng::Rng;
-use crate::sim::cpu::Real;
 use rayon::prelude::*;
 
 /// The most trajectories one call runs (2^24).
@@ -167,7 +167,7 @@ impl Stats {
 
 /// Runs trajectories 0..t of `plan` in chunks of [`CHUNK`] on rayon's pool (each worker
 /// reusing one state) and returns each observable's statistics.
-fn run_all<T: Real>(plan: &TrajectoryPlan, t: usize, seed: u64) -> Vec<Stats> {
+fn run_all<T: BlockSums>(plan: &TrajectoryPlan, t: usize, seed: u64) -> Vec<Stats> {
     let isa = isa();
     let k = plan.num_observables();
     let chunks: Vec<Vec<Stats>> = (0..t.div_ceil(CHUNK))
@@ -176,6 +176,7 @@ fn run_all<T: Real>(plan: &TrajectoryPlan, t: usize, seed: u64) -> Vec<Stats> {
             || (Scratch::<T>::new(plan), vec![0.0; k]),
             |(scratch, values), c| {
                 let mut stats = vec![Stats::default(); k];
+                let _flush = FlushSubnormals::new();
                 for i in c * CHUNK..((c + 1) * CHUNK).min(t) {
                     let mut rng = Rng::new(stream_seed(seed, i as u64));
                     run_trajectory(isa, plan, scratch, &mut rng, values);

@@ -122,7 +122,7 @@ impl Iterator for Starts<'_> {
 
 /// Lane sign of `i·v`: (i·v)[k] = i_sign()[k & 1]·v[k ^ 1].
 #[inline(always)]
-pub(crate) fn i_sign<T: Real>() -> [T; 2] {
+fn i_sign<T: Real>() -> [T; 2] {
     [-T::ONE, T::ONE]
 }
 
