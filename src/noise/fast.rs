@@ -13,15 +13,21 @@
 //! The norm method without extra passes over the Kraus operators: for a one-qubit channel on
 //! qubit `q`, ‖K_i ψ‖² = tr(K_i†K_i · B) where B = Σ (ψ₀, ψ₁)(ψ₀, ψ₁)† is the qubit's 2×2
 //! reduced block of the true state. B = A·W·A† for the pending A of `q` and the block W of the
-//! stored state, which one read-only pass gives — provided the pending matrices of the other
-//! qubits are unitary (they then leave the block unchanged). So at most one qubit holds a
-//! non-unitary pending matrix (the *dirty* qubit); it is applied before another qubit's block
-//! is read. Probabilities are p_i = tr(K_i†K_i B) / tr(B), and the chosen K_i is folded in as
-//! K_i / √p_i, which keeps the true state's norm where it was (no renormalisation pass, no
-//! underflow in f32); expectations are divided by the final squared norm. Two-qubit channels
-//! that are not unitary mixtures use the 4×4 block in the same way; two-qubit unitary mixtures
-//! whose unitaries are Kronecker products (the Pauli strings of two-qubit depolarizing) fold
-//! their factors into the two qubits' pending matrices.
+//! stored state, which one read-only pass gives (`simd`) — provided the pending matrices of
+//! the other qubits are unitary (they then leave the block unchanged). So the qubits whose
+//! pending matrix may be non-unitary (the *dirty* ones) are applied before another qubit's
+//! block is read. Probabilities are p_i = tr(K_i†K_i B) / tr(B), and the chosen K_i is folded
+//! in as K_i / √(p_i·tr B), which brings the true state's squared norm back to 1 (no
+//! renormalisation pass, no underflow in f32); expectations are divided by the final squared
+//! norm.
+//!
+//! Most draws need no read at all: the first operator of the norm stage (e.g. amplitude
+//! damping's K0) has weight tr(K†K·B)/tr(B) ≥ λ_min(K†K) whatever the state, so a draw below
+//! the fixed-probability sum plus that bound picks it without reading the state — exactly the
+//! choice the weights would make. Two-qubit channels that are not unitary mixtures use the 4×4
+//! block in the same way as one-qubit ones (always read); two-qubit unitary mixtures whose
+//! unitaries are Kronecker products (the Pauli strings of two-qubit depolarizing) fold their
+//! factors into the two qubits' pending matrices.
 //!
 //! Random draws: one uniform number per channel, in circuit order, from trajectory `t`'s stream
 //! seeded by `(seed, t)`: the same draws as the generic engine, so a trajectory takes the same
@@ -82,6 +88,14 @@ fn trace_product(g: &[C], b: &[C]) -> f64 {
         }
     }
     t
+}
+
+/// The smallest eigenvalue of a Hermitian 2×2 (clamped at 0 for a positive semidefinite one).
+fn smallest_eigenvalue(g: &M2) -> f64 {
+    let (a, d) = (g[0].re, g[3].re);
+    let mean = 0.5 * (a + d);
+    let radius = (0.25 * (a - d) * (a - d) + g[1].norm_sqr()).sqrt();
+    (mean - radius).max(0.0)
 }
 
 /// `m` as a 2×2 array (the caller has checked the length).
@@ -155,6 +169,9 @@ struct Kraus1 {
     gram: M2,
     /// U is the identity.
     identity: bool,
+    /// The smallest eigenvalue of K†K (norm method; 0 for fixed operators): a lower bound of
+    /// tr(K†K·B)/tr(B) whatever the state.
+    floor: f64,
 }
 
 /// One Kraus operator of a two-qubit channel.
@@ -242,11 +259,17 @@ fn kraus1(channel: &super::Channel) -> Vec<Kraus1> {
                 }
                 None => m2(k),
             };
+            let gram = m2(&gram(k));
             Kraus1 {
                 fixed,
                 fold,
-                gram: m2(&gram(k)),
+                gram,
                 identity: fixed.is_some() && is_identity(&fold),
+                floor: if fixed.is_some() {
+                    0.0
+                } else {
+                    smallest_eigenvalue(&gram)
+                },
             }
         })
         .collect();
@@ -497,8 +520,8 @@ fn read_block4<T: Real>(psi: &mut [Amp<T>], quad: &Quad) -> M4 {
 struct Run<'a, T> {
     psi: &'a mut [Amp<T>],
     pending: &'a mut [Option<M2>],
-    /// The one qubit whose pending matrix may be non-unitary.
-    dirty: Option<usize>,
+    /// The qubits whose pending matrices may be non-unitary (bit q ↔ qubit q).
+    dirty: u64,
     isa: Isa,
 }
 
@@ -520,18 +543,18 @@ impl<T: BlockSums> Run<'_, T> {
                 T::apply_2x2(self.isa, self.psi.as_flattened_mut(), q, &m.map(amp::<T>));
             }
         }
-        if self.dirty == Some(q) {
-            self.dirty = None;
-        }
+        self.dirty &= !(1u64 << q);
     }
 
-    /// Applies the dirty qubit's pending matrix unless it is `keep`.
+    /// Applies the pending matrices of the dirty qubits other than `keep`.
     #[inline(always)]
     fn clean_except(&mut self, keep: Option<usize>) {
-        if let Some(d) = self.dirty {
-            if Some(d) != keep {
-                self.flush(d);
-            }
+        let keep_mask = keep.map_or(0, |q| 1u64 << q);
+        let mut rest = self.dirty & !keep_mask;
+        while rest != 0 {
+            let d = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            self.flush(d);
         }
     }
 
@@ -561,6 +584,19 @@ impl<T: BlockSums> Run<'_, T> {
             let w = match k.fixed {
                 Some(p) => p,
                 None => {
+                    // The first norm-method operator: its weight is at least its floor, so a
+                    // draw below cumulative + floor picks it without reading the state (the
+                    // choice the exact weights would make; the margin covers their rounding).
+                    // Its 1/√w scale is left out; the final division by the norm absorbs it, and
+                    // the next read renormalises. (Between reads the squared norm stays above
+                    // the product of the floors of the operators picked this way, and k picks
+                    // in a row happen with probability Π floor: a norm reaching f32's
+                    // subnormal range would take an event of probability < 1e-38.)
+                    if block.is_none() && r < cumulative + k.floor * (1.0 - 1e-9) - 1e-12 {
+                        self.fold(q, &k.fold);
+                        self.dirty |= 1u64 << q;
+                        return;
+                    }
                     // (Not `get_or_insert_with`: a closure call there would leave the pass
                     // outside the AVX2 variant.)
                     let (b, tr) = match block {
@@ -594,9 +630,11 @@ impl<T: BlockSums> Run<'_, T> {
                     self.fold(q, &k.fold);
                 }
             } else {
-                let s = 1.0 / w.sqrt();
+                // K/√(w·tr B) brings the squared norm from tr B back to 1.
+                let tr = block.map_or(1.0, |(_, tr)| tr);
+                let s = 1.0 / (w * tr).sqrt();
                 self.fold(q, &k.fold.map(|v| v * s));
-                self.dirty = Some(q);
+                self.dirty |= 1u64 << q;
             }
         }
     }
@@ -690,7 +728,7 @@ fn run_impl<T: BlockSums>(
     let mut run = Run {
         psi: &mut s.psi,
         pending: &mut s.pending,
-        dirty: None,
+        dirty: 0,
         isa,
     };
     for op in &plan.ops {
@@ -902,14 +940,17 @@ mod tests {
 
     /// The fused engine's trajectory equals the generic engine's (explicit Kraus application
     /// and renormalisation) for the same random stream, state by state.
-    fn same_trajectories_as_the_generic_engine<T: BlockSums>(tol: f64) {
-        let circuit = every_channel_circuit();
+    fn same_trajectories_as_the_generic_engine<T: BlockSums>(
+        circuit: &NoisyCircuit,
+        tol: f64,
+    ) -> usize {
         let theta = [0.7, -1.3];
         let b = Bindings::theta(&theta);
-        let steps = generic::compile(&circuit, &b);
-        let plan = TrajectoryPlan::new(&circuit, &b, &[]);
+        let dim = 1usize << circuit.num_qubits();
+        let steps = generic::compile(circuit, &b);
+        let plan = TrajectoryPlan::new(circuit, &b, &[]);
         let mut scratch = Scratch::<T>::new(&plan);
-        let mut psi = vec![C::ZERO; 8];
+        let mut psi = vec![C::ZERO; dim];
         let mut distinct: Vec<Vec<C>> = Vec::new();
         let mut worst = 0.0f64;
         for t in 0..300 {
@@ -934,23 +975,42 @@ mod tests {
                 distinct.push(psi.clone());
             }
         }
-        // The stream takes many different branches, so the comparison covers them.
-        assert!(
-            distinct.len() >= 100,
-            "only {} distinct trajectories",
-            distinct.len()
-        );
         eprintln!("worst |Δψ| = {worst:e}, {} distinct", distinct.len());
+        distinct.len()
     }
 
     #[test]
     fn f64_trajectories_equal_the_generic_engine() {
-        same_trajectories_as_the_generic_engine::<f64>(1e-10);
+        let distinct =
+            same_trajectories_as_the_generic_engine::<f64>(&every_channel_circuit(), 1e-10);
+        // The stream takes many different branches, so the comparison covers them.
+        assert!(distinct >= 100, "only {distinct} distinct trajectories");
     }
 
     #[test]
     fn f32_trajectories_equal_the_generic_engine() {
-        same_trajectories_as_the_generic_engine::<f32>(1e-5);
+        let distinct =
+            same_trajectories_as_the_generic_engine::<f32>(&every_channel_circuit(), 1e-5);
+        assert!(distinct >= 100, "only {distinct} distinct trajectories");
+    }
+
+    /// A long, strongly damped circuit: runs of operators picked without a read (each
+    /// shrinking the unnormalised f32 state) between renormalising reads stay exact.
+    #[test]
+    fn long_strongly_damped_f32_trajectories_stay_exact() {
+        let mut nc = NoisyCircuit::new(2).unwrap();
+        nc.declare_params(2);
+        for k in 0..600 {
+            let q = k % 2;
+            nc.gate(Gate::new(GateKind::RX(Angle::theta(q)), &[q]))
+                .unwrap();
+            nc.channel(Channel::amplitude_damping(0.6).unwrap(), &[q])
+                .unwrap();
+            if k % 50 == 0 {
+                nc.gate(Gate::controlled(GateKind::X, &[0], &[1])).unwrap();
+            }
+        }
+        same_trajectories_as_the_generic_engine::<f32>(&nc, 1e-5);
     }
 
     #[test]
