@@ -122,3 +122,26 @@ fn trajectories_are_reproducible_by_seed_and_checked() {
     );
     assert!(trajectory_expectations(&circuit, &Bindings::none(), &obs, &c).is_err());
 }
+
+#[test]
+fn trajectory_estimates_do_not_depend_on_the_thread_count() {
+    let mut rng = rng(41);
+    let circuit = random_noisy_circuit(&mut rng, 4, 30, 2);
+    let b = Bindings::theta(&[0.9, -0.4]);
+    let obs = observables();
+    for precision in [Precision::F64, Precision::F32] {
+        let c = TrajectoryConfig::default()
+            .trajectories(1000)
+            .seed(8)
+            .precision(precision);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| trajectory_expectations(&circuit, &b, &obs, &c).unwrap())
+        };
+        // Bit for bit: every trajectory's stream and the merge order are fixed.
+        assert_eq!(run(1), run(3), "{precision:?}");
+    }
+}
