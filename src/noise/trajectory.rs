@@ -23,7 +23,7 @@ use rayon::prelude::*;
 /// The most trajectories one call runs (2^24).
 pub const MAX_TRAJECTORIES: usize = 1 << 24;
 
-/// The largest qubit count of the trajectory engine (each thread holds two 2ⁿ vectors).
+/// The largest qubit count of the trajectory engine (each worker thread holds one 2ⁿ state).
 pub const MAX_TRAJECTORY_QUBITS: usize = 24;
 
 /// Settings of [`trajectory_expectations`]: `TrajectoryConfig::default().trajectories(1000)`.
