@@ -765,49 +765,6 @@ fn run_impl<T: BlockSums>(
     }
 }
 
-/// While alive, the calling thread's SSE/AVX arithmetic flushes subnormal results and inputs
-/// to zero (MXCSR's FTZ and DAZ bits); the previous mode is restored on drop.
-///
-/// Why: a trajectory's state holds amplitudes spread over many orders of magnitude, and in
-/// f32 their squares and products reach the subnormal range (below 1.2e-38), where every
-/// operation takes a microcode assist of ~100 cycles; that made the f32 engine slower than the
-/// f64 one. Flushing changes values by less than 1.2e-38 (f32) or 2.3e-308 (f64) in absolute
-/// terms, far below the rounding of any amplitude of a normalised state.
-pub(crate) struct FlushSubnormals {
-    #[cfg(target_arch = "x86_64")]
-    saved: u32,
-}
-
-impl FlushSubnormals {
-    /// Sets FTZ and DAZ on this thread (x86-64; elsewhere nothing changes).
-    pub(crate) fn new() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let mut saved: u32 = 0;
-            // SAFETY: stmxcsr/ldmxcsr read and write the 4-byte MXCSR through a valid pointer
-            // to a local; FTZ (bit 15) and DAZ (bit 6) only change how subnormals round.
-            unsafe {
-                std::arch::asm!("stmxcsr [{}]", in(reg) &mut saved, options(nostack));
-                let flushed = saved | 0x8040;
-                std::arch::asm!("ldmxcsr [{}]", in(reg) &flushed, options(nostack));
-            }
-            FlushSubnormals { saved }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        FlushSubnormals {}
-    }
-}
-
-impl Drop for FlushSubnormals {
-    fn drop(&mut self) {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: restores the MXCSR value saved by `new` on this thread.
-        unsafe {
-            std::arch::asm!("ldmxcsr [{}]", in(reg) &self.saved, options(nostack));
-        }
-    }
-}
-
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn run_avx2<T: BlockSums>(

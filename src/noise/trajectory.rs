@@ -11,7 +11,7 @@
 //! one-qubit gates, sampled Paulis and chosen Kraus operators into one pending 2×2 per qubit
 //! and reading channel probabilities from the qubit's 2×2 reduced block.
 
-use super::fast::{isa, run_trajectory, FlushSubnormals, Scratch, TrajectoryPlan};
+use super::fast::{isa, run_trajectory, Scratch, TrajectoryPlan};
 use super::model::NoisyCircuit;
 use super::simd::BlockSums;
 use crate::backend::Precision;
@@ -176,7 +176,6 @@ fn run_all<T: BlockSums>(plan: &TrajectoryPlan, t: usize, seed: u64) -> Vec<Stat
             || (Scratch::<T>::new(plan), vec![0.0; k]),
             |(scratch, values), c| {
                 let mut stats = vec![Stats::default(); k];
-                let _flush = FlushSubnormals::new();
                 for i in c * CHUNK..((c + 1) * CHUNK).min(t) {
                     let mut rng = Rng::new(stream_seed(seed, i as u64));
                     run_trajectory(isa, plan, scratch, &mut rng, values);
