@@ -951,6 +951,45 @@ mod tests {
         assert!(distinct >= 100, "only {distinct} distinct trajectories");
     }
 
+    /// `circuit` on `n` qubits with its qubit `j` moved to `map[j]`, after an H on every
+    /// qubit (so the state spreads over all of them).
+    fn spread_out(circuit: &NoisyCircuit, n: usize, map: &[usize]) -> NoisyCircuit {
+        let mut nc = NoisyCircuit::new(n).unwrap();
+        nc.declare_params(2);
+        for q in 0..n {
+            nc.gate(Gate::new(GateKind::H, &[q])).unwrap();
+        }
+        let gates = circuit.circuit().gates();
+        for op in circuit.ops() {
+            match op {
+                NoisyOp::Gate(g) => {
+                    let mut gate = gates[*g].clone();
+                    gate.targets.iter_mut().for_each(|q| *q = map[*q]);
+                    gate.controls.iter_mut().for_each(|q| *q = map[*q]);
+                    nc.gate(gate).unwrap();
+                }
+                NoisyOp::Channel { channel, qubits } => {
+                    let qubits: Vec<usize> = qubits.iter().map(|q| map[*q]).collect();
+                    nc.channel((**channel).clone(), &qubits).unwrap();
+                }
+            }
+        }
+        nc
+    }
+
+    /// Seven qubits with the channels and gates on qubits 0, 3 and 6: every lane layout of
+    /// the vectorised loops (pairs inside one register, across registers, far apart).
+    #[test]
+    fn wide_trajectories_equal_the_generic_engine() {
+        let nc = spread_out(&every_channel_circuit(), 7, &[6, 0, 3]);
+        let d64 = same_trajectories_as_the_generic_engine::<f64>(&nc, 1e-10);
+        let d32 = same_trajectories_as_the_generic_engine::<f32>(&nc, 1e-5);
+        assert!(
+            d64 >= 100 && d32 >= 100,
+            "{d64}, {d32} distinct trajectories"
+        );
+    }
+
     /// A long, strongly damped circuit: runs of operators picked without a read (each
     /// shrinking the unnormalised f32 state) between renormalising reads stay exact.
     #[test]
