@@ -8,11 +8,12 @@
 //! after every CNOT a two-qubit depolarizing channel (p = 0.01). Observable ⟨Z0⟩.
 //!
 //! Run: `cargo run --release --example noise_bench [trajectory_qubits] [density_qubits]`
+//! (density_qubits 0 skips the density matrix) `[precisions]` (default `f64,f32`).
 
 use qshade::noise::{
     trajectory_expectations, Channel, DensityMatrix, NoiseModel, NoisyCircuit, TrajectoryConfig,
 };
-use qshade::{Bindings, Circuit, Observable, Result};
+use qshade::{Bindings, Circuit, Observable, Precision, Result};
 use std::time::Instant;
 
 const DEPTH: usize = 20;
@@ -54,26 +55,39 @@ fn main() -> Result<()> {
     let z0 = [Observable::z(0)];
 
     let noisy = circuit(nt)?;
-    let mut times = Vec::new();
-    let mut est = None;
-    for rep in 0..5 {
-        let config = TrajectoryConfig::default().trajectories(1000).seed(rep);
-        let start = Instant::now();
-        est = Some(trajectory_expectations(&noisy, &Bindings::none(), &z0, &config)?[0]);
-        times.push(start.elapsed().as_secs_f64());
+    let wanted = std::env::args().nth(3).unwrap_or_else(|| "f64,f32".into());
+    for (precision, label) in [(Precision::F64, "f64"), (Precision::F32, "f32")] {
+        if !wanted.split(',').any(|w| w == label) {
+            continue;
+        }
+        let mut times = Vec::new();
+        let mut est = None;
+        for rep in 0..5 {
+            let config = TrajectoryConfig::default()
+                .trajectories(1000)
+                .seed(rep)
+                .precision(precision);
+            let start = Instant::now();
+            est = Some(trajectory_expectations(&noisy, &Bindings::none(), &z0, &config)?[0]);
+            times.push(start.elapsed().as_secs_f64());
+        }
+        let e = est.unwrap_or(qshade::noise::Estimate {
+            mean: f64::NAN,
+            std_error: f64::NAN,
+        });
+        println!(
+            "{{\"sim\":\"qshade\",\"workload\":\"noise_trajectories\",\"precision\":\"{label}\",\"n\":{nt},\"depth\":{DEPTH},\"trajectories\":1000,\"channels\":{},\"threads\":{threads},\"median_s\":{:.6},\"min_s\":{:.6},\"z0\":{:.6},\"z0_stderr\":{:.6}}}",
+            noisy.num_channels(),
+            median(times.clone()),
+            times.iter().copied().fold(f64::INFINITY, f64::min),
+            e.mean,
+            e.std_error
+        );
     }
-    let e = est.unwrap_or(qshade::noise::Estimate {
-        mean: f64::NAN,
-        std_error: f64::NAN,
-    });
-    println!(
-        "{{\"sim\":\"qshade\",\"workload\":\"noise_trajectories\",\"n\":{nt},\"depth\":{DEPTH},\"trajectories\":1000,\"channels\":{},\"threads\":{threads},\"median_s\":{:.6},\"z0\":{:.6},\"z0_stderr\":{:.6}}}",
-        noisy.num_channels(),
-        median(times),
-        e.mean,
-        e.std_error
-    );
 
+    if nd == 0 {
+        return Ok(());
+    }
     let noisy = circuit(nd)?;
     let mut times = Vec::new();
     let mut z = f64::NAN;

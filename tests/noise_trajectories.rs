@@ -6,7 +6,7 @@ mod noise_util;
 
 use noise_util::*;
 use qshade::noise::{trajectory_expectations, DensityMatrix, TrajectoryConfig};
-use qshade::{Bindings, Observable};
+use qshade::{Bindings, Observable, Precision};
 use rand::Rng;
 
 fn observables() -> Vec<Observable> {
@@ -18,6 +18,15 @@ fn observables() -> Vec<Observable> {
 
 #[test]
 fn trajectory_means_agree_with_the_density_matrix_within_four_standard_errors() {
+    means_agree_within_four_standard_errors(Precision::F64);
+}
+
+#[test]
+fn f32_trajectory_means_agree_with_the_density_matrix_within_four_standard_errors() {
+    means_agree_within_four_standard_errors(Precision::F32);
+}
+
+fn means_agree_within_four_standard_errors(precision: Precision) {
     let obs = observables();
     let mut checked = 0;
     for seed in 0..30u64 {
@@ -26,7 +35,10 @@ fn trajectory_means_agree_with_the_density_matrix_within_four_standard_errors() 
         let theta: Vec<f64> = (0..3).map(|_| rng.random_range(-3.0..3.0)).collect();
         let b = Bindings::theta(&theta);
         let exact = DensityMatrix::run(&circuit, &b).unwrap();
-        let config = TrajectoryConfig::default().trajectories(2000).seed(seed);
+        let config = TrajectoryConfig::default()
+            .trajectories(2000)
+            .seed(seed)
+            .precision(precision);
         let est = trajectory_expectations(&circuit, &b, &obs, &config).unwrap();
         for (o, e) in obs.iter().zip(&est) {
             let want = exact.expectation(o).unwrap();
@@ -46,6 +58,15 @@ fn trajectory_means_agree_with_the_density_matrix_within_four_standard_errors() 
 
 #[test]
 fn trajectory_error_shrinks_like_one_over_sqrt_t() {
+    error_shrinks_like_one_over_sqrt_t(Precision::F64);
+}
+
+#[test]
+fn f32_trajectory_error_shrinks_like_one_over_sqrt_t() {
+    error_shrinks_like_one_over_sqrt_t(Precision::F32);
+}
+
+fn error_shrinks_like_one_over_sqrt_t(precision: Precision) {
     let mut rng = rng(77);
     let circuit = random_noisy_circuit(&mut rng, 3, 20, 2);
     let b = Bindings::theta(&[0.4, -1.1]);
@@ -59,7 +80,10 @@ fn trajectory_error_shrinks_like_one_over_sqrt_t() {
         let mut sq = 0.0;
         let mut se = 0.0;
         for s in 0..runs {
-            let c = TrajectoryConfig::default().trajectories(t).seed(9000 + s);
+            let c = TrajectoryConfig::default()
+                .trajectories(t)
+                .seed(9000 + s)
+                .precision(precision);
             let e = trajectory_expectations(&circuit, &b, &obs, &c).unwrap()[0];
             sq += (e.mean - exact).powi(2);
             se += e.std_error;
@@ -97,4 +121,27 @@ fn trajectories_are_reproducible_by_seed_and_checked() {
         trajectory_expectations(&circuit, &b, &[Observable::parse("Z5").unwrap()], &c).is_err()
     );
     assert!(trajectory_expectations(&circuit, &Bindings::none(), &obs, &c).is_err());
+}
+
+#[test]
+fn trajectory_estimates_do_not_depend_on_the_thread_count() {
+    let mut rng = rng(41);
+    let circuit = random_noisy_circuit(&mut rng, 4, 30, 2);
+    let b = Bindings::theta(&[0.9, -0.4]);
+    let obs = observables();
+    for precision in [Precision::F64, Precision::F32] {
+        let c = TrajectoryConfig::default()
+            .trajectories(1000)
+            .seed(8)
+            .precision(precision);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| trajectory_expectations(&circuit, &b, &obs, &c).unwrap())
+        };
+        // Bit for bit: every trajectory's stream and the merge order are fixed.
+        assert_eq!(run(1), run(3), "{precision:?}");
+    }
 }

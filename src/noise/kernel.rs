@@ -178,6 +178,7 @@ pub(crate) fn conj(m: &[C64]) -> Vec<C64> {
     m.iter().map(|v| v.conj()).collect()
 }
 
+#[cfg(test)]
 /// ‖M·state‖² for `M` on `qubits` (no controls), without writing the state: the norm stage of
 /// the trajectory method. Same preconditions as [`apply`].
 pub(crate) fn norm_after(state: &[C64], qubits: &[usize], m: &[C64]) -> f64 {
@@ -212,6 +213,7 @@ pub(crate) fn norm_after(state: &[C64], qubits: &[usize], m: &[C64]) -> f64 {
     total
 }
 
+#[cfg(test)]
 /// Whether `m` is the identity within 1e-14 (sampled identities are skipped).
 pub(crate) fn is_identity(m: &[C64]) -> bool {
     let d = crate::math::linalg::side(m.len());

@@ -31,9 +31,13 @@
 mod batched;
 mod channel;
 mod density;
+mod fast;
+#[cfg(test)]
+mod generic;
 mod kernel;
 mod model;
 mod shots;
+mod simd;
 mod trajectory;
 pub mod zne;
 

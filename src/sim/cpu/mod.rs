@@ -23,7 +23,7 @@
 
 mod batch;
 mod fast;
-mod kernels;
+pub(crate) mod kernels;
 mod lower;
 mod real;
 
