@@ -24,6 +24,7 @@
 //! x86-64) for AVX2 + FMA, and the variant is picked at run time; the kernels are written as
 //! fixed-width lane loops (see `kernels`) that the compiler vectorises.
 
+use super::kept::Kept;
 use super::kernels::{pauli_accumulate, pauli_expectation, Amp};
 use super::lower::{Plan, Step};
 use super::real::Real;
@@ -200,9 +201,15 @@ fn values_into<T: Real>(plan: &Plan, psi: &[Amp<T>], string_values: &mut [f64], 
 }
 
 #[inline(always)]
-fn forward_row_impl<T: Real>(plan: &Plan, row: &[f64], s: &mut Scratch<T>, values: &mut [f64]) {
-    run_forward(plan, row, &mut s.psi);
-    values_into(plan, &s.psi, &mut s.string_values, values);
+fn forward_row_impl<T: Real>(
+    plan: &Plan,
+    row: &[f64],
+    psi: &mut [Amp<T>],
+    string_values: &mut [f64],
+    values: &mut [f64],
+) {
+    run_forward(plan, row, psi);
+    values_into(plan, psi, string_values, values);
 }
 
 #[inline(always)]
@@ -210,7 +217,7 @@ fn adjoint_row_impl<T: Real>(
     plan: &Plan,
     row: &[f64],
     upstream: &[f64],
-    s: &mut Scratch<T>,
+    (s, kept): (&mut Scratch<T>, Option<&mut [Amp<T>]>),
     values: &mut [f64],
     grads: &mut [f64],
 ) {
@@ -218,6 +225,7 @@ fn adjoint_row_impl<T: Real>(
         plan,
         upstream,
         s,
+        kept,
         (values, grads),
         |psi| run_forward(plan, row, psi),
         |psi, lam, grads| {
@@ -228,7 +236,8 @@ fn adjoint_row_impl<T: Real>(
     );
 }
 
-/// One row's adjoint pass around its two sweeps: `forward` prepares ψ, the values are read,
+/// One row's adjoint pass around its two sweeps: `forward` prepares ψ (or `kept` is the row's
+/// final state, computed by an earlier forward call, and is used and overwritten), the values are read,
 /// λ is seeded from `upstream`, and `backward` runs the backward sweep over (ψ, λ, grads)
 /// unless every weight is 0 (then every derivative is 0).
 #[inline(always)]
@@ -236,6 +245,7 @@ fn adjoint_row_with<T: Real>(
     plan: &Plan,
     upstream: &[f64],
     s: &mut Scratch<T>,
+    kept: Option<&mut [Amp<T>]>,
     (values, grads): (&mut [f64], &mut [f64]),
     forward: impl FnOnce(&mut [Amp<T>]),
     backward: impl FnOnce(&mut [Amp<T>], &mut [Amp<T>], &mut [f64]),
@@ -246,7 +256,14 @@ fn adjoint_row_with<T: Real>(
         string_values,
         string_weights,
     } = s;
-    forward(psi);
+    // A kept final state of this row (see `kept`) replaces the forward sweep.
+    let psi: &mut [Amp<T>] = match kept {
+        Some(k) => k,
+        None => {
+            forward(psi);
+            psi
+        }
+    };
     values_into(plan, psi, string_values, values);
     grads.fill(0.0);
     if seed_lambda(plan, upstream, psi, lam, string_weights) {
@@ -284,8 +301,14 @@ fn seed_lambda<T: Real>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn forward_row_avx2<T: Real>(plan: &Plan, row: &[f64], s: &mut Scratch<T>, values: &mut [f64]) {
-    forward_row_impl(plan, row, s, values)
+fn forward_row_avx2<T: Real>(
+    plan: &Plan,
+    row: &[f64],
+    psi: &mut [Amp<T>],
+    string_values: &mut [f64],
+    values: &mut [f64],
+) {
+    forward_row_impl(plan, row, psi, string_values, values)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -294,11 +317,11 @@ fn adjoint_row_avx2<T: Real>(
     plan: &Plan,
     row: &[f64],
     upstream: &[f64],
-    s: &mut Scratch<T>,
+    (s, kept): (&mut Scratch<T>, Option<&mut [Amp<T>]>),
     values: &mut [f64],
     grads: &mut [f64],
 ) {
-    adjoint_row_impl(plan, row, upstream, s, values, grads)
+    adjoint_row_impl(plan, row, upstream, (s, kept), values, grads)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -434,7 +457,7 @@ fn adjoint_row_split<T: Real>(
     plan: &Plan,
     row: &[f64],
     upstream: &[f64],
-    s: &mut Scratch<T>,
+    (s, kept): (&mut Scratch<T>, Option<&mut [Amp<T>]>),
     values: &mut [f64],
     grads: &mut [f64],
 ) {
@@ -442,6 +465,7 @@ fn adjoint_row_split<T: Real>(
         plan,
         upstream,
         s,
+        kept,
         (values, grads),
         |psi| run_forward_split(isa, plan, row, psi),
         |psi, lam, grads| backward_split(isa, plan, row, psi, lam, grads),
@@ -529,11 +553,23 @@ fn forward_row<T: Real>(
     s: &mut Scratch<T>,
     values: &mut [f64],
 ) {
+    forward_row_into(isa, plan, row, &mut s.psi, &mut s.string_values, values);
+}
+
+/// One row's forward pass into `psi` (a worker's scratch or a kept state's slot).
+fn forward_row_into<T: Real>(
+    isa: Isa,
+    plan: &Plan,
+    row: &[f64],
+    psi: &mut [Amp<T>],
+    string_values: &mut [f64],
+    values: &mut [f64],
+) {
     match isa {
         // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { forward_row_avx2(plan, row, s, values) },
-        Isa::Base => forward_row_impl(plan, row, s, values),
+        Isa::Avx2 => unsafe { forward_row_avx2(plan, row, psi, string_values, values) },
+        Isa::Base => forward_row_impl(plan, row, psi, string_values, values),
     }
 }
 
@@ -542,26 +578,29 @@ fn adjoint_row<T: Real>(
     plan: &Plan,
     row: &[f64],
     upstream: &[f64],
-    s: &mut Scratch<T>,
+    (s, kept): (&mut Scratch<T>, Option<&mut [Amp<T>]>),
     values: &mut [f64],
     grads: &mut [f64],
 ) {
     match isa {
         // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { adjoint_row_avx2(plan, row, upstream, s, values, grads) },
-        Isa::Base => adjoint_row_impl(plan, row, upstream, s, values, grads),
+        Isa::Avx2 => unsafe { adjoint_row_avx2(plan, row, upstream, (s, kept), values, grads) },
+        Isa::Base => adjoint_row_impl(plan, row, upstream, (s, kept), values, grads),
     }
 }
 
 /// ⟨O_j⟩ for every occurrence row (`num_rows × n_obs`), rows in parallel, states of
-/// precision `T`.
+/// precision `T`. With `keep` (a buffer from [`Kept::prepare`] for these rows), every row runs
+/// in its own slot of it, and it is marked as holding the final states of `program` on `rows`
+/// (for a following adjoint call, see `kept`).
 pub fn fast_forward_rows<T: Real>(
     program: &Program,
     rows: &[f64],
     num_rows: usize,
     observables: &[Observable],
     options: &BatchConfig,
+    keep: Option<&mut Kept<T>>,
 ) -> Result<Vec<f64>> {
     check_shapes(program, rows, num_rows, observables)?;
     let plan = Plan::new(program, observables);
@@ -569,6 +608,23 @@ pub fn fast_forward_rows<T: Real>(
     let sub = sub_batch_rows::<T>(plan.num_qubits, 1, options)?.min(num_rows.max(1));
     let mut values = vec![0.0; num_rows * no];
     let isa = detect_isa();
+    if let Some(kept) = keep {
+        let len = 1usize << plan.num_qubits;
+        // (`check_shapes` has checked that there is at least one observable.)
+        values
+            .par_chunks_mut(no)
+            .zip(kept.states_mut().par_chunks_mut(len))
+            .enumerate()
+            .for_each_init(
+                || vec![0.0; plan.strings.len()],
+                |sv, (r, (v, psi))| {
+                    let row = &rows[r * na..(r + 1) * na];
+                    forward_row_into(isa, &plan, row, psi, sv, v);
+                },
+            );
+        kept.fill(program, rows);
+        return Ok(values);
+    }
     // (Fewer rows than threads on a large state never come here: `CpuBackend` runs them
     // through a fast state, parallel inside the state.)
     if sub == 1 || rayon::current_num_threads() == 1 {
@@ -601,7 +657,9 @@ pub fn fast_forward_rows<T: Real>(
 
 /// Values (`num_rows × n_obs`) and dL/d(occurrence) (`num_rows × num_angles`) by the adjoint
 /// method for `upstream` = dL/d⟨O_j⟩ (`num_rows × n_obs`), rows in parallel, ψ and λ of
-/// precision `T`.
+/// precision `T`. With `kept` (the final states of these rows, `num_rows × 2^n` amplitudes,
+/// which the caller has checked to be those of `program` on `rows`), the forward sweep is
+/// skipped and the backward sweep runs on them in place.
 pub fn fast_adjoint_rows<T: Real>(
     program: &Program,
     rows: &[f64],
@@ -609,6 +667,7 @@ pub fn fast_adjoint_rows<T: Real>(
     observables: &[Observable],
     upstream: &[f64],
     options: &BatchConfig,
+    kept: Option<&mut [Amp<T>]>,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     check_shapes(program, rows, num_rows, observables)?;
     crate::compile::program::check_upstream(upstream, num_rows, observables.len())?;
@@ -616,7 +675,11 @@ pub fn fast_adjoint_rows<T: Real>(
     let (na, no) = (plan.num_angles, observables.len());
     // A zero-width gradient row still needs a chunk to pair with its values.
     let gs = na.max(1);
-    let sub = sub_batch_rows::<T>(plan.num_qubits, 2, options)?.min(num_rows.max(1));
+    let len = 1usize << plan.num_qubits;
+    let kept = kept.filter(|k| k.len() == num_rows * len);
+    // With kept states, each row holds λ only (ψ is kept).
+    let states = if kept.is_some() { 1 } else { 2 };
+    let sub = sub_batch_rows::<T>(plan.num_qubits, states, options)?.min(num_rows.max(1));
     let mut values = vec![0.0; num_rows * no];
     let mut grads = vec![0.0; num_rows * gs];
     let isa = detect_isa();
@@ -624,28 +687,40 @@ pub fn fast_adjoint_rows<T: Real>(
     if threads > 1 && plan.num_qubits >= SPLIT_QUBITS && na > 0 {
         // Large states: split each over the threads, row after row (see SPLIT_QUBITS).
         let mut s = Scratch::<T>::new(&plan, true);
+        let mut kept_rows = kept.map(|k| k.chunks_mut(len));
         for (r, (v, g)) in values.chunks_mut(no).zip(grads.chunks_mut(gs)).enumerate() {
             let row = &rows[r * na..(r + 1) * na];
             let up = &upstream[r * no..(r + 1) * no];
-            adjoint_row_split(isa, &plan, row, up, &mut s, v, &mut g[..na]);
+            let k = kept_rows.as_mut().and_then(|k| k.next());
+            adjoint_row_split(isa, &plan, row, up, (&mut s, k), v, &mut g[..na]);
         }
     } else if sub == 1 || threads == 1 {
         // One row at a time: no hand-off to the pool.
         let mut s = Scratch::<T>::new(&plan, true);
+        let mut kept_rows = kept.map(|k| k.chunks_mut(len));
         for (r, (v, g)) in values.chunks_mut(no).zip(grads.chunks_mut(gs)).enumerate() {
             let row = &rows[r * na..(r + 1) * na];
+            let k = kept_rows.as_mut().and_then(|k| k.next());
             adjoint_row(
                 isa,
                 &plan,
                 row,
                 &upstream[r * no..(r + 1) * no],
-                &mut s,
+                (&mut s, k),
                 v,
                 &mut g[..na],
             );
         }
     } else {
-        adjoint_parallel::<T>(isa, &plan, rows, upstream, sub, &mut values, &mut grads);
+        adjoint_parallel::<T>(
+            isa,
+            &plan,
+            (rows, upstream),
+            sub,
+            kept,
+            &mut values,
+            &mut grads,
+        );
     }
     if na == 0 {
         grads.clear();
@@ -653,13 +728,14 @@ pub fn fast_adjoint_rows<T: Real>(
     Ok((values, grads))
 }
 
-/// The rows of [`fast_adjoint_rows`] in parallel, `sub` rows at a time.
+/// The rows of [`fast_adjoint_rows`] in parallel, `sub` rows at a time (with `kept`, the rows'
+/// final states, all at once).
 fn adjoint_parallel<T: Real>(
     isa: Isa,
     plan: &Plan,
-    rows: &[f64],
-    upstream: &[f64],
+    (rows, upstream): (&[f64], &[f64]),
     sub: usize,
+    kept: Option<&mut [Amp<T>]>,
     values: &mut [f64],
     grads: &mut [f64],
 ) {
@@ -670,6 +746,36 @@ fn adjoint_parallel<T: Real>(
         plan,
         adjoint: true,
     };
+    let run =
+        |i: usize, s: &mut Scratch<T>, k: Option<&mut [Amp<T>]>, v: &mut [f64], g: &mut [f64]| {
+            let row = &rows[i * na..(i + 1) * na];
+            adjoint_row(
+                isa,
+                plan,
+                row,
+                &upstream[i * no..(i + 1) * no],
+                (s, k),
+                v,
+                &mut g[..na],
+            );
+        };
+    if let Some(kept) = kept {
+        let len = 1usize << plan.num_qubits;
+        values
+            .par_chunks_mut(no)
+            .zip(grads.par_chunks_mut(gs))
+            .zip(kept.par_chunks_mut(len))
+            .enumerate()
+            .for_each_init(
+                || pool.lease(),
+                |lease, (i, ((v, g), k))| {
+                    if let Some(s) = lease.scratch.as_mut() {
+                        run(i, s, Some(k), v, g);
+                    }
+                },
+            );
+        return;
+    }
     for (b, (vals, gr)) in values
         .chunks_mut(sub * no)
         .zip(grads.chunks_mut(sub * gs))
@@ -682,18 +788,8 @@ fn adjoint_parallel<T: Real>(
             .for_each_init(
                 || pool.lease(),
                 |lease, (r, (v, g))| {
-                    let i = first + r;
-                    let row = &rows[i * na..(i + 1) * na];
                     if let Some(s) = lease.scratch.as_mut() {
-                        adjoint_row(
-                            isa,
-                            plan,
-                            row,
-                            &upstream[i * no..(i + 1) * no],
-                            s,
-                            v,
-                            &mut g[..na],
-                        );
+                        run(first + r, s, None, v, g);
                     }
                 },
             );
@@ -859,7 +955,7 @@ mod tests {
         let run = |isa: Isa| {
             let mut s = Scratch::<T>::new(&plan, true);
             let (mut v, mut g) = (vec![0.0; 2], vec![0.0; program.num_angles()]);
-            adjoint_row(isa, &plan, &row, &upstream, &mut s, &mut v, &mut g);
+            adjoint_row(isa, &plan, &row, &upstream, (&mut s, None), &mut v, &mut g);
             let mut f = vec![0.0; 2];
             forward_row(isa, &plan, &row, &mut s, &mut f);
             (v, g, f)
@@ -948,7 +1044,15 @@ mod split_tests {
                     .collect();
                 let mut s = Scratch::<T>::new(&plan, true);
                 let (mut v, mut g) = (vec![0.0; 2], vec![0.0; program.num_angles()]);
-                adjoint_row_split(detect_isa(), &plan, &row, &upstream, &mut s, &mut v, &mut g);
+                adjoint_row_split(
+                    detect_isa(),
+                    &plan,
+                    &row,
+                    &upstream,
+                    (&mut s, None),
+                    &mut v,
+                    &mut g,
+                );
                 (v, g, (bb, ways))
             });
             let (bb, ways) = ways;
