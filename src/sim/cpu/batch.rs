@@ -252,12 +252,59 @@ fn adjoint_row_impl<T: Real>(
         kept,
         (values, grads),
         |psi| run_forward(plan, row, psi),
-        |psi, lam, grads| {
-            for step in plan.steps.iter().rev() {
-                step.backward(row, psi, lam, grads);
-            }
-        },
+        |psi, lam, grads| run_backward(plan, row, psi, lam, grads),
     );
+}
+
+/// The most tiles a one-thread backward sweep cuts a state into (each holds a gradient row of
+/// its own): 2^6, i.e. states of up to 19 qubits; larger ones run step by step.
+const MAX_BACKWARD_TILES: usize = 64;
+
+/// The backward sweep of one row on one thread. On states larger than a tile (and of at most
+/// [`MAX_BACKWARD_TILES`] tiles), runs of consecutive steps on qubits below [`TILE_BITS`] are
+/// applied tile by tile, as in [`run_forward`]; each tile writes its share of a step's
+/// derivatives into its own gradient row (a step assigns its angles' entries), and the rows
+/// are summed at the end.
+#[inline(always)]
+fn run_backward<T: Real>(
+    plan: &Plan,
+    row: &[f64],
+    psi: &mut [Amp<T>],
+    lam: &mut [Amp<T>],
+    grads: &mut [f64],
+) {
+    let n = plan.num_qubits;
+    let gl = grads.len();
+    let tiles = 1usize << n.saturating_sub(TILE_BITS);
+    if n <= TILE_BITS || gl == 0 || tiles > MAX_BACKWARD_TILES {
+        for step in plan.steps.iter().rev() {
+            step.backward(row, psi, lam, grads);
+        }
+        return;
+    }
+    let mut partial = vec![0.0; tiles * gl];
+    for (way, group) in groups(plan.steps.iter().rev(), TILE_BITS, n) {
+        if way == Split::Blocks(TILE_BITS) {
+            let parts = psi
+                .chunks_mut(1 << TILE_BITS)
+                .zip(lam.chunks_mut(1 << TILE_BITS))
+                .zip(partial.chunks_mut(gl));
+            for ((p, l), g) in parts {
+                for step in &group {
+                    step.backward(row, p, l, g);
+                }
+            }
+        } else {
+            for step in group {
+                step.backward(row, psi, lam, &mut partial[..gl]);
+            }
+        }
+    }
+    for tile in partial.chunks(gl) {
+        for (g, t) in grads.iter_mut().zip(tile) {
+            *g += t;
+        }
+    }
 }
 
 /// One row's adjoint pass around its two sweeps: `forward` prepares ψ (or `kept` is the row's

@@ -743,23 +743,44 @@ type Form = ([C; 4], usize);
 /// A chain's backward pass over pairs of blocks (ψ0, ψ1, λ0, λ1): with `GRAD`, the per-lane
 /// sums of l0·p0', l1·p1', l0·p1 − l1·p0 and l0·p1' + l1·p0' (' = the other lane of the same
 /// amplitude), from which Im S00, Im S11 and t = S01 − conj(S10) follow for
-/// S_ab = Σ conj(λ_a)ψ_b; then U† (`m`) on ψ and on λ. Each lane's product is computed in `T`
-/// and added in f64.
+/// S_ab = Σ conj(λ_a)ψ_b; then U† (`m`) on ψ and on λ. Each lane's terms are summed in `T`
+/// over at most [`FLUSH`] blocks, then added to f64 sums (so that the hot loop stays in `T`
+/// vectors while long sums keep f64 precision).
 struct ChainBack<T, const GRAD: bool> {
     m: [Amp<T>; 4],
+    lanes: [[T; 8]; 4],
+    blocks: u32,
     acc: [Acc; 4],
 }
+
+/// Blocks a chain's backward sums in `T` before adding them to its f64 sums.
+const FLUSH: u32 = 16;
 
 impl<T: Real, const GRAD: bool> ChainBack<T, GRAD> {
     fn new(m: [Amp<T>; 4]) -> Self {
         ChainBack {
             m,
+            lanes: [[T::ZERO; 8]; 4],
+            blocks: 0,
             acc: [[0.0; 8]; 4],
         }
     }
 
+    /// Adds the `T` lane sums to the f64 sums.
+    #[inline(always)]
+    fn flush(&mut self) {
+        for (a, l) in self.acc.iter_mut().zip(self.lanes.iter_mut()) {
+            for (a, l) in a.iter_mut().zip(l.iter_mut()) {
+                *a += l.to_f64();
+                *l = T::ZERO;
+            }
+        }
+        self.blocks = 0;
+    }
+
     /// (Im S00, Im S11, Re t, Im t) from the lane sums (even lanes are real parts).
-    fn sums(&self) -> [f64; 4] {
+    fn sums(&mut self) -> [f64; 4] {
+        self.flush();
         let signed =
             |a: &Acc| a.iter().step_by(2).sum::<f64>() - a.iter().skip(1).step_by(2).sum::<f64>();
         [
@@ -778,7 +799,7 @@ impl<T: Real, const GRAD: bool> ChainBack<T, GRAD> {
     }
 
     /// Writes every angle's derivative from the sums into `grads`.
-    fn write(&self, forms: &[Form], grads: &mut [f64]) {
+    fn write(&mut self, forms: &[Form], grads: &mut [f64]) {
         let sums = self.sums();
         for (a, i) in forms {
             grads[*i] = Self::derivative(a, &sums);
@@ -796,11 +817,19 @@ impl<T: Real, const GRAD: bool> PairKernel2<T> for ChainBack<T, GRAD> {
         l1: &mut [T; N],
     ) {
         if GRAD {
+            // ψ with the two lanes of every amplitude swapped.
+            let q0: [T; N] = std::array::from_fn(|k| p0[k ^ 1]);
+            let q1: [T; N] = std::array::from_fn(|k| p1[k ^ 1]);
+            let [a0, a1, a2, a3] = &mut self.lanes;
             for k in 0..N {
-                self.acc[0][k] += (l0[k] * p0[k ^ 1]).to_f64();
-                self.acc[1][k] += (l1[k] * p1[k ^ 1]).to_f64();
-                self.acc[2][k] += (l0[k] * p1[k] - l1[k] * p0[k]).to_f64();
-                self.acc[3][k] += (l0[k] * p1[k ^ 1] + l1[k] * p0[k ^ 1]).to_f64();
+                a0[k] += l0[k] * q0[k];
+                a1[k] += l1[k] * q1[k];
+                a2[k] += l0[k] * p1[k] - l1[k] * p0[k];
+                a3[k] += l0[k] * q1[k] + l1[k] * q0[k];
+            }
+            self.blocks += 1;
+            if self.blocks == FLUSH {
+                self.flush();
             }
         }
         mat2(&self.m, p0, p1);
