@@ -433,8 +433,8 @@ enum Split {
     /// On independent blocks of `2^bits` amplitudes in parallel (every qubit of the step lies
     /// below `bits`).
     Blocks(usize),
-    /// A chain on the top qubit: on matching chunks of `2^bits` amplitudes of the two halves in
-    /// parallel.
+    /// A chain or an X on the top qubit: on matching chunks of `2^bits` amplitudes of the two
+    /// halves in parallel.
     Halves(usize),
     /// On the whole state, on the calling thread.
     Whole,
@@ -442,12 +442,13 @@ enum Split {
 
 /// How `step` runs in a split sweep over `num_qubits` qubits with blocks of `2^block_bits`:
 /// in blocks of `2^max(block_bits, h + 1)` amplitudes for its highest qubit h, so that only
-/// the steps on the top qubit are left; of those, chains run in matching chunks of the halves.
+/// the steps on the top qubit are left; of those, chains and X targets (CNOTs onto the top
+/// qubit) run in matching chunks of the halves.
 fn split_of(step: &Step, block_bits: usize, num_qubits: usize) -> Split {
     let bits = block_bits.max(step.highest_qubit() + 1);
     if bits < num_qubits {
         Split::Blocks(bits)
-    } else if block_bits < num_qubits && step.splits_in_halves() {
+    } else if block_bits < num_qubits && step.splits_in_halves(block_bits) {
         Split::Halves(block_bits)
     } else {
         Split::Whole
@@ -1086,7 +1087,8 @@ mod split_tests {
 
     /// A 16-qubit program whose steps take every way of the split sweep: chains below the
     /// block size, chains and CNOTs on qubits 13–14 (larger blocks) and on the top qubit 15
-    /// (chains: matching chunks of the halves; CNOTs: the whole state), with every derivative
+    /// (chains and a CNOT onto it: matching chunks of the halves; CNOTs controlled by it: the
+    /// whole state), with every derivative
     /// form of a chain (RX, RY, RZ, Phase, U3, fixed gates).
     fn program() -> Program {
         let mut c = Circuit::new(16).unwrap();

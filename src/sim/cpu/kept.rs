@@ -56,9 +56,13 @@ impl<T: Real> Kept<T> {
         }
         let mut kept = old.unwrap_or_default();
         kept.valid = false;
-        kept.states.clear();
-        kept.states.try_reserve_exact(total).ok()?;
-        kept.states.resize(total, [T::ZERO; 2]);
+        // Every row's forward sweep starts by writing its whole slot: a buffer of the right
+        // size is reused as it is (no 2^n × rows memset per call).
+        if kept.states.len() != total {
+            kept.states.clear();
+            kept.states.try_reserve_exact(total).ok()?;
+            kept.states.resize(total, [T::ZERO; 2]);
+        }
         kept.num_qubits = n;
         kept.num_rows = num_rows;
         Some(kept)

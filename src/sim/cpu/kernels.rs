@@ -510,6 +510,21 @@ pub(crate) fn pairs_halves<T: Real, K: PairKernel<T>>(
     }
 }
 
+/// Swaps `lo[i]` and `hi[i]` for every `i` whose `ctrl` bits are all set: an X on the bit
+/// that splits the halves, with controls below the chunk size, on matching chunks of them.
+#[inline(always)]
+pub(crate) fn swap_halves<A>(lo: &mut [A], hi: &mut [A], ctrl: usize) {
+    if ctrl == 0 {
+        lo.swap_with_slice(hi);
+        return;
+    }
+    let w = Walk::new(ctrl, ctrl);
+    let run = w.run();
+    for start in w.starts(lo.len().min(hi.len())) {
+        lo[start..start + run].swap_with_slice(&mut hi[start..start + run]);
+    }
+}
+
 /// [`pairs_halves`] in two states: `k` on (ψ_lo[i], ψ_hi[i], λ_lo[i], λ_hi[i]).
 #[inline(always)]
 pub(crate) fn pairs2_halves<T: Real, K: PairKernel2<T>>(

@@ -16,8 +16,8 @@
 
 use super::kernels::{
     aadd, amp, amul, cmul, cmul2, im_cb, mat2, ni_sign, pairs, pairs2, pairs2_halves, pairs_halves,
-    quads, re_cb, rot_x, rot_y, scale, singles2, swap_pairs, Amp, PairKernel, PairKernel2,
-    PauliMasks, SingleKernel2, Walk,
+    quads, re_cb, rot_x, rot_y, scale, singles2, swap_halves, swap_pairs, Amp, PairKernel,
+    PairKernel2, PauliMasks, SingleKernel2, Walk,
 };
 use super::real::Real;
 use crate::circuit::{GateClass, GateKind, Observable, Pauli, Permutation};
@@ -333,6 +333,8 @@ pub(crate) struct LoweredOp {
     b0: usize,
     /// Bit of the second target (two-qubit kinds).
     b1: usize,
+    /// The control bits.
+    ctrl: usize,
     first_angle: usize,
     num_angles: usize,
 }
@@ -389,6 +391,7 @@ impl LoweredOp {
             walk,
             b0,
             b1,
+            ctrl,
             first_angle,
             num_angles,
         }
@@ -882,18 +885,29 @@ impl Step {
 }
 
 impl Step {
-    /// Whether the step can run on matching chunks of the two halves of a state split at its
-    /// highest qubit ([`Step::apply_halves`], [`Step::backward_halves`]): a chain.
-    pub(crate) fn splits_in_halves(&self) -> bool {
-        matches!(self, Step::Chain(_))
+    /// Whether the step can run on matching chunks of `2^chunk_bits` amplitudes of the two
+    /// halves of a state split at its highest qubit ([`Step::apply_halves`],
+    /// [`Step::backward_halves`]): a chain, or an X (CNOT, Toffoli, …) whose target is that
+    /// qubit and whose controls lie below the chunk size.
+    pub(crate) fn splits_in_halves(&self, chunk_bits: usize) -> bool {
+        match self {
+            Step::Chain(_) => true,
+            Step::Op(op) => {
+                matches!(op.kind, Kind::Flip)
+                    && op.b0 == 1 << op.walk.highest()
+                    && op.ctrl >> chunk_bits == 0
+            }
+        }
     }
 
-    /// Applies a chain on matching chunks `lo`, `hi` of the halves below and above its target
-    /// bit; other steps do nothing (see [`Step::splits_in_halves`]).
+    /// Applies the step on matching chunks `lo`, `hi` of the halves below and above its
+    /// highest qubit; steps that cannot do nothing (see [`Step::splits_in_halves`]).
     #[inline(always)]
     pub(crate) fn apply_halves<T: Real>(&self, row: &[f64], lo: &mut [Amp<T>], hi: &mut [Amp<T>]) {
-        if let Step::Chain(c) = self {
-            c.apply_halves(row, lo, hi);
+        match self {
+            Step::Chain(c) => c.apply_halves(row, lo, hi),
+            Step::Op(op) if matches!(op.kind, Kind::Flip) => swap_halves(lo, hi, op.ctrl),
+            Step::Op(_) => {}
         }
     }
 
@@ -907,8 +921,13 @@ impl Step {
         lam: (&mut [Amp<T>], &mut [Amp<T>]),
         grads: &mut [f64],
     ) {
-        if let Step::Chain(c) = self {
-            c.backward_halves(row, psi, lam, grads);
+        match self {
+            Step::Chain(c) => c.backward_halves(row, psi, lam, grads),
+            Step::Op(op) if matches!(op.kind, Kind::Flip) => {
+                swap_halves(psi.0, psi.1, op.ctrl);
+                swap_halves(lam.0, lam.1, op.ctrl);
+            }
+            Step::Op(_) => {}
         }
     }
 }
