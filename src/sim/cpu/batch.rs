@@ -24,6 +24,7 @@
 //! x86-64) for AVX2 + FMA, and the variant is picked at run time; the kernels are written as
 //! fixed-width lane loops (see `kernels`) that the compiler vectorises.
 
+use super::kept::Kept;
 use super::kernels::{pauli_accumulate, pauli_expectation, Amp};
 use super::lower::{Plan, Step};
 use super::real::Real;
@@ -179,12 +180,36 @@ fn reset<T: Real>(psi: &mut [Amp<T>]) {
     psi[0] = [T::ONE, T::ZERO];
 }
 
-/// ψ = U(row)|0…0⟩ into `psi`.
+/// log2 of the amplitudes of a cache tile of a one-thread forward sweep: 2^13 amplitudes
+/// (128 KiB in f64), a few of which fit a core's L2 cache.
+const TILE_BITS: usize = 13;
+
+/// ψ = U(row)|0…0⟩ into `psi`. On states larger than a tile, each run of consecutive steps on
+/// qubits below [`TILE_BITS`] is applied tile by tile (every step of the run on one tile, then
+/// the next), so a tile stays in cache for the whole run instead of the state streaming
+/// through memory once per step.
 #[inline(always)]
 fn run_forward<T: Real>(plan: &Plan, row: &[f64], psi: &mut [Amp<T>]) {
     reset(psi);
-    for step in &plan.steps {
-        step.apply(row, psi);
+    let n = plan.num_qubits;
+    if n <= TILE_BITS {
+        for step in &plan.steps {
+            step.apply(row, psi);
+        }
+        return;
+    }
+    for (way, group) in groups(plan.steps.iter(), TILE_BITS, n) {
+        if way == Split::Blocks(TILE_BITS) {
+            for tile in psi.chunks_mut(1 << TILE_BITS) {
+                for step in &group {
+                    step.apply(row, tile);
+                }
+            }
+        } else {
+            for step in group {
+                step.apply(row, psi);
+            }
+        }
     }
 }
 
@@ -200,9 +225,15 @@ fn values_into<T: Real>(plan: &Plan, psi: &[Amp<T>], string_values: &mut [f64], 
 }
 
 #[inline(always)]
-fn forward_row_impl<T: Real>(plan: &Plan, row: &[f64], s: &mut Scratch<T>, values: &mut [f64]) {
-    run_forward(plan, row, &mut s.psi);
-    values_into(plan, &s.psi, &mut s.string_values, values);
+fn forward_row_impl<T: Real>(
+    plan: &Plan,
+    row: &[f64],
+    psi: &mut [Amp<T>],
+    string_values: &mut [f64],
+    values: &mut [f64],
+) {
+    run_forward(plan, row, psi);
+    values_into(plan, psi, string_values, values);
 }
 
 #[inline(always)]
@@ -210,7 +241,7 @@ fn adjoint_row_impl<T: Real>(
     plan: &Plan,
     row: &[f64],
     upstream: &[f64],
-    s: &mut Scratch<T>,
+    (s, kept): (&mut Scratch<T>, Option<&mut [Amp<T>]>),
     values: &mut [f64],
     grads: &mut [f64],
 ) {
@@ -218,17 +249,66 @@ fn adjoint_row_impl<T: Real>(
         plan,
         upstream,
         s,
+        kept,
         (values, grads),
         |psi| run_forward(plan, row, psi),
-        |psi, lam, grads| {
-            for step in plan.steps.iter().rev() {
-                step.backward(row, psi, lam, grads);
-            }
-        },
+        |psi, lam, grads| run_backward(plan, row, psi, lam, grads),
     );
 }
 
-/// One row's adjoint pass around its two sweeps: `forward` prepares ψ, the values are read,
+/// The most tiles a one-thread backward sweep cuts a state into (each holds a gradient row of
+/// its own): 2^6, i.e. states of up to 19 qubits; larger ones run step by step.
+const MAX_BACKWARD_TILES: usize = 64;
+
+/// The backward sweep of one row on one thread. On states larger than a tile (and of at most
+/// [`MAX_BACKWARD_TILES`] tiles), runs of consecutive steps on qubits below [`TILE_BITS`] are
+/// applied tile by tile, as in [`run_forward`]; each tile writes its share of a step's
+/// derivatives into its own gradient row (a step assigns its angles' entries), and the rows
+/// are summed at the end.
+#[inline(always)]
+fn run_backward<T: Real>(
+    plan: &Plan,
+    row: &[f64],
+    psi: &mut [Amp<T>],
+    lam: &mut [Amp<T>],
+    grads: &mut [f64],
+) {
+    let n = plan.num_qubits;
+    let gl = grads.len();
+    let tiles = 1usize << n.saturating_sub(TILE_BITS);
+    if n <= TILE_BITS || gl == 0 || tiles > MAX_BACKWARD_TILES {
+        for step in plan.steps.iter().rev() {
+            step.backward(row, psi, lam, grads);
+        }
+        return;
+    }
+    let mut partial = vec![0.0; tiles * gl];
+    for (way, group) in groups(plan.steps.iter().rev(), TILE_BITS, n) {
+        if way == Split::Blocks(TILE_BITS) {
+            let parts = psi
+                .chunks_mut(1 << TILE_BITS)
+                .zip(lam.chunks_mut(1 << TILE_BITS))
+                .zip(partial.chunks_mut(gl));
+            for ((p, l), g) in parts {
+                for step in &group {
+                    step.backward(row, p, l, g);
+                }
+            }
+        } else {
+            for step in group {
+                step.backward(row, psi, lam, &mut partial[..gl]);
+            }
+        }
+    }
+    for tile in partial.chunks(gl) {
+        for (g, t) in grads.iter_mut().zip(tile) {
+            *g += t;
+        }
+    }
+}
+
+/// One row's adjoint pass around its two sweeps: `forward` prepares ψ (or `kept` is the row's
+/// final state, computed by an earlier forward call, and is used and overwritten), the values are read,
 /// λ is seeded from `upstream`, and `backward` runs the backward sweep over (ψ, λ, grads)
 /// unless every weight is 0 (then every derivative is 0).
 #[inline(always)]
@@ -236,6 +316,7 @@ fn adjoint_row_with<T: Real>(
     plan: &Plan,
     upstream: &[f64],
     s: &mut Scratch<T>,
+    kept: Option<&mut [Amp<T>]>,
     (values, grads): (&mut [f64], &mut [f64]),
     forward: impl FnOnce(&mut [Amp<T>]),
     backward: impl FnOnce(&mut [Amp<T>], &mut [Amp<T>], &mut [f64]),
@@ -246,7 +327,14 @@ fn adjoint_row_with<T: Real>(
         string_values,
         string_weights,
     } = s;
-    forward(psi);
+    // A kept final state of this row (see `kept`) replaces the forward sweep.
+    let psi: &mut [Amp<T>] = match kept {
+        Some(k) => k,
+        None => {
+            forward(psi);
+            psi
+        }
+    };
     values_into(plan, psi, string_values, values);
     grads.fill(0.0);
     if seed_lambda(plan, upstream, psi, lam, string_weights) {
@@ -284,8 +372,14 @@ fn seed_lambda<T: Real>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn forward_row_avx2<T: Real>(plan: &Plan, row: &[f64], s: &mut Scratch<T>, values: &mut [f64]) {
-    forward_row_impl(plan, row, s, values)
+fn forward_row_avx2<T: Real>(
+    plan: &Plan,
+    row: &[f64],
+    psi: &mut [Amp<T>],
+    string_values: &mut [f64],
+    values: &mut [f64],
+) {
+    forward_row_impl(plan, row, psi, string_values, values)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -294,11 +388,11 @@ fn adjoint_row_avx2<T: Real>(
     plan: &Plan,
     row: &[f64],
     upstream: &[f64],
-    s: &mut Scratch<T>,
+    (s, kept): (&mut Scratch<T>, Option<&mut [Amp<T>]>),
     values: &mut [f64],
     grads: &mut [f64],
 ) {
-    adjoint_row_impl(plan, row, upstream, s, values, grads)
+    adjoint_row_impl(plan, row, upstream, (s, kept), values, grads)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -333,18 +427,89 @@ fn split_block_bits(num_qubits: usize) -> usize {
     num_qubits.saturating_sub(blocks).max(12)
 }
 
-/// ψ = U(row)|0…0⟩ with every gate split over the threads: a gate whose qubits all lie below
-/// the block size acts on each block of amplitudes independently; the few gates on the top
-/// qubits run on the whole state.
+/// How the split sweep runs one step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Split {
+    /// On independent blocks of `2^bits` amplitudes in parallel (every qubit of the step lies
+    /// below `bits`).
+    Blocks(usize),
+    /// A chain or an X on the top qubit: on matching chunks of `2^bits` amplitudes of the two
+    /// halves in parallel.
+    Halves(usize),
+    /// On the whole state, on the calling thread.
+    Whole,
+}
+
+/// How `step` runs in a split sweep over `num_qubits` qubits with blocks of `2^block_bits`:
+/// in blocks of `2^max(block_bits, h + 1)` amplitudes for its highest qubit h, so that only
+/// the steps on the top qubit are left; of those, chains and X targets (CNOTs onto the top
+/// qubit) run in matching chunks of the halves.
+fn split_of(step: &Step, block_bits: usize, num_qubits: usize) -> Split {
+    let bits = block_bits.max(step.highest_qubit() + 1);
+    if bits < num_qubits {
+        Split::Blocks(bits)
+    } else if block_bits < num_qubits && step.splits_in_halves(block_bits) {
+        Split::Halves(block_bits)
+    } else {
+        Split::Whole
+    }
+}
+
+/// `steps` in order, grouped by how they split (see [`split_of`]): consecutive steps that run
+/// on blocks of exactly `2^block_bits` amplitudes form one group, to be run block by block
+/// (all of the group's steps on a block, which stays in cache); every other step is a group
+/// of its own.
+fn groups<'p>(
+    steps: impl Iterator<Item = &'p Step>,
+    block_bits: usize,
+    num_qubits: usize,
+) -> Vec<(Split, Vec<&'p Step>)> {
+    let mut out: Vec<(Split, Vec<&Step>)> = Vec::new();
+    for step in steps {
+        let way = split_of(step, block_bits, num_qubits);
+        match out.last_mut() {
+            Some((w, group)) if *w == way && way == Split::Blocks(block_bits) => group.push(step),
+            _ => out.push((way, vec![step])),
+        }
+    }
+    out
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn apply_halves_avx2<T: Real>(step: &Step, row: &[f64], lo: &mut [Amp<T>], hi: &mut [Amp<T>]) {
+    step.apply_halves(row, lo, hi)
+}
+
+fn apply_halves<T: Real>(isa: Isa, step: &Step, row: &[f64], lo: &mut [Amp<T>], hi: &mut [Amp<T>]) {
+    match isa {
+        // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { apply_halves_avx2(step, row, lo, hi) },
+        Isa::Base => step.apply_halves(row, lo, hi),
+    }
+}
+
+/// ψ = U(row)|0…0⟩ with every gate split over the threads (see [`split_of`]).
 fn run_forward_split<T: Real>(isa: Isa, plan: &Plan, row: &[f64], psi: &mut [Amp<T>]) {
-    let block_bits = split_block_bits(plan.num_qubits);
+    let n = plan.num_qubits;
+    let block_bits = split_block_bits(n);
     reset(psi);
-    for step in &plan.steps {
-        if step.highest_qubit() < block_bits && block_bits < plan.num_qubits {
-            psi.par_chunks_mut(1 << block_bits)
-                .for_each(|b| apply_step(isa, step, row, b));
-        } else {
-            apply_step(isa, step, row, psi);
+    for (way, group) in groups(plan.steps.iter(), block_bits, n) {
+        let step = group[0];
+        match way {
+            Split::Blocks(bits) => psi.par_chunks_mut(1 << bits).for_each(|b| {
+                for step in &group {
+                    apply_step(isa, step, row, b);
+                }
+            }),
+            Split::Halves(bits) => {
+                let (lo, hi) = psi.split_at_mut(1 << (n - 1));
+                lo.par_chunks_mut(1 << bits)
+                    .zip(hi.par_chunks_mut(1 << bits))
+                    .for_each(|(l, h)| apply_halves(isa, step, row, l, h));
+            }
+            Split::Whole => apply_step(isa, step, row, psi),
         }
     }
 }
@@ -387,7 +552,7 @@ fn adjoint_row_split<T: Real>(
     plan: &Plan,
     row: &[f64],
     upstream: &[f64],
-    s: &mut Scratch<T>,
+    (s, kept): (&mut Scratch<T>, Option<&mut [Amp<T>]>),
     values: &mut [f64],
     grads: &mut [f64],
 ) {
@@ -395,13 +560,44 @@ fn adjoint_row_split<T: Real>(
         plan,
         upstream,
         s,
+        kept,
         (values, grads),
         |psi| run_forward_split(isa, plan, row, psi),
         |psi, lam, grads| backward_split(isa, plan, row, psi, lam, grads),
     );
 }
 
-/// The backward sweep of [`adjoint_row_split`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn backward_halves_avx2<T: Real>(
+    step: &Step,
+    row: &[f64],
+    psi: (&mut [Amp<T>], &mut [Amp<T>]),
+    lam: (&mut [Amp<T>], &mut [Amp<T>]),
+    grads: &mut [f64],
+) {
+    step.backward_halves(row, psi, lam, grads)
+}
+
+fn backward_halves<T: Real>(
+    isa: Isa,
+    step: &Step,
+    row: &[f64],
+    psi: (&mut [Amp<T>], &mut [Amp<T>]),
+    lam: (&mut [Amp<T>], &mut [Amp<T>]),
+    grads: &mut [f64],
+) {
+    match isa {
+        // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { backward_halves_avx2(step, row, psi, lam, grads) },
+        Isa::Base => step.backward_halves(row, psi, lam, grads),
+    }
+}
+
+/// The backward sweep of [`adjoint_row_split`] (see [`split_of`]): each parallel block or
+/// chunk writes its share of a step's derivatives into its own gradient row (at most
+/// `2^(n − block_bits)` of them), and the rows are summed at the end.
 fn backward_split<T: Real>(
     isa: Isa,
     plan: &Plan,
@@ -410,21 +606,40 @@ fn backward_split<T: Real>(
     lam: &mut [Amp<T>],
     grads: &mut [f64],
 ) {
-    let block_bits = split_block_bits(plan.num_qubits);
-    let num_blocks = 1usize << plan.num_qubits.saturating_sub(block_bits);
+    let n = plan.num_qubits;
+    let block_bits = split_block_bits(n);
+    let num_blocks = 1usize << n.saturating_sub(block_bits);
+    let gl = grads.len();
     // Row 0 also takes the steps that run on the whole state.
-    let mut partial = vec![0.0; num_blocks * grads.len()];
-    for step in plan.steps.iter().rev() {
-        if step.highest_qubit() < block_bits && block_bits < plan.num_qubits {
-            psi.par_chunks_mut(1 << block_bits)
-                .zip(lam.par_chunks_mut(1 << block_bits))
-                .zip(partial.par_chunks_mut(grads.len()))
-                .for_each(|((p, l), g)| backward_step(isa, step, row, p, l, g));
-        } else {
-            backward_step(isa, step, row, psi, lam, &mut partial[..grads.len()]);
+    let mut partial = vec![0.0; num_blocks * gl];
+    for (way, group) in groups(plan.steps.iter().rev(), block_bits, n) {
+        let step = group[0];
+        match way {
+            Split::Blocks(bits) => psi
+                .par_chunks_mut(1 << bits)
+                .zip(lam.par_chunks_mut(1 << bits))
+                .zip(partial.par_chunks_mut(gl))
+                .for_each(|((p, l), g)| {
+                    for step in &group {
+                        backward_step(isa, step, row, p, l, g);
+                    }
+                }),
+            Split::Halves(bits) => {
+                let (plo, phi) = psi.split_at_mut(1 << (n - 1));
+                let (llo, lhi) = lam.split_at_mut(1 << (n - 1));
+                plo.par_chunks_mut(1 << bits)
+                    .zip(phi.par_chunks_mut(1 << bits))
+                    .zip(llo.par_chunks_mut(1 << bits))
+                    .zip(lhi.par_chunks_mut(1 << bits))
+                    .zip(partial.par_chunks_mut(gl))
+                    .for_each(|((((pl, ph), ll), lh), g)| {
+                        backward_halves(isa, step, row, (pl, ph), (ll, lh), g)
+                    });
+            }
+            Split::Whole => backward_step(isa, step, row, psi, lam, &mut partial[..gl]),
         }
     }
-    for block in partial.chunks(grads.len()) {
+    for block in partial.chunks(gl) {
         for (g, b) in grads.iter_mut().zip(block) {
             *g += b;
         }
@@ -438,11 +653,23 @@ fn forward_row<T: Real>(
     s: &mut Scratch<T>,
     values: &mut [f64],
 ) {
+    forward_row_into(isa, plan, row, &mut s.psi, &mut s.string_values, values);
+}
+
+/// One row's forward pass into `psi` (a worker's scratch or a kept state's slot).
+fn forward_row_into<T: Real>(
+    isa: Isa,
+    plan: &Plan,
+    row: &[f64],
+    psi: &mut [Amp<T>],
+    string_values: &mut [f64],
+    values: &mut [f64],
+) {
     match isa {
         // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { forward_row_avx2(plan, row, s, values) },
-        Isa::Base => forward_row_impl(plan, row, s, values),
+        Isa::Avx2 => unsafe { forward_row_avx2(plan, row, psi, string_values, values) },
+        Isa::Base => forward_row_impl(plan, row, psi, string_values, values),
     }
 }
 
@@ -451,26 +678,29 @@ fn adjoint_row<T: Real>(
     plan: &Plan,
     row: &[f64],
     upstream: &[f64],
-    s: &mut Scratch<T>,
+    (s, kept): (&mut Scratch<T>, Option<&mut [Amp<T>]>),
     values: &mut [f64],
     grads: &mut [f64],
 ) {
     match isa {
         // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { adjoint_row_avx2(plan, row, upstream, s, values, grads) },
-        Isa::Base => adjoint_row_impl(plan, row, upstream, s, values, grads),
+        Isa::Avx2 => unsafe { adjoint_row_avx2(plan, row, upstream, (s, kept), values, grads) },
+        Isa::Base => adjoint_row_impl(plan, row, upstream, (s, kept), values, grads),
     }
 }
 
 /// ⟨O_j⟩ for every occurrence row (`num_rows × n_obs`), rows in parallel, states of
-/// precision `T`.
+/// precision `T`. With `keep` (a buffer from [`Kept::prepare`] for these rows), every row runs
+/// in its own slot of it, and it is marked as holding the final states of `program` on `rows`
+/// (for a following adjoint call, see `kept`).
 pub fn fast_forward_rows<T: Real>(
     program: &Program,
     rows: &[f64],
     num_rows: usize,
     observables: &[Observable],
     options: &BatchConfig,
+    keep: Option<&mut Kept<T>>,
 ) -> Result<Vec<f64>> {
     check_shapes(program, rows, num_rows, observables)?;
     let plan = Plan::new(program, observables);
@@ -478,6 +708,23 @@ pub fn fast_forward_rows<T: Real>(
     let sub = sub_batch_rows::<T>(plan.num_qubits, 1, options)?.min(num_rows.max(1));
     let mut values = vec![0.0; num_rows * no];
     let isa = detect_isa();
+    if let Some(kept) = keep {
+        let len = 1usize << plan.num_qubits;
+        // (`check_shapes` has checked that there is at least one observable.)
+        values
+            .par_chunks_mut(no)
+            .zip(kept.states_mut().par_chunks_mut(len))
+            .enumerate()
+            .for_each_init(
+                || vec![0.0; plan.strings.len()],
+                |sv, (r, (v, psi))| {
+                    let row = &rows[r * na..(r + 1) * na];
+                    forward_row_into(isa, &plan, row, psi, sv, v);
+                },
+            );
+        kept.fill(program, rows);
+        return Ok(values);
+    }
     // (Fewer rows than threads on a large state never come here: `CpuBackend` runs them
     // through a fast state, parallel inside the state.)
     if sub == 1 || rayon::current_num_threads() == 1 {
@@ -510,7 +757,9 @@ pub fn fast_forward_rows<T: Real>(
 
 /// Values (`num_rows × n_obs`) and dL/d(occurrence) (`num_rows × num_angles`) by the adjoint
 /// method for `upstream` = dL/d⟨O_j⟩ (`num_rows × n_obs`), rows in parallel, ψ and λ of
-/// precision `T`.
+/// precision `T`. With `kept` (the final states of these rows, `num_rows × 2^n` amplitudes,
+/// which the caller has checked to be those of `program` on `rows`), the forward sweep is
+/// skipped and the backward sweep runs on them in place.
 pub fn fast_adjoint_rows<T: Real>(
     program: &Program,
     rows: &[f64],
@@ -518,6 +767,7 @@ pub fn fast_adjoint_rows<T: Real>(
     observables: &[Observable],
     upstream: &[f64],
     options: &BatchConfig,
+    kept: Option<&mut [Amp<T>]>,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     check_shapes(program, rows, num_rows, observables)?;
     crate::compile::program::check_upstream(upstream, num_rows, observables.len())?;
@@ -525,7 +775,11 @@ pub fn fast_adjoint_rows<T: Real>(
     let (na, no) = (plan.num_angles, observables.len());
     // A zero-width gradient row still needs a chunk to pair with its values.
     let gs = na.max(1);
-    let sub = sub_batch_rows::<T>(plan.num_qubits, 2, options)?.min(num_rows.max(1));
+    let len = 1usize << plan.num_qubits;
+    let kept = kept.filter(|k| k.len() == num_rows * len);
+    // With kept states, each row holds λ only (ψ is kept).
+    let states = if kept.is_some() { 1 } else { 2 };
+    let sub = sub_batch_rows::<T>(plan.num_qubits, states, options)?.min(num_rows.max(1));
     let mut values = vec![0.0; num_rows * no];
     let mut grads = vec![0.0; num_rows * gs];
     let isa = detect_isa();
@@ -533,28 +787,40 @@ pub fn fast_adjoint_rows<T: Real>(
     if threads > 1 && plan.num_qubits >= SPLIT_QUBITS && na > 0 {
         // Large states: split each over the threads, row after row (see SPLIT_QUBITS).
         let mut s = Scratch::<T>::new(&plan, true);
+        let mut kept_rows = kept.map(|k| k.chunks_mut(len));
         for (r, (v, g)) in values.chunks_mut(no).zip(grads.chunks_mut(gs)).enumerate() {
             let row = &rows[r * na..(r + 1) * na];
             let up = &upstream[r * no..(r + 1) * no];
-            adjoint_row_split(isa, &plan, row, up, &mut s, v, &mut g[..na]);
+            let k = kept_rows.as_mut().and_then(|k| k.next());
+            adjoint_row_split(isa, &plan, row, up, (&mut s, k), v, &mut g[..na]);
         }
     } else if sub == 1 || threads == 1 {
         // One row at a time: no hand-off to the pool.
         let mut s = Scratch::<T>::new(&plan, true);
+        let mut kept_rows = kept.map(|k| k.chunks_mut(len));
         for (r, (v, g)) in values.chunks_mut(no).zip(grads.chunks_mut(gs)).enumerate() {
             let row = &rows[r * na..(r + 1) * na];
+            let k = kept_rows.as_mut().and_then(|k| k.next());
             adjoint_row(
                 isa,
                 &plan,
                 row,
                 &upstream[r * no..(r + 1) * no],
-                &mut s,
+                (&mut s, k),
                 v,
                 &mut g[..na],
             );
         }
     } else {
-        adjoint_parallel::<T>(isa, &plan, rows, upstream, sub, &mut values, &mut grads);
+        adjoint_parallel::<T>(
+            isa,
+            &plan,
+            (rows, upstream),
+            sub,
+            kept,
+            &mut values,
+            &mut grads,
+        );
     }
     if na == 0 {
         grads.clear();
@@ -562,13 +828,14 @@ pub fn fast_adjoint_rows<T: Real>(
     Ok((values, grads))
 }
 
-/// The rows of [`fast_adjoint_rows`] in parallel, `sub` rows at a time.
+/// The rows of [`fast_adjoint_rows`] in parallel, `sub` rows at a time (with `kept`, the rows'
+/// final states, all at once).
 fn adjoint_parallel<T: Real>(
     isa: Isa,
     plan: &Plan,
-    rows: &[f64],
-    upstream: &[f64],
+    (rows, upstream): (&[f64], &[f64]),
     sub: usize,
+    kept: Option<&mut [Amp<T>]>,
     values: &mut [f64],
     grads: &mut [f64],
 ) {
@@ -579,6 +846,36 @@ fn adjoint_parallel<T: Real>(
         plan,
         adjoint: true,
     };
+    let run =
+        |i: usize, s: &mut Scratch<T>, k: Option<&mut [Amp<T>]>, v: &mut [f64], g: &mut [f64]| {
+            let row = &rows[i * na..(i + 1) * na];
+            adjoint_row(
+                isa,
+                plan,
+                row,
+                &upstream[i * no..(i + 1) * no],
+                (s, k),
+                v,
+                &mut g[..na],
+            );
+        };
+    if let Some(kept) = kept {
+        let len = 1usize << plan.num_qubits;
+        values
+            .par_chunks_mut(no)
+            .zip(grads.par_chunks_mut(gs))
+            .zip(kept.par_chunks_mut(len))
+            .enumerate()
+            .for_each_init(
+                || pool.lease(),
+                |lease, (i, ((v, g), k))| {
+                    if let Some(s) = lease.scratch.as_mut() {
+                        run(i, s, Some(k), v, g);
+                    }
+                },
+            );
+        return;
+    }
     for (b, (vals, gr)) in values
         .chunks_mut(sub * no)
         .zip(grads.chunks_mut(sub * gs))
@@ -591,18 +888,8 @@ fn adjoint_parallel<T: Real>(
             .for_each_init(
                 || pool.lease(),
                 |lease, (r, (v, g))| {
-                    let i = first + r;
-                    let row = &rows[i * na..(i + 1) * na];
                     if let Some(s) = lease.scratch.as_mut() {
-                        adjoint_row(
-                            isa,
-                            plan,
-                            row,
-                            &upstream[i * no..(i + 1) * no],
-                            s,
-                            v,
-                            &mut g[..na],
-                        );
+                        run(first + r, s, None, v, g);
                     }
                 },
             );
@@ -768,7 +1055,7 @@ mod tests {
         let run = |isa: Isa| {
             let mut s = Scratch::<T>::new(&plan, true);
             let (mut v, mut g) = (vec![0.0; 2], vec![0.0; program.num_angles()]);
-            adjoint_row(isa, &plan, &row, &upstream, &mut s, &mut v, &mut g);
+            adjoint_row(isa, &plan, &row, &upstream, (&mut s, None), &mut v, &mut g);
             let mut f = vec![0.0; 2];
             forward_row(isa, &plan, &row, &mut s, &mut f);
             (v, g, f)
@@ -789,6 +1076,100 @@ mod tests {
         }
         for (a, b) in rv.iter().chain(&rg).zip(base.0.iter().chain(&base.1)) {
             assert!((a - b).abs() < reference_tol, "{a} vs {b}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+    use crate::circuit::{Angle, Circuit};
+
+    /// A 16-qubit program whose steps take every way of the split sweep: chains below the
+    /// block size, chains and CNOTs on qubits 13–14 (larger blocks) and on the top qubit 15
+    /// (chains and a CNOT onto it: matching chunks of the halves; CNOTs controlled by it: the
+    /// whole state), with every derivative
+    /// form of a chain (RX, RY, RZ, Phase, U3, fixed gates).
+    fn program() -> Program {
+        let mut c = Circuit::new(16).unwrap();
+        let t = Angle::theta;
+        for q in [0, 6, 12, 13, 14, 15] {
+            c.h(q).unwrap().rx(q, t(q % 4)).unwrap();
+            c.u3(q, t(1), t(2).times(0.5), t(3)).unwrap();
+            c.rz(q, t(0).plus(0.3)).unwrap();
+        }
+        c.cnot(15, 3).unwrap().cnot(2, 15).unwrap();
+        c.cnot(14, 13).unwrap().cnot(13, 6).unwrap();
+        for q in [12, 13, 14, 15] {
+            c.ry(q, t(1)).unwrap().phase(q, t(2)).unwrap().s(q).unwrap();
+        }
+        c.cnot(15, 14).unwrap();
+        c.declare_params(4);
+        Program::compile(&c)
+    }
+
+    /// The split sweep (forward and backward) equals the reference's values and derivatives
+    /// for 2 and 3 threads (block sizes 2^13 and 2^12), in f64 and f32; the program is checked
+    /// to take the larger blocks and the halves.
+    #[test]
+    fn split_sweep_matches_the_reference_on_the_top_qubits() {
+        split_sweep_in::<f64>(1e-10);
+        split_sweep_in::<f32>(2e-4);
+    }
+
+    fn split_sweep_in<T: Real>(tol: f64) {
+        let program = program();
+        let obs = [
+            Observable::parse("Z15 + 0.5 X14 Y0 - 0.3 Z13 X6").unwrap(),
+            Observable::x(15),
+        ];
+        let plan = Plan::new(&program, &obs);
+        let row = crate::compile::program::Batch::shared(&[0.4, -1.2, 2.1, 0.8], &[], 1)
+            .resolve(&program);
+        let upstream = [0.9, -1.4];
+        let (want_v, want_g) = crate::sim::reference::adjoint::reference_adjoint_rows(
+            &program, &row, 1, &obs, &upstream,
+        )
+        .unwrap();
+        for threads in [2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let (v, g, ways) = pool.install(|| {
+                let bb = split_block_bits(plan.num_qubits);
+                let ways: Vec<Split> = plan
+                    .steps
+                    .iter()
+                    .map(|s| split_of(s, bb, plan.num_qubits))
+                    .collect();
+                let mut s = Scratch::<T>::new(&plan, true);
+                let (mut v, mut g) = (vec![0.0; 2], vec![0.0; program.num_angles()]);
+                adjoint_row_split(
+                    detect_isa(),
+                    &plan,
+                    &row,
+                    &upstream,
+                    (&mut s, None),
+                    &mut v,
+                    &mut g,
+                );
+                (v, g, (bb, ways))
+            });
+            let (bb, ways) = ways;
+            assert!(ways.contains(&Split::Halves(bb)), "{ways:?}");
+            assert!(ways.contains(&Split::Blocks(bb)), "{ways:?}");
+            assert!(ways
+                .iter()
+                .any(|w| matches!(w, Split::Blocks(b) if *b > bb)));
+            assert!(ways.contains(&Split::Whole), "{ways:?}");
+            for (a, b) in want_v.iter().chain(&want_g).zip(v.iter().chain(&g)) {
+                assert!(
+                    (a - b).abs() < tol,
+                    "{:?}, {threads} threads: {a} vs {b}",
+                    T::PRECISION
+                );
+            }
         }
     }
 }

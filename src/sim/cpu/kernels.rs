@@ -485,6 +485,80 @@ pub(crate) fn pauli_accumulate<T: Real>(
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Kernels on two halves of a state (the split sweep's steps on the top qubit)
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `k` on the pairs (`lo[i]`, `hi[i]`): matching chunks of the halves of a state below and
+/// above a target bit, so that one gate on the top qubit can be cut into parallel chunks.
+#[inline(always)]
+pub(crate) fn pairs_halves<T: Real, K: PairKernel<T>>(
+    lo: &mut [Amp<T>],
+    hi: &mut [Amp<T>],
+    k: &mut K,
+) {
+    debug_assert_eq!(lo.len(), hi.len());
+    let (fl, fh) = (lanes(lo), lanes(hi));
+    let whole = fl.len().min(fh.len()) / 8 * 8;
+    let (fl, rl) = fl.split_at_mut(whole);
+    let (fh, rh) = fh.split_at_mut(whole);
+    for (a, b) in fl.chunks_exact_mut(8).zip(fh.chunks_exact_mut(8)) {
+        k.pair::<8>(block(a), block(b));
+    }
+    for (a, b) in rl.chunks_exact_mut(2).zip(rh.chunks_exact_mut(2)) {
+        k.pair::<2>(block(a), block(b));
+    }
+}
+
+/// Swaps `lo[i]` and `hi[i]` for every `i` whose `ctrl` bits are all set: an X on the bit
+/// that splits the halves, with controls below the chunk size, on matching chunks of them.
+#[inline(always)]
+pub(crate) fn swap_halves<A>(lo: &mut [A], hi: &mut [A], ctrl: usize) {
+    if ctrl == 0 {
+        lo.swap_with_slice(hi);
+        return;
+    }
+    let w = Walk::new(ctrl, ctrl);
+    let run = w.run();
+    for start in w.starts(lo.len().min(hi.len())) {
+        lo[start..start + run].swap_with_slice(&mut hi[start..start + run]);
+    }
+}
+
+/// [`pairs_halves`] in two states: `k` on (ψ_lo[i], ψ_hi[i], λ_lo[i], λ_hi[i]).
+#[inline(always)]
+pub(crate) fn pairs2_halves<T: Real, K: PairKernel2<T>>(
+    plo: &mut [Amp<T>],
+    phi: &mut [Amp<T>],
+    llo: &mut [Amp<T>],
+    lhi: &mut [Amp<T>],
+    k: &mut K,
+) {
+    debug_assert!(plo.len() == phi.len() && llo.len() == lhi.len() && plo.len() == llo.len());
+    let (pl, ph, ll, lh) = (lanes(plo), lanes(phi), lanes(llo), lanes(lhi));
+    let whole = pl.len().min(ph.len()).min(ll.len()).min(lh.len()) / 8 * 8;
+    let (pl, prl) = pl.split_at_mut(whole);
+    let (ph, prh) = ph.split_at_mut(whole);
+    let (ll, lrl) = ll.split_at_mut(whole);
+    let (lh, lrh) = lh.split_at_mut(whole);
+    let blocks = pl
+        .chunks_exact_mut(8)
+        .zip(ph.chunks_exact_mut(8))
+        .zip(ll.chunks_exact_mut(8))
+        .zip(lh.chunks_exact_mut(8));
+    for (((p0, p1), l0), l1) in blocks {
+        k.pair::<8>(block(p0), block(p1), block(l0), block(l1));
+    }
+    let rest = prl
+        .chunks_exact_mut(2)
+        .zip(prh.chunks_exact_mut(2))
+        .zip(lrl.chunks_exact_mut(2))
+        .zip(lrh.chunks_exact_mut(2));
+    for (((p0, p1), l0), l1) in rest {
+        k.pair::<2>(block(p0), block(p1), block(l0), block(l1));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,8 +15,9 @@
 //! once per gate and row, the kernels then run in `T`, and derivative sums are kept in f64.
 
 use super::kernels::{
-    aadd, amp, amul, cmul, cmul2, im_cb, mat2, ni_sign, pairs, pairs2, quads, re_cb, rot_x, rot_y,
-    scale, singles2, swap_pairs, Amp, PairKernel, PairKernel2, PauliMasks, SingleKernel2, Walk,
+    aadd, amp, amul, cmul, cmul2, im_cb, mat2, ni_sign, pairs, pairs2, pairs2_halves, pairs_halves,
+    quads, re_cb, rot_x, rot_y, scale, singles2, swap_halves, swap_pairs, Amp, PairKernel,
+    PairKernel2, PauliMasks, SingleKernel2, Walk,
 };
 use super::real::Real;
 use crate::circuit::{GateClass, GateKind, Observable, Pauli, Permutation};
@@ -247,27 +248,6 @@ impl<T: Real> BackStep<T> {
     }
 }
 
-/// The backward steps of one or more one-qubit gates on the same pairs, last gate first.
-struct Back<'a, T> {
-    steps: &'a [BackStep<T>],
-    acc: &'a mut [[Acc; 3]],
-}
-
-impl<T: Real> PairKernel2<T> for Back<'_, T> {
-    #[inline(always)]
-    fn pair<const N: usize>(
-        &mut self,
-        p0: &mut [T; N],
-        p1: &mut [T; N],
-        l0: &mut [T; N],
-        l1: &mut [T; N],
-    ) {
-        for (st, a) in self.steps.iter().zip(self.acc.iter_mut()) {
-            st.pair(a, p0, p1, l0, l1);
-        }
-    }
-}
-
 /// One backward step specialised for a single gate (the common case: no loop over steps).
 struct Back1<T>(BackStep<T>, [Acc; 3]);
 
@@ -353,6 +333,8 @@ pub(crate) struct LoweredOp {
     b0: usize,
     /// Bit of the second target (two-qubit kinds).
     b1: usize,
+    /// The control bits.
+    ctrl: usize,
     first_angle: usize,
     num_angles: usize,
 }
@@ -409,6 +391,7 @@ impl LoweredOp {
             walk,
             b0,
             b1,
+            ctrl,
             first_angle,
             num_angles,
         }
@@ -676,7 +659,12 @@ impl Chain {
         pairs(s, &self.walk, self.tbit, &mut Dense(round(&m)));
     }
 
-    /// The backward step of every gate of the chain, last first, in one pass over the pairs.
+    /// The adjoint backward step of the whole chain in one pass over the pairs, with one fused
+    /// U† per state (see [`ChainBack`]): for U = U_k⋯U_1 and ψ, λ after the chain,
+    /// dL/da = 2·Re⟨λ|A|ψ⟩ for every angle a of gate j, with the fixed 2×2
+    /// A = W·G·W†, W = U_k⋯U_{j+1} and G = (∂U_j/∂a)·U_j† the gate model's generator. The pass
+    /// accumulates the four sums ⟨λ|A|ψ⟩ needs and applies U† to ψ and λ; the derivatives are
+    /// then read from the sums on the host.
     #[inline(always)]
     fn backward<T: Real>(
         &self,
@@ -685,25 +673,170 @@ impl Chain {
         lam: &mut [Amp<T>],
         grads: &mut [f64],
     ) {
-        let k = self.gates.len();
-        let mut steps = [BackStep::<T>::Flip; MAX_CHAIN];
-        for (st, g) in steps.iter_mut().zip(self.gates.iter().rev()) {
-            *st = g.back_step(row).unwrap_or(BackStep::Flip);
+        let (md, forms, count) = self.back_forms(row);
+        if count == 0 {
+            let mut k = ChainBack::<T, false>::new(round(&md));
+            pairs2(psi, lam, &self.walk, self.tbit, &mut k);
+            return;
         }
-        let mut acc = [[[0.0; 8]; 3]; MAX_CHAIN];
-        pairs2(
-            psi,
-            lam,
-            &self.walk,
-            self.tbit,
-            &mut Back {
-                steps: &steps[..k],
-                acc: &mut acc[..k],
-            },
-        );
-        for ((st, a), g) in steps.iter().zip(&acc).zip(self.gates.iter().rev()) {
-            st.finish(a, &mut grads[g.first_angle..g.first_angle + g.num_angles]);
+        let mut k = ChainBack::<T, true>::new(round(&md));
+        pairs2(psi, lam, &self.walk, self.tbit, &mut k);
+        k.write(&forms[..count], grads);
+    }
+
+    /// [`Chain::backward`] on matching chunks of the two halves of ψ and λ split at the
+    /// chain's target bit (`plo[i]` pairs with `phi[i]`): the chain on the top qubit, cut into
+    /// chunks that can run in parallel. The derivatives written are this chunk's share.
+    #[inline(always)]
+    fn backward_halves<T: Real>(
+        &self,
+        row: &[f64],
+        (plo, phi): (&mut [Amp<T>], &mut [Amp<T>]),
+        (llo, lhi): (&mut [Amp<T>], &mut [Amp<T>]),
+        grads: &mut [f64],
+    ) {
+        let (md, forms, count) = self.back_forms(row);
+        if count == 0 {
+            let mut k = ChainBack::<T, false>::new(round(&md));
+            pairs2_halves(plo, phi, llo, lhi, &mut k);
+            return;
         }
+        let mut k = ChainBack::<T, true>::new(round(&md));
+        pairs2_halves(plo, phi, llo, lhi, &mut k);
+        k.write(&forms[..count], grads);
+    }
+
+    /// U† and, for every angle of the chain, (A, its index in the row) with
+    /// A = W·G·W† (see [`Chain::backward`]); the number of angles.
+    #[inline(always)]
+    fn back_forms(&self, row: &[f64]) -> ([C; 4], [Form; 3 * MAX_CHAIN], usize) {
+        // W = the product of the gates after the current one, built from the last gate down.
+        let mut w = [C::ONE, C::ZERO, C::ZERO, C::ONE];
+        let mut forms = [([C::ZERO; 4], 0usize); 3 * MAX_CHAIN];
+        let mut count = 0;
+        for g in self.gates.iter().rev() {
+            let angles = g.angles(row);
+            for (k, form) in (0..angles.len()).zip(forms[count..].iter_mut()) {
+                let mut gen = [C::ZERO; 4];
+                g.model.generator_into(angles, k, &mut gen);
+                *form = (matmul2(&matmul2(&w, &gen), &dagger2(&w)), g.first_angle + k);
+                count += 1;
+            }
+            w = matmul2(&w, &g.matrix1(row));
+        }
+        // `w` is now U itself.
+        (dagger2(&w), forms, count)
+    }
+
+    /// Applies the chain's product on matching chunks of the two halves of a state split at
+    /// the chain's target bit (`lo[i]` pairs with `hi[i]`).
+    #[inline(always)]
+    fn apply_halves<T: Real>(&self, row: &[f64], lo: &mut [Amp<T>], hi: &mut [Amp<T>]) {
+        let mut m = self.gates[0].matrix1(row);
+        for g in &self.gates[1..] {
+            m = matmul2(&g.matrix1(row), &m);
+        }
+        pairs_halves(lo, hi, &mut Dense(round(&m)));
+    }
+}
+
+/// The fixed 2×2 A of one angle of a chain and the angle's index in the row.
+type Form = ([C; 4], usize);
+
+/// A chain's backward pass over pairs of blocks (ψ0, ψ1, λ0, λ1): with `GRAD`, the per-lane
+/// sums of l0·p0', l1·p1', l0·p1 − l1·p0 and l0·p1' + l1·p0' (' = the other lane of the same
+/// amplitude), from which Im S00, Im S11 and t = S01 − conj(S10) follow for
+/// S_ab = Σ conj(λ_a)ψ_b; then U† (`m`) on ψ and on λ. Each lane's terms are summed in `T`
+/// over at most [`FLUSH`] blocks, then added to f64 sums (so that the hot loop stays in `T`
+/// vectors while long sums keep f64 precision).
+struct ChainBack<T, const GRAD: bool> {
+    m: [Amp<T>; 4],
+    lanes: [[T; 8]; 4],
+    blocks: u32,
+    acc: [Acc; 4],
+}
+
+/// Blocks a chain's backward sums in `T` before adding them to its f64 sums.
+const FLUSH: u32 = 16;
+
+impl<T: Real, const GRAD: bool> ChainBack<T, GRAD> {
+    fn new(m: [Amp<T>; 4]) -> Self {
+        ChainBack {
+            m,
+            lanes: [[T::ZERO; 8]; 4],
+            blocks: 0,
+            acc: [[0.0; 8]; 4],
+        }
+    }
+
+    /// Adds the `T` lane sums to the f64 sums.
+    #[inline(always)]
+    fn flush(&mut self) {
+        for (a, l) in self.acc.iter_mut().zip(self.lanes.iter_mut()) {
+            for (a, l) in a.iter_mut().zip(l.iter_mut()) {
+                *a += l.to_f64();
+                *l = T::ZERO;
+            }
+        }
+        self.blocks = 0;
+    }
+
+    /// (Im S00, Im S11, Re t, Im t) from the lane sums (even lanes are real parts).
+    fn sums(&mut self) -> [f64; 4] {
+        self.flush();
+        let signed =
+            |a: &Acc| a.iter().step_by(2).sum::<f64>() - a.iter().skip(1).step_by(2).sum::<f64>();
+        [
+            signed(&self.acc[0]),
+            signed(&self.acc[1]),
+            total(&self.acc[2]),
+            signed(&self.acc[3]),
+        ]
+    }
+
+    /// 2·Re⟨λ|A|ψ⟩ = 2·Re Σ_ab A_ab·S_ab for an anti-Hermitian A (every generator of a
+    /// unitary, and so every W·G·W†): A00 = i·α0, A11 = i·α1, A10 = −conj(A01), so the sum is
+    /// −α0·Im S00 − α1·Im S11 + Re(A01·t).
+    fn derivative(a: &[C; 4], s: &[f64; 4]) -> f64 {
+        2.0 * (-a[0].im * s[0] - a[3].im * s[1] + a[1].re * s[2] - a[1].im * s[3])
+    }
+
+    /// Writes every angle's derivative from the sums into `grads`.
+    fn write(&mut self, forms: &[Form], grads: &mut [f64]) {
+        let sums = self.sums();
+        for (a, i) in forms {
+            grads[*i] = Self::derivative(a, &sums);
+        }
+    }
+}
+
+impl<T: Real, const GRAD: bool> PairKernel2<T> for ChainBack<T, GRAD> {
+    #[inline(always)]
+    fn pair<const N: usize>(
+        &mut self,
+        p0: &mut [T; N],
+        p1: &mut [T; N],
+        l0: &mut [T; N],
+        l1: &mut [T; N],
+    ) {
+        if GRAD {
+            // ψ with the two lanes of every amplitude swapped.
+            let q0: [T; N] = std::array::from_fn(|k| p0[k ^ 1]);
+            let q1: [T; N] = std::array::from_fn(|k| p1[k ^ 1]);
+            let [a0, a1, a2, a3] = &mut self.lanes;
+            for k in 0..N {
+                a0[k] += l0[k] * q0[k];
+                a1[k] += l1[k] * q1[k];
+                a2[k] += l0[k] * p1[k] - l1[k] * p0[k];
+                a3[k] += l0[k] * q1[k] + l1[k] * q0[k];
+            }
+            self.blocks += 1;
+            if self.blocks == FLUSH {
+                self.flush();
+            }
+        }
+        mat2(&self.m, p0, p1);
+        mat2(&self.m, l0, l1);
     }
 }
 
@@ -747,6 +880,54 @@ impl Step {
         match self {
             Step::Op(op) => op.backward(row, psi, lam, grads),
             Step::Chain(c) => c.backward(row, psi, lam, grads),
+        }
+    }
+}
+
+impl Step {
+    /// Whether the step can run on matching chunks of `2^chunk_bits` amplitudes of the two
+    /// halves of a state split at its highest qubit ([`Step::apply_halves`],
+    /// [`Step::backward_halves`]): a chain, or an X (CNOT, Toffoli, …) whose target is that
+    /// qubit and whose controls lie below the chunk size.
+    pub(crate) fn splits_in_halves(&self, chunk_bits: usize) -> bool {
+        match self {
+            Step::Chain(_) => true,
+            Step::Op(op) => {
+                matches!(op.kind, Kind::Flip)
+                    && op.b0 == 1 << op.walk.highest()
+                    && op.ctrl >> chunk_bits == 0
+            }
+        }
+    }
+
+    /// Applies the step on matching chunks `lo`, `hi` of the halves below and above its
+    /// highest qubit; steps that cannot do nothing (see [`Step::splits_in_halves`]).
+    #[inline(always)]
+    pub(crate) fn apply_halves<T: Real>(&self, row: &[f64], lo: &mut [Amp<T>], hi: &mut [Amp<T>]) {
+        match self {
+            Step::Chain(c) => c.apply_halves(row, lo, hi),
+            Step::Op(op) if matches!(op.kind, Kind::Flip) => swap_halves(lo, hi, op.ctrl),
+            Step::Op(_) => {}
+        }
+    }
+
+    /// The backward step of a chain on matching chunks of the halves of ψ and λ (see
+    /// [`Step::apply_halves`]), writing this chunk's share of the derivatives.
+    #[inline(always)]
+    pub(crate) fn backward_halves<T: Real>(
+        &self,
+        row: &[f64],
+        psi: (&mut [Amp<T>], &mut [Amp<T>]),
+        lam: (&mut [Amp<T>], &mut [Amp<T>]),
+        grads: &mut [f64],
+    ) {
+        match self {
+            Step::Chain(c) => c.backward_halves(row, psi, lam, grads),
+            Step::Op(op) if matches!(op.kind, Kind::Flip) => {
+                swap_halves(psi.0, psi.1, op.ctrl);
+                swap_halves(lam.0, lam.1, op.ctrl);
+            }
+            Step::Op(_) => {}
         }
     }
 }

@@ -12,6 +12,9 @@
 //! `adjoint_rows`) take the optimised path of `batch`: rows in parallel, specialised and
 //! vectorised kernels, fused one-qubit gates; a forward call with fewer rows than threads on a
 //! large state runs each row through a fast state instead (parallel inside the state).
+//! A batched forward call keeps its rows' final states (within the memory budget and 256 MiB,
+//! see `kept`) so that an adjoint call on the same program and the same rows — the gradient
+//! step that follows a forward pass in training — starts its backward sweep from them.
 //!
 //! Precision: a fast backend's precision is that of every call it makes, whatever the thread
 //! count or the path taken. Both engines are generic over the amplitude type (`Real`: `f32`
@@ -23,6 +26,7 @@
 
 mod batch;
 mod fast;
+mod kept;
 pub(crate) mod kernels;
 mod lower;
 mod real;
@@ -33,6 +37,7 @@ pub(crate) use batch::default_memory_budget;
 use batch::{fast_adjoint_rows, fast_forward_rows};
 pub use fast::CpuConfig;
 use fast::FastCpuState;
+use kept::Kept;
 pub(crate) use real::Real;
 
 use crate::backend::{check_amplitudes, check_rows, Backend, Precision, QuantumState};
@@ -60,11 +65,15 @@ pub struct CpuBackend {
     cache: Arc<Mutex<StateCache>>,
 }
 
-/// One kept state per precision, of at most [`CACHE_MAX_QUBITS`] qubits.
+/// One kept state per precision, of at most [`CACHE_MAX_QUBITS`] qubits; and per precision the
+/// final states of the last batched forward call (see `kept`), for an adjoint call on the same
+/// program and rows.
 #[derive(Debug, Default)]
 struct StateCache {
     single: Option<FastCpuState<f32>>,
     double: Option<FastCpuState<f64>>,
+    kept_single: Option<Kept<f32>>,
+    kept_double: Option<Kept<f64>>,
 }
 
 /// The largest state a backend keeps between forward calls: 2^22 amplitudes (32 MiB in single,
@@ -74,17 +83,24 @@ const CACHE_MAX_QUBITS: usize = 22;
 /// The cache slot of a precision.
 trait Cached: Real {
     fn slot(cache: &mut StateCache) -> &mut Option<FastCpuState<Self>>;
+    fn kept(cache: &mut StateCache) -> &mut Option<Kept<Self>>;
 }
 
 impl Cached for f32 {
     fn slot(cache: &mut StateCache) -> &mut Option<FastCpuState<f32>> {
         &mut cache.single
     }
+    fn kept(cache: &mut StateCache) -> &mut Option<Kept<f32>> {
+        &mut cache.kept_single
+    }
 }
 
 impl Cached for f64 {
     fn slot(cache: &mut StateCache) -> &mut Option<FastCpuState<f64>> {
         &mut cache.double
+    }
+    fn kept(cache: &mut StateCache) -> &mut Option<Kept<f64>> {
+        &mut cache.kept_double
     }
 }
 
@@ -169,6 +185,67 @@ impl CpuBackend {
             }
         }
         Ok(out)
+    }
+}
+
+impl CpuBackend {
+    /// The batched forward path, keeping the rows' final states for a following adjoint call
+    /// when they fit the call's memory budget and `kept::KEEP_MAX_BYTES` (see `kept`).
+    fn forward_rows_keep<T: Cached>(
+        &self,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+        options: &BatchConfig,
+    ) -> Result<Vec<f64>> {
+        let budget = options.memory_budget.unwrap_or_else(default_memory_budget);
+        let old = match self.cache.try_lock() {
+            Ok(mut cache) => T::kept(&mut cache).take(),
+            Err(_) => None,
+        };
+        let mut keep = Kept::prepare(old, program, num_rows, budget);
+        let out =
+            fast_forward_rows::<T>(program, rows, num_rows, observables, options, keep.as_mut());
+        if let (Some(k), Ok(mut cache)) = (keep, self.cache.try_lock()) {
+            *T::kept(&mut cache) = Some(k);
+        }
+        out
+    }
+
+    /// The batched adjoint path, starting from the kept final states of the last forward call
+    /// when they are those of `program` on `rows` (else computing them).
+    fn adjoint_rows_kept<T: Cached>(
+        &self,
+        program: &Program,
+        rows: &[f64],
+        num_rows: usize,
+        observables: &[Observable],
+        upstream: &[f64],
+        options: &BatchConfig,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let mut taken = match self.cache.try_lock() {
+            Ok(mut cache) => T::kept(&mut cache).take(),
+            Err(_) => None,
+        };
+        let states = taken
+            .as_mut()
+            .filter(|k| k.matches(program, rows, num_rows))
+            .map(|k| k.take_states());
+        let out = fast_adjoint_rows::<T>(
+            program,
+            rows,
+            num_rows,
+            observables,
+            upstream,
+            options,
+            states,
+        );
+        // The buffer (now stale if it was used) is kept for the next forward call.
+        if let (Some(k), Ok(mut cache)) = (taken, self.cache.try_lock()) {
+            *T::kept(&mut cache) = Some(k);
+        }
+        out
     }
 }
 
@@ -268,10 +345,10 @@ impl Backend for CpuBackend {
                 }
             }
             Engine::Fast(c) if c.precision == Precision::F32 => {
-                fast_forward_rows::<f32>(program, rows, num_rows, observables, options)
+                self.forward_rows_keep::<f32>(program, rows, num_rows, observables, options)
             }
             Engine::Fast(_) => {
-                fast_forward_rows::<f64>(program, rows, num_rows, observables, options)
+                self.forward_rows_keep::<f64>(program, rows, num_rows, observables, options)
             }
         }
     }
@@ -295,12 +372,22 @@ impl Backend for CpuBackend {
                 crate::compile::program::check_upstream(upstream, num_rows, observables.len())?;
                 reference_adjoint_rows(program, rows, num_rows, observables, upstream)
             }
-            Engine::Fast(c) if c.precision == Precision::F32 => {
-                fast_adjoint_rows::<f32>(program, rows, num_rows, observables, upstream, options)
-            }
-            Engine::Fast(_) => {
-                fast_adjoint_rows::<f64>(program, rows, num_rows, observables, upstream, options)
-            }
+            Engine::Fast(c) if c.precision == Precision::F32 => self.adjoint_rows_kept::<f32>(
+                program,
+                rows,
+                num_rows,
+                observables,
+                upstream,
+                options,
+            ),
+            Engine::Fast(_) => self.adjoint_rows_kept::<f64>(
+                program,
+                rows,
+                num_rows,
+                observables,
+                upstream,
+                options,
+            ),
         }
     }
 }
