@@ -428,6 +428,24 @@ fn bad_requests_are_errors() {
     assert!(run(&Batch::shared(&theta, &x, 2), &obs, 10).is_err());
     assert!(run(&Batch::shared(&theta, &[f64::NAN, 0.0], 1), &obs, 10).is_err());
     assert!(run(&ok, &obs, 10).is_ok());
+    // Huge batch sizes are errors before anything is allocated (not a capacity-overflow
+    // panic or an out-of-memory abort): a circuit with no θ and no inputs accepts any size.
+    let mut plain = NoisyCircuit::new(2).unwrap();
+    plain.gate(Gate::new(GateKind::H, &[0])).unwrap();
+    plain
+        .channel(Channel::depolarizing(0.1).unwrap(), &[0])
+        .unwrap();
+    let plain = BatchedTrajectories::new(&plain).unwrap();
+    for (size, t) in [(usize::MAX, 1), (usize::MAX, 2), (1usize << 50, 1)] {
+        let got = plain.expectations(
+            &cpu,
+            &Batch::shared(&[], &[], size),
+            &[Observable::z(0)],
+            &TrajectoryConfig::default().trajectories(t),
+            &d,
+        );
+        assert!(got.is_err(), "batch size {size}, {t} trajectories");
+    }
 }
 
 #[test]

@@ -502,9 +502,19 @@ impl BatchedTrajectories {
         config: &TrajectoryConfig,
         options: &BatchConfig,
     ) -> Result<Vec<Estimate>> {
+        // Validate before allocating: the accumulators are B × m, sized by user input.
+        self.plan(batch, observables, config, options)?;
         let m = observables.len();
         let t = config.trajectories.max(1);
-        let mut acc = vec![Running::default(); batch.size.saturating_mul(m)];
+        let cells = batch.size.checked_mul(m).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{} input rows × {m} observables overflows the address space; use fewer",
+                batch.size
+            ))
+        })?;
+        let bytes = (cells as u64).saturating_mul(std::mem::size_of::<Running>() as u64);
+        crate::backend::check_budget(bytes, crate::sim::cpu::default_memory_budget())?;
+        let mut acc = vec![Running::default(); cells];
         self.for_each_chunk(backend, batch, observables, config, options, |first, v| {
             for (i, row) in v.chunks(m.max(1)).enumerate() {
                 let b = (first + i) / t;
