@@ -486,6 +486,13 @@ impl BatchedTrajectories {
                 }
             };
             let values = backend.forward_batch_with(&self.program, &call, observables, options)?;
+            check_len(
+                backend,
+                "expectations",
+                values.len(),
+                count,
+                observables.len(),
+            )?;
             sink(first, &values);
             first += count;
         }
@@ -565,16 +572,33 @@ impl BatchedTrajectories {
                 &upstream,
                 &options,
             )?;
+            check_len(backend, "values", g.values.len(), count, 1)?;
+            let per_sample = g.theta_per_sample.ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "the backend {} returned no per-sample θ gradient, which noisy gradients \
+                     average over trajectories; use a backend that computes them (the CPU \
+                     backends, the GPU backend)",
+                    backend.name()
+                ))
+            })?;
+            check_len(
+                backend,
+                "per-sample θ gradients",
+                per_sample.len(),
+                count,
+                p,
+            )?;
+            check_len(backend, "input gradients", g.inputs.len(), count, width)?;
             g.values.iter().for_each(|&v| value.push(v));
-            let per_sample = g.theta_per_sample.unwrap_or_default();
-            for row in per_sample
-                .chunks(p.max(1))
-                .take(if p == 0 { 0 } else { count })
-            {
-                theta_acc.iter_mut().zip(row).for_each(|(a, &v)| a.push(v));
+            if p > 0 {
+                for row in per_sample.chunks(p) {
+                    theta_acc.iter_mut().zip(row).for_each(|(a, &v)| a.push(v));
+                }
             }
-            for row in g.inputs.chunks(width.max(1)).take(count) {
-                input_acc.iter_mut().zip(row).for_each(|(a, &v)| a.push(v));
+            if width > 0 {
+                for row in g.inputs.chunks(width) {
+                    input_acc.iter_mut().zip(row).for_each(|(a, &v)| a.push(v));
+                }
             }
             first += count;
         }
@@ -584,6 +608,26 @@ impl BatchedTrajectories {
             inputs: input_acc.iter().map(Running::estimate).collect(),
         })
     }
+}
+
+/// Errors unless `backend` returned `rows × per_row` values for `what` (`Backend` is a public
+/// trait: a backend of the user's must not make us read past its rows or mix them up).
+fn check_len(
+    backend: &dyn Backend,
+    what: &str,
+    got: usize,
+    rows: usize,
+    per_row: usize,
+) -> Result<()> {
+    let want = rows.checked_mul(per_row);
+    if want != Some(got) {
+        return Err(Error::Device(format!(
+            "the backend {} returned {got} {what} for {rows} rows × {per_row}; expected {}",
+            backend.name(),
+            want.map_or_else(|| "an overflowing count".to_string(), |w| w.to_string())
+        )));
+    }
+    Ok(())
 }
 
 /// The expectation of every observable over `config.trajectories` noisy trajectories run as
