@@ -59,13 +59,28 @@ pub(crate) fn portable<T: Real>(lanes: &[T], q: usize) -> [f64; 4] {
     [aa, bb, re, im]
 }
 
+/// Whether the AVX2 loops may run on `len` lanes for qubit `q`: they step through whole
+/// registers and whole pairs of blocks, so `len` must be a power of two of at least 16 lanes
+/// and hold a whole pair of qubit-`q` blocks (`4·2^q ≤ len`). Anything else takes the
+/// portable path.
+#[inline(always)]
+fn avx2_fits(len: usize, q: usize) -> bool {
+    len >= 16
+        && len.is_power_of_two()
+        && u32::try_from(q)
+            .ok()
+            .and_then(|s| len.checked_shr(s))
+            .is_some_and(|blocks| blocks >= 4)
+}
+
 impl BlockSums for f32 {
     #[inline(always)]
     fn block_sums(isa: Isa, lanes: &[f32], q: usize) -> [f64; 4] {
         match isa {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
-            Isa::Avx2 if lanes.len() >= 16 => unsafe { avx2::sums_f32(lanes, q) },
+            // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time, and
+            // `avx2_fits` checks the length preconditions of the AVX2 loops.
+            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe { avx2::sums_f32(lanes, q) },
             _ => portable(lanes, q),
         }
     }
@@ -75,7 +90,7 @@ impl BlockSums for f32 {
         match isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
-            Isa::Avx2 if lanes.len() >= 16 => unsafe { avx2::apply_f32(lanes, q, m) },
+            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe { avx2::apply_f32(lanes, q, m) },
             _ => portable_apply(lanes, q, m),
         }
     }
@@ -87,7 +102,7 @@ impl BlockSums for f64 {
         match isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as for f32.
-            Isa::Avx2 if lanes.len() >= 16 => unsafe { avx2::sums_f64(lanes, q) },
+            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe { avx2::sums_f64(lanes, q) },
             _ => portable(lanes, q),
         }
     }
@@ -97,7 +112,7 @@ impl BlockSums for f64 {
         match isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
-            Isa::Avx2 if lanes.len() >= 16 => unsafe { avx2::apply_f64(lanes, q, m) },
+            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe { avx2::apply_f64(lanes, q, m) },
             _ => portable_apply(lanes, q, m),
         }
     }
@@ -134,6 +149,12 @@ mod avx2 {
     }
 
     /// f32: 8 lanes (4 amplitudes) per register. `lanes.len() ≥ 16`, a power of two.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA; `lanes.len()` is a power of two ≥ 16 and
+    /// `4·2^q ≤ lanes.len()` (so `2·half` divides the length and every pair of blocks, and
+    /// every register load, lies inside `lanes`).
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn sums_f32(lanes: &[f32], q: usize) -> [f64; 4] {
         let len = lanes.len();
@@ -148,7 +169,7 @@ mod avx2 {
             while base < len {
                 let mut j = 0;
                 while j < half {
-                    // SAFETY: base + half + j + 16 ≤ base + 2·half ≤ len.
+                    // SAFETY: base + half + j + 16 ≤ base + 2·half ≤ len (2·half divides len).
                     let a = _mm256_loadu_ps(p.add(base + j));
                     let b = _mm256_loadu_ps(p.add(base + half + j));
                     let a2 = _mm256_loadu_ps(p.add(base + j + 8));
@@ -169,6 +190,8 @@ mod avx2 {
             // One block of a and one of b per 16 lanes.
             let mut base = 0;
             while base < len {
+                // SAFETY: len is a multiple of 16 (a power of two ≥ 16) and base < len steps by
+                // 16, so base + 16 ≤ len.
                 let a = _mm256_loadu_ps(p.add(base));
                 let b = _mm256_loadu_ps(p.add(base + 8));
                 aa = _mm256_fmadd_ps(a, a, aa);
@@ -184,6 +207,8 @@ mod avx2 {
             // a.re·b.im, a.im·b.re products (x times the exchanged and pair-swapped x).
             let mut base = 0;
             while base < len {
+                // SAFETY: len is a multiple of 8 (a power of two ≥ 16) and base < len steps by
+                // 8, so base + 8 ≤ len.
                 let x = _mm256_loadu_ps(p.add(base));
                 let (xs, xc) = if half == 4 {
                     // Exchange the two 128-bit halves: a ↔ b.
@@ -220,6 +245,12 @@ mod avx2 {
     }
 
     /// f64: 4 lanes (2 amplitudes) per register. `lanes.len() ≥ 16`, a power of two.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA; `lanes.len()` is a power of two ≥ 16 and
+    /// `4·2^q ≤ lanes.len()` (so `2·half` divides the length and every pair of blocks, and
+    /// every register load, lies inside `lanes`).
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn sums_f64(lanes: &[f64], q: usize) -> [f64; 4] {
         let len = lanes.len();
@@ -253,6 +284,8 @@ mod avx2 {
         } else if half == 4 {
             let mut base = 0;
             while base < len {
+                // SAFETY: len is a multiple of 8 (a power of two ≥ 16) and base < len steps by 8,
+                // so base + 8 ≤ len.
                 let a = _mm256_loadu_pd(p.add(base));
                 let b = _mm256_loadu_pd(p.add(base + 4));
                 aa = _mm256_fmadd_pd(a, a, aa);
@@ -265,6 +298,7 @@ mod avx2 {
             // q = 0: [ar ai br bi] per register.
             let mut base = 0;
             while base < len {
+                // SAFETY: len is a multiple of 4 and base < len steps by 4, so base + 4 ≤ len.
                 let x = _mm256_loadu_pd(p.add(base));
                 let xs = _mm256_permute4x64_pd::<0x4E>(x);
                 let xc = _mm256_permute4x64_pd::<0x1B>(x);
@@ -322,6 +356,12 @@ mod avx2 {
     }
 
     /// f32 2×2 apply. `lanes.len() ≥ 16`, a power of two.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA; `lanes.len()` is a power of two ≥ 16 and
+    /// `4·2^q ≤ lanes.len()` (so `2·half` divides the length and every pair of blocks, and
+    /// every register load, lies inside `lanes`).
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn apply_f32(lanes: &mut [f32], q: usize, m: &[[f32; 2]; 4]) {
         let len = lanes.len();
@@ -366,6 +406,8 @@ mod avx2 {
         let mut base = 0;
         while base < len {
             let px = p.add(base);
+            // SAFETY: len is a multiple of 8 and base < len steps by 8, so the load and the
+            // store of px cover base..base + 8 ≤ len.
             let x = _mm256_loadu_ps(px);
             let y = if half == 4 {
                 _mm256_permute2f128_ps::<0x01>(x, x)
@@ -380,6 +422,12 @@ mod avx2 {
     }
 
     /// f64 2×2 apply. `lanes.len() ≥ 16`, a power of two.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA; `lanes.len()` is a power of two ≥ 16 and
+    /// `4·2^q ≤ lanes.len()` (so `2·half` divides the length and every pair of blocks, and
+    /// every register load, lies inside `lanes`).
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn apply_f64(lanes: &mut [f64], q: usize, m: &[[f64; 2]; 4]) {
         let len = lanes.len();
@@ -419,6 +467,8 @@ mod avx2 {
         let mut base = 0;
         while base < len {
             let px = p.add(base);
+            // SAFETY: len is a multiple of 4 and base < len steps by 4, so the load and the
+            // store of px cover base..base + 4 ≤ len.
             let x = _mm256_loadu_pd(px);
             let y = _mm256_permute4x64_pd::<0x4E>(x);
             let xs = _mm256_permute_pd::<0b0101>(x);
@@ -485,6 +535,30 @@ mod tests {
     fn vectorised_2x2_apply_equals_the_portable_one() {
         check_apply::<f64>(1e-14);
         check_apply::<f32>(1e-5);
+    }
+
+    /// Lengths the AVX2 loops do not cover (not a power of two, or shorter than a pair of
+    /// qubit-q blocks) take the portable path: the same sums, the same applied lanes.
+    #[test]
+    fn odd_lengths_and_wide_qubits_take_the_portable_path() {
+        let mut rng = Rng::new(9);
+        let m = [[0.6f32, 0.1], [-0.3, 0.2], [0.5, -0.4], [0.7, 0.0]];
+        for len in [16usize, 24, 40, 48] {
+            let lanes: Vec<f32> = (0..len).map(|_| rng.range(-1.0, 1.0) as f32).collect();
+            for q in 0..5 {
+                if len.is_power_of_two() && (4usize << q) <= len {
+                    continue; // covered (with rounding tolerances) by the tests below
+                }
+                let got = f32::block_sums(detect_isa(), &lanes, q);
+                let want = portable(&lanes, q);
+                assert_eq!(got, want, "len {len} q {q}");
+                let mut applied = lanes.clone();
+                f32::apply_2x2(detect_isa(), &mut applied, q, &m);
+                let mut reference = lanes.clone();
+                portable_apply(&mut reference, q, &m);
+                assert_eq!(applied, reference, "len {len} q {q}");
+            }
+        }
     }
 
     #[test]
