@@ -448,6 +448,15 @@ impl<T: Real> Scratch<T> {
         }
     }
 
+    /// The squared norm of the stored state after the last trajectory (tests).
+    #[cfg(test)]
+    pub(crate) fn raw_norm2(&self) -> f64 {
+        self.psi
+            .iter()
+            .map(|a| crate::sim::cpu::kernels::wide(*a).norm_sqr())
+            .sum()
+    }
+
     /// The state after the last trajectory, normalised, widened to f64 (tests).
     #[cfg(test)]
     pub(crate) fn normalised_state(&self) -> Vec<C> {
@@ -706,7 +715,9 @@ impl<T: BlockSums> Run<'_, T> {
             (_, None) => {
                 self.flush(quad.q0);
                 self.flush(quad.q1);
-                let s = 1.0 / w.sqrt();
+                // As in `channel1`: K/√(w·tr B) brings the squared norm from tr B back to 1.
+                let tr = block.map_or(1.0, |(_, tr)| tr);
+                let s = 1.0 / (w * tr).sqrt();
                 apply4(self.psi, quad, &k.matrix.map(|v| v * s));
             }
         }
@@ -1021,5 +1032,35 @@ mod tests {
         let z = C::ZERO;
         let cnot = [o, z, z, z, z, z, z, o, z, z, o, z, z, o, z, z];
         assert!(factor(&cnot).is_none());
+    }
+
+    /// After a non-unitary two-qubit Kraus operator the stored state has squared norm 1, as
+    /// after a one-qubit one (K/√(w·tr B)), also when an earlier unread pick left it below 1.
+    #[test]
+    fn two_qubit_norm_method_brings_the_norm_back_to_one() {
+        let mut nc = NoisyCircuit::new(2).unwrap();
+        nc.gate(Gate::new(GateKind::H, &[0])).unwrap();
+        nc.gate(Gate::new(GateKind::H, &[1])).unwrap();
+        // Damping on qubit 0 whose K0 is often picked without a read (norm left below 1).
+        nc.channel(Channel::amplitude_damping(0.6).unwrap(), &[0])
+            .unwrap();
+        let ad = Channel::amplitude_damping(0.35).unwrap();
+        let pd = Channel::phase_damping(0.5).unwrap();
+        let mut two = Vec::new();
+        for a in ad.kraus_operators() {
+            for b in pd.kraus_operators() {
+                two.push(crate::math::linalg::kron2(b, a));
+            }
+        }
+        nc.channel(Channel::kraus(2, two).unwrap(), &[0, 1])
+            .unwrap();
+        let plan = TrajectoryPlan::new(&nc, &Bindings::none(), &[]);
+        let mut scratch = Scratch::<f64>::new(&plan);
+        for t in 0..200 {
+            let mut rng = Rng::new(stream_seed(3, t));
+            run_trajectory(isa(), &plan, &mut scratch, &mut rng, &mut []);
+            let n2 = scratch.raw_norm2();
+            assert!((n2 - 1.0).abs() < 1e-12, "trajectory {t}: ‖ψ‖² = {n2}");
+        }
     }
 }
