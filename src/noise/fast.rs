@@ -132,7 +132,24 @@ fn factor(m: &M4) -> Option<(M2, M2)> {
         let v = a[(r & 1) * 2 + (c & 1)] * b[(r >> 1) * 2 + (c >> 1)];
         (v - m[i]).norm() <= 1e-12
     });
-    ok.then_some((a, b))
+    if !ok {
+        return None;
+    }
+    // a = β·a₀ and b = b₀/β for any split; for a unitary m the factors are fixed up to a
+    // phase when |β| = 1, which a 2×2 sub-block need not have (e.g. H ⊗ X: |β| = 1/√2).
+    // Rescale so that a and b have the same norm (‖a‖²_F = ‖b‖²_F): both unitary when m is.
+    let (na, nb) = (frobenius2(&a), frobenius2(&b));
+    if na > 0.0 && nb > 0.0 {
+        let s = (nb / na).sqrt().sqrt();
+        a = a.map(|v| v * s);
+        b = b.map(|v| v / s);
+    }
+    Some((a, b))
+}
+
+/// Σ |m_ij|².
+fn frobenius2(m: &M2) -> f64 {
+    m.iter().map(|v| v.norm_sqr()).sum()
 }
 
 /// What a two-qubit operator does when chosen.
@@ -1032,6 +1049,23 @@ mod tests {
         let z = C::ZERO;
         let cnot = [o, z, z, z, z, z, z, o, z, z, o, z, z, o, z, z];
         assert!(factor(&cnot).is_none());
+        // H ⊗ SX: every 2×2 sub-block is 1/√2 times SX, yet both factors must be unitary
+        // (they are folded as unitary pending matrices).
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        let had = [c(h, 0.0), c(h, 0.0), c(h, 0.0), c(-h, 0.0)];
+        let sx = [c(0.5, 0.5), c(0.5, -0.5), c(0.5, -0.5), c(0.5, 0.5)];
+        let m = crate::math::linalg::kron2(&had, &sx);
+        let (a, b) = factor(&m4(&m)).unwrap();
+        let back = crate::math::linalg::kron2(&b, &a);
+        assert!(back.iter().zip(&m).all(|(u, v)| (u - v).norm() < 1e-14));
+        for f in [a, b] {
+            let g = matmul2(&dagger2(&f), &f);
+            let unitary = g
+                .iter()
+                .zip([C::ONE, C::ZERO, C::ZERO, C::ONE])
+                .all(|(u, v)| (u - v).norm() < 1e-14);
+            assert!(unitary, "{f:?} is not unitary: F†F = {g:?}");
+        }
     }
 
     /// After a non-unitary two-qubit Kraus operator the stored state has squared norm 1, as
