@@ -36,6 +36,7 @@
 use super::model::{NoisyCircuit, NoisyOp};
 use super::simd::BlockSums;
 use crate::circuit::{Bindings, GateClass, Observable, Pauli, Permutation};
+use crate::error::{Error, Result};
 use crate::math::isa::{detect_isa, Isa};
 use crate::math::linalg::{dagger2, matmul2};
 use crate::math::rng::Rng;
@@ -359,19 +360,25 @@ fn lower_observables(observables: &[Observable]) -> (Vec<PauliMasks>, Vec<Vec<(u
 
 impl TrajectoryPlan {
     /// Compiles `circuit` under `bindings` for `observables` (all already checked by the
-    /// caller: bindings, qubit count, observables in range).
+    /// caller: bindings, qubit count, observables in range). Errors
+    /// ([`Error::Unsupported`]) on a gate with more than two targets or a channel on more
+    /// than two qubits, which the engine has no kernel for.
     pub(crate) fn new(
         circuit: &NoisyCircuit,
         bindings: &Bindings<'_>,
         observables: &[Observable],
-    ) -> Self {
+    ) -> Result<Self> {
         let n = circuit.num_qubits();
         let gates = circuit.circuit().gates();
         let mut ops = Vec::new();
-        for op in circuit.ops() {
+        for (index, op) in circuit.ops().iter().enumerate() {
             match op {
                 NoisyOp::Gate(g) => {
-                    let gate = &gates[*g];
+                    let gate = gates.get(*g).ok_or_else(|| {
+                        Error::InvalidArgument(format!(
+                            "operation {index} names gate {g}, which the circuit lacks"
+                        ))
+                    })?;
                     let m = gate.bound_matrix(bindings);
                     let ctrl = gate.control_mask() as usize;
                     let class = GateClass::of_matrix(&m);
@@ -407,8 +414,14 @@ impl TrajectoryPlan {
                             quad: Quad::new(q0, q1, ctrl),
                             m: m4(&m),
                         },
-                        // The gate model has one- and two-target kinds only.
-                        _ => continue,
+                        ref targets => {
+                            return Err(Error::Unsupported(format!(
+                                "operation {index} of the noisy circuit is a gate on {} \
+                                 targets; trajectories run gates on one or two targets \
+                                 (decompose it, or use noise::DensityMatrix)",
+                                targets.len()
+                            )))
+                        }
                     };
                     ops.push(Op::Gate {
                         touched,
@@ -424,17 +437,24 @@ impl TrajectoryPlan {
                         quad: Quad::new(q0, q1, 0),
                         ops: kraus2(channel),
                     }),
-                    _ => {}
+                    ref other => {
+                        return Err(Error::Unsupported(format!(
+                            "operation {index} of the noisy circuit is the {} channel on {} \
+                             qubits; trajectories run channels on one or two qubits",
+                            channel.name(),
+                            other.len()
+                        )))
+                    }
                 },
             }
         }
         let (strings, observables) = lower_observables(observables);
-        TrajectoryPlan {
+        Ok(TrajectoryPlan {
             num_qubits: n,
             ops,
             strings,
             observables,
-        }
+        })
     }
 
     /// The number of amplitudes of a trajectory's state.
@@ -933,7 +953,7 @@ mod tests {
         let b = Bindings::theta(&theta);
         let dim = 1usize << circuit.num_qubits();
         let steps = generic::compile(circuit, &b);
-        let plan = TrajectoryPlan::new(circuit, &b, &[]);
+        let plan = TrajectoryPlan::new(circuit, &b, &[]).unwrap();
         let mut scratch = Scratch::<T>::new(&plan);
         let mut psi = vec![C::ZERO; dim];
         let mut distinct: Vec<Vec<C>> = Vec::new();
@@ -1088,7 +1108,7 @@ mod tests {
         }
         nc.channel(Channel::kraus(2, two).unwrap(), &[0, 1])
             .unwrap();
-        let plan = TrajectoryPlan::new(&nc, &Bindings::none(), &[]);
+        let plan = TrajectoryPlan::new(&nc, &Bindings::none(), &[]).unwrap();
         let mut scratch = Scratch::<f64>::new(&plan);
         for t in 0..200 {
             let mut rng = Rng::new(stream_seed(3, t));

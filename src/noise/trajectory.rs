@@ -118,7 +118,7 @@ pub fn trajectory_expectations(
         o.validate(n)?;
     }
     circuit.check_bindings(bindings)?;
-    let plan = TrajectoryPlan::new(circuit, bindings, observables);
+    let plan = TrajectoryPlan::new(circuit, bindings, observables)?;
     let stats = match config.precision {
         Precision::F32 => run_all::<f32>(&plan, t, config.seed),
         Precision::F64 => run_all::<f64>(&plan, t, config.seed),
