@@ -46,6 +46,7 @@ use crate::sim::cpu::kernels::{
 };
 use crate::sim::cpu::Real;
 use num_complex::Complex64 as C;
+use std::collections::HashMap;
 
 /// A 2×2 complex matrix, row-major.
 type M2 = [C; 4];
@@ -329,6 +330,8 @@ fn kraus2(channel: &super::Channel) -> Vec<Kraus2> {
 #[allow(clippy::type_complexity)]
 fn lower_observables(observables: &[Observable]) -> (Vec<PauliMasks>, Vec<Vec<(usize, f64)>>) {
     let mut strings: Vec<PauliMasks> = Vec::new();
+    // (x, z) masks → index in `strings` (the phase follows from the masks).
+    let mut index: HashMap<(usize, usize), usize> = HashMap::new();
     let obs = observables
         .iter()
         .map(|o| {
@@ -346,7 +349,7 @@ fn lower_observables(observables: &[Observable]) -> (Vec<PauliMasks>, Vec<Vec<(u
                         z: t.z_mask() as usize,
                         phase,
                     };
-                    let idx = strings.iter().position(|s| *s == m).unwrap_or_else(|| {
+                    let idx = *index.entry((m.x, m.z)).or_insert_with(|| {
                         strings.push(m);
                         strings.len() - 1
                     });

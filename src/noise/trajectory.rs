@@ -19,6 +19,7 @@ use crate::circuit::{Bindings, Observable};
 use crate::error::{Error, Result};
 use crate::math::rng::Rng;
 use rayon::prelude::*;
+use std::sync::{Mutex, TryLockError};
 
 /// The most trajectories one call runs (2^24).
 pub const MAX_TRAJECTORIES: usize = 1 << 24;
@@ -169,27 +170,47 @@ impl Stats {
     }
 }
 
-/// Runs trajectories 0..t of `plan` in chunks of [`CHUNK`] on rayon's pool (each worker
-/// reusing one state) and returns each observable's statistics.
+/// One worker's state and observable values.
+type Buffers<T> = (Scratch<T>, Vec<f64>);
+
+/// Runs trajectories 0..t of `plan` in chunks of [`CHUNK`] on rayon's pool and returns each
+/// observable's statistics. Each worker thread makes one 2ⁿ state the first time it runs a
+/// chunk and reuses it (slot `current_thread_index`; a chunk calls no rayon code, so a
+/// worker never runs two chunks at once and the lock is not contended). `map_init` would
+/// make one per rayon split job, which can be several per worker.
 fn run_all<T: BlockSums>(plan: &TrajectoryPlan, t: usize, seed: u64) -> Vec<Stats> {
     let isa = isa();
     let k = plan.num_observables();
+    let threads = rayon::current_num_threads().max(1);
+    let scratches: Vec<Mutex<Option<Buffers<T>>>> =
+        (0..threads).map(|_| Mutex::new(None)).collect();
     let chunks: Vec<Vec<Stats>> = (0..t.div_ceil(CHUNK))
         .into_par_iter()
-        .map_init(
-            || (Scratch::<T>::new(plan), vec![0.0; k]),
-            |(scratch, values), c| {
-                let mut stats = vec![Stats::default(); k];
-                for i in c * CHUNK..((c + 1) * CHUNK).min(t) {
-                    let mut rng = Rng::new(stream_seed(seed, i as u64));
-                    run_trajectory(isa, plan, scratch, &mut rng, values);
-                    for (s, &v) in stats.iter_mut().zip(values.iter()) {
-                        s.push(v);
-                    }
+        .map(|c| {
+            let slot = rayon::current_thread_index().unwrap_or(0) % threads;
+            // A busy slot (only if a chunk ever ran rayon work and this worker stole another
+            // chunk meanwhile) gets buffers of its own rather than a deadlock.
+            let mut guard = match scratches[slot].try_lock() {
+                Ok(g) => Some(g),
+                Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            };
+            let mut own = None;
+            let fresh = || (Scratch::<T>::new(plan), vec![0.0; k]);
+            let (scratch, values) = match guard.as_deref_mut() {
+                Some(g) => g.get_or_insert_with(fresh),
+                None => own.insert(fresh()),
+            };
+            let mut stats = vec![Stats::default(); k];
+            for i in c * CHUNK..((c + 1) * CHUNK).min(t) {
+                let mut rng = Rng::new(stream_seed(seed, i as u64));
+                run_trajectory(isa, plan, scratch, &mut rng, values);
+                for (s, &v) in stats.iter_mut().zip(values.iter()) {
+                    s.push(v);
                 }
-                stats
-            },
-        )
+            }
+            stats
+        })
         .collect();
     let mut total = vec![Stats::default(); k];
     for chunk in &chunks {
