@@ -4,7 +4,7 @@
 //! backend call. See [`BatchedTrajectories`].
 
 use super::model::{NoisyCircuit, NoisyOp};
-use super::trajectory::{stream_seed, Estimate, TrajectoryConfig, MAX_TRAJECTORIES};
+use super::trajectory::{stream_seed, Estimate, Stats, TrajectoryConfig, MAX_TRAJECTORIES};
 use crate::backend::{Backend, GradientConfig};
 use crate::circuit::{Angle, Bindings, Circuit, Observable, Pauli};
 #[cfg(doc)]
@@ -202,37 +202,6 @@ pub struct NoisyGradient {
     pub theta: Vec<Estimate>,
     /// d⟨O⟩/dx_i, one per input feature of the user's circuit.
     pub inputs: Vec<Estimate>,
-}
-
-/// Running mean and sum of squared deviations (Welford), for means over rows that are never
-/// all held at once.
-#[derive(Clone, Copy, Default)]
-struct Running {
-    count: f64,
-    mean: f64,
-    m2: f64,
-}
-
-impl Running {
-    fn push(&mut self, v: f64) {
-        self.count += 1.0;
-        let delta = v - self.mean;
-        self.mean += delta / self.count;
-        self.m2 += delta * (v - self.mean);
-    }
-
-    /// Like [`Estimate::of`]: standard error 0 below two values.
-    fn estimate(&self) -> Estimate {
-        let var = if self.count > 1.0 {
-            self.m2 / (self.count - 1.0)
-        } else {
-            0.0
-        };
-        Estimate {
-            mean: self.mean,
-            std_error: (var / self.count.max(1.0)).sqrt(),
-        }
-    }
 }
 
 impl BatchedTrajectories {
@@ -519,9 +488,9 @@ impl BatchedTrajectories {
                 batch.size
             ))
         })?;
-        let bytes = (cells as u64).saturating_mul(std::mem::size_of::<Running>() as u64);
+        let bytes = (cells as u64).saturating_mul(std::mem::size_of::<Stats>() as u64);
         crate::backend::check_budget(bytes, crate::sim::cpu::default_memory_budget())?;
-        let mut acc = vec![Running::default(); cells];
+        let mut acc = vec![Stats::default(); cells];
         self.for_each_chunk(backend, batch, observables, config, options, |first, v| {
             for (i, row) in v.chunks(m.max(1)).enumerate() {
                 let b = (first + i) / t;
@@ -532,7 +501,7 @@ impl BatchedTrajectories {
                 }
             }
         })?;
-        Ok(acc.iter().map(Running::estimate).collect())
+        Ok(acc.iter().map(Stats::estimate).collect())
     }
 
     /// The noisy ⟨O⟩ at `bindings` and its gradient in the user's θ and x, each the mean over
@@ -555,9 +524,9 @@ impl BatchedTrajectories {
         let p = self.program.num_params();
         let width = self.user_inputs + self.noise_inputs;
         let options = options.clone().per_sample_theta(true);
-        let mut value = Running::default();
-        let mut theta_acc = vec![Running::default(); p];
-        let mut input_acc = vec![Running::default(); self.user_inputs];
+        let mut value = Stats::default();
+        let mut theta_acc = vec![Stats::default(); p];
+        let mut input_acc = vec![Stats::default(); self.user_inputs];
         let mut first = 0;
         while first < rows {
             let count = per_call.min(rows - first);
@@ -604,8 +573,8 @@ impl BatchedTrajectories {
         }
         Ok(NoisyGradient {
             value: value.estimate(),
-            theta: theta_acc.iter().map(Running::estimate).collect(),
-            inputs: input_acc.iter().map(Running::estimate).collect(),
+            theta: theta_acc.iter().map(Stats::estimate).collect(),
+            inputs: input_acc.iter().map(Stats::estimate).collect(),
         })
     }
 }

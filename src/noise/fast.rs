@@ -33,6 +33,7 @@
 //! seeded by `(seed, t)`: the same draws as the generic engine, so a trajectory takes the same
 //! branches in both (up to rounding at a branch boundary).
 
+use super::kernel::{is_identity, scaled_unitary};
 use super::model::{NoisyCircuit, NoisyOp};
 use super::simd::BlockSums;
 use crate::circuit::{Bindings, GateClass, Observable, Pauli, Permutation};
@@ -52,28 +53,6 @@ use std::collections::HashMap;
 type M2 = [C; 4];
 /// A 4×4 complex matrix, row-major (bit 0 of the index ↔ the first qubit).
 type M4 = [C; 16];
-
-/// Whether `m` is the identity within 1e-14 (sampled identities fold to nothing).
-fn is_identity(m: &[C]) -> bool {
-    let d = crate::math::linalg::side(m.len());
-    (0..m.len()).all(|i| {
-        let want = if i % (d + 1) == 0 { C::ONE } else { C::ZERO };
-        (m[i] - want).norm() <= 1e-14
-    })
-}
-
-/// `Some(p)` when K†K = p·I within 1e-12 (K = √p·U).
-fn scaled_unitary(k: &[C]) -> Option<f64> {
-    let gram = gram(k);
-    let d = crate::math::linalg::side(k.len());
-    let p = gram[0].re;
-    (0..d * d)
-        .all(|i| {
-            let want = if i % (d + 1) == 0 { p } else { 0.0 };
-            (gram[i] - want).norm() <= 1e-12
-        })
-        .then_some(p)
-}
 
 /// K†K.
 fn gram(k: &[C]) -> Vec<C> {

@@ -3,7 +3,7 @@
 //! an explicit renormalisation after every non-unitary Kraus choice. Draws one uniform number
 //! per channel, in circuit order, like the fused engine.
 
-use super::kernel::{apply, is_identity, norm_after, Uncontrolled};
+use super::kernel::{apply, is_identity, norm_after, scaled_unitary, Uncontrolled};
 use super::model::{NoisyCircuit, NoisyOp};
 use crate::circuit::Bindings;
 use crate::math::rng::Rng;
@@ -68,19 +68,6 @@ pub(crate) fn compile(circuit: &NoisyCircuit, bindings: &Bindings<'_>) -> Vec<St
         }
     }
     steps
-}
-
-/// `Some(p)` when K†K = p·I (K = √p·U).
-fn scaled_unitary(k: &[C64]) -> Option<f64> {
-    let kk = crate::math::linalg::matmul(&crate::math::linalg::dagger(k), k);
-    let d = crate::math::linalg::side(k.len());
-    let p = kk[0].re;
-    (0..d * d)
-        .all(|i| {
-            let want = if i % (d + 1) == 0 { p } else { 0.0 };
-            (kk[i] - want).norm() <= 1e-12
-        })
-        .then_some(p)
 }
 
 /// Runs one trajectory into `psi`.

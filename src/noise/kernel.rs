@@ -213,8 +213,7 @@ pub(crate) fn norm_after(state: &[C64], qubits: &[usize], m: &[C64]) -> f64 {
     total
 }
 
-#[cfg(test)]
-/// Whether `m` is the identity within 1e-14 (sampled identities are skipped).
+/// Whether `m` is the identity within 1e-14 (sampled identities fold to nothing).
 pub(crate) fn is_identity(m: &[C64]) -> bool {
     let d = crate::math::linalg::side(m.len());
     (0..m.len()).all(|i| {
@@ -225,4 +224,17 @@ pub(crate) fn is_identity(m: &[C64]) -> bool {
         };
         (m[i] - want).norm() <= 1e-14
     })
+}
+
+/// `Some(p)` when K†K = p·I within 1e-12 (K = √p·U).
+pub(crate) fn scaled_unitary(k: &[C64]) -> Option<f64> {
+    let kk = crate::math::linalg::matmul(&crate::math::linalg::dagger(k), k);
+    let d = crate::math::linalg::side(k.len());
+    let p = kk[0].re;
+    (0..d * d)
+        .all(|i| {
+            let want = if i % (d + 1) == 0 { p } else { 0.0 };
+            (kk[i] - want).norm() <= 1e-12
+        })
+        .then_some(p)
 }

@@ -124,17 +124,7 @@ pub fn trajectory_expectations(
         Precision::F32 => run_all::<f32>(&plan, t, config.seed),
         Precision::F64 => run_all::<f64>(&plan, t, config.seed),
     };
-    Ok(stats
-        .iter()
-        .map(|s| Estimate {
-            mean: s.mean,
-            std_error: if s.count > 1.0 {
-                (s.m2 / (s.count - 1.0) / s.count).sqrt()
-            } else {
-                0.0
-            },
-        })
-        .collect())
+    Ok(stats.iter().map(Stats::estimate).collect())
 }
 
 /// Trajectories per task: a fixed size, so the order in which chunk statistics are merged,
@@ -142,23 +132,26 @@ pub fn trajectory_expectations(
 const CHUNK: usize = 32;
 
 /// Running statistics of one observable: count, mean and the sum of squared deviations
-/// (Welford; chunks merged by Chan et al.'s update).
+/// (Welford; chunks merged by Chan et al.'s update), for means over values that are never
+/// all held at once.
 #[derive(Clone, Copy, Debug, Default)]
-struct Stats {
+pub(crate) struct Stats {
     count: f64,
     mean: f64,
     m2: f64,
 }
 
 impl Stats {
-    fn push(&mut self, x: f64) {
+    /// Adds one value.
+    pub(crate) fn push(&mut self, x: f64) {
         self.count += 1.0;
         let delta = x - self.mean;
         self.mean += delta / self.count;
         self.m2 += delta * (x - self.mean);
     }
 
-    fn merge(&mut self, other: &Stats) {
+    /// Adds the values `other` summarises.
+    pub(crate) fn merge(&mut self, other: &Stats) {
         if other.count == 0.0 {
             return;
         }
@@ -167,6 +160,20 @@ impl Stats {
         self.mean += delta * other.count / count;
         self.m2 += other.m2 + delta * delta * self.count * other.count / count;
         self.count = count;
+    }
+
+    /// The mean and its standard error, like [`Estimate::of`] (standard error 0 below two
+    /// values).
+    pub(crate) fn estimate(&self) -> Estimate {
+        let var = if self.count > 1.0 {
+            self.m2 / (self.count - 1.0)
+        } else {
+            0.0
+        };
+        Estimate {
+            mean: self.mean,
+            std_error: (var / self.count.max(1.0)).sqrt(),
+        }
     }
 }
 
