@@ -33,7 +33,7 @@
 //! seeded by `(seed, t)`: the same draws as the generic engine, so a trajectory takes the same
 //! branches in both (up to rounding at a branch boundary).
 
-use super::kernel::{is_identity, scaled_unitary};
+use super::kernel::{fixed_probabilities, is_identity};
 use super::model::{NoisyCircuit, NoisyOp};
 use super::simd::BlockSums;
 use crate::circuit::{Bindings, GateClass, Observable, Pauli, Permutation};
@@ -240,16 +240,11 @@ pub(crate) struct TrajectoryPlan {
 }
 
 fn kraus1(channel: &super::Channel) -> Vec<Kraus1> {
-    let probs = channel.mixture_probabilities();
     let mut ops: Vec<Kraus1> = channel
         .kraus_operators()
         .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            let fixed = probs
-                .map(|p| p[i])
-                .or_else(|| scaled_unitary(k))
-                .filter(|p| *p > 0.0);
+        .zip(fixed_probabilities(channel))
+        .map(|(k, fixed)| {
             let fold = match fixed {
                 Some(p) => {
                     let s = 1.0 / p.sqrt();
@@ -277,16 +272,11 @@ fn kraus1(channel: &super::Channel) -> Vec<Kraus1> {
 }
 
 fn kraus2(channel: &super::Channel) -> Vec<Kraus2> {
-    let probs = channel.mixture_probabilities();
     let mut ops: Vec<Kraus2> = channel
         .kraus_operators()
         .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            let fixed = probs
-                .map(|p| p[i])
-                .or_else(|| scaled_unitary(k))
-                .filter(|p| *p > 0.0);
+        .zip(fixed_probabilities(channel))
+        .map(|(k, fixed)| {
             let matrix = m4(k);
             let apply = match fixed {
                 Some(p) => Apply2::of(&matrix.map(|v| v / p.sqrt())),

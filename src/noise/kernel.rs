@@ -238,3 +238,21 @@ pub(crate) fn scaled_unitary(k: &[C64]) -> Option<f64> {
         })
         .then_some(p)
 }
+
+/// Each Kraus operator's fixed probability for the first stage of the norm method:
+/// `Some(p)` with p > 0 when it is √p times a unitary (the channel's mixture probability,
+/// else K†K = p·I), `None` when it must be weighted by ‖Kψ‖².
+pub(crate) fn fixed_probabilities(channel: &super::Channel) -> Vec<Option<f64>> {
+    let probs = channel.mixture_probabilities();
+    channel
+        .kraus_operators()
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            probs
+                .and_then(|p| p.get(i).copied())
+                .or_else(|| scaled_unitary(k))
+                .filter(|p| *p > 0.0)
+        })
+        .collect()
+}
