@@ -428,6 +428,24 @@ fn bad_requests_are_errors() {
     assert!(run(&Batch::shared(&theta, &x, 2), &obs, 10).is_err());
     assert!(run(&Batch::shared(&theta, &[f64::NAN, 0.0], 1), &obs, 10).is_err());
     assert!(run(&ok, &obs, 10).is_ok());
+    // Huge batch sizes are errors before anything is allocated (not a capacity-overflow
+    // panic or an out-of-memory abort): a circuit with no θ and no inputs accepts any size.
+    let mut plain = NoisyCircuit::new(2).unwrap();
+    plain.gate(Gate::new(GateKind::H, &[0])).unwrap();
+    plain
+        .channel(Channel::depolarizing(0.1).unwrap(), &[0])
+        .unwrap();
+    let plain = BatchedTrajectories::new(&plain).unwrap();
+    for (size, t) in [(usize::MAX, 1), (usize::MAX, 2), (1usize << 50, 1)] {
+        let got = plain.expectations(
+            &cpu,
+            &Batch::shared(&[], &[], size),
+            &[Observable::z(0)],
+            &TrajectoryConfig::default().trajectories(t),
+            &d,
+        );
+        assert!(got.is_err(), "batch size {size}, {t} trajectories");
+    }
 }
 
 #[test]
@@ -460,4 +478,155 @@ fn a_circuit_without_channels_gives_the_noise_free_value_exactly() {
         est[0].mean
     );
     assert!(est[0].std_error < 1e-12);
+}
+
+/// How [`Tampering`] breaks the CPU backend's answers.
+#[derive(Clone, Copy, Debug)]
+enum Tamper {
+    /// No per-sample θ gradients.
+    NoPerSample,
+    /// One expectation value too few.
+    ShortValues,
+    /// One per-sample θ gradient too few.
+    ShortPerSample,
+    /// One input gradient too few.
+    ShortInputs,
+}
+
+/// A user's backend (the trait is public) that returns malformed results.
+struct Tampering {
+    inner: CpuBackend,
+    how: Tamper,
+}
+
+impl Backend for Tampering {
+    fn name(&self) -> String {
+        format!("tampering ({:?})", self.how)
+    }
+    fn precision(&self) -> qshade::Precision {
+        self.inner.precision()
+    }
+    fn zero_state(&self, n: usize) -> qshade::Result<Box<dyn qshade::QuantumState>> {
+        self.inner.zero_state(n)
+    }
+    fn state_from_amplitudes(&self, a: &[C64]) -> qshade::Result<Box<dyn qshade::QuantumState>> {
+        self.inner.state_from_amplitudes(a)
+    }
+    fn forward_rows(
+        &self,
+        p: &qshade::Program,
+        rows: &[f64],
+        n: usize,
+        o: &[Observable],
+        c: &BatchConfig,
+    ) -> qshade::Result<Vec<f64>> {
+        self.inner.forward_rows(p, rows, n, o, c)
+    }
+    fn adjoint_rows(
+        &self,
+        p: &qshade::Program,
+        rows: &[f64],
+        n: usize,
+        o: &[Observable],
+        u: &[f64],
+        c: &BatchConfig,
+    ) -> qshade::Result<(Vec<f64>, Vec<f64>)> {
+        self.inner.adjoint_rows(p, rows, n, o, u, c)
+    }
+    fn forward_batch_with(
+        &self,
+        p: &qshade::Program,
+        b: &Batch<'_>,
+        o: &[Observable],
+        c: &BatchConfig,
+    ) -> qshade::Result<Vec<f64>> {
+        let mut v = self.inner.forward_batch_with(p, b, o, c)?;
+        if let Tamper::ShortValues = self.how {
+            v.pop();
+        }
+        Ok(v)
+    }
+    fn gradient_batch_with(
+        &self,
+        p: &qshade::Program,
+        b: &Batch<'_>,
+        o: &[Observable],
+        u: &[f64],
+        c: &GradientConfig,
+    ) -> qshade::Result<qshade::Gradients> {
+        let mut g = self.inner.gradient_batch_with(p, b, o, u, c)?;
+        match self.how {
+            Tamper::NoPerSample => g.theta_per_sample = None,
+            Tamper::ShortValues => {
+                g.values.pop();
+            }
+            Tamper::ShortPerSample => {
+                if let Some(t) = g.theta_per_sample.as_mut() {
+                    t.pop();
+                }
+            }
+            Tamper::ShortInputs => {
+                g.inputs.pop();
+            }
+        }
+        Ok(g)
+    }
+}
+
+/// A backend that drops per-sample θ gradients or returns too few values is an error, not
+/// 0 ± 0 gradients, a panic or values of the wrong rows.
+#[test]
+fn malformed_backend_results_are_errors() {
+    let mut r = rng(10);
+    let noisy = random_circuit(&mut r, 3, 6);
+    let compiled = BatchedTrajectories::new(&noisy).unwrap();
+    let theta = [0.1, 0.2, 0.3];
+    let x = [0.5, 0.6];
+    let config = TrajectoryConfig::default().trajectories(8);
+    let o = Observable::z(0);
+    let good = CpuBackend::new();
+    assert!(compiled
+        .gradient(
+            &good,
+            &Bindings::new(&theta, &x),
+            &o,
+            &config,
+            &GradientConfig::default()
+        )
+        .is_ok());
+    for how in [
+        Tamper::NoPerSample,
+        Tamper::ShortValues,
+        Tamper::ShortPerSample,
+        Tamper::ShortInputs,
+    ] {
+        let bad = Tampering {
+            inner: CpuBackend::new(),
+            how,
+        };
+        let got = compiled.gradient(
+            &bad,
+            &Bindings::new(&theta, &x),
+            &o,
+            &config,
+            &GradientConfig::default(),
+        );
+        match (how, got) {
+            (Tamper::NoPerSample, Err(Error::Unsupported(_))) => {}
+            (_, Err(Error::Device(_))) => {}
+            (how, other) => panic!("{how:?}: {other:?}"),
+        }
+    }
+    let bad = Tampering {
+        inner: CpuBackend::new(),
+        how: Tamper::ShortValues,
+    };
+    let got = compiled.expectations(
+        &bad,
+        &Batch::shared(&theta, &x, 1),
+        &[o],
+        &config,
+        &BatchConfig::default(),
+    );
+    assert!(matches!(got, Err(Error::Device(_))), "{got:?}");
 }

@@ -4,7 +4,7 @@
 //! backend call. See [`BatchedTrajectories`].
 
 use super::model::{NoisyCircuit, NoisyOp};
-use super::trajectory::{stream_seed, Estimate, TrajectoryConfig, MAX_TRAJECTORIES};
+use super::trajectory::{stream_seed, Estimate, Stats, TrajectoryConfig, MAX_TRAJECTORIES};
 use crate::backend::{Backend, GradientConfig};
 use crate::circuit::{Angle, Bindings, Circuit, Observable, Pauli};
 #[cfg(doc)]
@@ -202,37 +202,6 @@ pub struct NoisyGradient {
     pub theta: Vec<Estimate>,
     /// d⟨O⟩/dx_i, one per input feature of the user's circuit.
     pub inputs: Vec<Estimate>,
-}
-
-/// Running mean and sum of squared deviations (Welford), for means over rows that are never
-/// all held at once.
-#[derive(Clone, Copy, Default)]
-struct Running {
-    count: f64,
-    mean: f64,
-    m2: f64,
-}
-
-impl Running {
-    fn push(&mut self, v: f64) {
-        self.count += 1.0;
-        let delta = v - self.mean;
-        self.mean += delta / self.count;
-        self.m2 += delta * (v - self.mean);
-    }
-
-    /// Like [`Estimate::of`]: standard error 0 below two values.
-    fn estimate(&self) -> Estimate {
-        let var = if self.count > 1.0 {
-            self.m2 / (self.count - 1.0)
-        } else {
-            0.0
-        };
-        Estimate {
-            mean: self.mean,
-            std_error: (var / self.count.max(1.0)).sqrt(),
-        }
-    }
 }
 
 impl BatchedTrajectories {
@@ -486,6 +455,13 @@ impl BatchedTrajectories {
                 }
             };
             let values = backend.forward_batch_with(&self.program, &call, observables, options)?;
+            check_len(
+                backend,
+                "expectations",
+                values.len(),
+                count,
+                observables.len(),
+            )?;
             sink(first, &values);
             first += count;
         }
@@ -502,9 +478,19 @@ impl BatchedTrajectories {
         config: &TrajectoryConfig,
         options: &BatchConfig,
     ) -> Result<Vec<Estimate>> {
+        // Validate before allocating: the accumulators are B × m, sized by user input.
+        self.plan(batch, observables, config, options)?;
         let m = observables.len();
         let t = config.trajectories.max(1);
-        let mut acc = vec![Running::default(); batch.size.saturating_mul(m)];
+        let cells = batch.size.checked_mul(m).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{} input rows × {m} observables overflows the address space; use fewer",
+                batch.size
+            ))
+        })?;
+        let bytes = (cells as u64).saturating_mul(std::mem::size_of::<Stats>() as u64);
+        crate::backend::check_budget(bytes, crate::sim::cpu::default_memory_budget())?;
+        let mut acc = vec![Stats::default(); cells];
         self.for_each_chunk(backend, batch, observables, config, options, |first, v| {
             for (i, row) in v.chunks(m.max(1)).enumerate() {
                 let b = (first + i) / t;
@@ -515,7 +501,7 @@ impl BatchedTrajectories {
                 }
             }
         })?;
-        Ok(acc.iter().map(Running::estimate).collect())
+        Ok(acc.iter().map(Stats::estimate).collect())
     }
 
     /// The noisy ⟨O⟩ at `bindings` and its gradient in the user's θ and x, each the mean over
@@ -538,9 +524,9 @@ impl BatchedTrajectories {
         let p = self.program.num_params();
         let width = self.user_inputs + self.noise_inputs;
         let options = options.clone().per_sample_theta(true);
-        let mut value = Running::default();
-        let mut theta_acc = vec![Running::default(); p];
-        let mut input_acc = vec![Running::default(); self.user_inputs];
+        let mut value = Stats::default();
+        let mut theta_acc = vec![Stats::default(); p];
+        let mut input_acc = vec![Stats::default(); self.user_inputs];
         let mut first = 0;
         while first < rows {
             let count = per_call.min(rows - first);
@@ -555,25 +541,62 @@ impl BatchedTrajectories {
                 &upstream,
                 &options,
             )?;
+            check_len(backend, "values", g.values.len(), count, 1)?;
+            let per_sample = g.theta_per_sample.ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "the backend {} returned no per-sample θ gradient, which noisy gradients \
+                     average over trajectories; use a backend that computes them (the CPU \
+                     backends, the GPU backend)",
+                    backend.name()
+                ))
+            })?;
+            check_len(
+                backend,
+                "per-sample θ gradients",
+                per_sample.len(),
+                count,
+                p,
+            )?;
+            check_len(backend, "input gradients", g.inputs.len(), count, width)?;
             g.values.iter().for_each(|&v| value.push(v));
-            let per_sample = g.theta_per_sample.unwrap_or_default();
-            for row in per_sample
-                .chunks(p.max(1))
-                .take(if p == 0 { 0 } else { count })
-            {
-                theta_acc.iter_mut().zip(row).for_each(|(a, &v)| a.push(v));
+            if p > 0 {
+                for row in per_sample.chunks(p) {
+                    theta_acc.iter_mut().zip(row).for_each(|(a, &v)| a.push(v));
+                }
             }
-            for row in g.inputs.chunks(width.max(1)).take(count) {
-                input_acc.iter_mut().zip(row).for_each(|(a, &v)| a.push(v));
+            if width > 0 {
+                for row in g.inputs.chunks(width) {
+                    input_acc.iter_mut().zip(row).for_each(|(a, &v)| a.push(v));
+                }
             }
             first += count;
         }
         Ok(NoisyGradient {
             value: value.estimate(),
-            theta: theta_acc.iter().map(Running::estimate).collect(),
-            inputs: input_acc.iter().map(Running::estimate).collect(),
+            theta: theta_acc.iter().map(Stats::estimate).collect(),
+            inputs: input_acc.iter().map(Stats::estimate).collect(),
         })
     }
+}
+
+/// Errors unless `backend` returned `rows × per_row` values for `what` (`Backend` is a public
+/// trait: a backend of the user's must not make us read past its rows or mix them up).
+fn check_len(
+    backend: &dyn Backend,
+    what: &str,
+    got: usize,
+    rows: usize,
+    per_row: usize,
+) -> Result<()> {
+    let want = rows.checked_mul(per_row);
+    if want != Some(got) {
+        return Err(Error::Device(format!(
+            "the backend {} returned {got} {what} for {rows} rows × {per_row}; expected {}",
+            backend.name(),
+            want.map_or_else(|| "an overflowing count".to_string(), |w| w.to_string())
+        )));
+    }
+    Ok(())
 }
 
 /// The expectation of every observable over `config.trajectories` noisy trajectories run as

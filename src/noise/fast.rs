@@ -33,9 +33,11 @@
 //! seeded by `(seed, t)`: the same draws as the generic engine, so a trajectory takes the same
 //! branches in both (up to rounding at a branch boundary).
 
+use super::kernel::{fixed_probabilities, is_identity};
 use super::model::{NoisyCircuit, NoisyOp};
 use super::simd::BlockSums;
 use crate::circuit::{Bindings, GateClass, Observable, Pauli, Permutation};
+use crate::error::{Error, Result};
 use crate::math::isa::{detect_isa, Isa};
 use crate::math::linalg::{dagger2, matmul2};
 use crate::math::rng::Rng;
@@ -45,33 +47,12 @@ use crate::sim::cpu::kernels::{
 };
 use crate::sim::cpu::Real;
 use num_complex::Complex64 as C;
+use std::collections::HashMap;
 
 /// A 2×2 complex matrix, row-major.
 type M2 = [C; 4];
 /// A 4×4 complex matrix, row-major (bit 0 of the index ↔ the first qubit).
 type M4 = [C; 16];
-
-/// Whether `m` is the identity within 1e-14 (sampled identities fold to nothing).
-fn is_identity(m: &[C]) -> bool {
-    let d = crate::math::linalg::side(m.len());
-    (0..m.len()).all(|i| {
-        let want = if i % (d + 1) == 0 { C::ONE } else { C::ZERO };
-        (m[i] - want).norm() <= 1e-14
-    })
-}
-
-/// `Some(p)` when K†K = p·I within 1e-12 (K = √p·U).
-fn scaled_unitary(k: &[C]) -> Option<f64> {
-    let gram = gram(k);
-    let d = crate::math::linalg::side(k.len());
-    let p = gram[0].re;
-    (0..d * d)
-        .all(|i| {
-            let want = if i % (d + 1) == 0 { p } else { 0.0 };
-            (gram[i] - want).norm() <= 1e-12
-        })
-        .then_some(p)
-}
 
 /// K†K.
 fn gram(k: &[C]) -> Vec<C> {
@@ -132,7 +113,24 @@ fn factor(m: &M4) -> Option<(M2, M2)> {
         let v = a[(r & 1) * 2 + (c & 1)] * b[(r >> 1) * 2 + (c >> 1)];
         (v - m[i]).norm() <= 1e-12
     });
-    ok.then_some((a, b))
+    if !ok {
+        return None;
+    }
+    // a = β·a₀ and b = b₀/β for any split; for a unitary m the factors are fixed up to a
+    // phase when |β| = 1, which a 2×2 sub-block need not have (e.g. H ⊗ X: |β| = 1/√2).
+    // Rescale so that a and b have the same norm (‖a‖²_F = ‖b‖²_F): both unitary when m is.
+    let (na, nb) = (frobenius2(&a), frobenius2(&b));
+    if na > 0.0 && nb > 0.0 {
+        let s = (nb / na).sqrt().sqrt();
+        a = a.map(|v| v * s);
+        b = b.map(|v| v / s);
+    }
+    Some((a, b))
+}
+
+/// Σ |m_ij|².
+fn frobenius2(m: &M2) -> f64 {
+    m.iter().map(|v| v.norm_sqr()).sum()
 }
 
 /// What a two-qubit operator does when chosen.
@@ -242,16 +240,11 @@ pub(crate) struct TrajectoryPlan {
 }
 
 fn kraus1(channel: &super::Channel) -> Vec<Kraus1> {
-    let probs = channel.mixture_probabilities();
     let mut ops: Vec<Kraus1> = channel
         .kraus_operators()
         .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            let fixed = probs
-                .map(|p| p[i])
-                .or_else(|| scaled_unitary(k))
-                .filter(|p| *p > 0.0);
+        .zip(fixed_probabilities(channel))
+        .map(|(k, fixed)| {
             let fold = match fixed {
                 Some(p) => {
                     let s = 1.0 / p.sqrt();
@@ -279,16 +272,11 @@ fn kraus1(channel: &super::Channel) -> Vec<Kraus1> {
 }
 
 fn kraus2(channel: &super::Channel) -> Vec<Kraus2> {
-    let probs = channel.mixture_probabilities();
     let mut ops: Vec<Kraus2> = channel
         .kraus_operators()
         .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            let fixed = probs
-                .map(|p| p[i])
-                .or_else(|| scaled_unitary(k))
-                .filter(|p| *p > 0.0);
+        .zip(fixed_probabilities(channel))
+        .map(|(k, fixed)| {
             let matrix = m4(k);
             let apply = match fixed {
                 Some(p) => Apply2::of(&matrix.map(|v| v / p.sqrt())),
@@ -311,6 +299,8 @@ fn kraus2(channel: &super::Channel) -> Vec<Kraus2> {
 #[allow(clippy::type_complexity)]
 fn lower_observables(observables: &[Observable]) -> (Vec<PauliMasks>, Vec<Vec<(usize, f64)>>) {
     let mut strings: Vec<PauliMasks> = Vec::new();
+    // (x, z) masks → index in `strings` (the phase follows from the masks).
+    let mut index: HashMap<(usize, usize), usize> = HashMap::new();
     let obs = observables
         .iter()
         .map(|o| {
@@ -328,7 +318,7 @@ fn lower_observables(observables: &[Observable]) -> (Vec<PauliMasks>, Vec<Vec<(u
                         z: t.z_mask() as usize,
                         phase,
                     };
-                    let idx = strings.iter().position(|s| *s == m).unwrap_or_else(|| {
+                    let idx = *index.entry((m.x, m.z)).or_insert_with(|| {
                         strings.push(m);
                         strings.len() - 1
                     });
@@ -342,19 +332,25 @@ fn lower_observables(observables: &[Observable]) -> (Vec<PauliMasks>, Vec<Vec<(u
 
 impl TrajectoryPlan {
     /// Compiles `circuit` under `bindings` for `observables` (all already checked by the
-    /// caller: bindings, qubit count, observables in range).
+    /// caller: bindings, qubit count, observables in range). Errors
+    /// ([`Error::Unsupported`]) on a gate with more than two targets or a channel on more
+    /// than two qubits, which the engine has no kernel for.
     pub(crate) fn new(
         circuit: &NoisyCircuit,
         bindings: &Bindings<'_>,
         observables: &[Observable],
-    ) -> Self {
+    ) -> Result<Self> {
         let n = circuit.num_qubits();
         let gates = circuit.circuit().gates();
         let mut ops = Vec::new();
-        for op in circuit.ops() {
+        for (index, op) in circuit.ops().iter().enumerate() {
             match op {
                 NoisyOp::Gate(g) => {
-                    let gate = &gates[*g];
+                    let gate = gates.get(*g).ok_or_else(|| {
+                        Error::InvalidArgument(format!(
+                            "operation {index} names gate {g}, which the circuit lacks"
+                        ))
+                    })?;
                     let m = gate.bound_matrix(bindings);
                     let ctrl = gate.control_mask() as usize;
                     let class = GateClass::of_matrix(&m);
@@ -390,8 +386,14 @@ impl TrajectoryPlan {
                             quad: Quad::new(q0, q1, ctrl),
                             m: m4(&m),
                         },
-                        // The gate model has one- and two-target kinds only.
-                        _ => continue,
+                        ref targets => {
+                            return Err(Error::Unsupported(format!(
+                                "operation {index} of the noisy circuit is a gate on {} \
+                                 targets; trajectories run gates on one or two targets \
+                                 (decompose it, or use noise::DensityMatrix)",
+                                targets.len()
+                            )))
+                        }
                     };
                     ops.push(Op::Gate {
                         touched,
@@ -407,17 +409,24 @@ impl TrajectoryPlan {
                         quad: Quad::new(q0, q1, 0),
                         ops: kraus2(channel),
                     }),
-                    _ => {}
+                    ref other => {
+                        return Err(Error::Unsupported(format!(
+                            "operation {index} of the noisy circuit is the {} channel on {} \
+                             qubits; trajectories run channels on one or two qubits",
+                            channel.name(),
+                            other.len()
+                        )))
+                    }
                 },
             }
         }
         let (strings, observables) = lower_observables(observables);
-        TrajectoryPlan {
+        Ok(TrajectoryPlan {
             num_qubits: n,
             ops,
             strings,
             observables,
-        }
+        })
     }
 
     /// The number of amplitudes of a trajectory's state.
@@ -446,6 +455,15 @@ impl<T: Real> Scratch<T> {
             pending: vec![None; plan.num_qubits],
             string_values: vec![0.0; plan.strings.len()],
         }
+    }
+
+    /// The squared norm of the stored state after the last trajectory (tests).
+    #[cfg(test)]
+    pub(crate) fn raw_norm2(&self) -> f64 {
+        self.psi
+            .iter()
+            .map(|a| crate::sim::cpu::kernels::wide(*a).norm_sqr())
+            .sum()
     }
 
     /// The state after the last trajectory, normalised, widened to f64 (tests).
@@ -706,7 +724,9 @@ impl<T: BlockSums> Run<'_, T> {
             (_, None) => {
                 self.flush(quad.q0);
                 self.flush(quad.q1);
-                let s = 1.0 / w.sqrt();
+                // As in `channel1`: K/√(w·tr B) brings the squared norm from tr B back to 1.
+                let tr = block.map_or(1.0, |(_, tr)| tr);
+                let s = 1.0 / (w * tr).sqrt();
                 apply4(self.psi, quad, &k.matrix.map(|v| v * s));
             }
         }
@@ -905,7 +925,7 @@ mod tests {
         let b = Bindings::theta(&theta);
         let dim = 1usize << circuit.num_qubits();
         let steps = generic::compile(circuit, &b);
-        let plan = TrajectoryPlan::new(circuit, &b, &[]);
+        let plan = TrajectoryPlan::new(circuit, &b, &[]).unwrap();
         let mut scratch = Scratch::<T>::new(&plan);
         let mut psi = vec![C::ZERO; dim];
         let mut distinct: Vec<Vec<C>> = Vec::new();
@@ -1021,5 +1041,52 @@ mod tests {
         let z = C::ZERO;
         let cnot = [o, z, z, z, z, z, z, o, z, z, o, z, z, o, z, z];
         assert!(factor(&cnot).is_none());
+        // H ⊗ SX: every 2×2 sub-block is 1/√2 times SX, yet both factors must be unitary
+        // (they are folded as unitary pending matrices).
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        let had = [c(h, 0.0), c(h, 0.0), c(h, 0.0), c(-h, 0.0)];
+        let sx = [c(0.5, 0.5), c(0.5, -0.5), c(0.5, -0.5), c(0.5, 0.5)];
+        let m = crate::math::linalg::kron2(&had, &sx);
+        let (a, b) = factor(&m4(&m)).unwrap();
+        let back = crate::math::linalg::kron2(&b, &a);
+        assert!(back.iter().zip(&m).all(|(u, v)| (u - v).norm() < 1e-14));
+        for f in [a, b] {
+            let g = matmul2(&dagger2(&f), &f);
+            let unitary = g
+                .iter()
+                .zip([C::ONE, C::ZERO, C::ZERO, C::ONE])
+                .all(|(u, v)| (u - v).norm() < 1e-14);
+            assert!(unitary, "{f:?} is not unitary: F†F = {g:?}");
+        }
+    }
+
+    /// After a non-unitary two-qubit Kraus operator the stored state has squared norm 1, as
+    /// after a one-qubit one (K/√(w·tr B)), also when an earlier unread pick left it below 1.
+    #[test]
+    fn two_qubit_norm_method_brings_the_norm_back_to_one() {
+        let mut nc = NoisyCircuit::new(2).unwrap();
+        nc.gate(Gate::new(GateKind::H, &[0])).unwrap();
+        nc.gate(Gate::new(GateKind::H, &[1])).unwrap();
+        // Damping on qubit 0 whose K0 is often picked without a read (norm left below 1).
+        nc.channel(Channel::amplitude_damping(0.6).unwrap(), &[0])
+            .unwrap();
+        let ad = Channel::amplitude_damping(0.35).unwrap();
+        let pd = Channel::phase_damping(0.5).unwrap();
+        let mut two = Vec::new();
+        for a in ad.kraus_operators() {
+            for b in pd.kraus_operators() {
+                two.push(crate::math::linalg::kron2(b, a));
+            }
+        }
+        nc.channel(Channel::kraus(2, two).unwrap(), &[0, 1])
+            .unwrap();
+        let plan = TrajectoryPlan::new(&nc, &Bindings::none(), &[]).unwrap();
+        let mut scratch = Scratch::<f64>::new(&plan);
+        for t in 0..200 {
+            let mut rng = Rng::new(stream_seed(3, t));
+            run_trajectory(isa(), &plan, &mut scratch, &mut rng, &mut []);
+            let n2 = scratch.raw_norm2();
+            assert!((n2 - 1.0).abs() < 1e-12, "trajectory {t}: ‖ψ‖² = {n2}");
+        }
     }
 }

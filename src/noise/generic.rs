@@ -3,7 +3,7 @@
 //! an explicit renormalisation after every non-unitary Kraus choice. Draws one uniform number
 //! per channel, in circuit order, like the fused engine.
 
-use super::kernel::{apply, is_identity, norm_after, Uncontrolled};
+use super::kernel::{apply, fixed_probabilities, is_identity, norm_after, Uncontrolled};
 use super::model::{NoisyCircuit, NoisyOp};
 use crate::circuit::Bindings;
 use crate::math::rng::Rng;
@@ -42,20 +42,16 @@ pub(crate) fn compile(circuit: &NoisyCircuit, bindings: &Bindings<'_>) -> Vec<St
                 });
             }
             NoisyOp::Channel { channel, qubits } => {
-                let probs = channel.mixture_probabilities();
                 let mut kraus: Vec<Kraus> = channel
                     .kraus_operators()
                     .iter()
-                    .enumerate()
-                    .map(|(i, k)| {
-                        let unitary = probs.map(|p| p[i]).or_else(|| scaled_unitary(k));
-                        Kraus {
-                            matrix: k.clone(),
-                            unitary: unitary.filter(|p| *p > 0.0).map(|p| {
-                                let s = 1.0 / p.sqrt();
-                                (p, k.iter().map(|v| v * s).collect())
-                            }),
-                        }
+                    .zip(fixed_probabilities(channel))
+                    .map(|(k, fixed)| Kraus {
+                        matrix: k.clone(),
+                        unitary: fixed.map(|p| {
+                            let s = 1.0 / p.sqrt();
+                            (p, k.iter().map(|v| v * s).collect())
+                        }),
                     })
                     .collect();
                 // Stage one: the scaled unitaries, by their fixed probabilities.
@@ -68,19 +64,6 @@ pub(crate) fn compile(circuit: &NoisyCircuit, bindings: &Bindings<'_>) -> Vec<St
         }
     }
     steps
-}
-
-/// `Some(p)` when K†K = p·I (K = √p·U).
-fn scaled_unitary(k: &[C64]) -> Option<f64> {
-    let kk = crate::math::linalg::matmul(&crate::math::linalg::dagger(k), k);
-    let d = crate::math::linalg::side(k.len());
-    let p = kk[0].re;
-    (0..d * d)
-        .all(|i| {
-            let want = if i % (d + 1) == 0 { p } else { 0.0 };
-            (kk[i] - want).norm() <= 1e-12
-        })
-        .then_some(p)
 }
 
 /// Runs one trajectory into `psi`.

@@ -213,8 +213,7 @@ pub(crate) fn norm_after(state: &[C64], qubits: &[usize], m: &[C64]) -> f64 {
     total
 }
 
-#[cfg(test)]
-/// Whether `m` is the identity within 1e-14 (sampled identities are skipped).
+/// Whether `m` is the identity within 1e-14 (sampled identities fold to nothing).
 pub(crate) fn is_identity(m: &[C64]) -> bool {
     let d = crate::math::linalg::side(m.len());
     (0..m.len()).all(|i| {
@@ -225,4 +224,35 @@ pub(crate) fn is_identity(m: &[C64]) -> bool {
         };
         (m[i] - want).norm() <= 1e-14
     })
+}
+
+/// `Some(p)` when K†K = p·I within 1e-12 (K = √p·U).
+pub(crate) fn scaled_unitary(k: &[C64]) -> Option<f64> {
+    let kk = crate::math::linalg::matmul(&crate::math::linalg::dagger(k), k);
+    let d = crate::math::linalg::side(k.len());
+    let p = kk[0].re;
+    (0..d * d)
+        .all(|i| {
+            let want = if i % (d + 1) == 0 { p } else { 0.0 };
+            (kk[i] - want).norm() <= 1e-12
+        })
+        .then_some(p)
+}
+
+/// Each Kraus operator's fixed probability for the first stage of the norm method:
+/// `Some(p)` with p > 0 when it is √p times a unitary (the channel's mixture probability,
+/// else K†K = p·I), `None` when it must be weighted by ‖Kψ‖².
+pub(crate) fn fixed_probabilities(channel: &super::Channel) -> Vec<Option<f64>> {
+    let probs = channel.mixture_probabilities();
+    channel
+        .kraus_operators()
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            probs
+                .and_then(|p| p.get(i).copied())
+                .or_else(|| scaled_unitary(k))
+                .filter(|p| *p > 0.0)
+        })
+        .collect()
 }

@@ -59,13 +59,28 @@ pub(crate) fn portable<T: Real>(lanes: &[T], q: usize) -> [f64; 4] {
     [aa, bb, re, im]
 }
 
+/// Whether the AVX2 loops may run on `len` lanes for qubit `q`: they step through whole
+/// registers and whole pairs of blocks, so `len` must be a power of two of at least 16 lanes
+/// and hold a whole pair of qubit-`q` blocks (`4·2^q ≤ len`). Anything else takes the
+/// portable path.
+#[inline(always)]
+fn avx2_fits(len: usize, q: usize) -> bool {
+    len >= 16
+        && len.is_power_of_two()
+        && u32::try_from(q)
+            .ok()
+            .and_then(|s| len.checked_shr(s))
+            .is_some_and(|blocks| blocks >= 4)
+}
+
 impl BlockSums for f32 {
     #[inline(always)]
     fn block_sums(isa: Isa, lanes: &[f32], q: usize) -> [f64; 4] {
         match isa {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time.
-            Isa::Avx2 if lanes.len() >= 16 => unsafe { avx2::sums_f32(lanes, q) },
+            // SAFETY: `Isa::Avx2` is only chosen after detecting AVX2 and FMA at run time, and
+            // `avx2_fits` checks the length preconditions of the AVX2 loops.
+            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe { avx2::sums_f32(lanes, q) },
             _ => portable(lanes, q),
         }
     }
@@ -75,7 +90,7 @@ impl BlockSums for f32 {
         match isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
-            Isa::Avx2 if lanes.len() >= 16 => unsafe { avx2::apply_f32(lanes, q, m) },
+            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe { avx2::apply_f32(lanes, q, m) },
             _ => portable_apply(lanes, q, m),
         }
     }
@@ -87,7 +102,7 @@ impl BlockSums for f64 {
         match isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as for f32.
-            Isa::Avx2 if lanes.len() >= 16 => unsafe { avx2::sums_f64(lanes, q) },
+            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe { avx2::sums_f64(lanes, q) },
             _ => portable(lanes, q),
         }
     }
@@ -97,7 +112,7 @@ impl BlockSums for f64 {
         match isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
-            Isa::Avx2 if lanes.len() >= 16 => unsafe { avx2::apply_f64(lanes, q, m) },
+            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe { avx2::apply_f64(lanes, q, m) },
             _ => portable_apply(lanes, q, m),
         }
     }
@@ -120,13 +135,6 @@ mod avx2 {
     }
 
     #[inline(always)]
-    unsafe fn wide_ps(v: __m256) -> [f64; 8] {
-        let mut f = [0f32; 8];
-        _mm256_storeu_ps(f.as_mut_ptr(), v);
-        f.map(f64::from)
-    }
-
-    #[inline(always)]
     unsafe fn wide_pd(v: __m256d) -> [f64; 4] {
         let mut f = [0f64; 4];
         _mm256_storeu_pd(f.as_mut_ptr(), v);
@@ -134,33 +142,44 @@ mod avx2 {
     }
 
     /// f32: 8 lanes (4 amplitudes) per register. `lanes.len() ≥ 16`, a power of two.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA; `lanes.len()` is a power of two ≥ 16 and
+    /// `4·2^q ≤ lanes.len()` (so `2·half` divides the length and every pair of blocks, and
+    /// every register load, lies inside `lanes`).
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn sums_f32(lanes: &[f32], q: usize) -> [f64; 4] {
         let len = lanes.len();
         let p = lanes.as_ptr();
         let half = 2usize << q;
-        let z = _mm256_setzero_ps();
-        let (mut aa, mut bb, mut re, mut im) = (z, z, z, z);
-        let (mut aa2, mut bb2, mut re2, mut im2) = (z, z, z, z);
+        // acc: |a|², |b|², Re, Im, and a second set for the two-block steps. Each f32 lane
+        // sums at most FOLD products before it is added into f64 (`wide`), so the rounding
+        // of a sum stays at ~FOLD·2⁻²⁴ relative whatever the qubit count (in f32 alone a lane
+        // of a 24-qubit state would sum 2^20 products, up to ~3e-3 off).
+        let mut acc = [_mm256_setzero_ps(); 8];
+        let mut wide = [[_mm256_setzero_pd(); 2]; 8];
+        let mut steps = 0usize;
         if half >= 16 {
             // Runs of ≥ 16 lanes: two blocks per step, eight independent accumulators.
             let mut base = 0;
             while base < len {
                 let mut j = 0;
                 while j < half {
-                    // SAFETY: base + half + j + 16 ≤ base + 2·half ≤ len.
+                    // SAFETY: base + half + j + 16 ≤ base + 2·half ≤ len (2·half divides len).
                     let a = _mm256_loadu_ps(p.add(base + j));
                     let b = _mm256_loadu_ps(p.add(base + half + j));
                     let a2 = _mm256_loadu_ps(p.add(base + j + 8));
                     let b2 = _mm256_loadu_ps(p.add(base + half + j + 8));
-                    aa = _mm256_fmadd_ps(a, a, aa);
-                    bb = _mm256_fmadd_ps(b, b, bb);
-                    re = _mm256_fmadd_ps(a, b, re);
-                    im = _mm256_fmadd_ps(a, _mm256_permute_ps::<0xB1>(b), im);
-                    aa2 = _mm256_fmadd_ps(a2, a2, aa2);
-                    bb2 = _mm256_fmadd_ps(b2, b2, bb2);
-                    re2 = _mm256_fmadd_ps(a2, b2, re2);
-                    im2 = _mm256_fmadd_ps(a2, _mm256_permute_ps::<0xB1>(b2), im2);
+                    acc[0] = _mm256_fmadd_ps(a, a, acc[0]);
+                    acc[1] = _mm256_fmadd_ps(b, b, acc[1]);
+                    acc[2] = _mm256_fmadd_ps(a, b, acc[2]);
+                    acc[3] = _mm256_fmadd_ps(a, _mm256_permute_ps::<0xB1>(b), acc[3]);
+                    acc[4] = _mm256_fmadd_ps(a2, a2, acc[4]);
+                    acc[5] = _mm256_fmadd_ps(b2, b2, acc[5]);
+                    acc[6] = _mm256_fmadd_ps(a2, b2, acc[6]);
+                    acc[7] = _mm256_fmadd_ps(a2, _mm256_permute_ps::<0xB1>(b2), acc[7]);
+                    fold_every(&mut steps, &mut acc, &mut wide);
                     j += 16;
                 }
                 base += 2 * half;
@@ -169,12 +188,15 @@ mod avx2 {
             // One block of a and one of b per 16 lanes.
             let mut base = 0;
             while base < len {
+                // SAFETY: len is a multiple of 16 (a power of two ≥ 16) and base < len steps by
+                // 16, so base + 16 ≤ len.
                 let a = _mm256_loadu_ps(p.add(base));
                 let b = _mm256_loadu_ps(p.add(base + 8));
-                aa = _mm256_fmadd_ps(a, a, aa);
-                bb = _mm256_fmadd_ps(b, b, bb);
-                re = _mm256_fmadd_ps(a, b, re);
-                im = _mm256_fmadd_ps(a, _mm256_permute_ps::<0xB1>(b), im);
+                acc[0] = _mm256_fmadd_ps(a, a, acc[0]);
+                acc[1] = _mm256_fmadd_ps(b, b, acc[1]);
+                acc[2] = _mm256_fmadd_ps(a, b, acc[2]);
+                acc[3] = _mm256_fmadd_ps(a, _mm256_permute_ps::<0xB1>(b), acc[3]);
+                fold_every(&mut steps, &mut acc, &mut wide);
                 base += 16;
             }
         } else {
@@ -184,6 +206,8 @@ mod avx2 {
             // a.re·b.im, a.im·b.re products (x times the exchanged and pair-swapped x).
             let mut base = 0;
             while base < len {
+                // SAFETY: len is a multiple of 8 (a power of two ≥ 16) and base < len steps by
+                // 8, so base + 8 ≤ len.
                 let x = _mm256_loadu_ps(p.add(base));
                 let (xs, xc) = if half == 4 {
                     // Exchange the two 128-bit halves: a ↔ b.
@@ -193,12 +217,14 @@ mod avx2 {
                     // Within each 128-bit lane [ar ai br bi]: [br bi ar ai] and [bi br ai ar].
                     (_mm256_permute_ps::<0x4E>(x), _mm256_permute_ps::<0x1B>(x))
                 };
-                aa = _mm256_fmadd_ps(x, x, aa);
-                re = _mm256_fmadd_ps(x, xs, re);
-                im = _mm256_fmadd_ps(x, xc, im);
+                acc[0] = _mm256_fmadd_ps(x, x, acc[0]);
+                acc[2] = _mm256_fmadd_ps(x, xs, acc[2]);
+                acc[3] = _mm256_fmadd_ps(x, xc, acc[3]);
+                fold_every(&mut steps, &mut acc, &mut wide);
                 base += 8;
             }
-            let (sq, cr, ci) = (wide_ps(aa), wide_ps(re), wide_ps(im));
+            fold(&mut acc, &mut wide);
+            let (sq, cr, ci) = (widen(wide[0]), widen(wide[2]), widen(wide[3]));
             // Lanes of a: bits of `a_mask`; the products a.re·b.im sit in a's even lanes.
             let a_mask = if half == 4 { 0x0F } else { 0x33 };
             let even = 0x55;
@@ -209,17 +235,56 @@ mod avx2 {
                 masked_sum(ci, a_mask, even),
             ];
         }
-        let sum =
-            |x: __m256, y: __m256, sign: u32| masked_sum(wide_ps(_mm256_add_ps(x, y)), 0xFF, sign);
-        [
-            sum(aa, aa2, 0),
-            sum(bb, bb2, 0),
-            sum(re, re2, 0),
-            sum(im, im2, 0x55),
-        ]
+        fold(&mut acc, &mut wide);
+        let sum = |k: usize, sign: u32| {
+            let (x, y) = (widen(wide[k]), widen(wide[k + 4]));
+            masked_sum(
+                std::array::from_fn::<f64, 8, _>(|i| x[i] + y[i]),
+                0xFF,
+                sign,
+            )
+        };
+        [sum(0, 0), sum(1, 0), sum(2, 0), sum(3, 0x55)]
+    }
+
+    /// Products each f32 accumulator lane sums before it is added into f64.
+    pub(super) const FOLD: usize = 256;
+
+    /// Counts one step and folds the f32 accumulators into `wide` every [`FOLD`] steps.
+    #[inline(always)]
+    unsafe fn fold_every(steps: &mut usize, acc: &mut [__m256; 8], wide: &mut [[__m256d; 2]; 8]) {
+        *steps += 1;
+        if *steps == FOLD {
+            *steps = 0;
+            fold(acc, wide);
+        }
+    }
+
+    /// Adds the f32 accumulators into their f64 twins (low and high four lanes) and zeroes
+    /// them.
+    #[inline(always)]
+    unsafe fn fold(acc: &mut [__m256; 8], wide: &mut [[__m256d; 2]; 8]) {
+        for (a, w) in acc.iter_mut().zip(wide.iter_mut()) {
+            w[0] = _mm256_add_pd(w[0], _mm256_cvtps_pd(_mm256_castps256_ps128(*a)));
+            w[1] = _mm256_add_pd(w[1], _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(*a)));
+            *a = _mm256_setzero_ps();
+        }
+    }
+
+    /// The eight f64 lanes of a widened accumulator.
+    #[inline(always)]
+    unsafe fn widen(w: [__m256d; 2]) -> [f64; 8] {
+        let (lo, hi) = (wide_pd(w[0]), wide_pd(w[1]));
+        [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]]
     }
 
     /// f64: 4 lanes (2 amplitudes) per register. `lanes.len() ≥ 16`, a power of two.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA; `lanes.len()` is a power of two ≥ 16 and
+    /// `4·2^q ≤ lanes.len()` (so `2·half` divides the length and every pair of blocks, and
+    /// every register load, lies inside `lanes`).
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn sums_f64(lanes: &[f64], q: usize) -> [f64; 4] {
         let len = lanes.len();
@@ -253,6 +318,8 @@ mod avx2 {
         } else if half == 4 {
             let mut base = 0;
             while base < len {
+                // SAFETY: len is a multiple of 8 (a power of two ≥ 16) and base < len steps by 8,
+                // so base + 8 ≤ len.
                 let a = _mm256_loadu_pd(p.add(base));
                 let b = _mm256_loadu_pd(p.add(base + 4));
                 aa = _mm256_fmadd_pd(a, a, aa);
@@ -265,6 +332,7 @@ mod avx2 {
             // q = 0: [ar ai br bi] per register.
             let mut base = 0;
             while base < len {
+                // SAFETY: len is a multiple of 4 and base < len steps by 4, so base + 4 ≤ len.
                 let x = _mm256_loadu_pd(p.add(base));
                 let xs = _mm256_permute4x64_pd::<0x4E>(x);
                 let xc = _mm256_permute4x64_pd::<0x1B>(x);
@@ -322,6 +390,12 @@ mod avx2 {
     }
 
     /// f32 2×2 apply. `lanes.len() ≥ 16`, a power of two.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA; `lanes.len()` is a power of two ≥ 16 and
+    /// `4·2^q ≤ lanes.len()` (so `2·half` divides the length and every pair of blocks, and
+    /// every register load, lies inside `lanes`).
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn apply_f32(lanes: &mut [f32], q: usize, m: &[[f32; 2]; 4]) {
         let len = lanes.len();
@@ -366,6 +440,8 @@ mod avx2 {
         let mut base = 0;
         while base < len {
             let px = p.add(base);
+            // SAFETY: len is a multiple of 8 and base < len steps by 8, so the load and the
+            // store of px cover base..base + 8 ≤ len.
             let x = _mm256_loadu_ps(px);
             let y = if half == 4 {
                 _mm256_permute2f128_ps::<0x01>(x, x)
@@ -380,6 +456,12 @@ mod avx2 {
     }
 
     /// f64 2×2 apply. `lanes.len() ≥ 16`, a power of two.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA; `lanes.len()` is a power of two ≥ 16 and
+    /// `4·2^q ≤ lanes.len()` (so `2·half` divides the length and every pair of blocks, and
+    /// every register load, lies inside `lanes`).
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn apply_f64(lanes: &mut [f64], q: usize, m: &[[f64; 2]; 4]) {
         let len = lanes.len();
@@ -419,6 +501,8 @@ mod avx2 {
         let mut base = 0;
         while base < len {
             let px = p.add(base);
+            // SAFETY: len is a multiple of 4 and base < len steps by 4, so the load and the
+            // store of px cover base..base + 4 ≤ len.
             let x = _mm256_loadu_pd(px);
             let y = _mm256_permute4x64_pd::<0x4E>(x);
             let xs = _mm256_permute_pd::<0b0101>(x);
@@ -485,6 +569,62 @@ mod tests {
     fn vectorised_2x2_apply_equals_the_portable_one() {
         check_apply::<f64>(1e-14);
         check_apply::<f32>(1e-5);
+    }
+
+    /// At 20 qubits each f32 lane of the vectorised sums adds ~2^17 products: they must still
+    /// equal the f64 sums within 1e-5 relative (|a|², |b|² against themselves, the cross
+    /// terms against √(Σ|a|²·Σ|b|²), their Cauchy–Schwarz bound).
+    #[test]
+    fn f32_block_sums_of_a_large_state_keep_f64_accuracy() {
+        let mut rng = Rng::new(8);
+        let n = 20;
+        let lanes: Vec<f32> = (0..2usize << n)
+            .map(|_| rng.range(0.0, 1.0) as f32)
+            .collect();
+        let wide: Vec<f64> = lanes.iter().map(|&x| f64::from(x)).collect();
+        for q in [0, 1, 2, 3, 9, n - 1] {
+            let want = portable(&wide, q);
+            let got = f32::block_sums(detect_isa(), &lanes, q);
+            let scale = [
+                want[0],
+                want[1],
+                (want[0] * want[1]).sqrt(),
+                (want[0] * want[1]).sqrt(),
+            ];
+            for k in 0..4 {
+                let rel = (got[k] - want[k]).abs() / scale[k];
+                assert!(
+                    rel <= 1e-5,
+                    "q {q} sum {k}: {} vs {} ({rel:e})",
+                    got[k],
+                    want[k]
+                );
+            }
+        }
+    }
+
+    /// Lengths the AVX2 loops do not cover (not a power of two, or shorter than a pair of
+    /// qubit-q blocks) take the portable path: the same sums, the same applied lanes.
+    #[test]
+    fn odd_lengths_and_wide_qubits_take_the_portable_path() {
+        let mut rng = Rng::new(9);
+        let m = [[0.6f32, 0.1], [-0.3, 0.2], [0.5, -0.4], [0.7, 0.0]];
+        for len in [16usize, 24, 40, 48] {
+            let lanes: Vec<f32> = (0..len).map(|_| rng.range(-1.0, 1.0) as f32).collect();
+            for q in 0..5 {
+                if len.is_power_of_two() && (4usize << q) <= len {
+                    continue; // covered (with rounding tolerances) by the tests below
+                }
+                let got = f32::block_sums(detect_isa(), &lanes, q);
+                let want = portable(&lanes, q);
+                assert_eq!(got, want, "len {len} q {q}");
+                let mut applied = lanes.clone();
+                f32::apply_2x2(detect_isa(), &mut applied, q, &m);
+                let mut reference = lanes.clone();
+                portable_apply(&mut reference, q, &m);
+                assert_eq!(applied, reference, "len {len} q {q}");
+            }
+        }
     }
 
     #[test]
