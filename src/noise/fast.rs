@@ -36,7 +36,7 @@
 use super::kernel::{fixed_probabilities, is_identity};
 use super::model::{NoisyCircuit, NoisyOp};
 use super::simd::BlockSums;
-use crate::circuit::{Bindings, GateClass, Observable, Pauli, Permutation};
+use crate::circuit::{Bindings, GateClass, Observable, Permutation};
 use crate::error::{Error, Result};
 use crate::math::isa::{detect_isa, Isa};
 use crate::math::linalg::{dagger2, matmul2};
@@ -45,9 +45,9 @@ use crate::sim::cpu::kernels::{
     aadd, amp, amul, mat2, pairs, pauli_expectation, quads, scale, swap_pairs, Amp, PairKernel,
     PauliMasks, Walk,
 };
+use crate::sim::cpu::lower::lower_observables;
 use crate::sim::cpu::Real;
 use num_complex::Complex64 as C;
-use std::collections::HashMap;
 
 /// A 2×2 complex matrix, row-major.
 type M2 = [C; 4];
@@ -292,42 +292,6 @@ fn kraus2(channel: &super::Channel) -> Vec<Kraus2> {
         .collect();
     ops.sort_by_key(|k| k.fixed.is_none());
     ops
-}
-
-/// The distinct Pauli strings of `observables` and each observable's (string, coefficient)
-/// terms.
-#[allow(clippy::type_complexity)]
-fn lower_observables(observables: &[Observable]) -> (Vec<PauliMasks>, Vec<Vec<(usize, f64)>>) {
-    let mut strings: Vec<PauliMasks> = Vec::new();
-    // (x, z) masks → index in `strings` (the phase follows from the masks).
-    let mut index: HashMap<(usize, usize), usize> = HashMap::new();
-    let obs = observables
-        .iter()
-        .map(|o| {
-            o.terms
-                .iter()
-                .map(|t| {
-                    let phase = match t.ops.iter().filter(|(_, p)| *p == Pauli::Y).count() % 4 {
-                        0 => C::new(1.0, 0.0),
-                        1 => C::new(0.0, 1.0),
-                        2 => C::new(-1.0, 0.0),
-                        _ => C::new(0.0, -1.0),
-                    };
-                    let m = PauliMasks {
-                        x: t.x_mask() as usize,
-                        z: t.z_mask() as usize,
-                        phase,
-                    };
-                    let idx = *index.entry((m.x, m.z)).or_insert_with(|| {
-                        strings.push(m);
-                        strings.len() - 1
-                    });
-                    (idx, t.coeff)
-                })
-                .collect()
-        })
-        .collect();
-    (strings, obs)
 }
 
 impl TrajectoryPlan {

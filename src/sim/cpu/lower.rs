@@ -24,6 +24,7 @@ use crate::circuit::{GateClass, GateKind, Observable, Pauli, Permutation};
 use crate::compile::program::Program;
 use crate::math::linalg::{dagger2, dagger4, matmul2};
 use num_complex::Complex64 as C;
+use std::collections::HashMap;
 
 fn expi(a: f64) -> C {
     C::from_polar(1.0, a)
@@ -1014,33 +1015,7 @@ impl Plan {
             })
             .collect();
         let steps = fuse(program.num_qubits(), lowered);
-        let mut strings: Vec<PauliMasks> = Vec::new();
-        let obs = observables
-            .iter()
-            .map(|o| {
-                o.terms
-                    .iter()
-                    .map(|t| {
-                        let phase = match t.ops.iter().filter(|(_, p)| *p == Pauli::Y).count() % 4 {
-                            0 => C::new(1.0, 0.0),
-                            1 => C::new(0.0, 1.0),
-                            2 => C::new(-1.0, 0.0),
-                            _ => C::new(0.0, -1.0),
-                        };
-                        let m = PauliMasks {
-                            x: t.x_mask() as usize,
-                            z: t.z_mask() as usize,
-                            phase,
-                        };
-                        let idx = strings.iter().position(|s| *s == m).unwrap_or_else(|| {
-                            strings.push(m);
-                            strings.len() - 1
-                        });
-                        (idx, t.coeff)
-                    })
-                    .collect()
-            })
-            .collect();
+        let (strings, obs) = lower_observables(observables);
         Plan {
             num_qubits: program.num_qubits(),
             num_angles: program.num_angles(),
@@ -1049,4 +1024,42 @@ impl Plan {
             observables: obs,
         }
     }
+}
+
+/// The distinct Pauli strings of `observables` and each observable's (string, coefficient)
+/// terms.
+#[allow(clippy::type_complexity)]
+pub(crate) fn lower_observables(
+    observables: &[Observable],
+) -> (Vec<PauliMasks>, Vec<Vec<(usize, f64)>>) {
+    let mut strings: Vec<PauliMasks> = Vec::new();
+    // (x, z) masks → index in `strings` (the phase follows from the masks).
+    let mut index: HashMap<(usize, usize), usize> = HashMap::new();
+    let obs = observables
+        .iter()
+        .map(|o| {
+            o.terms
+                .iter()
+                .map(|t| {
+                    let phase = match t.ops.iter().filter(|(_, p)| *p == Pauli::Y).count() % 4 {
+                        0 => C::new(1.0, 0.0),
+                        1 => C::new(0.0, 1.0),
+                        2 => C::new(-1.0, 0.0),
+                        _ => C::new(0.0, -1.0),
+                    };
+                    let m = PauliMasks {
+                        x: t.x_mask() as usize,
+                        z: t.z_mask() as usize,
+                        phase,
+                    };
+                    let idx = *index.entry((m.x, m.z)).or_insert_with(|| {
+                        strings.push(m);
+                        strings.len() - 1
+                    });
+                    (idx, t.coeff)
+                })
+                .collect()
+        })
+        .collect();
+    (strings, obs)
 }

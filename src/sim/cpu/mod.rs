@@ -28,7 +28,7 @@ mod batch;
 mod fast;
 mod kept;
 pub(crate) mod kernels;
-mod lower;
+pub(crate) mod lower;
 mod real;
 
 use crate::sim::reference::adjoint::{reference_adjoint_rows, reference_forward_rows};
