@@ -200,17 +200,27 @@ impl CpuBackend {
         options: &BatchConfig,
     ) -> Result<Vec<f64>> {
         let budget = options.memory_budget.unwrap_or_else(default_memory_budget);
-        let old = match self.cache.try_lock() {
-            Ok(mut cache) => T::kept(&mut cache).take(),
-            Err(_) => None,
-        };
-        let mut keep = Kept::prepare(old, program, num_rows, budget);
+        let mut keep = Kept::prepare(self.take_kept::<T>(), program, num_rows, budget);
         let out =
             fast_forward_rows::<T>(program, rows, num_rows, observables, options, keep.as_mut());
-        if let (Some(k), Ok(mut cache)) = (keep, self.cache.try_lock()) {
+        self.put_kept::<T>(keep);
+        out
+    }
+
+    /// The kept buffer of precision `T`, taken out of the cache (None when empty or when
+    /// another call holds the cache: a missed reuse, never a wait).
+    fn take_kept<T: Cached>(&self) -> Option<Kept<T>> {
+        self.cache
+            .try_lock()
+            .ok()
+            .and_then(|mut cache| T::kept(&mut cache).take())
+    }
+
+    /// Puts a kept buffer back for the next call (dropped when another call holds the cache).
+    fn put_kept<T: Cached>(&self, kept: Option<Kept<T>>) {
+        if let (Some(k), Ok(mut cache)) = (kept, self.cache.try_lock()) {
             *T::kept(&mut cache) = Some(k);
         }
-        out
     }
 
     /// The batched adjoint path, starting from the kept final states of the last forward call
@@ -224,10 +234,7 @@ impl CpuBackend {
         upstream: &[f64],
         options: &BatchConfig,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
-        let mut taken = match self.cache.try_lock() {
-            Ok(mut cache) => T::kept(&mut cache).take(),
-            Err(_) => None,
-        };
+        let mut taken = self.take_kept::<T>();
         let states = taken
             .as_mut()
             .filter(|k| k.matches(program, rows, num_rows))
@@ -242,9 +249,7 @@ impl CpuBackend {
             states,
         );
         // The buffer (now stale if it was used) is kept for the next forward call.
-        if let (Some(k), Ok(mut cache)) = (taken, self.cache.try_lock()) {
-            *T::kept(&mut cache) = Some(k);
-        }
+        self.put_kept::<T>(taken);
         out
     }
 }
