@@ -20,6 +20,7 @@ use super::kernels::{
     PairKernel2, PauliMasks, SingleKernel2, Walk,
 };
 use super::real::Real;
+use super::simd::{ChainPairs, ChainSums};
 use crate::circuit::{GateClass, GateKind, Observable, Pauli, Permutation};
 use crate::compile::program::Program;
 use crate::math::linalg::{dagger2, dagger4, matmul2};
@@ -675,6 +676,15 @@ impl Chain {
         grads: &mut [f64],
     ) {
         let (md, forms, count) = self.back_forms(row);
+        let pairs = ChainPairs::Whole {
+            psi: &mut *psi,
+            lam: &mut *lam,
+            tbit: self.tbit,
+        };
+        if let Some(sums) = T::chain_back_simd(pairs, &md, count > 0) {
+            write_derivatives(&forms[..count], &sums, grads);
+            return;
+        }
         if count == 0 {
             let mut k = ChainBack::<T, false>::new(round(&md));
             pairs2(psi, lam, &self.walk, self.tbit, &mut k);
@@ -697,6 +707,16 @@ impl Chain {
         grads: &mut [f64],
     ) {
         let (md, forms, count) = self.back_forms(row);
+        let pairs = ChainPairs::Halves {
+            plo: &mut *plo,
+            phi: &mut *phi,
+            llo: &mut *llo,
+            lhi: &mut *lhi,
+        };
+        if let Some(sums) = T::chain_back_simd(pairs, &md, count > 0) {
+            write_derivatives(&forms[..count], &sums, grads);
+            return;
+        }
         if count == 0 {
             let mut k = ChainBack::<T, false>::new(round(&md));
             pairs2_halves(plo, phi, llo, lhi, &mut k);
@@ -795,19 +815,19 @@ impl<T: Real, const GRAD: bool> ChainBack<T, GRAD> {
         ]
     }
 
-    /// 2·Re⟨λ|A|ψ⟩ = 2·Re Σ_ab A_ab·S_ab for an anti-Hermitian A (every generator of a
-    /// unitary, and so every W·G·W†): A00 = i·α0, A11 = i·α1, A10 = −conj(A01), so the sum is
-    /// −α0·Im S00 − α1·Im S11 + Re(A01·t).
-    fn derivative(a: &[C; 4], s: &[f64; 4]) -> f64 {
-        2.0 * (-a[0].im * s[0] - a[3].im * s[1] + a[1].re * s[2] - a[1].im * s[3])
-    }
-
     /// Writes every angle's derivative from the sums into `grads`.
     fn write(&mut self, forms: &[Form], grads: &mut [f64]) {
-        let sums = self.sums();
-        for (a, i) in forms {
-            grads[*i] = Self::derivative(a, &sums);
-        }
+        write_derivatives(forms, &self.sums(), grads);
+    }
+}
+
+/// Writes every angle's derivative into `grads` from a chain's sums (Im S00, Im S11, Re t,
+/// Im t): 2·Re⟨λ|A|ψ⟩ = 2·Re Σ_ab A_ab·S_ab for an anti-Hermitian A (every generator of a
+/// unitary, and so every W·G·W†): A00 = i·α0, A11 = i·α1, A10 = −conj(A01), so the sum is
+/// −α0·Im S00 − α1·Im S11 + Re(A01·t).
+fn write_derivatives(forms: &[Form], s: &ChainSums, grads: &mut [f64]) {
+    for (a, i) in forms {
+        grads[*i] = 2.0 * (-a[0].im * s[0] - a[3].im * s[1] + a[1].re * s[2] - a[1].im * s[3]);
     }
 }
 

@@ -30,6 +30,7 @@ mod kept;
 pub(crate) mod kernels;
 pub(crate) mod lower;
 mod real;
+mod simd;
 
 use crate::sim::reference::adjoint::{reference_adjoint_rows, reference_forward_rows};
 use crate::sim::reference::state::CpuState;

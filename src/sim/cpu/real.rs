@@ -1,6 +1,8 @@
 //! The storage scalar of the fast CPU state: `f32` or `f64`.
 
+use super::simd::{chain_back_f32, chain_back_f64, ChainPairs, ChainSums};
 use crate::backend::Precision;
+use num_complex::Complex64 as C;
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
@@ -42,6 +44,10 @@ pub trait Real:
     fn from_f64(v: f64) -> Self;
     /// Widens to `f64`.
     fn to_f64(self) -> f64;
+    /// A chain's backward pass (U† = `m` on ψ and λ and, with `grad`, the sums of its
+    /// derivatives) by the hand-written AVX2 kernels of `simd`, where this processor and the
+    /// layout allow; `None` (nothing touched): the caller runs the portable kernel.
+    fn chain_back_simd(pairs: ChainPairs<'_, Self>, m: &[C; 4], grad: bool) -> Option<ChainSums>;
 }
 
 impl Real for f32 {
@@ -56,6 +62,9 @@ impl Real for f32 {
     fn to_f64(self) -> f64 {
         self as f64
     }
+    fn chain_back_simd(pairs: ChainPairs<'_, Self>, m: &[C; 4], grad: bool) -> Option<ChainSums> {
+        chain_back_f32(pairs, m, grad)
+    }
 }
 
 impl Real for f64 {
@@ -69,5 +78,8 @@ impl Real for f64 {
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self
+    }
+    fn chain_back_simd(pairs: ChainPairs<'_, Self>, m: &[C; 4], grad: bool) -> Option<ChainSums> {
+        chain_back_f64(pairs, m, grad)
     }
 }

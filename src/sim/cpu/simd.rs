@@ -1,0 +1,651 @@
+//! Hand-written AVX2 + FMA kernels for the hottest loop of the batched adjoint method: the
+//! backward pass of a chain of one-qubit gates (see `lower::Chain::backward`), which reads
+//! the four sums its derivatives need from ψ and λ and applies U† to both, in one pass.
+//!
+//! The portable kernel (`lower::ChainBack`, element-wise lane loops) keeps its per-lane sums
+//! in the kernel's struct, behind `&mut self`, so the compiler round-trips them through memory
+//! on every block and leaves most of the pass scalar; it ran at about five times the cost of a
+//! forward chain step (12 qubits, f64). Here the sums live in registers (one accumulator per
+//! product, so no FMA waits on another), the re/im swaps are single permutes, and U† is two
+//! complex multiply-adds per register. The portable kernel stays for other processors, for the
+//! layouts handled here (`None`), and as the tests' reference.
+//!
+//! Layout: states are interleaved (re, im) lanes; a register holds 2 (f64) or 4 (f32)
+//! amplitudes. A pair's two amplitudes come from two registers loaded at the pair's two block
+//! offsets; where a block is half a register (qubit 0 in f64, qubit 1 in f32), two registers
+//! of consecutive blocks are recombined with one 128-bit permute each way.
+//!
+//! Precision: f64 sums accumulate in f64; f32 products accumulate in f32 for at most
+//! [`FOLD`] register steps per lane and are then added into f64, as the portable kernel does.
+
+use super::kernels::Amp;
+use num_complex::Complex64 as C;
+
+/// The sums a chain's derivatives are read from: (Im S00, Im S11, Re t, Im t) for
+/// S_ab = Σ conj(λ_a)·ψ_b and t = S01 − conj(S10).
+pub(crate) type ChainSums = [f64; 4];
+
+/// Where the pairs of one chain's backward pass lie.
+pub(crate) enum ChainPairs<'a, T> {
+    /// Whole states ψ and λ; the chain's target is the amplitude offset `tbit` (a power of
+    /// two), with no controls: every block of `2·tbit` amplitudes holds `tbit` pairs.
+    Whole {
+        psi: &'a mut [Amp<T>],
+        lam: &'a mut [Amp<T>],
+        tbit: usize,
+    },
+    /// Matching chunks of the halves of ψ and λ split at the target bit: `plo[i]` pairs with
+    /// `phi[i]`, `llo[i]` with `lhi[i]`.
+    Halves {
+        plo: &'a mut [Amp<T>],
+        phi: &'a mut [Amp<T>],
+        llo: &'a mut [Amp<T>],
+        lhi: &'a mut [Amp<T>],
+    },
+}
+
+/// f32 register steps summed in f32 before the sums are added into f64.
+const FOLD: usize = 16;
+
+/// The chain's backward pass in f64 by the AVX2 kernel: the sums (zeros unless `grad`), with
+/// U† = `m` applied to ψ and λ; `None` (nothing touched) where this processor lacks AVX2 +
+/// FMA or the layout has no register-sized blocks.
+pub(crate) fn chain_back_f64(
+    pairs: ChainPairs<'_, f64>,
+    m: &[C; 4],
+    grad: bool,
+) -> Option<ChainSums> {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() {
+        // SAFETY: AVX2 and FMA were detected at run time; the kernels check their layouts.
+        return unsafe {
+            match (pairs, grad) {
+                (ChainPairs::Whole { psi, lam, tbit }, true) => {
+                    avx2::whole_pd::<true>(psi.as_flattened_mut(), lam.as_flattened_mut(), tbit, m)
+                }
+                (ChainPairs::Whole { psi, lam, tbit }, false) => {
+                    avx2::whole_pd::<false>(psi.as_flattened_mut(), lam.as_flattened_mut(), tbit, m)
+                }
+                (ChainPairs::Halves { plo, phi, llo, lhi }, g) => avx2::halves_pd(
+                    [
+                        plo.as_flattened_mut(),
+                        phi.as_flattened_mut(),
+                        llo.as_flattened_mut(),
+                        lhi.as_flattened_mut(),
+                    ],
+                    m,
+                    g,
+                ),
+            }
+        };
+    }
+    let _ = (pairs, m, grad);
+    None
+}
+
+/// [`chain_back_f64`] for f32 states (f32 products, sums folded into f64).
+pub(crate) fn chain_back_f32(
+    pairs: ChainPairs<'_, f32>,
+    m: &[C; 4],
+    grad: bool,
+) -> Option<ChainSums> {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() {
+        // SAFETY: AVX2 and FMA were detected at run time; the kernels check their layouts.
+        return unsafe {
+            match (pairs, grad) {
+                (ChainPairs::Whole { psi, lam, tbit }, true) => {
+                    avx2::whole_ps::<true>(psi.as_flattened_mut(), lam.as_flattened_mut(), tbit, m)
+                }
+                (ChainPairs::Whole { psi, lam, tbit }, false) => {
+                    avx2::whole_ps::<false>(psi.as_flattened_mut(), lam.as_flattened_mut(), tbit, m)
+                }
+                (ChainPairs::Halves { plo, phi, llo, lhi }, g) => avx2::halves_ps(
+                    [
+                        plo.as_flattened_mut(),
+                        phi.as_flattened_mut(),
+                        llo.as_flattened_mut(),
+                        lhi.as_flattened_mut(),
+                    ],
+                    m,
+                    g,
+                ),
+            }
+        };
+    }
+    let _ = (pairs, m, grad);
+    None
+}
+
+/// Whether the AVX2 kernels may run (std caches the detection).
+#[cfg(target_arch = "x86_64")]
+fn avx2_available() -> bool {
+    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+}
+
+/// (Im S00, Im S11, Re t, Im t) from the six per-lane sums l0·swap(p0), l1·swap(p1), l0·p1,
+/// l1·p0, l0·swap(p1), l1·swap(p0) (even lanes are real parts): Im(conj(a)·b) is the even
+/// lanes of a·swap(b) minus the odd ones, Re(conj(a)·b) all lanes of a·b.
+fn finish(acc: &[[f64; 8]; 6]) -> ChainSums {
+    // (f64 registers fill lanes 0..4; the rest are zero.)
+    let signed =
+        |a: &[f64]| a.iter().step_by(2).sum::<f64>() - a.iter().skip(1).step_by(2).sum::<f64>();
+    let total = |a: &[f64]| a.iter().sum::<f64>();
+    [
+        signed(&acc[0]),
+        signed(&acc[1]),
+        total(&acc[2]) - total(&acc[3]),
+        signed(&acc[4]) + signed(&acc[5]),
+    ]
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{finish, ChainSums, C, FOLD};
+    use std::arch::x86_64::*;
+
+    /// A complex matrix entry as (re, im) broadcasts.
+    type Bc<V> = (V, V);
+
+    #[inline(always)]
+    unsafe fn cmadd_pd(
+        w: Bc<__m256d>,
+        x: __m256d,
+        xs: __m256d,
+        v: Bc<__m256d>,
+        y: __m256d,
+        ys: __m256d,
+    ) -> __m256d {
+        // w·x + v·y with xs, ys the re/im-swapped x, y: even lanes re·x − im·xs, odd re·x + im·xs.
+        let p = _mm256_fmadd_pd(v.0, y, _mm256_mul_pd(w.0, x));
+        let q = _mm256_fmadd_pd(v.1, ys, _mm256_mul_pd(w.1, xs));
+        _mm256_addsub_pd(p, q)
+    }
+
+    #[inline(always)]
+    unsafe fn cmadd_ps(
+        w: Bc<__m256>,
+        x: __m256,
+        xs: __m256,
+        v: Bc<__m256>,
+        y: __m256,
+        ys: __m256,
+    ) -> __m256 {
+        let p = _mm256_fmadd_ps(v.0, y, _mm256_mul_ps(w.0, x));
+        let q = _mm256_fmadd_ps(v.1, ys, _mm256_mul_ps(w.1, xs));
+        _mm256_addsub_ps(p, q)
+    }
+
+    /// One register step in f64: the six products into `acc` (with `GRAD`), then U† (`m`)
+    /// on (p0, p1) and (l0, l1); returns the new [p0, p1, l0, l1].
+    #[inline(always)]
+    unsafe fn step_pd<const GRAD: bool>(
+        m: &[Bc<__m256d>; 4],
+        acc: &mut [__m256d; 6],
+        [p0, p1, l0, l1]: [__m256d; 4],
+    ) -> [__m256d; 4] {
+        let (q0, q1) = (
+            _mm256_permute_pd::<0b0101>(p0),
+            _mm256_permute_pd::<0b0101>(p1),
+        );
+        let (r0, r1) = (
+            _mm256_permute_pd::<0b0101>(l0),
+            _mm256_permute_pd::<0b0101>(l1),
+        );
+        if GRAD {
+            acc[0] = _mm256_fmadd_pd(l0, q0, acc[0]);
+            acc[1] = _mm256_fmadd_pd(l1, q1, acc[1]);
+            acc[2] = _mm256_fmadd_pd(l0, p1, acc[2]);
+            acc[3] = _mm256_fmadd_pd(l1, p0, acc[3]);
+            acc[4] = _mm256_fmadd_pd(l0, q1, acc[4]);
+            acc[5] = _mm256_fmadd_pd(l1, q0, acc[5]);
+        }
+        [
+            cmadd_pd(m[0], p0, q0, m[1], p1, q1),
+            cmadd_pd(m[2], p0, q0, m[3], p1, q1),
+            cmadd_pd(m[0], l0, r0, m[1], l1, r1),
+            cmadd_pd(m[2], l0, r0, m[3], l1, r1),
+        ]
+    }
+
+    /// [`step_pd`] in f32 (4 amplitudes per register).
+    #[inline(always)]
+    unsafe fn step_ps<const GRAD: bool>(
+        m: &[Bc<__m256>; 4],
+        acc: &mut [__m256; 6],
+        [p0, p1, l0, l1]: [__m256; 4],
+    ) -> [__m256; 4] {
+        let (q0, q1) = (_mm256_permute_ps::<0xB1>(p0), _mm256_permute_ps::<0xB1>(p1));
+        let (r0, r1) = (_mm256_permute_ps::<0xB1>(l0), _mm256_permute_ps::<0xB1>(l1));
+        if GRAD {
+            acc[0] = _mm256_fmadd_ps(l0, q0, acc[0]);
+            acc[1] = _mm256_fmadd_ps(l1, q1, acc[1]);
+            acc[2] = _mm256_fmadd_ps(l0, p1, acc[2]);
+            acc[3] = _mm256_fmadd_ps(l1, p0, acc[3]);
+            acc[4] = _mm256_fmadd_ps(l0, q1, acc[4]);
+            acc[5] = _mm256_fmadd_ps(l1, q0, acc[5]);
+        }
+        [
+            cmadd_ps(m[0], p0, q0, m[1], p1, q1),
+            cmadd_ps(m[2], p0, q0, m[3], p1, q1),
+            cmadd_ps(m[0], l0, r0, m[1], l1, r1),
+            cmadd_ps(m[2], l0, r0, m[3], l1, r1),
+        ]
+    }
+
+    #[inline(always)]
+    unsafe fn matrix_pd(m: &[C; 4]) -> [Bc<__m256d>; 4] {
+        let mut out = [(_mm256_setzero_pd(), _mm256_setzero_pd()); 4];
+        for (o, c) in out.iter_mut().zip(m) {
+            *o = (_mm256_set1_pd(c.re), _mm256_set1_pd(c.im));
+        }
+        out
+    }
+
+    /// The entries rounded to f32, as the portable kernel rounds them.
+    #[inline(always)]
+    unsafe fn matrix_ps(m: &[C; 4]) -> [Bc<__m256>; 4] {
+        let mut out = [(_mm256_setzero_ps(), _mm256_setzero_ps()); 4];
+        for (o, c) in out.iter_mut().zip(m) {
+            *o = (_mm256_set1_ps(c.re as f32), _mm256_set1_ps(c.im as f32));
+        }
+        out
+    }
+
+    /// Register-sized chunks (4 f64 lanes) of four equal-length lane slices, in step.
+    type Quad<'a, F> = [&'a mut [F]; 4];
+
+    /// Loads, steps and stores every register quad of `q` (lengths multiples of `W`).
+    #[inline(always)]
+    unsafe fn run_pd<const GRAD: bool>(
+        q: Quad<'_, f64>,
+        m: &[Bc<__m256d>; 4],
+        acc: &mut [__m256d; 6],
+    ) {
+        let [a, b, c, d] = q;
+        for (((a, b), c), d) in a
+            .chunks_exact_mut(4)
+            .zip(b.chunks_exact_mut(4))
+            .zip(c.chunks_exact_mut(4))
+            .zip(d.chunks_exact_mut(4))
+        {
+            let v = [
+                _mm256_loadu_pd(a.as_ptr()),
+                _mm256_loadu_pd(b.as_ptr()),
+                _mm256_loadu_pd(c.as_ptr()),
+                _mm256_loadu_pd(d.as_ptr()),
+            ];
+            let [oa, ob, oc, od] = step_pd::<GRAD>(m, acc, v);
+            _mm256_storeu_pd(a.as_mut_ptr(), oa);
+            _mm256_storeu_pd(b.as_mut_ptr(), ob);
+            _mm256_storeu_pd(c.as_mut_ptr(), oc);
+            _mm256_storeu_pd(d.as_mut_ptr(), od);
+        }
+    }
+
+    /// The sums of the f64 accumulators.
+    #[inline(always)]
+    unsafe fn finish_pd(acc: &[__m256d; 6]) -> ChainSums {
+        let mut lanes = [[0.0; 8]; 6];
+        for (l, v) in lanes.iter_mut().zip(acc) {
+            _mm256_storeu_pd(l.as_mut_ptr(), *v);
+        }
+        finish(&lanes)
+    }
+
+    /// f64, whole states (lane slices), target offset `tbit` amplitudes.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn whole_pd<const GRAD: bool>(
+        psi: &mut [f64],
+        lam: &mut [f64],
+        tbit: usize,
+        m: &[C; 4],
+    ) -> Option<ChainSums> {
+        let block = 4 * tbit; // lanes of a block of 2·tbit amplitudes
+        if psi.len() != lam.len()
+            || !tbit.is_power_of_two()
+            || !psi.len().is_multiple_of(block.max(8))
+        {
+            return None;
+        }
+        let m = matrix_pd(m);
+        let mut acc = [_mm256_setzero_pd(); 6];
+        if tbit >= 2 {
+            for (bp, bl) in psi.chunks_exact_mut(block).zip(lam.chunks_exact_mut(block)) {
+                let (p0, p1) = bp.split_at_mut(block / 2);
+                let (l0, l1) = bl.split_at_mut(block / 2);
+                run_pd::<GRAD>([p0, p1, l0, l1], &m, &mut acc);
+            }
+        } else {
+            // Qubit 0: a register holds one pair; two registers recombine into (p0, p1).
+            for (bp, bl) in psi.chunks_exact_mut(8).zip(lam.chunks_exact_mut(8)) {
+                let x = _mm256_loadu_pd(bp.as_ptr());
+                let y = _mm256_loadu_pd(bp[4..].as_ptr());
+                let u = _mm256_loadu_pd(bl.as_ptr());
+                let w = _mm256_loadu_pd(bl[4..].as_ptr());
+                let v = [
+                    _mm256_permute2f128_pd::<0x20>(x, y),
+                    _mm256_permute2f128_pd::<0x31>(x, y),
+                    _mm256_permute2f128_pd::<0x20>(u, w),
+                    _mm256_permute2f128_pd::<0x31>(u, w),
+                ];
+                let [p0, p1, l0, l1] = step_pd::<GRAD>(&m, &mut acc, v);
+                let (bp0, bp1) = bp.split_at_mut(4);
+                _mm256_storeu_pd(bp0.as_mut_ptr(), _mm256_permute2f128_pd::<0x20>(p0, p1));
+                _mm256_storeu_pd(bp1.as_mut_ptr(), _mm256_permute2f128_pd::<0x31>(p0, p1));
+                let (bl0, bl1) = bl.split_at_mut(4);
+                _mm256_storeu_pd(bl0.as_mut_ptr(), _mm256_permute2f128_pd::<0x20>(l0, l1));
+                _mm256_storeu_pd(bl1.as_mut_ptr(), _mm256_permute2f128_pd::<0x31>(l0, l1));
+            }
+        }
+        Some(finish_pd(&acc))
+    }
+
+    /// f64, matching chunks of the halves of ψ and λ.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn halves_pd(q: Quad<'_, f64>, m: &[C; 4], grad: bool) -> Option<ChainSums> {
+        let len = q[0].len();
+        if q.iter().any(|s| s.len() != len) || !len.is_multiple_of(4) {
+            return None;
+        }
+        let m = matrix_pd(m);
+        let mut acc = [_mm256_setzero_pd(); 6];
+        if grad {
+            run_pd::<true>(q, &m, &mut acc);
+        } else {
+            run_pd::<false>(q, &m, &mut acc);
+        }
+        Some(finish_pd(&acc))
+    }
+
+    /// f32 accumulators and their f64 totals.
+    struct AccPs {
+        acc: [__m256; 6],
+        steps: usize,
+        wide: [[__m256d; 2]; 6],
+    }
+
+    impl AccPs {
+        #[inline(always)]
+        unsafe fn new() -> Self {
+            AccPs {
+                acc: [_mm256_setzero_ps(); 6],
+                steps: 0,
+                wide: [[_mm256_setzero_pd(); 2]; 6],
+            }
+        }
+
+        /// Adds the f32 sums into the f64 ones every [`FOLD`] steps.
+        #[inline(always)]
+        unsafe fn count(&mut self) {
+            self.steps += 1;
+            if self.steps == FOLD {
+                self.fold();
+            }
+        }
+
+        #[inline(always)]
+        unsafe fn fold(&mut self) {
+            for (a, w) in self.acc.iter_mut().zip(self.wide.iter_mut()) {
+                let lo = _mm256_cvtps_pd(_mm256_castps256_ps128(*a));
+                let hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(*a));
+                w[0] = _mm256_add_pd(w[0], lo);
+                w[1] = _mm256_add_pd(w[1], hi);
+                *a = _mm256_setzero_ps();
+            }
+            self.steps = 0;
+        }
+
+        #[inline(always)]
+        unsafe fn finish(mut self) -> ChainSums {
+            self.fold();
+            let mut lanes = [[0.0; 8]; 6];
+            for (l, [lo, hi]) in lanes.iter_mut().zip(&self.wide) {
+                _mm256_storeu_pd(l.as_mut_ptr(), *lo);
+                _mm256_storeu_pd(l[4..].as_mut_ptr(), *hi);
+            }
+            finish(&lanes)
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn run_ps<const GRAD: bool>(q: Quad<'_, f32>, m: &[Bc<__m256>; 4], acc: &mut AccPs) {
+        let [a, b, c, d] = q;
+        for (((a, b), c), d) in a
+            .chunks_exact_mut(8)
+            .zip(b.chunks_exact_mut(8))
+            .zip(c.chunks_exact_mut(8))
+            .zip(d.chunks_exact_mut(8))
+        {
+            let v = [
+                _mm256_loadu_ps(a.as_ptr()),
+                _mm256_loadu_ps(b.as_ptr()),
+                _mm256_loadu_ps(c.as_ptr()),
+                _mm256_loadu_ps(d.as_ptr()),
+            ];
+            let [oa, ob, oc, od] = step_ps::<GRAD>(m, &mut acc.acc, v);
+            _mm256_storeu_ps(a.as_mut_ptr(), oa);
+            _mm256_storeu_ps(b.as_mut_ptr(), ob);
+            _mm256_storeu_ps(c.as_mut_ptr(), oc);
+            _mm256_storeu_ps(d.as_mut_ptr(), od);
+            if GRAD {
+                acc.count();
+            }
+        }
+    }
+
+    /// f32, whole states (lane slices), target offset `tbit` amplitudes (`tbit ≥ 2`).
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn whole_ps<const GRAD: bool>(
+        psi: &mut [f32],
+        lam: &mut [f32],
+        tbit: usize,
+        m: &[C; 4],
+    ) -> Option<ChainSums> {
+        let block = 4 * tbit;
+        if psi.len() != lam.len()
+            || !tbit.is_power_of_two()
+            || tbit < 2
+            || !psi.len().is_multiple_of(block.max(16))
+        {
+            return None;
+        }
+        let m = matrix_ps(m);
+        let mut acc = AccPs::new();
+        if tbit >= 4 {
+            for (bp, bl) in psi.chunks_exact_mut(block).zip(lam.chunks_exact_mut(block)) {
+                let (p0, p1) = bp.split_at_mut(block / 2);
+                let (l0, l1) = bl.split_at_mut(block / 2);
+                run_ps::<GRAD>([p0, p1, l0, l1], &m, &mut acc);
+            }
+        } else {
+            // Qubit 1: a register holds two pairs; two registers recombine into (p0, p1).
+            for (bp, bl) in psi.chunks_exact_mut(16).zip(lam.chunks_exact_mut(16)) {
+                let x = _mm256_loadu_ps(bp.as_ptr());
+                let y = _mm256_loadu_ps(bp[8..].as_ptr());
+                let u = _mm256_loadu_ps(bl.as_ptr());
+                let w = _mm256_loadu_ps(bl[8..].as_ptr());
+                let v = [
+                    _mm256_permute2f128_ps::<0x20>(x, y),
+                    _mm256_permute2f128_ps::<0x31>(x, y),
+                    _mm256_permute2f128_ps::<0x20>(u, w),
+                    _mm256_permute2f128_ps::<0x31>(u, w),
+                ];
+                let [p0, p1, l0, l1] = step_ps::<GRAD>(&m, &mut acc.acc, v);
+                if GRAD {
+                    acc.count();
+                }
+                let (bp0, bp1) = bp.split_at_mut(8);
+                _mm256_storeu_ps(bp0.as_mut_ptr(), _mm256_permute2f128_ps::<0x20>(p0, p1));
+                _mm256_storeu_ps(bp1.as_mut_ptr(), _mm256_permute2f128_ps::<0x31>(p0, p1));
+                let (bl0, bl1) = bl.split_at_mut(8);
+                _mm256_storeu_ps(bl0.as_mut_ptr(), _mm256_permute2f128_ps::<0x20>(l0, l1));
+                _mm256_storeu_ps(bl1.as_mut_ptr(), _mm256_permute2f128_ps::<0x31>(l0, l1));
+            }
+        }
+        Some(acc.finish())
+    }
+
+    /// f32, matching chunks of the halves of ψ and λ.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn halves_ps(q: Quad<'_, f32>, m: &[C; 4], grad: bool) -> Option<ChainSums> {
+        let len = q[0].len();
+        if q.iter().any(|s| s.len() != len) || !len.is_multiple_of(8) {
+            return None;
+        }
+        let m = matrix_ps(m);
+        let mut acc = AccPs::new();
+        if grad {
+            run_ps::<true>(q, &m, &mut acc);
+        } else {
+            run_ps::<false>(q, &m, &mut acc);
+        }
+        Some(acc.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic pseudo-random amplitude stream.
+    fn state<T: crate::sim::cpu::Real>(len: usize, seed: u64) -> Vec<Amp<T>> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        (0..len)
+            .map(|_| [T::from_f64(next()), T::from_f64(next())])
+            .collect()
+    }
+
+    fn c<T: crate::sim::cpu::Real>(a: Amp<T>) -> C {
+        C::new(a[0].to_f64(), a[1].to_f64())
+    }
+
+    /// The sums and the states after U† computed pair by pair in complex f64.
+    fn reference<T: crate::sim::cpu::Real>(
+        psi: &[Amp<T>],
+        lam: &[Amp<T>],
+        tbit: usize,
+        m: &[C; 4],
+    ) -> (ChainSums, Vec<C>, Vec<C>) {
+        let mut s = [[C::new(0.0, 0.0); 2]; 2];
+        let (mut p, mut l): (Vec<C>, Vec<C>) = (
+            psi.iter().map(|&a| c(a)).collect(),
+            lam.iter().map(|&a| c(a)).collect(),
+        );
+        for i in (0..psi.len()).filter(|i| i & tbit == 0) {
+            let (pv, lv) = ([p[i], p[i + tbit]], [l[i], l[i + tbit]]);
+            for a in 0..2 {
+                for b in 0..2 {
+                    s[a][b] += lv[a].conj() * pv[b];
+                }
+            }
+            for (v, st) in [(pv, &mut p), (lv, &mut l)] {
+                st[i] = m[0] * v[0] + m[1] * v[1];
+                st[i + tbit] = m[2] * v[0] + m[3] * v[1];
+            }
+        }
+        let t = s[0][1] - s[1][0].conj();
+        ([s[0][0].im, s[1][1].im, t.re, t.im], p, l)
+    }
+
+    fn matrix() -> [C; 4] {
+        // Any 2×2 will do for the kernels; a unitary keeps magnitudes in range.
+        let (a, b) = (C::from_polar(0.6, 0.3), C::from_polar(0.8, -1.1));
+        [a, -b.conj(), b, a.conj()]
+    }
+
+    fn check<T: crate::sim::cpu::Real>(
+        run: fn(ChainPairs<'_, T>, &[C; 4], bool) -> Option<ChainSums>,
+        tol: f64,
+    ) {
+        let n = 7;
+        let len = 1usize << n;
+        let m = matrix();
+        for q in 0..n {
+            let tbit = 1usize << q;
+            for grad in [true, false] {
+                let (mut psi, mut lam) = (
+                    state::<T>(len, 3 + q as u64),
+                    state::<T>(len, 40 + q as u64),
+                );
+                let (sums, p, l) = reference(&psi, &lam, tbit, &m);
+                let pairs = ChainPairs::Whole {
+                    psi: &mut psi,
+                    lam: &mut lam,
+                    tbit,
+                };
+                let Some(got) = run(pairs, &m, grad) else {
+                    // Only layouts below a register's block may be refused (f32 qubit 0).
+                    assert!(
+                        T::PRECISION.bytes_per_amplitude() == 8 && q == 0,
+                        "q={q} refused"
+                    );
+                    continue;
+                };
+                let want = if grad { sums } else { [0.0; 4] };
+                for (g, w) in got.iter().zip(want) {
+                    assert!(
+                        (g - w).abs() <= tol * (1.0 + w.abs()),
+                        "q={q} sums {got:?} vs {want:?}"
+                    );
+                }
+                for (st, r) in [(&psi, &p), (&lam, &l)] {
+                    for (a, b) in st.iter().zip(r) {
+                        assert!((c(*a) - b).norm() <= tol, "q={q} state {:?} vs {b}", c(*a));
+                    }
+                }
+            }
+        }
+        // Halves: lo[i] pairs with hi[i].
+        let half = len / 2;
+        let (mut psi, mut lam) = (state::<T>(len, 7), state::<T>(len, 8));
+        let (sums, p, l) = reference(&psi, &lam, half, &m);
+        let (plo, phi) = psi.split_at_mut(half);
+        let (llo, lhi) = lam.split_at_mut(half);
+        let got = run(ChainPairs::Halves { plo, phi, llo, lhi }, &m, true);
+        let got = got.expect("register-sized halves run");
+        for (g, w) in got.iter().zip(sums) {
+            assert!(
+                (g - w).abs() <= tol * (1.0 + w.abs()),
+                "halves sums {got:?} vs {sums:?}"
+            );
+        }
+        for (st, r) in [(&psi, &p), (&lam, &l)] {
+            for (a, b) in st.iter().zip(r) {
+                assert!((c(*a) - b).norm() <= tol, "halves state");
+            }
+        }
+    }
+
+    #[test]
+    fn avx2_chain_backward_matches_pairwise_complex_math() {
+        #[cfg(target_arch = "x86_64")]
+        if !avx2_available() {
+            return; // nothing to compare: the kernels refuse to run
+        }
+        check::<f64>(chain_back_f64, 1e-12);
+        check::<f32>(chain_back_f32, 2e-5);
+    }
+}
