@@ -13,6 +13,7 @@
 //! permute; the portable versions stay for other processors and as the tests' reference.
 
 use crate::math::isa::Isa;
+use crate::sim::cpu::simd::avx2_fits;
 use crate::sim::cpu::Real;
 
 /// A state precision whose block sums have a vectorised version.
@@ -59,20 +60,6 @@ pub(crate) fn portable<T: Real>(lanes: &[T], q: usize) -> [f64; 4] {
     [aa, bb, re, im]
 }
 
-/// Whether the AVX2 loops may run on `len` lanes for qubit `q`: they step through whole
-/// registers and whole pairs of blocks, so `len` must be a power of two of at least 16 lanes
-/// and hold a whole pair of qubit-`q` blocks (`4·2^q ≤ len`). Anything else takes the
-/// portable path.
-#[inline(always)]
-fn avx2_fits(len: usize, q: usize) -> bool {
-    len >= 16
-        && len.is_power_of_two()
-        && u32::try_from(q)
-            .ok()
-            .and_then(|s| len.checked_shr(s))
-            .is_some_and(|blocks| blocks >= 4)
-}
-
 impl BlockSums for f32 {
     #[inline(always)]
     fn block_sums(isa: Isa, lanes: &[f32], q: usize) -> [f64; 4] {
@@ -90,7 +77,9 @@ impl BlockSums for f32 {
         match isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
-            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe { avx2::apply_f32(lanes, q, m) },
+            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe {
+                crate::sim::cpu::simd::avx2::apply_f32(lanes, q, m)
+            },
             _ => portable_apply(lanes, q, m),
         }
     }
@@ -112,7 +101,9 @@ impl BlockSums for f64 {
         match isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
-            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe { avx2::apply_f64(lanes, q, m) },
+            Isa::Avx2 if avx2_fits(lanes.len(), q) => unsafe {
+                crate::sim::cpu::simd::avx2::apply_f64(lanes, q, m)
+            },
             _ => portable_apply(lanes, q, m),
         }
     }
@@ -357,159 +348,6 @@ mod avx2 {
             sum(re, re2, 0),
             sum(im, im2, 0b0101),
         ]
-    }
-
-    /// w·x + v·y for complex w, v given as (re, im) broadcasts and the pair-swapped xs, ys:
-    /// even lanes re·x − im·xs, odd lanes re·x + im·xs.
-    #[inline(always)]
-    unsafe fn cmadd_ps(
-        (wr, wi): (__m256, __m256),
-        x: __m256,
-        xs: __m256,
-        (vr, vi): (__m256, __m256),
-        y: __m256,
-        ys: __m256,
-    ) -> __m256 {
-        let p = _mm256_fmadd_ps(vr, y, _mm256_mul_ps(wr, x));
-        let q = _mm256_fmadd_ps(vi, ys, _mm256_mul_ps(wi, xs));
-        _mm256_addsub_ps(p, q)
-    }
-
-    #[inline(always)]
-    unsafe fn cmadd_pd(
-        (wr, wi): (__m256d, __m256d),
-        x: __m256d,
-        xs: __m256d,
-        (vr, vi): (__m256d, __m256d),
-        y: __m256d,
-        ys: __m256d,
-    ) -> __m256d {
-        let p = _mm256_fmadd_pd(vr, y, _mm256_mul_pd(wr, x));
-        let q = _mm256_fmadd_pd(vi, ys, _mm256_mul_pd(wi, xs));
-        _mm256_addsub_pd(p, q)
-    }
-
-    /// f32 2×2 apply. `lanes.len() ≥ 16`, a power of two.
-    ///
-    /// # Safety
-    ///
-    /// The CPU supports AVX2 and FMA; `lanes.len()` is a power of two ≥ 16 and
-    /// `4·2^q ≤ lanes.len()` (so `2·half` divides the length and every pair of blocks, and
-    /// every register load, lies inside `lanes`).
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn apply_f32(lanes: &mut [f32], q: usize, m: &[[f32; 2]; 4]) {
-        let len = lanes.len();
-        let p = lanes.as_mut_ptr();
-        let half = 2usize << q;
-        let bc = |w: [f32; 2]| (_mm256_set1_ps(w[0]), _mm256_set1_ps(w[1]));
-        if half >= 8 {
-            let (m00, m01, m10, m11) = (bc(m[0]), bc(m[1]), bc(m[2]), bc(m[3]));
-            let mut base = 0;
-            while base < len {
-                let mut j = 0;
-                while j < half {
-                    // SAFETY: base + half + j + 8 ≤ base + 2·half ≤ len.
-                    let pa = p.add(base + j);
-                    let pb = p.add(base + half + j);
-                    let a = _mm256_loadu_ps(pa);
-                    let b = _mm256_loadu_ps(pb);
-                    let as_ = _mm256_permute_ps::<0xB1>(a);
-                    let bs = _mm256_permute_ps::<0xB1>(b);
-                    _mm256_storeu_ps(pa, cmadd_ps(m00, a, as_, m01, b, bs));
-                    _mm256_storeu_ps(pb, cmadd_ps(m10, a, as_, m11, b, bs));
-                    j += 8;
-                }
-                base += 2 * half;
-            }
-            return;
-        }
-        // half = 4 (q = 1: [a a | b b]) or 2 (q = 0: [a b | a b]): each lane's own and partner
-        // coefficients as vectors, the partner amplitudes by a permute.
-        let lane_coeffs = |a_side: [f32; 2], b_side: [f32; 2]| -> (__m256, __m256) {
-            let mut re = [0f32; 8];
-            let mut im = [0f32; 8];
-            for k in 0..8 {
-                let w = if k & half == 0 { a_side } else { b_side };
-                re[k] = w[0];
-                im[k] = w[1];
-            }
-            (_mm256_loadu_ps(re.as_ptr()), _mm256_loadu_ps(im.as_ptr()))
-        };
-        let own = lane_coeffs(m[0], m[3]);
-        let other = lane_coeffs(m[1], m[2]);
-        let mut base = 0;
-        while base < len {
-            let px = p.add(base);
-            // SAFETY: len is a multiple of 8 and base < len steps by 8, so the load and the
-            // store of px cover base..base + 8 ≤ len.
-            let x = _mm256_loadu_ps(px);
-            let y = if half == 4 {
-                _mm256_permute2f128_ps::<0x01>(x, x)
-            } else {
-                _mm256_permute_ps::<0x4E>(x)
-            };
-            let xs = _mm256_permute_ps::<0xB1>(x);
-            let ys = _mm256_permute_ps::<0xB1>(y);
-            _mm256_storeu_ps(px, cmadd_ps(own, x, xs, other, y, ys));
-            base += 8;
-        }
-    }
-
-    /// f64 2×2 apply. `lanes.len() ≥ 16`, a power of two.
-    ///
-    /// # Safety
-    ///
-    /// The CPU supports AVX2 and FMA; `lanes.len()` is a power of two ≥ 16 and
-    /// `4·2^q ≤ lanes.len()` (so `2·half` divides the length and every pair of blocks, and
-    /// every register load, lies inside `lanes`).
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn apply_f64(lanes: &mut [f64], q: usize, m: &[[f64; 2]; 4]) {
-        let len = lanes.len();
-        let p = lanes.as_mut_ptr();
-        let half = 2usize << q;
-        let bc = |w: [f64; 2]| (_mm256_set1_pd(w[0]), _mm256_set1_pd(w[1]));
-        if half >= 4 {
-            let (m00, m01, m10, m11) = (bc(m[0]), bc(m[1]), bc(m[2]), bc(m[3]));
-            let mut base = 0;
-            while base < len {
-                let mut j = 0;
-                while j < half {
-                    // SAFETY: base + half + j + 4 ≤ base + 2·half ≤ len.
-                    let pa = p.add(base + j);
-                    let pb = p.add(base + half + j);
-                    let a = _mm256_loadu_pd(pa);
-                    let b = _mm256_loadu_pd(pb);
-                    let as_ = _mm256_permute_pd::<0b0101>(a);
-                    let bs = _mm256_permute_pd::<0b0101>(b);
-                    _mm256_storeu_pd(pa, cmadd_pd(m00, a, as_, m01, b, bs));
-                    _mm256_storeu_pd(pb, cmadd_pd(m10, a, as_, m11, b, bs));
-                    j += 4;
-                }
-                base += 2 * half;
-            }
-            return;
-        }
-        // q = 0: [ar ai br bi] per register.
-        let own = (
-            _mm256_setr_pd(m[0][0], m[0][0], m[3][0], m[3][0]),
-            _mm256_setr_pd(m[0][1], m[0][1], m[3][1], m[3][1]),
-        );
-        let other = (
-            _mm256_setr_pd(m[1][0], m[1][0], m[2][0], m[2][0]),
-            _mm256_setr_pd(m[1][1], m[1][1], m[2][1], m[2][1]),
-        );
-        let mut base = 0;
-        while base < len {
-            let px = p.add(base);
-            // SAFETY: len is a multiple of 4 and base < len steps by 4, so the load and the
-            // store of px cover base..base + 4 ≤ len.
-            let x = _mm256_loadu_pd(px);
-            let y = _mm256_permute4x64_pd::<0x4E>(x);
-            let xs = _mm256_permute_pd::<0b0101>(x);
-            let ys = _mm256_permute_pd::<0b0101>(y);
-            _mm256_storeu_pd(px, cmadd_pd(own, x, xs, other, y, ys));
-            base += 4;
-        }
     }
 }
 

@@ -19,6 +19,7 @@ use super::kernels::{
     quads, re_cb, rot_x, rot_y, scale, singles2, swap_halves, swap_pairs, Amp, PairKernel,
     PairKernel2, PauliMasks, SingleKernel2, Walk,
 };
+use super::permute::{PermGate, Permute, MAX_PERMUTE_BITS};
 use super::real::Real;
 use super::simd::{ChainPairs, ChainSums};
 use crate::circuit::{GateClass, GateKind, Observable, Pauli, Permutation};
@@ -463,6 +464,28 @@ impl LoweredOp {
         }
     }
 
+    /// The gate as one gate of a fused permutation run: a controlled X (at least one
+    /// control; an uncontrolled X joins chains) or a SWAP (any controls), every touched bit
+    /// below [`MAX_PERMUTE_BITS`]; `None` for anything else.
+    fn perm_gate(&self) -> Option<PermGate> {
+        let touched = self.b0 | self.b1 | self.ctrl;
+        if touched >> MAX_PERMUTE_BITS != 0 {
+            return None;
+        }
+        match self.kind {
+            Kind::Flip if self.ctrl != 0 => Some(PermGate::Flip {
+                target: self.b0,
+                ctrl: self.ctrl,
+            }),
+            Kind::Swap => Some(PermGate::Swap {
+                a: self.b0,
+                b: self.b1,
+                ctrl: self.ctrl,
+            }),
+            _ => None,
+        }
+    }
+
     /// Whether the gate can join a chain: one target, no controls, not the identity.
     fn chainable(&self, num_controls: usize) -> bool {
         num_controls == 0
@@ -657,6 +680,10 @@ impl Chain {
         let mut m = self.gates[0].matrix1(row);
         for g in &self.gates[1..] {
             m = matmul2(&g.matrix1(row), &m);
+        }
+        let q = self.tbit.trailing_zeros() as usize;
+        if T::apply_2x2_simd(s.as_flattened_mut(), q, &m) {
+            return;
         }
         pairs(s, &self.walk, self.tbit, &mut Dense(round(&m)));
     }
@@ -868,6 +895,8 @@ pub(crate) enum Step {
     Op(LoweredOp),
     /// Fused one-qubit gates on one qubit.
     Chain(Chain),
+    /// A fused run of permutation gates (CNOT ladders and rings, SWAPs, Toffolis).
+    Permute(Permute),
 }
 
 impl Step {
@@ -877,6 +906,7 @@ impl Step {
         match self {
             Step::Op(op) => op.walk.highest(),
             Step::Chain(c) => c.tbit.trailing_zeros() as usize,
+            Step::Permute(p) => p.highest_qubit(),
         }
     }
 
@@ -886,6 +916,7 @@ impl Step {
         match self {
             Step::Op(op) => op.apply(row, s),
             Step::Chain(c) => c.apply(row, s),
+            Step::Permute(p) => p.apply(s),
         }
     }
 
@@ -901,6 +932,10 @@ impl Step {
         match self {
             Step::Op(op) => op.backward(row, psi, lam, grads),
             Step::Chain(c) => c.backward(row, psi, lam, grads),
+            Step::Permute(p) => {
+                p.apply_inverse(psi);
+                p.apply_inverse(lam);
+            }
         }
     }
 }
@@ -913,6 +948,7 @@ impl Step {
     pub(crate) fn splits_in_halves(&self, chunk_bits: usize) -> bool {
         match self {
             Step::Chain(_) => true,
+            Step::Permute(_) => false,
             Step::Op(op) => {
                 matches!(op.kind, Kind::Flip)
                     && op.b0 == 1 << op.walk.highest()
@@ -928,7 +964,7 @@ impl Step {
         match self {
             Step::Chain(c) => c.apply_halves(row, lo, hi),
             Step::Op(op) if matches!(op.kind, Kind::Flip) => swap_halves(lo, hi, op.ctrl),
-            Step::Op(_) => {}
+            Step::Op(_) | Step::Permute(_) => {}
         }
     }
 
@@ -948,7 +984,7 @@ impl Step {
                 swap_halves(psi.0, psi.1, op.ctrl);
                 swap_halves(lam.0, lam.1, op.ctrl);
             }
-            Step::Op(_) => {}
+            Step::Op(_) | Step::Permute(_) => {}
         }
     }
 }
@@ -959,6 +995,8 @@ impl Step {
 fn fuse(num_qubits: usize, ops: Vec<(LoweredOp, usize, usize)>) -> Vec<Step> {
     let mut groups: Vec<Vec<LoweredOp>> = Vec::new();
     let mut open: Vec<Option<usize>> = vec![None; num_qubits];
+    // The last group, when it is a run of permutation gates that the next one may join.
+    let mut open_run: Option<usize> = None;
     for (op, touched, num_controls) in ops {
         if matches!(op.kind, Kind::Skip) {
             continue;
@@ -978,20 +1016,34 @@ fn fuse(num_qubits: usize, ops: Vec<(LoweredOp, usize, usize)>) -> Vec<Step> {
                     *slot = None;
                 }
             }
-            groups.push(vec![op]);
+            // A permutation gate joins the run of permutation gates just before it (chain
+            // gates that joined earlier groups since commute with it: they are on qubits
+            // the run has not touched).
+            let fusable = op.perm_gate().is_some();
+            match open_run {
+                Some(i) if fusable && i + 1 == groups.len() => groups[i].push(op),
+                _ => {
+                    groups.push(vec![op]);
+                    open_run = fusable.then(|| groups.len() - 1);
+                }
+            }
         }
     }
     groups
         .into_iter()
-        .map(|mut g| match g.len() {
-            1 => Step::Op(g.remove(0)),
-            _ => {
-                let tbit = g[0].b0;
-                Step::Chain(Chain {
-                    gates: g,
-                    walk: Walk::new(tbit, 0),
-                    tbit,
-                })
+        .map(|mut g| {
+            let run: Option<Vec<PermGate>> = g.iter().map(LoweredOp::perm_gate).collect();
+            match (g.len(), run) {
+                (1, _) => Step::Op(g.remove(0)),
+                (_, Some(run)) => Step::Permute(Permute::new(&run)),
+                _ => {
+                    let tbit = g[0].b0;
+                    Step::Chain(Chain {
+                        gates: g,
+                        walk: Walk::new(tbit, 0),
+                        tbit,
+                    })
+                }
             }
         })
         .collect()

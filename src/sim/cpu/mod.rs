@@ -29,8 +29,9 @@ mod fast;
 mod kept;
 pub(crate) mod kernels;
 pub(crate) mod lower;
+mod permute;
 mod real;
-mod simd;
+pub(crate) mod simd;
 
 use crate::sim::reference::adjoint::{reference_adjoint_rows, reference_forward_rows};
 use crate::sim::reference::state::CpuState;

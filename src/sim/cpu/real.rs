@@ -1,6 +1,8 @@
 //! The storage scalar of the fast CPU state: `f32` or `f64`.
 
-use super::simd::{chain_back_f32, chain_back_f64, ChainPairs, ChainSums};
+use super::simd::{
+    apply_2x2_f32, apply_2x2_f64, chain_back_f32, chain_back_f64, ChainPairs, ChainSums,
+};
 use crate::backend::Precision;
 use num_complex::Complex64 as C;
 use std::fmt::Debug;
@@ -48,6 +50,10 @@ pub trait Real:
     /// derivatives) by the hand-written AVX2 kernels of `simd`, where this processor and the
     /// layout allow; `None` (nothing touched): the caller runs the portable kernel.
     fn chain_back_simd(pairs: ChainPairs<'_, Self>, m: &[C; 4], grad: bool) -> Option<ChainSums>;
+    /// Applies the 2×2 `m` to the pairs of qubit `q` of a whole state (its interleaved
+    /// `lanes`) by the AVX2 kernel of `simd` where this processor and the size allow; false
+    /// (nothing touched): the caller runs the portable kernel.
+    fn apply_2x2_simd(lanes: &mut [Self], q: usize, m: &[C; 4]) -> bool;
 }
 
 impl Real for f32 {
@@ -65,6 +71,9 @@ impl Real for f32 {
     fn chain_back_simd(pairs: ChainPairs<'_, Self>, m: &[C; 4], grad: bool) -> Option<ChainSums> {
         chain_back_f32(pairs, m, grad)
     }
+    fn apply_2x2_simd(lanes: &mut [Self], q: usize, m: &[C; 4]) -> bool {
+        apply_2x2_f32(lanes, q, m)
+    }
 }
 
 impl Real for f64 {
@@ -81,5 +90,8 @@ impl Real for f64 {
     }
     fn chain_back_simd(pairs: ChainPairs<'_, Self>, m: &[C; 4], grad: bool) -> Option<ChainSums> {
         chain_back_f64(pairs, m, grad)
+    }
+    fn apply_2x2_simd(lanes: &mut [Self], q: usize, m: &[C; 4]) -> bool {
+        apply_2x2_f64(lanes, q, m)
     }
 }
