@@ -8,7 +8,11 @@ A whole tape (with parameter broadcasting: all B rows) runs as ONE batched qshad
 * every other measurement (var, probs, state, sample, counts, shots, non-Pauli observables)
   is taken by PennyLane's own measurement code on the final state(s) qshade computed.
 
-Operations qshade lacks are decomposed by PennyLane using ``qshade.toml``.
+Operations qshade lacks are decomposed by PennyLane using ``qshade.toml`` (Rot and CRot run
+natively as their RZ RY RZ chains; with device VJPs, AngleEmbedding and StronglyEntanglingLayers
+too, whole). Each device keeps the compiled circuits of the tape structures it saw last (an LRU
+keyed by an exact structure key), so a training loop compiles once and then only builds the
+(B, P) parameter rows per call.
 """
 
 from __future__ import annotations
@@ -123,6 +127,43 @@ def _supported_op(op) -> bool:
     return op.name in _SUPPORTED
 
 
+# Templates the device compiles itself when it computes the VJPs (device_vjp=True, adjoint):
+# their parameter is an array (features (m,), weights (L, n, 3)), one theta column per entry,
+# and the VJP has the array's shape. Name -> number of dimensions of the unbatched parameter.
+# (Without device VJPs PennyLane wants per-parameter Jacobian entries, which it handles for
+# scalar parameters only: there PennyLane decomposes them as before.)
+_TEMPLATES = {"AngleEmbedding": 1, "StronglyEntanglingLayers": 3}
+_EMBEDDING_GATES = {"RX": "rx", "RY": "ry", "RZ": "rz"}
+_ENTANGLERS = {"CNOT": "cx", "CZ": "cz"}
+
+
+def _native_template(op) -> bool:
+    name = op.name
+    if name not in _TEMPLATES or len(op.data) != 1:
+        return False
+    shape = qml.math.shape(op.data[0])
+    base = _TEMPLATES[name]
+    if len(shape) not in (base, base + 1):
+        return False
+    n = len(op.wires)
+    hp = op.hyperparameters
+    if name == "AngleEmbedding":
+        return getattr(hp.get("rotation"), "__name__", None) in _EMBEDDING_GATES and (
+            shape[-1] <= n
+        )
+    ranges = tuple(hp.get("ranges") or ())
+    return (
+        getattr(hp.get("imprimitive"), "__name__", None) in _ENTANGLERS
+        and tuple(shape[-2:]) == (n, 3)
+        and len(ranges) == shape[-3]
+        and (n == 1 or all(int(r) % n for r in ranges))
+    )
+
+
+def _supported_op_or_template(op) -> bool:
+    return _supported_op(op) or _native_template(op)
+
+
 def _decomposer(op):
     """PennyLane's decomposition; an operator without one but with a matrix (BlockEncode,
     DoubleExcitationPlus, ...) becomes a QubitUnitary, which PennyLane decomposes further."""
@@ -168,7 +209,8 @@ def _null_postprocessing(results):
 @transform
 def _expand_broadcast_with_shots(tape: QuantumScript):
     """Samples are drawn per batch row: broadcasted tapes with shots are split."""
-    if tape.batch_size is not None and tape.shots:
+    # shots first: tape.batch_size walks every op, which analytic tapes never need here.
+    if tape.shots and tape.batch_size is not None:
         return broadcast_expand(tape)
     return (tape,), _null_postprocessing
 
@@ -201,6 +243,17 @@ def _op_key(op):
             len(op.data),
             tuple(hp.get("control_values") or ()),
             tuple(hp.get("work_wires") or ()),
+        )
+    if name in _TEMPLATES:  # the unbatched parameter shape and hyperparameters fix the gates
+        hp = op.hyperparameters
+        shape = tuple(qml.math.shape(op.data[0])[-_TEMPLATES[name] :])
+        gate = hp.get("rotation") or hp.get("imprimitive")
+        return (
+            name,
+            op.wires.labels,
+            shape,
+            getattr(gate, "__name__", repr(gate)),
+            tuple(hp.get("ranges") or ()),
         )
     return (name, op.wires.labels, len(op.data))
 
@@ -237,28 +290,38 @@ def _structure_key(tape: QuantumScript):
 
 
 class _Compiled:
-    """A tape's structure as one qshade circuit whose every gate parameter is its own trainable
-    theta (theta index == PennyLane's tape parameter index; a gate whose angles are expressions
-    of them is differentiated through those in Rust), and its observables when the tape takes
-    the fast path (analytic expectation values of Pauli sums). Shared by every tape with the
-    same `_structure_key`."""
+    """A tape's structure as one qshade circuit whose every gate parameter entry is its own
+    trainable theta column (tape parameter k, of unbatched shape `layout[k][1]`, is the columns
+    from `layout[k][0]` on, in C order; with scalar parameters only, theta index == PennyLane's
+    tape parameter index; a gate whose angles are expressions of them is differentiated
+    through those in Rust), and its observables when the tape takes the fast path (analytic
+    expectation values of Pauli sums). Shared by every tape with the same `_structure_key`."""
 
     def __init__(self, tape: QuantumScript):
         tape = tape.map_to_standard_wires()
         self.n = max(tape.num_wires, 1)
         self.circuit = qshade.Circuit(self.n)
-        self.fixed = []  # parameter indices of fixed unitaries: not angles, theta column unused
-        k = 0
+        self.fixed = set()  # parameter indices of fixed unitaries: not angles, columns stay 0
+        self.layout = []  # per tape parameter: (first theta column, unbatched shape)
+        cols = 0
         for op in tape.operations:
             name = op.name
-            first = k
-            k += len(op.data)
+            first = cols
+            if name in _TEMPLATES:
+                shape = tuple(qml.math.shape(op.data[0])[-_TEMPLATES[name] :])
+                self.layout.append((first, shape))
+                cols += int(np.prod(shape, dtype=np.int64))
+                self._add_template(op, first, shape)
+                continue
+            for _ in op.data:
+                self.layout.append((cols, ()))
+                cols += 1
             if name in _SPECIAL:
                 continue
             if name == "QubitUnitary":
                 # PennyLane's first wire is the most significant bit of the matrix index,
                 # qshade's first qubit the least: reverse the wires.
-                self.fixed.append(first)
+                self.fixed.add(len(self.layout) - 1)
                 matrix = np.asarray(qml.math.toarray(op.data[0]), dtype=complex)
                 self.circuit.unitary([self.qubit(w) for w in reversed(op.wires)], matrix)
                 continue
@@ -269,8 +332,8 @@ class _Compiled:
                 num_qubits, _ = qshade.standard_gate_signature(gate)
                 qubits = [self.qubit(w) for w in op.wires] if num_qubits else []
                 self.circuit.add(gate, qubits, angle_map(angles) if angle_map else angles)
-        self.num_params = k
-        self.circuit.declare_params(k)
+        self.num_cols = cols
+        self.circuit.declare_params(cols)
         # Expectation values of Pauli sums: compiled observables (forward, adjoint); analytic
         # ones take the fast path, everything else is measured by PennyLane on the states.
         pauli_expvals = all(
@@ -280,6 +343,27 @@ class _Compiled:
             [self.observable(m.obs) for m in tape.measurements] if pauli_expvals else None
         )
         self.fast = pauli_expvals and not tape.shots
+
+    def _add_template(self, op, first: int, shape) -> None:
+        """AngleEmbedding / StronglyEntanglingLayers as PennyLane decomposes them (gates in the
+        same order, Rot as its RZ RY RZ chain), on theta columns `first + flat index`."""
+        qubits = [self.qubit(w) for w in op.wires]
+        hp = op.hyperparameters
+        if op.name == "AngleEmbedding":
+            gate = _EMBEDDING_GATES[hp["rotation"].__name__]
+            for i in range(shape[0]):
+                self.circuit.add(gate, [qubits[i]], [qshade.theta(first + i)])
+            return
+        entangler = _ENTANGLERS[hp["imprimitive"].__name__]
+        layers, n, _ = shape
+        for layer, r in zip(range(layers), hp["ranges"]):
+            for i in range(n):
+                c = first + (layer * n + i) * 3
+                for gate, j in (("rz", 0), ("ry", 1), ("rz", 2)):
+                    self.circuit.add(gate, [qubits[i]], [qshade.theta(c + j)])
+            if n > 1:
+                for i in range(n):
+                    self.circuit.add(entangler, [qubits[i], qubits[(i + int(r)) % n]])
 
     def qubit(self, wire) -> int:
         # PennyLane's wire 0 is the most significant bit; qshade's qubit 0 the least. Mapping
@@ -303,35 +387,59 @@ def _column(p):
 
 
 class _Parameters:
-    """One tape's gate parameters (tape parameter order) as (B, P) theta rows: `batch_size` is
-    the tape's broadcast size (None if not broadcast), `batched[k]` whether parameter k is."""
+    """One tape's gate parameters as (B, C) theta rows (`_Compiled.layout` columns):
+    `batch_size` is the tape's broadcast size (None if not broadcast), `batched[k]` whether tape
+    parameter k is broadcast."""
 
     def __init__(self, tape: QuantumScript, comp: _Compiled):
-        cols = [_column(d) for op in tape.operations for d in op.data]
-        if len(cols) != comp.num_params:  # pragma: no cover - equal structure keys
+        data = [d for op in tape.operations for d in op.data]
+        if len(data) != len(comp.layout):  # pragma: no cover - equal structure keys
             raise DeviceError("qshade: the tape does not match its compiled circuit")
-        for k in comp.fixed:
-            cols[k] = np.zeros(())  # a fixed unitary: its matrix is built into the circuit
-        ndims = [c.ndim for c in cols]
-        batched = [k for k, d in enumerate(ndims) if d]
-        self.batched = [d > 0 for d in ndims]
-        self.batch_size = None
-        if batched:
-            sizes = {cols[k].shape for k in batched}
-            if len(sizes) != 1 or len(next(iter(sizes))) != 1:
+        fixed_cols, fixed_vals, batch_cols, batch_vals = [], [], [], []
+        self.batched = batched = [False] * len(data)
+        sizes = set()
+        for k, (d, (start, shape)) in enumerate(zip(data, comp.layout)):
+            if k in comp.fixed:  # a fixed unitary: its matrix is built into the circuit
+                continue
+            a = _column(d)
+            if a.shape == shape:
+                if shape:
+                    fixed_cols.extend(range(start, start + a.size))
+                else:
+                    fixed_cols.append(start)
+                fixed_vals.append(a.reshape(-1))
+            elif a.ndim == len(shape) + 1 and a.shape[1:] == shape:
+                batched[k] = True
+                sizes.add(a.shape[0])
+                batch_cols.extend(range(start, start + a[0].size))
+                batch_vals.append(a.reshape(a.shape[0], -1))
+            else:
                 raise ValueError(
-                    "The gate parameters of the tape are broadcast with different shapes "
-                    f"{sorted(str(s) for s in sizes)}; each must be a scalar or a 1-d batch of "
-                    "one common size."
+                    f"Gate parameter {k} of the tape has shape {a.shape}; expected {shape} or a "
+                    f"broadcast (batch,) + {shape}."
                 )
-            (self.batch_size,) = next(iter(sizes))
-        theta = np.empty((self.batch_size or 1, len(cols)))
-        scalars = [k for k, d in enumerate(ndims) if not d]
-        if scalars:
-            theta[:, scalars] = np.real(np.array([cols[k] for k in scalars]))
-        if batched:
-            theta[:, batched] = np.real(np.stack([cols[k] for k in batched], axis=1))
+        if len(sizes) > 1:
+            raise ValueError(
+                "The gate parameters of the tape are broadcast with different batch sizes "
+                f"{sorted(sizes)}; broadcast parameters must share one batch size."
+            )
+        self.batch_size = sizes.pop() if sizes else None
+        theta = np.zeros((self.batch_size or 1, comp.num_cols))
+        if fixed_cols:
+            theta[:, fixed_cols] = np.real(np.concatenate(fixed_vals))
+        if batch_cols:
+            theta[:, batch_cols] = np.real(np.concatenate(batch_vals, axis=1))
         self.theta = theta
+
+    def vjp(self, comp: _Compiled, per_sample: np.ndarray, k: int, batched_tape: bool):
+        """Tape parameter k's VJP from the per-row theta gradients (rows, C): per row if the
+        parameter is broadcast, summed over the rows otherwise; in the parameter's shape."""
+        start, shape = comp.layout[k]
+        size = int(np.prod(shape, dtype=np.int64))
+        block = per_sample[:, start : start + size]
+        if batched_tape and self.batched[k]:
+            return np.asarray(block.reshape((len(block),) + shape))
+        return np.asarray(block.sum(axis=0).reshape(shape))
 
 
 class _Group:
@@ -358,12 +466,13 @@ def _format_rows(values: np.ndarray, batched: bool):
     return per_mp[0] if len(per_mp) == 1 else tuple(per_mp)
 
 
-def _format_jacobian(jac: np.ndarray, batched: bool):
-    """(B, m, T) -> PennyLane's nesting: measurements, then trainable parameters."""
-    b, m, t = jac.shape
+def _format_jacobian(blocks, m: int, batched: bool):
+    """Per trainable parameter (B, m) + shape blocks -> PennyLane's nesting: measurements, then
+    trainable parameters."""
+    t = len(blocks)
 
     def entry(j, k):
-        return np.asarray(jac[:, j, k] if batched else jac[0, j, k])
+        return np.asarray(blocks[k][:, j] if batched else blocks[k][0, j])
 
     if m == 1 and t == 1:
         return entry(0, 0)
@@ -449,14 +558,19 @@ class QShadeDevice(Device):
 
     def preprocess_transforms(self, execution_config=None):
         config = execution_config or self.setup_execution_config()
+        templates = config.gradient_method == "adjoint" and bool(
+            config.use_device_jacobian_product
+        )
         program = _Pipeline()
         program.add_transform(defer_measurements, allow_postselect=False)
         program.add_transform(
             decompose,
-            stopping_condition=_supported_op,
+            stopping_condition=_supported_op_or_template if templates else _supported_op,
             skip_initial_state_prep=False,
             decomposer=_decomposer,
-            target_gates=set(_SUPPORTED) | {"QubitUnitary"},
+            target_gates=set(_SUPPORTED)
+            | {"QubitUnitary"}
+            | (set(_TEMPLATES) if templates else set()),
             name=self.name,
         )
         program.add_transform(validate_device_wires, self.wires, name=self.name)
@@ -540,11 +654,17 @@ class QShadeDevice(Device):
             values, jac, _ = self._backend.jacobian(
                 comp.circuit, self._observables(comp), theta=group.theta
             )
+            m = jac.shape[1]
             for i, t, p, rows in zip(idx, group.tapes, group.params, group.rows):
                 batched = p.batch_size is not None
-                trainable = list(t.trainable_params)
+                j = jac[rows]
+                blocks = []
+                for k in t.trainable_params:
+                    start, shape = comp.layout[k]
+                    size = int(np.prod(shape, dtype=np.int64))
+                    blocks.append(j[:, :, start : start + size].reshape(j.shape[:2] + shape))
                 values_out[i] = _format_rows(values[rows], batched)
-                jacs_out[i] = _format_jacobian(jac[rows][:, :, trainable], batched)
+                jacs_out[i] = _format_jacobian(blocks, m, batched)
         return tuple(values_out), tuple(jacs_out)
 
     def compute_derivatives(self, circuits, execution_config=None):
@@ -572,14 +692,9 @@ class QShadeDevice(Device):
             for i, t, p, rows in zip(idx, group.tapes, group.params, group.rows):
                 batched = p.batch_size is not None
                 per_sample = g.theta_per_sample[rows]
-                out = []
-                for k in t.trainable_params:
-                    if batched and p.batched[k]:
-                        out.append(np.asarray(per_sample[:, k]))
-                    else:
-                        out.append(np.asarray(per_sample[:, k].sum()))
+                out = tuple(p.vjp(comp, per_sample, k, batched) for k in t.trainable_params)
                 values_out[i] = _format_rows(g.values[rows], batched)
-                vjps_out[i] = tuple(out)
+                vjps_out[i] = out
         return tuple(values_out), tuple(vjps_out)
 
     def compute_vjp(self, circuits, cotangents, execution_config=None):

@@ -179,3 +179,132 @@ def test_inconsistent_broadcast_is_a_clear_error():
     )
     with pytest.raises(ValueError, match="broadcast"):
         dev.execute((tape,))
+
+
+def template_circuit(n, rotation="Y", imprimitive=qml.CNOT, ranges=None, features=None):
+    """AngleEmbedding (features may be fewer than wires) + StronglyEntanglingLayers, then a
+    Pauli-sum and a Pauli-word expectation."""
+    m = n if features is None else features
+
+    def circuit(x, w):
+        qml.Hadamard(0)
+        qml.AngleEmbedding(x, wires=range(n), rotation=rotation)
+        qml.StronglyEntanglingLayers(w, wires=range(n), ranges=ranges, imprimitive=imprimitive)
+        obs0 = qml.PauliZ(0) if n == 1 else 0.8 * qml.PauliZ(0) @ qml.PauliY(n - 1)
+        return qml.expval(obs0 - 0.3 * qml.PauliX(0)), qml.expval(qml.PauliX(n - 1))
+
+    return circuit, m
+
+
+TEMPLATE_CASES = [
+    # (n, rotation, imprimitive, ranges, features, trainable x, broadcast w)
+    (4, "X", qml.CNOT, None, None, False, False),
+    (4, "Y", qml.CZ, (3, 2), 3, True, False),
+    (3, "Z", qml.CNOT, (2, 1), None, True, True),
+    (1, "Y", qml.CNOT, None, None, True, False),
+]
+
+
+@pytest.mark.parametrize("device_vjp", [True, False])
+@pytest.mark.parametrize(
+    "n, rotation, imprimitive, ranges, features, train_x, bcast_w", TEMPLATE_CASES
+)
+def test_native_templates_match_default_qubit(
+    device_vjp, n, rotation, imprimitive, ranges, features, train_x, bcast_w
+):
+    """With device VJPs, AngleEmbedding and StronglyEntanglingLayers reach the device whole
+    (one theta column per array entry, VJPs in the parameter's shape); without them PennyLane
+    decomposes them. Either way: default.qubit's values and gradients, with a broadcast
+    mini-batch of features (trainable or not) and optionally broadcast weights."""
+    batch, layers = 5, 2
+    circuit, m = template_circuit(n, rotation, imprimitive, ranges, features)
+    dev = qml.device("qshade.cpu", wires=n)
+    ours = qml.QNode(circuit, dev, diff_method="adjoint", device_vjp=device_vjp)
+    ref = qml.QNode(circuit, qml.device("default.qubit", wires=n), diff_method="backprop")
+    rng = np.random.default_rng(n + layers)
+    x = pnp.array(rng.uniform(0, np.pi, (batch, m)), requires_grad=train_x)
+    w_shape = ((batch,) if bcast_w else ()) + (layers, n, 3)
+    w = pnp.array(rng.uniform(0, 2 * np.pi, w_shape), requires_grad=True)
+
+    tape = qml.tape.make_qscript(circuit)(x, w)
+    config = dev.setup_execution_config(
+        qml.devices.ExecutionConfig(
+            gradient_method="adjoint", use_device_jacobian_product=device_vjp
+        )
+    )
+    processed, _ = dev.preprocess_transforms(config)((tape,))
+    names = {op.name for t in processed for op in t.operations}
+    assert ("StronglyEntanglingLayers" in names) == device_vjp
+    assert ("AngleEmbedding" in names) == device_vjp
+
+    np.testing.assert_allclose(np.array(ours(x, w)), np.array(ref(x, w)), atol=1e-10)
+
+    def loss(node):
+        return lambda x, w: qml.math.sum(node(x, w)[0] ** 2 + 0.5 * node(x, w)[1])
+
+    argnums = [0, 1] if train_x else 1
+    got = qml.grad(loss(ours), argnums=argnums)(x, w)
+    want = qml.grad(loss(ref), argnums=argnums)(x, w)
+    for a, b in zip(got if train_x else [got], want if train_x else [want]):
+        assert np.shape(a) == np.shape(b)
+        np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_templates_with_other_gates_keep_unsupported_variants_decomposed():
+    """A StronglyEntanglingLayers with an entangler qshade has no native mapping for (CRX's
+    imprimitive is not a fixed 2-qubit gate) is decomposed by PennyLane even with device VJPs,
+    and still gives default.qubit's values and gradients."""
+    n = 3
+    circuit, _ = template_circuit(n, "X", qml.CY, None, None)
+    dev = qml.device("qshade.cpu", wires=n)
+    x = pnp.array(np.random.default_rng(1).uniform(0, np.pi, (4, n)), requires_grad=False)
+    w = pnp.array(np.random.default_rng(2).uniform(0, 2 * np.pi, (2, n, 3)), requires_grad=True)
+    tape = qml.tape.make_qscript(circuit)(x, w)
+    config = dev.setup_execution_config(
+        qml.devices.ExecutionConfig(gradient_method="adjoint", use_device_jacobian_product=True)
+    )
+    (processed,), _ = dev.preprocess_transforms(config)((tape,))
+    assert "StronglyEntanglingLayers" not in {op.name for op in processed.operations}
+    ours = qml.QNode(circuit, dev, diff_method="adjoint", device_vjp=True)
+    ref = qml.QNode(circuit, qml.device("default.qubit", wires=n), diff_method="backprop")
+    np.testing.assert_allclose(np.array(ours(x, w)), np.array(ref(x, w)), atol=1e-10)
+
+    def loss(node):
+        return lambda w: qml.math.sum(node(x, w)[0])
+
+    np.testing.assert_allclose(qml.grad(loss(ours))(w), qml.grad(loss(ref))(w), atol=1e-9)
+
+
+def test_compile_cache_tells_template_variants_apart():
+    """Native templates that differ only in hyperparameters (entangler ranges, entangler,
+    embedding rotation) or in the number of layers / features are different structures."""
+    n = 4
+    dev = qml.device("qshade.cpu", wires=n)
+    ref_dev = qml.device("default.qubit", wires=n)
+    variants = [
+        dict(rotation="X", imprimitive=qml.CNOT, ranges=(1, 1), layers=2, features=4),
+        dict(rotation="X", imprimitive=qml.CNOT, ranges=(1, 2), layers=2, features=4),
+        dict(rotation="X", imprimitive=qml.CZ, ranges=(1, 1), layers=2, features=4),
+        dict(rotation="Z", imprimitive=qml.CNOT, ranges=(1, 1), layers=2, features=4),
+        dict(rotation="X", imprimitive=qml.CNOT, ranges=(1,), layers=1, features=4),
+        dict(rotation="X", imprimitive=qml.CNOT, ranges=(1, 1), layers=2, features=3),
+    ]
+    rng = np.random.default_rng(9)
+    for _ in range(2):  # the second round runs from the cache
+        for v in variants:
+            circuit, m = template_circuit(
+                n, v["rotation"], v["imprimitive"], v["ranges"], v["features"]
+            )
+            x = pnp.array(rng.uniform(0, np.pi, (3, m)), requires_grad=False)
+            w = pnp.array(rng.uniform(0, 2 * np.pi, (v["layers"], n, 3)), requires_grad=True)
+            ours = qml.QNode(circuit, dev, diff_method="adjoint", device_vjp=True)
+            ref = qml.QNode(circuit, ref_dev, diff_method="backprop")
+            np.testing.assert_allclose(
+                np.array(ours(x, w)), np.array(ref(x, w)), atol=1e-10, err_msg=str(v)
+            )
+
+            def loss(node):
+                return lambda w: qml.math.sum(node(x, w)[0])
+
+            np.testing.assert_allclose(qml.grad(loss(ours))(w), qml.grad(loss(ref))(w), atol=1e-9)
+    assert len(_cache(dev)) == len(variants)
