@@ -278,9 +278,9 @@ def _measurement_key(m):
 def _structure_key(tape: QuantumScript):
     """Tapes with equal keys differ only in gate parameter values: they share one compiled
     circuit and observables. The key holds every op's name, wires and parameter count (and a
-    fixed unitary's matrix, MultiControlledX's control values and work wires), the observables'
-    exact Pauli words and coefficients, the tape's wires (which fix the standard wire map) and
-    its shots."""
+    fixed unitary's matrix, MultiControlledX's control values and work wires, a native
+    template's parameter shape, rotation/entangler and ranges), the observables' exact Pauli
+    words and coefficients, the tape's wires (which fix the standard wire map) and its shots."""
     return (
         tuple(map(_op_key, tape.operations)),
         tuple(map(_measurement_key, tape.measurements)),
