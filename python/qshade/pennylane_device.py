@@ -8,12 +8,17 @@ A whole tape (with parameter broadcasting: all B rows) runs as ONE batched qshad
 * every other measurement (var, probs, state, sample, counts, shots, non-Pauli observables)
   is taken by PennyLane's own measurement code on the final state(s) qshade computed.
 
-Operations qshade lacks are decomposed by PennyLane using ``qshade.toml``.
+Operations qshade lacks are decomposed by PennyLane using ``qshade.toml`` (Rot and CRot run
+natively as their RZ RY RZ chains; with device VJPs, AngleEmbedding and StronglyEntanglingLayers
+too, whole). Each device keeps the compiled circuits of the tape structures it saw last (an LRU
+keyed by an exact structure key), so a training loop compiles once and then only builds the
+(B, P) parameter rows per call.
 """
 
 from __future__ import annotations
 
 import pathlib
+from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -46,49 +51,63 @@ def _negated(angles):
     return [-a for a in angles]
 
 
-# PennyLane operation name -> (qshade standard gate name, which is Qiskit's, and how PennyLane's
-# parameters become that gate's angles). Only exact correspondences (same matrix, global phase
-# included, PennyLane's wire order being Qiskit's qubit order: controls first); the gates and
-# their lowerings are Rust's standard gate library (`qshade.standard_gate_names()`), and
-# `qshade.toml` lists exactly these keys (a test checks both).
+def _pick(i):
+    return lambda angles: [angles[i]]
+
+
+# PennyLane operation name -> the qshade standard gates (Qiskit's names) it is, in circuit
+# order, each as (gate, how PennyLane's parameters become that gate's angles; None: all of them
+# in order). All gates act on the op's wires. Only exact correspondences (same matrix, global
+# phase included, PennyLane's wire order being Qiskit's qubit order: controls first); the gates
+# and their lowerings are Rust's standard gate library (`qshade.standard_gate_names()`), and
+# `qshade.toml` lists exactly these keys (a test checks both). An op that is an exact product of
+# several qshade gates (Rot, CRot) maps to all of them, so PennyLane does not decompose it (one
+# op instead of three per Rot on every call) and Rust still fuses the chain.
 PL_TO_QSHADE = {
-    "Hadamard": ("h", None),
-    "PauliX": ("x", None),
-    "PauliY": ("y", None),
-    "PauliZ": ("z", None),
-    "S": ("s", None),
-    "T": ("t", None),
-    "SX": ("sx", None),
-    "RX": ("rx", None),
-    "RY": ("ry", None),
-    "RZ": ("rz", None),
-    "PhaseShift": ("p", None),
-    "U1": ("u1", None),
-    "U2": ("u2", None),
-    "U3": ("u", None),
-    "CNOT": ("cx", None),
-    "CY": ("cy", None),
-    "CZ": ("cz", None),
-    "CH": ("ch", None),
-    "CRX": ("crx", None),
-    "CRY": ("cry", None),
-    "CRZ": ("crz", None),
-    "ControlledPhaseShift": ("cp", None),
-    "SWAP": ("swap", None),
-    "ISWAP": ("iswap", None),
-    "ECR": ("ecr", None),
-    "IsingXX": ("rxx", None),
-    "IsingYY": ("ryy", None),
-    "IsingZZ": ("rzz", None),
+    "Hadamard": (("h", None),),
+    "PauliX": (("x", None),),
+    "PauliY": (("y", None),),
+    "PauliZ": (("z", None),),
+    "S": (("s", None),),
+    "T": (("t", None),),
+    "SX": (("sx", None),),
+    "RX": (("rx", None),),
+    "RY": (("ry", None),),
+    "RZ": (("rz", None),),
+    "PhaseShift": (("p", None),),
+    "U1": (("u1", None),),
+    "U2": (("u2", None),),
+    "U3": (("u", None),),
+    "CNOT": (("cx", None),),
+    "CY": (("cy", None),),
+    "CZ": (("cz", None),),
+    "CH": (("ch", None),),
+    "CRX": (("crx", None),),
+    "CRY": (("cry", None),),
+    "CRZ": (("crz", None),),
+    "ControlledPhaseShift": (("cp", None),),
+    "SWAP": (("swap", None),),
+    "ISWAP": (("iswap", None),),
+    "ECR": (("ecr", None),),
+    "IsingXX": (("rxx", None),),
+    "IsingYY": (("ryy", None),),
+    "IsingZZ": (("rzz", None),),
     # IsingXY(phi) = exp(i phi (XX + YY) / 4) = XXPlusYY(-phi, beta=0).
-    "IsingXY": ("xx_plus_yy", lambda a: [-a[0], 0.0]),
-    "Toffoli": ("ccx", None),
-    "CCZ": ("ccz", None),
-    "CSWAP": ("cswap", None),
-    "MultiControlledX": ("mcx", None),
+    "IsingXY": (("xx_plus_yy", lambda a: [-a[0], 0.0]),),
+    "Toffoli": (("ccx", None),),
+    "CCZ": (("ccz", None),),
+    "CSWAP": (("cswap", None),),
+    "MultiControlledX": (("mcx", None),),
     # GlobalPhase(phi) = exp(-i phi) I, on no qubit; Qiskit's global_phase(g) = exp(i g).
-    "GlobalPhase": ("global_phase", _negated),
+    "GlobalPhase": (("global_phase", _negated),),
+    # Rot(phi, theta, omega) = RZ(omega) RY(theta) RZ(phi) exactly (PennyLane's definition).
+    "Rot": (("rz", _pick(0)), ("ry", _pick(1)), ("rz", _pick(2))),
+    # CRot = |0><0| I + |1><1| Rot: the product of the controlled factors.
+    "CRot": (("crz", _pick(0)), ("cry", _pick(1)), ("crz", _pick(2))),
 }
+# Compiled circuits a device keeps (one per tape structure seen most recently).
+_COMPILE_CACHE_SIZE = 32
+
 # Handled by the device itself: no gate.
 _SPECIAL = {"Identity"}
 _SUPPORTED = frozenset(PL_TO_QSHADE) | _SPECIAL
@@ -106,6 +125,43 @@ def _supported_op(op) -> bool:
             and not qml.math.requires_grad(op.data[0])
         )
     return op.name in _SUPPORTED
+
+
+# Templates the device compiles itself when it computes the VJPs (device_vjp=True, adjoint):
+# their parameter is an array (features (m,), weights (L, n, 3)), one theta column per entry,
+# and the VJP has the array's shape. Name -> number of dimensions of the unbatched parameter.
+# (Without device VJPs PennyLane wants per-parameter Jacobian entries, which it handles for
+# scalar parameters only: there PennyLane decomposes them as before.)
+_TEMPLATES = {"AngleEmbedding": 1, "StronglyEntanglingLayers": 3}
+_EMBEDDING_GATES = {"RX": "rx", "RY": "ry", "RZ": "rz"}
+_ENTANGLERS = {"CNOT": "cx", "CZ": "cz"}
+
+
+def _native_template(op) -> bool:
+    name = op.name
+    if name not in _TEMPLATES or len(op.data) != 1:
+        return False
+    shape = qml.math.shape(op.data[0])
+    base = _TEMPLATES[name]
+    if len(shape) not in (base, base + 1):
+        return False
+    n = len(op.wires)
+    hp = op.hyperparameters
+    if name == "AngleEmbedding":
+        return getattr(hp.get("rotation"), "__name__", None) in _EMBEDDING_GATES and (
+            shape[-1] <= n
+        )
+    ranges = tuple(hp.get("ranges") or ())
+    return (
+        getattr(hp.get("imprimitive"), "__name__", None) in _ENTANGLERS
+        and tuple(shape[-2:]) == (n, 3)
+        and len(ranges) == shape[-3]
+        and (n == 1 or all(int(r) % n for r in ranges))
+    )
+
+
+def _supported_op_or_template(op) -> bool:
+    return _supported_op(op) or _native_template(op)
 
 
 def _decomposer(op):
@@ -153,7 +209,8 @@ def _null_postprocessing(results):
 @transform
 def _expand_broadcast_with_shots(tape: QuantumScript):
     """Samples are drawn per batch row: broadcasted tapes with shots are split."""
-    if tape.batch_size is not None and tape.shots:
+    # shots first: tape.batch_size walks every op, which analytic tapes never need here.
+    if tape.shots and tape.batch_size is not None:
         return broadcast_expand(tape)
     return (tape,), _null_postprocessing
 
@@ -162,79 +219,151 @@ def _real(value) -> float:
     return float(np.real(qml.math.toarray(qml.math.unwrap(value))))
 
 
+# Observables without parameters whose Pauli form is fixed by name and wires (a cheap exact key).
+_PLAIN_OBSERVABLES = frozenset({"PauliX", "PauliY", "PauliZ", "Identity", "Hadamard"})
+
+
+def _exact_key(value):
+    """An exact, hashable stand-in for a number or array (no rounding, unlike repr/str)."""
+    if type(value) in (float, int, complex):
+        return value
+    a = np.asarray(qml.math.toarray(qml.math.unwrap(value)))
+    return (a.dtype.str, a.shape, a.tobytes())
+
+
+def _op_key(op):
+    name = op.name
+    if name == "QubitUnitary":  # its matrix is built into the circuit
+        return (name, op.wires.labels, _exact_key(op.data[0]))
+    if name == "MultiControlledX":
+        hp = op.hyperparameters
+        return (
+            name,
+            op.wires.labels,
+            len(op.data),
+            tuple(hp.get("control_values") or ()),
+            tuple(hp.get("work_wires") or ()),
+        )
+    if name in _TEMPLATES:  # the unbatched parameter shape and hyperparameters fix the gates
+        hp = op.hyperparameters
+        shape = tuple(qml.math.shape(op.data[0])[-_TEMPLATES[name] :])
+        gate = hp.get("rotation") or hp.get("imprimitive")
+        return (
+            name,
+            op.wires.labels,
+            shape,
+            getattr(gate, "__name__", repr(gate)),
+            tuple(hp.get("ranges") or ()),
+        )
+    return (name, op.wires.labels, len(op.data))
+
+
+def _measurement_key(m):
+    kind = type(m).__name__
+    obs = m.obs
+    if obs is not None:
+        if obs.name in _PLAIN_OBSERVABLES and not obs.data:
+            return (kind, obs.name, obs.wires.labels)
+        sentence = _pauli_sentence(obs)
+        if sentence is not None:  # the compiled observable: exact Pauli words and coefficients
+            return (
+                kind,
+                tuple((tuple(word.items()), _exact_key(c)) for word, c in sentence.items()),
+            )
+    # Not a compiled observable (measured by PennyLane on the tape itself): only the kind of
+    # measurement matters for the circuit; repr keeps tapes with different ones apart anyway.
+    return (kind, repr(m))
+
+
 def _structure_key(tape: QuantumScript):
-    """Tapes with equal keys differ only in gate parameter values: they share one circuit."""
-    ops = tuple(
-        (op.name, tuple(op.wires), len(op.data), tuple(op.hyperparameters.get("control_values", ())))
-        if op.name == "MultiControlledX"
-        else (op.name, tuple(op.wires), qml.math.toarray(op.data[0]).tobytes())
-        if op.name == "QubitUnitary"
-        else (op.name, tuple(op.wires), len(op.data))
-        for op in tape.operations
+    """Tapes with equal keys differ only in gate parameter values: they share one compiled
+    circuit and observables. The key holds every op's name, wires and parameter count (and a
+    fixed unitary's matrix, MultiControlledX's control values and work wires, a native
+    template's parameter shape, rotation/entangler and ranges), the observables' exact Pauli
+    words and coefficients, the tape's wires (which fix the standard wire map) and its shots."""
+    return (
+        tuple(map(_op_key, tape.operations)),
+        tuple(map(_measurement_key, tape.measurements)),
+        tape.wires.labels,
+        tape.shots,
     )
-    meas = tuple(
-        (type(m).__name__, repr(_pauli_sentence(m.obs)))
-        if m.obs is not None and _pauli_sentence(m.obs) is not None
-        else (type(m).__name__, repr(m))
-        for m in tape.measurements
-    )
-    return ops, meas, tuple(tape.wires), tape.shots
-
-
-def _parameter_columns(tape: QuantumScript):
-    """Every gate parameter of `tape` (tape parameter order) as a float array."""
-    return [
-        np.zeros(())  # a fixed unitary: its matrix is built into the circuit
-        if op.name == "QubitUnitary"
-        else qml.math.toarray(qml.math.unwrap(p)).astype(float, copy=False)
-        for op in tape.operations
-        for p in op.data
-    ]
-
-
-def _theta_rows(columns, batch_size):
-    b = batch_size or 1
-    theta = np.empty((b, len(columns)))
-    for k, col in enumerate(columns):
-        theta[:, k] = np.broadcast_to(np.real(col), (b,))
-    return theta
 
 
 class _Compiled:
-    """A tape on standard wires as one qshade circuit whose every gate parameter is its own
-    trainable theta (theta index == PennyLane's tape parameter index; a gate whose angles are
-    expressions of them is differentiated through those in Rust), and the batch of those
-    parameters as a (B, P) array."""
+    """A tape's structure as one qshade circuit whose every gate parameter entry is its own
+    trainable theta column (tape parameter k, of unbatched shape `layout[k][1]`, is the columns
+    from `layout[k][0]` on, in C order; with scalar parameters only, theta index == PennyLane's
+    tape parameter index; a gate whose angles are expressions of them is differentiated
+    through those in Rust), and its observables when the tape takes the fast path (analytic
+    expectation values of Pauli sums). Shared by every tape with the same `_structure_key`."""
 
-    def __init__(self, tape: QuantumScript, num_wires: int):
-        self.n = num_wires
-        self.circuit = qshade.Circuit(num_wires)
-        self.batch_size = tape.batch_size
-        k = 0
+    def __init__(self, tape: QuantumScript):
+        tape = tape.map_to_standard_wires()
+        self.n = max(tape.num_wires, 1)
+        self.circuit = qshade.Circuit(self.n)
+        self.fixed = set()  # parameter indices of fixed unitaries: not angles, columns stay 0
+        self.layout = []  # per tape parameter: (first theta column, unbatched shape)
+        cols = 0
         for op in tape.operations:
             name = op.name
-            first = k
-            k += len(op.data)
+            first = cols
+            if name in _TEMPLATES:
+                shape = tuple(qml.math.shape(op.data[0])[-_TEMPLATES[name] :])
+                self.layout.append((first, shape))
+                cols += int(np.prod(shape, dtype=np.int64))
+                self._add_template(op, first, shape)
+                continue
+            for _ in op.data:
+                self.layout.append((cols, ()))
+                cols += 1
             if name in _SPECIAL:
                 continue
             if name == "QubitUnitary":
                 # PennyLane's first wire is the most significant bit of the matrix index,
                 # qshade's first qubit the least: reverse the wires.
+                self.fixed.add(len(self.layout) - 1)
                 matrix = np.asarray(qml.math.toarray(op.data[0]), dtype=complex)
                 self.circuit.unitary([self.qubit(w) for w in reversed(op.wires)], matrix)
                 continue
             if name not in PL_TO_QSHADE:  # pragma: no cover - preprocessing decomposes these
                 raise DeviceError(f"qshade cannot run {name}; it should have been decomposed")
-            gate, angle_map = PL_TO_QSHADE[name]
-            num_qubits, _ = qshade.standard_gate_signature(gate)
-            qubits = [self.qubit(w) for w in op.wires] if num_qubits else []
             angles = [qshade.theta(first + j) for j in range(len(op.data))]
-            self.circuit.add(gate, qubits, angle_map(angles) if angle_map else angles)
-        self.num_params = k
-        self.circuit.declare_params(k)
-        columns = _parameter_columns(tape)
-        self.theta = _theta_rows(columns, tape.batch_size)
-        self.batched_param = [np.ndim(col) > 0 for col in columns]
+            for gate, angle_map in PL_TO_QSHADE[name]:
+                num_qubits, _ = qshade.standard_gate_signature(gate)
+                qubits = [self.qubit(w) for w in op.wires] if num_qubits else []
+                self.circuit.add(gate, qubits, angle_map(angles) if angle_map else angles)
+        self.num_cols = cols
+        self.circuit.declare_params(cols)
+        # Expectation values of Pauli sums: compiled observables (forward, adjoint); analytic
+        # ones take the fast path, everything else is measured by PennyLane on the states.
+        pauli_expvals = all(
+            isinstance(m, ExpectationMP) and _adjoint_observable(m.obs) for m in tape.measurements
+        )
+        self.observables = (
+            [self.observable(m.obs) for m in tape.measurements] if pauli_expvals else None
+        )
+        self.fast = pauli_expvals and not tape.shots
+
+    def _add_template(self, op, first: int, shape) -> None:
+        """AngleEmbedding / StronglyEntanglingLayers as PennyLane decomposes them (gates in the
+        same order, Rot as its RZ RY RZ chain), on theta columns `first + flat index`."""
+        qubits = [self.qubit(w) for w in op.wires]
+        hp = op.hyperparameters
+        if op.name == "AngleEmbedding":
+            gate = _EMBEDDING_GATES[hp["rotation"].__name__]
+            for i in range(shape[0]):
+                self.circuit.add(gate, [qubits[i]], [qshade.theta(first + i)])
+            return
+        entangler = _ENTANGLERS[hp["imprimitive"].__name__]
+        layers, n, _ = shape
+        for layer, r in zip(range(layers), hp["ranges"]):
+            for i in range(n):
+                c = first + (layer * n + i) * 3
+                for gate, j in (("rz", 0), ("ry", 1), ("rz", 2)):
+                    self.circuit.add(gate, [qubits[i]], [qshade.theta(c + j)])
+            if n > 1:
+                for i in range(n):
+                    self.circuit.add(entangler, [qubits[i], qubits[(i + int(r)) % n]])
 
     def qubit(self, wire) -> int:
         # PennyLane's wire 0 is the most significant bit; qshade's qubit 0 the least. Mapping
@@ -250,32 +379,84 @@ class _Compiled:
             )
         return qshade.Observable.from_terms(terms)
 
-    def observables(self, tape: QuantumScript):
-        return [self.observable(m.obs) for m in tape.measurements]
+
+def _column(p):
+    if isinstance(p, (np.ndarray, np.generic, float, int)):
+        return np.asarray(p)
+    return np.asarray(qml.math.toarray(qml.math.unwrap(p)))
+
+
+class _Parameters:
+    """One tape's gate parameters as (B, C) theta rows (`_Compiled.layout` columns):
+    `batch_size` is the tape's broadcast size (None if not broadcast), `batched[k]` whether tape
+    parameter k is broadcast."""
+
+    def __init__(self, tape: QuantumScript, comp: _Compiled):
+        data = [d for op in tape.operations for d in op.data]
+        if len(data) != len(comp.layout):  # pragma: no cover - equal structure keys
+            raise DeviceError("qshade: the tape does not match its compiled circuit")
+        fixed_cols, fixed_vals, batch_cols, batch_vals = [], [], [], []
+        self.batched = batched = [False] * len(data)
+        sizes = set()
+        for k, (d, (start, shape)) in enumerate(zip(data, comp.layout)):
+            if k in comp.fixed:  # a fixed unitary: its matrix is built into the circuit
+                continue
+            a = _column(d)
+            if a.shape == shape:
+                if shape:
+                    fixed_cols.extend(range(start, start + a.size))
+                else:
+                    fixed_cols.append(start)
+                fixed_vals.append(a.reshape(-1))
+            elif a.ndim == len(shape) + 1 and a.shape[1:] == shape:
+                batched[k] = True
+                sizes.add(a.shape[0])
+                batch_cols.extend(range(start, start + a[0].size))
+                batch_vals.append(a.reshape(a.shape[0], -1))
+            else:
+                raise ValueError(
+                    f"Gate parameter {k} of the tape has shape {a.shape}; expected {shape} or a "
+                    f"broadcast (batch,) + {shape}."
+                )
+        if len(sizes) > 1:
+            raise ValueError(
+                "The gate parameters of the tape are broadcast with different batch sizes "
+                f"{sorted(sizes)}; broadcast parameters must share one batch size."
+            )
+        self.batch_size = sizes.pop() if sizes else None
+        theta = np.zeros((self.batch_size or 1, comp.num_cols))
+        if fixed_cols:
+            theta[:, fixed_cols] = np.real(np.concatenate(fixed_vals))
+        if batch_cols:
+            theta[:, batch_cols] = np.real(np.concatenate(batch_vals, axis=1))
+        self.theta = theta
+
+    def vjp(self, comp: _Compiled, per_sample: np.ndarray, k: int, batched_tape: bool):
+        """Tape parameter k's VJP from the per-row theta gradients (rows, C): per row if the
+        parameter is broadcast, summed over the rows otherwise; in the parameter's shape."""
+        start, shape = comp.layout[k]
+        size = int(np.prod(shape, dtype=np.int64))
+        block = per_sample[:, start : start + size]
+        if batched_tape and self.batched[k]:
+            return np.asarray(block.reshape((len(block),) + shape))
+        return np.asarray(block.sum(axis=0).reshape(shape))
 
 
 class _Group:
     """Tapes of one structure: one compiled circuit, all their parameter rows stacked, so the
     whole group is ONE batched qshade call. `rows[i]` is tape i's slice of the stack."""
 
-    def __init__(self, tapes):
+    def __init__(self, comp: _Compiled, tapes):
         self.tapes = tapes
-        self.comp = _Compiled(tapes[0], max(tapes[0].num_wires, 1))
-        thetas = [self.comp.theta] + [
-            _theta_rows(_parameter_columns(t), t.batch_size) for t in tapes[1:]
-        ]
-        bounds = np.cumsum([0] + [len(t) for t in thetas])
-        self.rows = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-        self.theta = np.concatenate(thetas, axis=0)
-
-
-def _groups(circuits):
-    """(indices, _Group) for the standard-wire tapes, grouped by structure, in first-seen order."""
-    tapes = [t.map_to_standard_wires() for t in circuits]
-    by_key: dict = {}
-    for i, t in enumerate(tapes):
-        by_key.setdefault(_structure_key(t), []).append(i)
-    return [(idx, _Group([tapes[i] for i in idx])) for idx in by_key.values()]
+        self.comp = comp
+        self.params = [_Parameters(t, comp) for t in tapes]
+        bounds = np.cumsum([0] + [len(p.theta) for p in self.params])
+        self.rows = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+        self.theta = (
+            self.params[0].theta
+            if len(tapes) == 1
+            else np.concatenate([p.theta for p in self.params], axis=0)
+        )
 
 
 def _format_rows(values: np.ndarray, batched: bool):
@@ -285,12 +466,13 @@ def _format_rows(values: np.ndarray, batched: bool):
     return per_mp[0] if len(per_mp) == 1 else tuple(per_mp)
 
 
-def _format_jacobian(jac: np.ndarray, batched: bool):
-    """(B, m, T) -> PennyLane's nesting: measurements, then trainable parameters."""
-    b, m, t = jac.shape
+def _format_jacobian(blocks, m: int, batched: bool):
+    """Per trainable parameter (B, m) + shape blocks -> PennyLane's nesting: measurements, then
+    trainable parameters."""
+    t = len(blocks)
 
     def entry(j, k):
-        return np.asarray(jac[:, j, k] if batched else jac[0, j, k])
+        return np.asarray(blocks[k][:, j] if batched else blocks[k][0, j])
 
     if m == 1 and t == 1:
         return entry(0, 0)
@@ -321,6 +503,8 @@ class QShadeDevice(Device):
         super().__init__(wires=wires, shots=shots)
         self._rng = np.random.default_rng(seed)
         self._backend = backend if backend is not None else self._make_backend(precision)
+        # structure key -> _Compiled, least recently used first (bounded: _COMPILE_CACHE_SIZE).
+        self._compile_cache: OrderedDict = OrderedDict()
 
     def _make_backend(self, precision):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -374,14 +558,19 @@ class QShadeDevice(Device):
 
     def preprocess_transforms(self, execution_config=None):
         config = execution_config or self.setup_execution_config()
+        templates = config.gradient_method == "adjoint" and bool(
+            config.use_device_jacobian_product
+        )
         program = _Pipeline()
         program.add_transform(defer_measurements, allow_postselect=False)
         program.add_transform(
             decompose,
-            stopping_condition=_supported_op,
+            stopping_condition=_supported_op_or_template if templates else _supported_op,
             skip_initial_state_prep=False,
             decomposer=_decomposer,
-            target_gates=set(_SUPPORTED) | {"QubitUnitary"},
+            target_gates=set(_SUPPORTED)
+            | {"QubitUnitary"}
+            | (set(_TEMPLATES) if templates else set()),
             name=self.name,
         )
         program.add_transform(validate_device_wires, self.wires, name=self.name)
@@ -405,45 +594,77 @@ class QShadeDevice(Device):
 
     # ---- execution -----------------------------------------------------------------------
 
-    @staticmethod
-    def _fast_path(tape: QuantumScript) -> bool:
-        return _adjoint_compatible(tape)
+    def _compiled(self, tape: QuantumScript) -> _Compiled:
+        """The compiled circuit of `tape`'s structure, from the device's LRU cache: a training
+        loop compiles once and then only builds theta rows per call."""
+        key = _structure_key(tape)
+        cache = self._compile_cache
+        comp = cache.get(key)
+        if comp is None:
+            comp = _Compiled(tape)
+            cache[key] = comp
+            if len(cache) > _COMPILE_CACHE_SIZE:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        return comp
 
-    def _measure_states(self, tape: QuantumScript, comp: _Compiled, theta: np.ndarray):
-        batched = tape.batch_size is not None
-        states = np.stack([self._backend.run(comp.circuit, theta=row).amplitudes() for row in theta])
+    def _groups(self, circuits):
+        """(indices, _Group) for the tapes, grouped by structure, in first-seen order."""
+        by_comp: dict = {}
+        for i, t in enumerate(circuits):
+            comp = self._compiled(t)
+            by_comp.setdefault(id(comp), (comp, []))[1].append(i)
+        return [
+            (idx, _Group(comp, [circuits[i] for i in idx])) for comp, idx in by_comp.values()
+        ]
+
+    def _measure_states(self, tape: QuantumScript, comp: _Compiled, params: _Parameters):
+        batched = params.batch_size is not None
+        rows = params.theta
+        states = np.stack([self._backend.run(comp.circuit, theta=row).amplitudes() for row in rows])
         shape = (2,) * comp.n
         states = states.reshape((len(states),) + shape) if batched else states[0].reshape(shape)
-        return measure_final_state(tape, states, batched, rng=self._rng)
+        return measure_final_state(tape.map_to_standard_wires(), states, batched, rng=self._rng)
 
     def execute(self, circuits, execution_config=None):
         results = [None] * len(circuits)
-        for idx, group in _groups(circuits):
-            tape0, comp = group.tapes[0], group.comp
-            if self._fast_path(tape0):
-                values = self._backend.forward(
-                    comp.circuit, comp.observables(tape0), theta=group.theta
-                )
-                for i, t, rows in zip(idx, group.tapes, group.rows):
-                    results[i] = _format_rows(values[rows], t.batch_size is not None)
+        for idx, group in self._groups(circuits):
+            comp = group.comp
+            if comp.fast:
+                values = self._backend.forward(comp.circuit, comp.observables, theta=group.theta)
+                for i, p, rows in zip(idx, group.params, group.rows):
+                    results[i] = _format_rows(values[rows], p.batch_size is not None)
             else:
-                for i, t, rows in zip(idx, group.tapes, group.rows):
-                    results[i] = self._measure_states(t, comp, group.theta[rows])
+                for i, t, p in zip(idx, group.tapes, group.params):
+                    results[i] = self._measure_states(t, comp, p)
         return tuple(results)
+
+    @staticmethod
+    def _observables(comp: _Compiled):
+        if comp.observables is None:  # pragma: no cover - preprocessing validates this
+            raise DeviceError("qshade differentiates expectation values of Pauli sums only")
+        return comp.observables
 
     def _jacobians(self, circuits):
         values_out = [None] * len(circuits)
         jacs_out = [None] * len(circuits)
-        for idx, group in _groups(circuits):
+        for idx, group in self._groups(circuits):
             comp = group.comp
             values, jac, _ = self._backend.jacobian(
-                comp.circuit, comp.observables(group.tapes[0]), theta=group.theta
+                comp.circuit, self._observables(comp), theta=group.theta
             )
-            for i, t, rows in zip(idx, group.tapes, group.rows):
-                batched = t.batch_size is not None
-                trainable = list(t.trainable_params)
+            m = jac.shape[1]
+            for i, t, p, rows in zip(idx, group.tapes, group.params, group.rows):
+                batched = p.batch_size is not None
+                j = jac[rows]
+                blocks = []
+                for k in t.trainable_params:
+                    start, shape = comp.layout[k]
+                    size = int(np.prod(shape, dtype=np.int64))
+                    blocks.append(j[:, :, start : start + size].reshape(j.shape[:2] + shape))
                 values_out[i] = _format_rows(values[rows], batched)
-                jacs_out[i] = _format_jacobian(jac[rows][:, :, trainable], batched)
+                jacs_out[i] = _format_jacobian(blocks, m, batched)
         return tuple(values_out), tuple(jacs_out)
 
     def compute_derivatives(self, circuits, execution_config=None):
@@ -455,9 +676,9 @@ class QShadeDevice(Device):
     def _vjps(self, circuits, cotangents):
         values_out = [None] * len(circuits)
         vjps_out = [None] * len(circuits)
-        for idx, group in _groups(circuits):
+        for idx, group in self._groups(circuits):
             comp = group.comp
-            observables = comp.observables(group.tapes[0])
+            observables = self._observables(comp)
             m = len(observables)
             upstream = np.empty((len(group.theta), m))
             for i, rows in zip(idx, group.rows):
@@ -468,21 +689,12 @@ class QShadeDevice(Device):
             g = self._backend.gradient(
                 comp.circuit, observables, upstream, theta=group.theta, per_sample_theta=True
             )
-            for i, t, rows in zip(idx, group.tapes, group.rows):
-                batched = t.batch_size is not None
+            for i, t, p, rows in zip(idx, group.tapes, group.params, group.rows):
+                batched = p.batch_size is not None
                 per_sample = g.theta_per_sample[rows]
-                columns = _parameter_columns(t) if i != idx[0] else None
-                out = []
-                for k in t.trainable_params:
-                    is_batched = (
-                        comp.batched_param[k] if columns is None else np.ndim(columns[k]) > 0
-                    )
-                    if batched and is_batched:
-                        out.append(np.asarray(per_sample[:, k]))
-                    else:
-                        out.append(np.asarray(per_sample[:, k].sum()))
+                out = tuple(p.vjp(comp, per_sample, k, batched) for k in t.trainable_params)
                 values_out[i] = _format_rows(g.values[rows], batched)
-                vjps_out[i] = tuple(out)
+                vjps_out[i] = out
         return tuple(values_out), tuple(vjps_out)
 
     def compute_vjp(self, circuits, cotangents, execution_config=None):
