@@ -13,6 +13,7 @@
 //! permute; the portable versions stay for other processors and as the tests' reference.
 
 use crate::math::isa::Isa;
+#[cfg(target_arch = "x86_64")]
 use crate::sim::cpu::simd::avx2_fits;
 use crate::sim::cpu::Real;
 

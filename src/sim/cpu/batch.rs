@@ -1103,6 +1103,21 @@ mod split_tests {
             c.u3(q, t(1), t(2).times(0.5), t(3)).unwrap();
             c.rz(q, t(0).plus(0.3)).unwrap();
         }
+        // A fused run of permutation gates (low bits: blocks of 2^6), with a gate joining the
+        // open chain of qubit 12 while the run is open, then a gate on a qubit the run touched
+        // (it must not join qubit 0's chain from before the run).
+        c.cnot(0, 1)
+            .unwrap()
+            .ry(12, t(1))
+            .unwrap()
+            .cnot(1, 2)
+            .unwrap();
+        c.swap(3, 4)
+            .unwrap()
+            .ccx(0, 1, 5)
+            .unwrap()
+            .rx(0, t(2))
+            .unwrap();
         c.cnot(15, 3).unwrap().cnot(2, 15).unwrap();
         c.cnot(14, 13).unwrap().cnot(13, 6).unwrap();
         for q in [12, 13, 14, 15] {
@@ -1114,8 +1129,9 @@ mod split_tests {
     }
 
     /// The split sweep (forward and backward) equals the reference's values and derivatives
-    /// for 2 and 3 threads (block sizes 2^13 and 2^12), in f64 and f32; the program is checked
-    /// to take the larger blocks and the halves.
+    /// for 2 and 3 threads (block sizes 2^13 and 2^12), in f64 and f32, and so does the
+    /// one-thread tiled row pass; the program is checked to take the larger blocks and the
+    /// halves and to hold a fused permutation run.
     #[test]
     fn split_sweep_matches_the_reference_on_the_top_qubits() {
         split_sweep_in::<f64>(1e-10);
@@ -1136,6 +1152,18 @@ mod split_tests {
             &program, &row, 1, &obs, &upstream,
         )
         .unwrap();
+        assert!(
+            plan.steps.iter().any(|s| matches!(s, Step::Permute(_))),
+            "the program has a fused permutation run"
+        );
+        // One thread: the row passes run tile by tile (2^13 amplitudes).
+        let mut s = Scratch::<T>::new(&plan, true);
+        let (mut v, mut g) = (vec![0.0; 2], vec![0.0; program.num_angles()]);
+        let isa = detect_isa();
+        adjoint_row(isa, &plan, &row, &upstream, (&mut s, None), &mut v, &mut g);
+        for (a, b) in want_v.iter().chain(&want_g).zip(v.iter().chain(&g)) {
+            assert!((a - b).abs() < tol, "{:?}, tiled: {a} vs {b}", T::PRECISION);
+        }
         for threads in [2, 3] {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)

@@ -668,8 +668,6 @@ const MAX_CHAIN: usize = 8;
 #[derive(Clone, Debug)]
 pub(crate) struct Chain {
     gates: Vec<LoweredOp>,
-    /// The pairs of the target (a phase gate's own walk covers only half of them).
-    walk: Walk,
     tbit: usize,
 }
 
@@ -682,10 +680,9 @@ impl Chain {
             m = matmul2(&g.matrix1(row), &m);
         }
         let q = self.tbit.trailing_zeros() as usize;
-        if T::apply_2x2_simd(s.as_flattened_mut(), q, &m) {
-            return;
+        if !T::apply_2x2_simd(s.as_flattened_mut(), q, &m) {
+            chain_apply_portable(s, self.tbit, &m);
         }
-        pairs(s, &self.walk, self.tbit, &mut Dense(round(&m)));
     }
 
     /// The adjoint backward step of the whole chain in one pass over the pairs, with one fused
@@ -702,24 +699,8 @@ impl Chain {
         lam: &mut [Amp<T>],
         grads: &mut [f64],
     ) {
-        let (md, forms, count) = self.back_forms(row);
-        let pairs = ChainPairs::Whole {
-            psi: &mut *psi,
-            lam: &mut *lam,
-            tbit: self.tbit,
-        };
-        if let Some(sums) = T::chain_back_simd(pairs, &md, count > 0) {
-            write_derivatives(&forms[..count], &sums, grads);
-            return;
-        }
-        if count == 0 {
-            let mut k = ChainBack::<T, false>::new(round(&md));
-            pairs2(psi, lam, &self.walk, self.tbit, &mut k);
-            return;
-        }
-        let mut k = ChainBack::<T, true>::new(round(&md));
-        pairs2(psi, lam, &self.walk, self.tbit, &mut k);
-        k.write(&forms[..count], grads);
+        let tbit = self.tbit;
+        self.backward_pairs(row, ChainPairs::Whole { psi, lam, tbit }, grads);
     }
 
     /// [`Chain::backward`] on matching chunks of the two halves of ψ and λ split at the
@@ -733,25 +714,25 @@ impl Chain {
         (llo, lhi): (&mut [Amp<T>], &mut [Amp<T>]),
         grads: &mut [f64],
     ) {
+        let pairs = ChainPairs::Halves { plo, phi, llo, lhi };
+        self.backward_pairs(row, pairs, grads);
+    }
+
+    /// The backward pass on `pairs`: the AVX2 kernel where it runs, else the portable one.
+    #[inline(always)]
+    fn backward_pairs<T: Real>(
+        &self,
+        row: &[f64],
+        mut pairs: ChainPairs<'_, T>,
+        grads: &mut [f64],
+    ) {
         let (md, forms, count) = self.back_forms(row);
-        let pairs = ChainPairs::Halves {
-            plo: &mut *plo,
-            phi: &mut *phi,
-            llo: &mut *llo,
-            lhi: &mut *lhi,
+        let grad = count > 0;
+        let sums = match T::chain_back_simd(pairs.reborrow(), &md, grad) {
+            Some(sums) => sums,
+            None => chain_back_portable(pairs, &md, grad),
         };
-        if let Some(sums) = T::chain_back_simd(pairs, &md, count > 0) {
-            write_derivatives(&forms[..count], &sums, grads);
-            return;
-        }
-        if count == 0 {
-            let mut k = ChainBack::<T, false>::new(round(&md));
-            pairs2_halves(plo, phi, llo, lhi, &mut k);
-            return;
-        }
-        let mut k = ChainBack::<T, true>::new(round(&md));
-        pairs2_halves(plo, phi, llo, lhi, &mut k);
-        k.write(&forms[..count], grads);
+        write_derivatives(&forms[..count], &sums, grads);
     }
 
     /// U† and, for every angle of the chain, (A, its index in the row) with
@@ -841,10 +822,42 @@ impl<T: Real, const GRAD: bool> ChainBack<T, GRAD> {
             signed(&self.acc[3]),
         ]
     }
+}
 
-    /// Writes every angle's derivative from the sums into `grads`.
-    fn write(&mut self, forms: &[Form], grads: &mut [f64]) {
-        write_derivatives(forms, &self.sums(), grads);
+/// A chain's forward 2×2 `m` on the pairs of target offset `tbit` of a whole state by the
+/// portable kernel (the path without AVX2, and the tests' check of it).
+#[inline(always)]
+pub(crate) fn chain_apply_portable<T: Real>(s: &mut [Amp<T>], tbit: usize, m: &[C; 4]) {
+    pairs(s, &Walk::new(tbit, 0), tbit, &mut Dense(round(m)));
+}
+
+/// A chain's backward pass (U† = `m` on ψ and λ; with `grad`, the sums of its derivatives,
+/// else zeros) by the portable kernel [`ChainBack`] (the path without AVX2, and the tests'
+/// check of it).
+#[inline(always)]
+pub(crate) fn chain_back_portable<T: Real>(
+    pairs: ChainPairs<'_, T>,
+    m: &[C; 4],
+    grad: bool,
+) -> ChainSums {
+    fn run<T: Real, const GRAD: bool>(pairs: ChainPairs<'_, T>, m: &[C; 4]) -> ChainSums {
+        let mut k = ChainBack::<T, GRAD>::new(round(m));
+        match pairs {
+            ChainPairs::Whole { psi, lam, tbit } => {
+                pairs2(psi, lam, &Walk::new(tbit, 0), tbit, &mut k)
+            }
+            ChainPairs::Halves { plo, phi, llo, lhi } => pairs2_halves(plo, phi, llo, lhi, &mut k),
+        }
+        if GRAD {
+            k.sums()
+        } else {
+            [0.0; 4]
+        }
+    }
+    if grad {
+        run::<T, true>(pairs, m)
+    } else {
+        run::<T, false>(pairs, m)
     }
 }
 
@@ -1038,11 +1051,7 @@ fn fuse(num_qubits: usize, ops: Vec<(LoweredOp, usize, usize)>) -> Vec<Step> {
                 (_, Some(run)) => Step::Permute(Permute::new(&run)),
                 _ => {
                     let tbit = g[0].b0;
-                    Step::Chain(Chain {
-                        gates: g,
-                        walk: Walk::new(tbit, 0),
-                        tbit,
-                    })
+                    Step::Chain(Chain { gates: g, tbit })
                 }
             }
         })

@@ -101,6 +101,10 @@ impl Permute {
     /// ψ ← Pψ on `s` (a whole number of blocks): the amplitude at x moves to f(x).
     #[inline(always)]
     pub(crate) fn apply<A: Copy>(&self, s: &mut [A]) {
+        debug_assert!(
+            s.len().is_multiple_of(self.block),
+            "a whole number of blocks"
+        );
         for blk in s.chunks_exact_mut(self.block) {
             for c in self.cycles() {
                 // new[t_{i+1}] = old[t_i]: shift the cycle's values one place forward.
@@ -116,6 +120,10 @@ impl Permute {
     /// ψ ← P†ψ = P⁻¹ψ on `s` (a whole number of blocks).
     #[inline(always)]
     pub(crate) fn apply_inverse<A: Copy>(&self, s: &mut [A]) {
+        debug_assert!(
+            s.len().is_multiple_of(self.block),
+            "a whole number of blocks"
+        );
         for blk in s.chunks_exact_mut(self.block) {
             for c in self.cycles() {
                 // new[t_i] = old[t_{i+1}]: shift the cycle's values one place back.

@@ -44,7 +44,22 @@ pub(crate) enum ChainPairs<'a, T> {
     },
 }
 
+impl<T> ChainPairs<'_, T> {
+    /// The same pairs, borrowed again (to retry another kernel after a `None`).
+    pub(crate) fn reborrow(&mut self) -> ChainPairs<'_, T> {
+        match self {
+            ChainPairs::Whole { psi, lam, tbit } => ChainPairs::Whole {
+                psi,
+                lam,
+                tbit: *tbit,
+            },
+            ChainPairs::Halves { plo, phi, llo, lhi } => ChainPairs::Halves { plo, phi, llo, lhi },
+        }
+    }
+}
+
 /// f32 register steps summed in f32 before the sums are added into f64.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const FOLD: usize = 16;
 
 /// The chain's backward pass in f64 by the AVX2 kernel: the sums (zeros unless `grad`), with
@@ -122,6 +137,7 @@ pub(crate) fn chain_back_f32(
 /// and hold a whole pair of qubit-`q` blocks (`4·2^q ≤ len`). Anything else takes the
 /// portable path.
 #[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) fn avx2_fits(len: usize, q: usize) -> bool {
     len >= 16
         && len.is_power_of_two()
@@ -168,6 +184,7 @@ fn avx2_available() -> bool {
 /// (Im S00, Im S11, Re t, Im t) from the six per-lane sums l0·swap(p0), l1·swap(p1), l0·p1,
 /// l1·p0, l0·swap(p1), l1·swap(p0) (even lanes are real parts): Im(conj(a)·b) is the even
 /// lanes of a·swap(b) minus the odd ones, Re(conj(a)·b) all lanes of a·b.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 fn finish(acc: &[[f64; 8]; 6]) -> ChainSums {
     // (f64 registers fill lanes 0..4; the rest are zero.)
     let signed =
@@ -805,6 +822,15 @@ mod tests {
         }
     }
 
+    /// The portable kernels as a runner of [`check`] (they always run).
+    fn portable<T: crate::sim::cpu::Real>(
+        pairs: ChainPairs<'_, T>,
+        m: &[C; 4],
+        grad: bool,
+    ) -> Option<ChainSums> {
+        Some(crate::sim::cpu::lower::chain_back_portable(pairs, m, grad))
+    }
+
     #[test]
     fn avx2_chain_backward_matches_pairwise_complex_math() {
         #[cfg(target_arch = "x86_64")]
@@ -813,5 +839,24 @@ mod tests {
         }
         check::<f64>(chain_back_f64, 1e-12);
         check::<f32>(chain_back_f32, 2e-5);
+    }
+
+    /// The portable kernels (the path of processors without AVX2; on this one the chains take
+    /// the AVX2 kernels on both instruction-set variants of the row passes) against the same
+    /// pair-by-pair math, backward and forward.
+    #[test]
+    fn portable_chain_kernels_match_pairwise_complex_math() {
+        check::<f64>(portable::<f64>, 1e-12);
+        check::<f32>(portable::<f32>, 2e-5);
+        let m = matrix();
+        for q in 0..7 {
+            let tbit = 1usize << q;
+            let mut psi = state::<f64>(128, 60 + q as u64);
+            let (_, want, _) = reference(&psi, &psi.clone(), tbit, &m);
+            crate::sim::cpu::lower::chain_apply_portable(&mut psi, tbit, &m);
+            for (a, b) in psi.iter().zip(&want) {
+                assert!((c(*a) - b).norm() <= 1e-12, "forward q={q}");
+            }
+        }
     }
 }
