@@ -47,11 +47,14 @@ except ImportError:  # pragma: no cover - older PennyLane
 
 import qshade
 
+
 def _negated(angles):
+    """The angles with their signs flipped (PennyLane's and Qiskit's opposite conventions)."""
     return [-a for a in angles]
 
 
 def _pick(i):
+    """An angle map taking the op's i-th parameter alone (one factor of a product of gates)."""
     return lambda angles: [angles[i]]
 
 
@@ -134,7 +137,11 @@ def _supported_op(op) -> bool:
 # scalar parameters only: there PennyLane decomposes them as before.)
 _TEMPLATES = {"AngleEmbedding": 1, "StronglyEntanglingLayers": 3}
 _EMBEDDING_GATES = {"RX": "rx", "RY": "ry", "RZ": "rz"}
-_ENTANGLERS = {"CNOT": "cx", "CZ": "cz"}
+# StronglyEntanglingLayers' imprimitive, applied on wires [i, (i + r) % n] (PennyLane's order,
+# as for the op itself): the parameterless 2-qubit gates PL_TO_QSHADE maps to one qshade gate.
+_ENTANGLERS = {
+    name: PL_TO_QSHADE[name][0][0] for name in ("CNOT", "CZ", "CY", "CH", "SWAP", "ISWAP", "ECR")
+}
 
 
 def _native_template(op) -> bool:
