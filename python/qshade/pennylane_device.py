@@ -449,6 +449,15 @@ class _Parameters:
         return np.asarray(block.sum(axis=0).reshape(shape))
 
 
+def _observable_parameter_shape(tape: QuantumScript, k: int):
+    """The shape of trainable tape parameter k, one of the measured observables' parameters
+    (e.g. Hamiltonian coefficients; their indices follow every operation's). Adjoint
+    differentiation gives it a zero derivative, as PennyLane's own adjoint devices
+    (lightning.qubit) do: gradients are taken w.r.t. the circuit's parameters only, and
+    PennyLane's ``validate_adjoint_trainable_params`` warns the user about it."""
+    return np.shape(qml.math.unwrap(tape.get_parameters(trainable_only=False)[k]))
+
+
 class _Group:
     """Tapes of one structure: one compiled circuit, all their parameter rows stacked, so the
     whole group is ONE batched qshade call. `rows[i]` is tape i's slice of the stack."""
@@ -667,6 +676,10 @@ class QShadeDevice(Device):
                 j = jac[rows]
                 blocks = []
                 for k in t.trainable_params:
+                    if k >= len(comp.layout):  # an observable's parameter: derivative 0
+                        shape = _observable_parameter_shape(t, k)
+                        blocks.append(np.zeros(j.shape[:2] + shape))
+                        continue
                     start, shape = comp.layout[k]
                     size = int(np.prod(shape, dtype=np.int64))
                     blocks.append(j[:, :, start : start + size].reshape(j.shape[:2] + shape))
@@ -699,7 +712,12 @@ class QShadeDevice(Device):
             for i, t, p, rows in zip(idx, group.tapes, group.params, group.rows):
                 batched = p.batch_size is not None
                 per_sample = g.theta_per_sample[rows]
-                out = tuple(p.vjp(comp, per_sample, k, batched) for k in t.trainable_params)
+                out = tuple(
+                    p.vjp(comp, per_sample, k, batched)
+                    if k < len(comp.layout)
+                    else np.zeros(_observable_parameter_shape(t, k))  # an observable's: 0
+                    for k in t.trainable_params
+                )
                 values_out[i] = _format_rows(g.values[rows], batched)
                 vjps_out[i] = out
         return tuple(values_out), tuple(vjps_out)

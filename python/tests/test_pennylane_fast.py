@@ -339,3 +339,38 @@ def test_compile_cache_tells_template_variants_apart():
             np.testing.assert_allclose(qml.grad(loss(ours))(w), qml.grad(loss(ref))(w), atol=1e-9)
     assert len(_cache(dev)) == len(variants)
 
+
+@pytest.mark.parametrize("device_vjp", [False, True])
+@pytest.mark.parametrize("batch", [None, 3])
+def test_trainable_observable_parameters_get_zero_adjoint_derivatives(device_vjp, batch):
+    """Trainable Hamiltonian coefficients under adjoint differentiation: PennyLane warns that
+    gradients are taken w.r.t. the circuit's parameters only, and the device gives what
+    lightning.qubit's adjoint gives (default.qubit's adjoint misplaces the entries here): the
+    circuit parameter's true derivative (default.qubit backprop) and 0 for the coefficients;
+    the values follow the coefficients."""
+
+    def circuit(x, coeffs):
+        qml.RX(x, wires=0)
+        qml.CNOT(wires=[0, 1])
+        qml.RY(0.3, wires=1)
+        return qml.expval(qml.Hamiltonian(coeffs, [qml.PauliZ(0), qml.PauliX(1) @ qml.PauliZ(0)]))
+
+    rng = np.random.default_rng(4)
+    x = pnp.array(rng.uniform(0, np.pi, batch), requires_grad=True)
+    coeffs = pnp.array([0.7, -1.2], requires_grad=True)
+    kw = dict(diff_method="adjoint", device_vjp=device_vjp)
+    ours = qml.QNode(circuit, qml.device("qshade.cpu", wires=2), **kw)
+    lightning = qml.QNode(circuit, qml.device("lightning.qubit", wires=2), **kw)
+    exact = qml.QNode(circuit, qml.device("default.qubit", wires=2), diff_method="backprop")
+    with pytest.warns(UserWarning, match="Gradients are computed only"):
+        value = ours(x, coeffs)
+    np.testing.assert_allclose(value, exact(x, coeffs), atol=1e-12)
+    with pytest.warns(UserWarning, match="Gradients are computed only"):
+        got = qml.jacobian(ours)(x, coeffs)
+    with pytest.warns(UserWarning, match="Gradients are computed only"):
+        want = qml.jacobian(lightning)(x, coeffs)
+    for a, b in zip(got, want):
+        assert np.shape(a) == np.shape(b)
+        np.testing.assert_allclose(a, b, atol=1e-9)
+    np.testing.assert_allclose(got[0], qml.jacobian(exact, argnums=0)(x, coeffs), atol=1e-9)
+    np.testing.assert_array_equal(got[1], np.zeros_like(want[1]))
