@@ -475,6 +475,22 @@ class _Group:
         )
 
 
+class _TapeVJPs(tuple):
+    """One tape's VJPs, one per trainable parameter, each in its parameter's shape: a plain
+    tuple, plus ``squeeze``. The shapes differ under broadcasting ((B,) for a broadcast angle,
+    () for a shared one, (L, n, 3) for template weights), and PennyLane's torch interface
+    (``ExecuteTapes.backward``) tests ``np.squeeze(vjps).shape != (0,)`` to skip tapes with
+    no trainable parameter, which for such a tuple makes numpy build an inhomogeneous array
+    and raise. ``np.squeeze`` calls this method instead: its shape is (number of VJPs,), so
+    the test says the same as for a homogeneous tuple and nothing is stacked."""
+
+    __slots__ = ()
+
+    def squeeze(self, axis=None):
+        """A placeholder of shape (len(self),): only its shape is ever read."""
+        return np.empty((len(self),))
+
+
 def _format_rows(values: np.ndarray, batched: bool):
     """(B, m) values as a PennyLane result: one per measurement, (B,) arrays if batched."""
     per_mp = [values[:, j] if batched else values[0, j] for j in range(values.shape[1])]
@@ -712,7 +728,7 @@ class QShadeDevice(Device):
             for i, t, p, rows in zip(idx, group.tapes, group.params, group.rows):
                 batched = p.batch_size is not None
                 per_sample = g.theta_per_sample[rows]
-                out = tuple(
+                out = _TapeVJPs(
                     p.vjp(comp, per_sample, k, batched)
                     if k < len(comp.layout)
                     else np.zeros(_observable_parameter_shape(t, k))  # an observable's: 0
