@@ -47,11 +47,14 @@ except ImportError:  # pragma: no cover - older PennyLane
 
 import qshade
 
+
 def _negated(angles):
+    """The angles with their signs flipped (PennyLane's and Qiskit's opposite conventions)."""
     return [-a for a in angles]
 
 
 def _pick(i):
+    """An angle map taking the op's i-th parameter alone (one factor of a product of gates)."""
     return lambda angles: [angles[i]]
 
 
@@ -134,7 +137,11 @@ def _supported_op(op) -> bool:
 # scalar parameters only: there PennyLane decomposes them as before.)
 _TEMPLATES = {"AngleEmbedding": 1, "StronglyEntanglingLayers": 3}
 _EMBEDDING_GATES = {"RX": "rx", "RY": "ry", "RZ": "rz"}
-_ENTANGLERS = {"CNOT": "cx", "CZ": "cz"}
+# StronglyEntanglingLayers' imprimitive, applied on wires [i, (i + r) % n] (PennyLane's order,
+# as for the op itself): the parameterless 2-qubit gates PL_TO_QSHADE maps to one qshade gate.
+_ENTANGLERS = {
+    name: PL_TO_QSHADE[name][0][0] for name in ("CNOT", "CZ", "CY", "CH", "SWAP", "ISWAP", "ECR")
+}
 
 
 def _native_template(op) -> bool:
@@ -442,6 +449,15 @@ class _Parameters:
         return np.asarray(block.sum(axis=0).reshape(shape))
 
 
+def _observable_parameter_shape(tape: QuantumScript, k: int):
+    """The shape of trainable tape parameter k, one of the measured observables' parameters
+    (e.g. Hamiltonian coefficients; their indices follow every operation's). Adjoint
+    differentiation gives it a zero derivative, as PennyLane's own adjoint devices
+    (lightning.qubit) do: gradients are taken w.r.t. the circuit's parameters only, and
+    PennyLane's ``validate_adjoint_trainable_params`` warns the user about it."""
+    return np.shape(qml.math.unwrap(tape.get_parameters(trainable_only=False)[k]))
+
+
 class _Group:
     """Tapes of one structure: one compiled circuit, all their parameter rows stacked, so the
     whole group is ONE batched qshade call. `rows[i]` is tape i's slice of the stack."""
@@ -457,6 +473,22 @@ class _Group:
             if len(tapes) == 1
             else np.concatenate([p.theta for p in self.params], axis=0)
         )
+
+
+class _TapeVJPs(tuple):
+    """One tape's VJPs, one per trainable parameter, each in its parameter's shape: a plain
+    tuple, plus ``squeeze``. The shapes differ under broadcasting ((B,) for a broadcast angle,
+    () for a shared one, (L, n, 3) for template weights), and PennyLane's torch interface
+    (``ExecuteTapes.backward``) tests ``np.squeeze(vjps).shape != (0,)`` to skip tapes with
+    no trainable parameter, which for such a tuple makes numpy build an inhomogeneous array
+    and raise. ``np.squeeze`` calls this method instead: its shape is (number of VJPs,), so
+    the test says the same as for a homogeneous tuple and nothing is stacked."""
+
+    __slots__ = ()
+
+    def squeeze(self, axis=None):
+        """A placeholder of shape (len(self),): only its shape is ever read."""
+        return np.empty((len(self),))
 
 
 def _format_rows(values: np.ndarray, batched: bool):
@@ -660,6 +692,10 @@ class QShadeDevice(Device):
                 j = jac[rows]
                 blocks = []
                 for k in t.trainable_params:
+                    if k >= len(comp.layout):  # an observable's parameter: derivative 0
+                        shape = _observable_parameter_shape(t, k)
+                        blocks.append(np.zeros(j.shape[:2] + shape))
+                        continue
                     start, shape = comp.layout[k]
                     size = int(np.prod(shape, dtype=np.int64))
                     blocks.append(j[:, :, start : start + size].reshape(j.shape[:2] + shape))
@@ -692,7 +728,12 @@ class QShadeDevice(Device):
             for i, t, p, rows in zip(idx, group.tapes, group.params, group.rows):
                 batched = p.batch_size is not None
                 per_sample = g.theta_per_sample[rows]
-                out = tuple(p.vjp(comp, per_sample, k, batched) for k in t.trainable_params)
+                out = _TapeVJPs(
+                    p.vjp(comp, per_sample, k, batched)
+                    if k < len(comp.layout)
+                    else np.zeros(_observable_parameter_shape(t, k))  # an observable's: 0
+                    for k in t.trainable_params
+                )
                 values_out[i] = _format_rows(g.values[rows], batched)
                 vjps_out[i] = out
         return tuple(values_out), tuple(vjps_out)

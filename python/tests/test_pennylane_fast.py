@@ -250,12 +250,42 @@ def test_native_templates_match_default_qubit(
         np.testing.assert_allclose(a, b, atol=1e-9)
 
 
-def test_templates_with_other_gates_keep_unsupported_variants_decomposed():
-    """A StronglyEntanglingLayers with an entangler qshade has no native mapping for (CRX's
-    imprimitive is not a fixed 2-qubit gate) is decomposed by PennyLane even with device VJPs,
-    and still gives default.qubit's values and gradients."""
+@pytest.mark.parametrize("imprimitive", [qml.CY, qml.CH, qml.SWAP, qml.ISWAP, qml.ECR])
+def test_native_entanglers_match_default_qubit(imprimitive):
+    """Every parameterless 2-qubit gate qshade runs natively is a StronglyEntanglingLayers
+    imprimitive the device compiles whole (on wires [i, (i + r) % n], PennyLane's order, which
+    matters for the asymmetric CY, CH and ECR), with default.qubit's values and gradients."""
     n = 3
-    circuit, _ = template_circuit(n, "X", qml.CY, None, None)
+    circuit, _ = template_circuit(n, "Y", imprimitive, (1, 2), None)
+    dev = qml.device("qshade.cpu", wires=n)
+    rng = np.random.default_rng(7)
+    x = pnp.array(rng.uniform(0, np.pi, (4, n)), requires_grad=True)
+    w = pnp.array(rng.uniform(0, 2 * np.pi, (2, n, 3)), requires_grad=True)
+    tape = qml.tape.make_qscript(circuit)(x, w)
+    config = dev.setup_execution_config(
+        qml.devices.ExecutionConfig(gradient_method="adjoint", use_device_jacobian_product=True)
+    )
+    (processed,), _ = dev.preprocess_transforms(config)((tape,))
+    assert "StronglyEntanglingLayers" in {op.name for op in processed.operations}
+    ours = qml.QNode(circuit, dev, diff_method="adjoint", device_vjp=True)
+    ref = qml.QNode(circuit, qml.device("default.qubit", wires=n), diff_method="backprop")
+    np.testing.assert_allclose(np.array(ours(x, w)), np.array(ref(x, w)), atol=1e-10)
+
+    def loss(node):
+        return lambda x, w: qml.math.sum(node(x, w)[0] ** 2 + 0.5 * node(x, w)[1])
+
+    got = qml.grad(loss(ours), argnums=[0, 1])(x, w)
+    want = qml.grad(loss(ref), argnums=[0, 1])(x, w)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_templates_with_other_gates_keep_unsupported_variants_decomposed():
+    """A StronglyEntanglingLayers whose entangler qshade has no native gate for (SISWAP, a
+    parameterless 2-qubit gate missing from PL_TO_QSHADE) is decomposed by PennyLane even with
+    device VJPs, and still gives default.qubit's values and gradients."""
+    n = 3
+    circuit, _ = template_circuit(n, "X", qml.SISWAP, None, None)
     dev = qml.device("qshade.cpu", wires=n)
     x = pnp.array(np.random.default_rng(1).uniform(0, np.pi, (4, n)), requires_grad=False)
     w = pnp.array(np.random.default_rng(2).uniform(0, 2 * np.pi, (2, n, 3)), requires_grad=True)
@@ -308,3 +338,39 @@ def test_compile_cache_tells_template_variants_apart():
 
             np.testing.assert_allclose(qml.grad(loss(ours))(w), qml.grad(loss(ref))(w), atol=1e-9)
     assert len(_cache(dev)) == len(variants)
+
+
+@pytest.mark.parametrize("device_vjp", [False, True])
+@pytest.mark.parametrize("batch", [None, 3])
+def test_trainable_observable_parameters_get_zero_adjoint_derivatives(device_vjp, batch):
+    """Trainable Hamiltonian coefficients under adjoint differentiation: PennyLane warns that
+    gradients are taken w.r.t. the circuit's parameters only, and the device gives what
+    lightning.qubit's adjoint gives (default.qubit's adjoint misplaces the entries here): the
+    circuit parameter's true derivative (default.qubit backprop) and 0 for the coefficients;
+    the values follow the coefficients."""
+
+    def circuit(x, coeffs):
+        qml.RX(x, wires=0)
+        qml.CNOT(wires=[0, 1])
+        qml.RY(0.3, wires=1)
+        return qml.expval(qml.Hamiltonian(coeffs, [qml.PauliZ(0), qml.PauliX(1) @ qml.PauliZ(0)]))
+
+    rng = np.random.default_rng(4)
+    x = pnp.array(rng.uniform(0, np.pi, batch), requires_grad=True)
+    coeffs = pnp.array([0.7, -1.2], requires_grad=True)
+    kw = dict(diff_method="adjoint", device_vjp=device_vjp)
+    ours = qml.QNode(circuit, qml.device("qshade.cpu", wires=2), **kw)
+    lightning = qml.QNode(circuit, qml.device("lightning.qubit", wires=2), **kw)
+    exact = qml.QNode(circuit, qml.device("default.qubit", wires=2), diff_method="backprop")
+    with pytest.warns(UserWarning, match="Gradients are computed only"):
+        value = ours(x, coeffs)
+    np.testing.assert_allclose(value, exact(x, coeffs), atol=1e-12)
+    with pytest.warns(UserWarning, match="Gradients are computed only"):
+        got = qml.jacobian(ours)(x, coeffs)
+    with pytest.warns(UserWarning, match="Gradients are computed only"):
+        want = qml.jacobian(lightning)(x, coeffs)
+    for a, b in zip(got, want):
+        assert np.shape(a) == np.shape(b)
+        np.testing.assert_allclose(a, b, atol=1e-9)
+    np.testing.assert_allclose(got[0], qml.jacobian(exact, argnums=0)(x, coeffs), atol=1e-9)
+    np.testing.assert_array_equal(got[1], np.zeros_like(want[1]))
