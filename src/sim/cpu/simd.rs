@@ -73,26 +73,7 @@ pub(crate) fn chain_back_f64(
     #[cfg(target_arch = "x86_64")]
     if avx2_available() {
         // SAFETY: AVX2 and FMA were detected at run time; the kernels check their layouts.
-        return unsafe {
-            match (pairs, grad) {
-                (ChainPairs::Whole { psi, lam, tbit }, true) => {
-                    avx2::whole_pd::<true>(psi.as_flattened_mut(), lam.as_flattened_mut(), tbit, m)
-                }
-                (ChainPairs::Whole { psi, lam, tbit }, false) => {
-                    avx2::whole_pd::<false>(psi.as_flattened_mut(), lam.as_flattened_mut(), tbit, m)
-                }
-                (ChainPairs::Halves { plo, phi, llo, lhi }, g) => avx2::halves_pd(
-                    [
-                        plo.as_flattened_mut(),
-                        phi.as_flattened_mut(),
-                        llo.as_flattened_mut(),
-                        lhi.as_flattened_mut(),
-                    ],
-                    m,
-                    g,
-                ),
-            }
-        };
+        return unsafe { avx2::chain_back_pd(pairs, m, grad) };
     }
     let _ = (pairs, m, grad);
     None
@@ -107,26 +88,7 @@ pub(crate) fn chain_back_f32(
     #[cfg(target_arch = "x86_64")]
     if avx2_available() {
         // SAFETY: AVX2 and FMA were detected at run time; the kernels check their layouts.
-        return unsafe {
-            match (pairs, grad) {
-                (ChainPairs::Whole { psi, lam, tbit }, true) => {
-                    avx2::whole_ps::<true>(psi.as_flattened_mut(), lam.as_flattened_mut(), tbit, m)
-                }
-                (ChainPairs::Whole { psi, lam, tbit }, false) => {
-                    avx2::whole_ps::<false>(psi.as_flattened_mut(), lam.as_flattened_mut(), tbit, m)
-                }
-                (ChainPairs::Halves { plo, phi, llo, lhi }, g) => avx2::halves_ps(
-                    [
-                        plo.as_flattened_mut(),
-                        phi.as_flattened_mut(),
-                        llo.as_flattened_mut(),
-                        lhi.as_flattened_mut(),
-                    ],
-                    m,
-                    g,
-                ),
-            }
-        };
+        return unsafe { avx2::chain_back_ps(pairs, m, grad) };
     }
     let _ = (pairs, m, grad);
     None
@@ -200,7 +162,7 @@ fn finish(acc: &[[f64; 8]; 6]) -> ChainSums {
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2 {
-    use super::{finish, ChainSums, C, FOLD};
+    use super::{finish, ChainPairs, ChainSums, C, FOLD};
     use std::arch::x86_64::*;
 
     /// A complex matrix entry as (re, im) broadcasts.
@@ -359,222 +321,151 @@ pub(crate) mod avx2 {
         }
     }
 
-    /// One register step in f64: the six products into `acc` (with `GRAD`), then U† (`m`)
-    /// on (p0, p1) and (l0, l1); returns the new [p0, p1, l0, l1].
-    #[inline(always)]
-    unsafe fn step_pd<const GRAD: bool>(
-        m: &[Bc<__m256d>; 4],
-        acc: &mut [__m256d; 6],
-        [p0, p1, l0, l1]: [__m256d; 4],
-    ) -> [__m256d; 4] {
-        let (q0, q1) = (
-            _mm256_permute_pd::<0b0101>(p0),
-            _mm256_permute_pd::<0b0101>(p1),
-        );
-        let (r0, r1) = (
-            _mm256_permute_pd::<0b0101>(l0),
-            _mm256_permute_pd::<0b0101>(l1),
-        );
-        if GRAD {
-            acc[0] = _mm256_fmadd_pd(l0, q0, acc[0]);
-            acc[1] = _mm256_fmadd_pd(l1, q1, acc[1]);
-            acc[2] = _mm256_fmadd_pd(l0, p1, acc[2]);
-            acc[3] = _mm256_fmadd_pd(l1, p0, acc[3]);
-            acc[4] = _mm256_fmadd_pd(l0, q1, acc[4]);
-            acc[5] = _mm256_fmadd_pd(l1, q0, acc[5]);
-        }
-        [
-            cmadd_pd(m[0], p0, q0, m[1], p1, q1),
-            cmadd_pd(m[2], p0, q0, m[3], p1, q1),
-            cmadd_pd(m[0], l0, r0, m[1], l1, r1),
-            cmadd_pd(m[2], l0, r0, m[3], l1, r1),
-        ]
+    /// An AVX2 register of interleaved (re, im) lanes, f64 (`__m256d`, 2 amplitudes) or f32
+    /// (`__m256`, 4 amplitudes): the operations the chain kernel needs, so that one generic
+    /// kernel serves both precisions. (Plain `#[inline(always)]` functions: they are inlined
+    /// into the `target_feature` entry points below, which compile them with AVX2 + FMA.)
+    pub(super) trait Reg: Copy {
+        /// The lane scalar.
+        type F: Copy;
+        /// Lanes per register.
+        const LANES: usize;
+        /// The f32/f64 sums of this precision.
+        type Acc: Sums<Self>;
+        unsafe fn load(s: &[Self::F]) -> Self;
+        unsafe fn store(self, s: &mut [Self::F]);
+        unsafe fn zero() -> Self;
+        unsafe fn splat(v: f64) -> Self;
+        /// Each amplitude's re and im swapped.
+        unsafe fn swap(self) -> Self;
+        unsafe fn fmadd(a: Self, b: Self, c: Self) -> Self;
+        /// w·x + v·y for complex broadcasts w, v and the re/im-swapped xs, ys.
+        unsafe fn cmadd(w: Bc<Self>, x: Self, xs: Self, v: Bc<Self>, y: Self, ys: Self) -> Self;
+        /// The low 128-bit halves of a and b, and the high ones.
+        unsafe fn halves(a: Self, b: Self) -> (Self, Self);
     }
 
-    /// [`step_pd`] in f32 (4 amplitudes per register).
-    #[inline(always)]
-    unsafe fn step_ps<const GRAD: bool>(
-        m: &[Bc<__m256>; 4],
-        acc: &mut [__m256; 6],
-        [p0, p1, l0, l1]: [__m256; 4],
-    ) -> [__m256; 4] {
-        let (q0, q1) = (_mm256_permute_ps::<0xB1>(p0), _mm256_permute_ps::<0xB1>(p1));
-        let (r0, r1) = (_mm256_permute_ps::<0xB1>(l0), _mm256_permute_ps::<0xB1>(l1));
-        if GRAD {
-            acc[0] = _mm256_fmadd_ps(l0, q0, acc[0]);
-            acc[1] = _mm256_fmadd_ps(l1, q1, acc[1]);
-            acc[2] = _mm256_fmadd_ps(l0, p1, acc[2]);
-            acc[3] = _mm256_fmadd_ps(l1, p0, acc[3]);
-            acc[4] = _mm256_fmadd_ps(l0, q1, acc[4]);
-            acc[5] = _mm256_fmadd_ps(l1, q0, acc[5]);
-        }
-        [
-            cmadd_ps(m[0], p0, q0, m[1], p1, q1),
-            cmadd_ps(m[2], p0, q0, m[3], p1, q1),
-            cmadd_ps(m[0], l0, r0, m[1], l1, r1),
-            cmadd_ps(m[2], l0, r0, m[3], l1, r1),
-        ]
+    /// The six per-lane sums of a chain's backward pass, added up in f64.
+    pub(super) trait Sums<R> {
+        unsafe fn new() -> Self;
+        fn regs(&mut self) -> &mut [R; 6];
+        /// Counts one register step (f32 folds its sums into f64 every [`FOLD`] steps).
+        unsafe fn count(&mut self);
+        unsafe fn finish(self) -> ChainSums;
     }
 
-    #[inline(always)]
-    unsafe fn matrix_pd(m: &[C; 4]) -> [Bc<__m256d>; 4] {
-        let mut out = [(_mm256_setzero_pd(), _mm256_setzero_pd()); 4];
-        for (o, c) in out.iter_mut().zip(m) {
-            *o = (_mm256_set1_pd(c.re), _mm256_set1_pd(c.im));
+    impl Reg for __m256d {
+        type F = f64;
+        const LANES: usize = 4;
+        type Acc = [__m256d; 6];
+        #[inline(always)]
+        unsafe fn load(s: &[f64]) -> Self {
+            _mm256_loadu_pd(s[..4].as_ptr())
         }
-        out
-    }
-
-    /// The entries rounded to f32, as the portable kernel rounds them.
-    #[inline(always)]
-    unsafe fn matrix_ps(m: &[C; 4]) -> [Bc<__m256>; 4] {
-        let mut out = [(_mm256_setzero_ps(), _mm256_setzero_ps()); 4];
-        for (o, c) in out.iter_mut().zip(m) {
-            *o = (_mm256_set1_ps(c.re as f32), _mm256_set1_ps(c.im as f32));
+        #[inline(always)]
+        unsafe fn store(self, s: &mut [f64]) {
+            _mm256_storeu_pd(s[..4].as_mut_ptr(), self)
         }
-        out
-    }
-
-    /// Register-sized chunks (4 f64 lanes) of four equal-length lane slices, in step.
-    type Quad<'a, F> = [&'a mut [F]; 4];
-
-    /// Loads, steps and stores every register quad of `q` (lengths multiples of `W`).
-    #[inline(always)]
-    unsafe fn run_pd<const GRAD: bool>(
-        q: Quad<'_, f64>,
-        m: &[Bc<__m256d>; 4],
-        acc: &mut [__m256d; 6],
-    ) {
-        let [a, b, c, d] = q;
-        for (((a, b), c), d) in a
-            .chunks_exact_mut(4)
-            .zip(b.chunks_exact_mut(4))
-            .zip(c.chunks_exact_mut(4))
-            .zip(d.chunks_exact_mut(4))
-        {
-            let v = [
-                _mm256_loadu_pd(a.as_ptr()),
-                _mm256_loadu_pd(b.as_ptr()),
-                _mm256_loadu_pd(c.as_ptr()),
-                _mm256_loadu_pd(d.as_ptr()),
-            ];
-            let [oa, ob, oc, od] = step_pd::<GRAD>(m, acc, v);
-            _mm256_storeu_pd(a.as_mut_ptr(), oa);
-            _mm256_storeu_pd(b.as_mut_ptr(), ob);
-            _mm256_storeu_pd(c.as_mut_ptr(), oc);
-            _mm256_storeu_pd(d.as_mut_ptr(), od);
+        #[inline(always)]
+        unsafe fn zero() -> Self {
+            _mm256_setzero_pd()
+        }
+        #[inline(always)]
+        unsafe fn splat(v: f64) -> Self {
+            _mm256_set1_pd(v)
+        }
+        #[inline(always)]
+        unsafe fn swap(self) -> Self {
+            _mm256_permute_pd::<0b0101>(self)
+        }
+        #[inline(always)]
+        unsafe fn fmadd(a: Self, b: Self, c: Self) -> Self {
+            _mm256_fmadd_pd(a, b, c)
+        }
+        #[inline(always)]
+        unsafe fn cmadd(w: Bc<Self>, x: Self, xs: Self, v: Bc<Self>, y: Self, ys: Self) -> Self {
+            cmadd_pd(w, x, xs, v, y, ys)
+        }
+        #[inline(always)]
+        unsafe fn halves(a: Self, b: Self) -> (Self, Self) {
+            (
+                _mm256_permute2f128_pd::<0x20>(a, b),
+                _mm256_permute2f128_pd::<0x31>(a, b),
+            )
         }
     }
 
-    /// The sums of the f64 accumulators.
-    #[inline(always)]
-    unsafe fn finish_pd(acc: &[__m256d; 6]) -> ChainSums {
-        let mut lanes = [[0.0; 8]; 6];
-        for (l, v) in lanes.iter_mut().zip(acc) {
-            _mm256_storeu_pd(l.as_mut_ptr(), *v);
+    impl Reg for __m256 {
+        type F = f32;
+        const LANES: usize = 8;
+        type Acc = AccPs;
+        #[inline(always)]
+        unsafe fn load(s: &[f32]) -> Self {
+            _mm256_loadu_ps(s[..8].as_ptr())
         }
-        finish(&lanes)
+        #[inline(always)]
+        unsafe fn store(self, s: &mut [f32]) {
+            _mm256_storeu_ps(s[..8].as_mut_ptr(), self)
+        }
+        #[inline(always)]
+        unsafe fn zero() -> Self {
+            _mm256_setzero_ps()
+        }
+        #[inline(always)]
+        unsafe fn splat(v: f64) -> Self {
+            // The entries rounded to f32, as the portable kernel rounds them.
+            _mm256_set1_ps(v as f32)
+        }
+        #[inline(always)]
+        unsafe fn swap(self) -> Self {
+            _mm256_permute_ps::<0xB1>(self)
+        }
+        #[inline(always)]
+        unsafe fn fmadd(a: Self, b: Self, c: Self) -> Self {
+            _mm256_fmadd_ps(a, b, c)
+        }
+        #[inline(always)]
+        unsafe fn cmadd(w: Bc<Self>, x: Self, xs: Self, v: Bc<Self>, y: Self, ys: Self) -> Self {
+            cmadd_ps(w, x, xs, v, y, ys)
+        }
+        #[inline(always)]
+        unsafe fn halves(a: Self, b: Self) -> (Self, Self) {
+            (
+                _mm256_permute2f128_ps::<0x20>(a, b),
+                _mm256_permute2f128_ps::<0x31>(a, b),
+            )
+        }
     }
 
-    /// f64, whole states (lane slices), target offset `tbit` amplitudes.
-    ///
-    /// # Safety
-    ///
-    /// The CPU supports AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn whole_pd<const GRAD: bool>(
-        psi: &mut [f64],
-        lam: &mut [f64],
-        tbit: usize,
-        m: &[C; 4],
-    ) -> Option<ChainSums> {
-        let block = 4 * tbit; // lanes of a block of 2·tbit amplitudes
-        if psi.len() != lam.len()
-            || !tbit.is_power_of_two()
-            || !psi.len().is_multiple_of(block.max(8))
-        {
-            return None;
+    impl Sums<__m256d> for [__m256d; 6] {
+        #[inline(always)]
+        unsafe fn new() -> Self {
+            [_mm256_setzero_pd(); 6]
         }
-        let m = matrix_pd(m);
-        let mut acc = [_mm256_setzero_pd(); 6];
-        if tbit >= 2 {
-            for (bp, bl) in psi.chunks_exact_mut(block).zip(lam.chunks_exact_mut(block)) {
-                let (p0, p1) = bp.split_at_mut(block / 2);
-                let (l0, l1) = bl.split_at_mut(block / 2);
-                run_pd::<GRAD>([p0, p1, l0, l1], &m, &mut acc);
+        #[inline(always)]
+        fn regs(&mut self) -> &mut [__m256d; 6] {
+            self
+        }
+        #[inline(always)]
+        unsafe fn count(&mut self) {}
+        #[inline(always)]
+        unsafe fn finish(self) -> ChainSums {
+            let mut lanes = [[0.0; 8]; 6];
+            for (l, v) in lanes.iter_mut().zip(self) {
+                _mm256_storeu_pd(l.as_mut_ptr(), v);
             }
-        } else {
-            // Qubit 0: a register holds one pair; two registers recombine into (p0, p1).
-            for (bp, bl) in psi.chunks_exact_mut(8).zip(lam.chunks_exact_mut(8)) {
-                let x = _mm256_loadu_pd(bp.as_ptr());
-                let y = _mm256_loadu_pd(bp[4..].as_ptr());
-                let u = _mm256_loadu_pd(bl.as_ptr());
-                let w = _mm256_loadu_pd(bl[4..].as_ptr());
-                let v = [
-                    _mm256_permute2f128_pd::<0x20>(x, y),
-                    _mm256_permute2f128_pd::<0x31>(x, y),
-                    _mm256_permute2f128_pd::<0x20>(u, w),
-                    _mm256_permute2f128_pd::<0x31>(u, w),
-                ];
-                let [p0, p1, l0, l1] = step_pd::<GRAD>(&m, &mut acc, v);
-                let (bp0, bp1) = bp.split_at_mut(4);
-                _mm256_storeu_pd(bp0.as_mut_ptr(), _mm256_permute2f128_pd::<0x20>(p0, p1));
-                _mm256_storeu_pd(bp1.as_mut_ptr(), _mm256_permute2f128_pd::<0x31>(p0, p1));
-                let (bl0, bl1) = bl.split_at_mut(4);
-                _mm256_storeu_pd(bl0.as_mut_ptr(), _mm256_permute2f128_pd::<0x20>(l0, l1));
-                _mm256_storeu_pd(bl1.as_mut_ptr(), _mm256_permute2f128_pd::<0x31>(l0, l1));
-            }
+            finish(&lanes)
         }
-        Some(finish_pd(&acc))
-    }
-
-    /// f64, matching chunks of the halves of ψ and λ.
-    ///
-    /// # Safety
-    ///
-    /// The CPU supports AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn halves_pd(q: Quad<'_, f64>, m: &[C; 4], grad: bool) -> Option<ChainSums> {
-        let len = q[0].len();
-        if q.iter().any(|s| s.len() != len) || !len.is_multiple_of(4) {
-            return None;
-        }
-        let m = matrix_pd(m);
-        let mut acc = [_mm256_setzero_pd(); 6];
-        if grad {
-            run_pd::<true>(q, &m, &mut acc);
-        } else {
-            run_pd::<false>(q, &m, &mut acc);
-        }
-        Some(finish_pd(&acc))
     }
 
     /// f32 accumulators and their f64 totals.
-    struct AccPs {
+    pub(super) struct AccPs {
         acc: [__m256; 6],
         steps: usize,
         wide: [[__m256d; 2]; 6],
     }
 
     impl AccPs {
-        #[inline(always)]
-        unsafe fn new() -> Self {
-            AccPs {
-                acc: [_mm256_setzero_ps(); 6],
-                steps: 0,
-                wide: [[_mm256_setzero_pd(); 2]; 6],
-            }
-        }
-
-        /// Adds the f32 sums into the f64 ones every [`FOLD`] steps.
-        #[inline(always)]
-        unsafe fn count(&mut self) {
-            self.steps += 1;
-            if self.steps == FOLD {
-                self.fold();
-            }
-        }
-
         #[inline(always)]
         unsafe fn fold(&mut self) {
             for (a, w) in self.acc.iter_mut().zip(self.wide.iter_mut()) {
@@ -586,7 +477,28 @@ pub(crate) mod avx2 {
             }
             self.steps = 0;
         }
+    }
 
+    impl Sums<__m256> for AccPs {
+        #[inline(always)]
+        unsafe fn new() -> Self {
+            AccPs {
+                acc: [_mm256_setzero_ps(); 6],
+                steps: 0,
+                wide: [[_mm256_setzero_pd(); 2]; 6],
+            }
+        }
+        #[inline(always)]
+        fn regs(&mut self) -> &mut [__m256; 6] {
+            &mut self.acc
+        }
+        #[inline(always)]
+        unsafe fn count(&mut self) {
+            self.steps += 1;
+            if self.steps == FOLD {
+                self.fold();
+            }
+        }
         #[inline(always)]
         unsafe fn finish(mut self) -> ChainSums {
             self.fold();
@@ -599,107 +511,175 @@ pub(crate) mod avx2 {
         }
     }
 
+    /// One register step: the six products into `acc` (with `GRAD`), then U† (`m`) on
+    /// (p0, p1) and (l0, l1); returns the new [p0, p1, l0, l1].
     #[inline(always)]
-    unsafe fn run_ps<const GRAD: bool>(q: Quad<'_, f32>, m: &[Bc<__m256>; 4], acc: &mut AccPs) {
+    unsafe fn step<R: Reg, const GRAD: bool>(
+        m: &[Bc<R>; 4],
+        acc: &mut R::Acc,
+        [p0, p1, l0, l1]: [R; 4],
+    ) -> [R; 4] {
+        let (q0, q1, r0, r1) = (p0.swap(), p1.swap(), l0.swap(), l1.swap());
+        if GRAD {
+            let a = acc.regs();
+            a[0] = R::fmadd(l0, q0, a[0]);
+            a[1] = R::fmadd(l1, q1, a[1]);
+            a[2] = R::fmadd(l0, p1, a[2]);
+            a[3] = R::fmadd(l1, p0, a[3]);
+            a[4] = R::fmadd(l0, q1, a[4]);
+            a[5] = R::fmadd(l1, q0, a[5]);
+            acc.count();
+        }
+        [
+            R::cmadd(m[0], p0, q0, m[1], p1, q1),
+            R::cmadd(m[2], p0, q0, m[3], p1, q1),
+            R::cmadd(m[0], l0, r0, m[1], l1, r1),
+            R::cmadd(m[2], l0, r0, m[3], l1, r1),
+        ]
+    }
+
+    /// The matrix entries as (re, im) broadcasts.
+    #[inline(always)]
+    unsafe fn matrix<R: Reg>(m: &[C; 4]) -> [Bc<R>; 4] {
+        let mut out = [(R::zero(), R::zero()); 4];
+        for (o, c) in out.iter_mut().zip(m) {
+            *o = (R::splat(c.re), R::splat(c.im));
+        }
+        out
+    }
+
+    /// Four equal-length lane slices (p0, p1, l0, l1), stepped through together.
+    type Quad<'a, F> = [&'a mut [F]; 4];
+
+    /// Loads, steps and stores every register of `q` (lengths multiples of `R::LANES`).
+    #[inline(always)]
+    unsafe fn run<R: Reg, const GRAD: bool>(q: Quad<'_, R::F>, m: &[Bc<R>; 4], acc: &mut R::Acc) {
+        let w = R::LANES;
         let [a, b, c, d] = q;
         for (((a, b), c), d) in a
-            .chunks_exact_mut(8)
-            .zip(b.chunks_exact_mut(8))
-            .zip(c.chunks_exact_mut(8))
-            .zip(d.chunks_exact_mut(8))
+            .chunks_exact_mut(w)
+            .zip(b.chunks_exact_mut(w))
+            .zip(c.chunks_exact_mut(w))
+            .zip(d.chunks_exact_mut(w))
         {
-            let v = [
-                _mm256_loadu_ps(a.as_ptr()),
-                _mm256_loadu_ps(b.as_ptr()),
-                _mm256_loadu_ps(c.as_ptr()),
-                _mm256_loadu_ps(d.as_ptr()),
-            ];
-            let [oa, ob, oc, od] = step_ps::<GRAD>(m, &mut acc.acc, v);
-            _mm256_storeu_ps(a.as_mut_ptr(), oa);
-            _mm256_storeu_ps(b.as_mut_ptr(), ob);
-            _mm256_storeu_ps(c.as_mut_ptr(), oc);
-            _mm256_storeu_ps(d.as_mut_ptr(), od);
-            if GRAD {
-                acc.count();
-            }
+            let v = [R::load(a), R::load(b), R::load(c), R::load(d)];
+            let [oa, ob, oc, od] = step::<R, GRAD>(m, acc, v);
+            oa.store(a);
+            ob.store(b);
+            oc.store(c);
+            od.store(d);
         }
     }
 
-    /// f32, whole states (lane slices), target offset `tbit` amplitudes (`tbit ≥ 2`).
-    ///
-    /// # Safety
-    ///
-    /// The CPU supports AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn whole_ps<const GRAD: bool>(
-        psi: &mut [f32],
-        lam: &mut [f32],
+    /// Whole states (lane slices), target offset `tbit` amplitudes: blocks of a whole
+    /// register or more step through `run`; blocks of half a register are recombined.
+    #[inline(always)]
+    unsafe fn whole<R: Reg, const GRAD: bool>(
+        psi: &mut [R::F],
+        lam: &mut [R::F],
         tbit: usize,
         m: &[C; 4],
     ) -> Option<ChainSums> {
-        let block = 4 * tbit;
+        let (w, block) = (R::LANES, 4 * tbit); // block: lanes of 2·tbit amplitudes
         if psi.len() != lam.len()
             || !tbit.is_power_of_two()
-            || tbit < 2
-            || !psi.len().is_multiple_of(block.max(16))
+            || block < w
+            || !psi.len().is_multiple_of(block.max(2 * w))
         {
             return None;
         }
-        let m = matrix_ps(m);
-        let mut acc = AccPs::new();
-        if tbit >= 4 {
+        let m = matrix::<R>(m);
+        let mut acc = R::Acc::new();
+        if block >= 2 * w {
             for (bp, bl) in psi.chunks_exact_mut(block).zip(lam.chunks_exact_mut(block)) {
                 let (p0, p1) = bp.split_at_mut(block / 2);
                 let (l0, l1) = bl.split_at_mut(block / 2);
-                run_ps::<GRAD>([p0, p1, l0, l1], &m, &mut acc);
+                run::<R, GRAD>([p0, p1, l0, l1], &m, &mut acc);
             }
         } else {
-            // Qubit 1: a register holds two pairs; two registers recombine into (p0, p1).
-            for (bp, bl) in psi.chunks_exact_mut(16).zip(lam.chunks_exact_mut(16)) {
-                let x = _mm256_loadu_ps(bp.as_ptr());
-                let y = _mm256_loadu_ps(bp[8..].as_ptr());
-                let u = _mm256_loadu_ps(bl.as_ptr());
-                let w = _mm256_loadu_ps(bl[8..].as_ptr());
-                let v = [
-                    _mm256_permute2f128_ps::<0x20>(x, y),
-                    _mm256_permute2f128_ps::<0x31>(x, y),
-                    _mm256_permute2f128_ps::<0x20>(u, w),
-                    _mm256_permute2f128_ps::<0x31>(u, w),
-                ];
-                let [p0, p1, l0, l1] = step_ps::<GRAD>(&m, &mut acc.acc, v);
-                if GRAD {
-                    acc.count();
-                }
-                let (bp0, bp1) = bp.split_at_mut(8);
-                _mm256_storeu_ps(bp0.as_mut_ptr(), _mm256_permute2f128_ps::<0x20>(p0, p1));
-                _mm256_storeu_ps(bp1.as_mut_ptr(), _mm256_permute2f128_ps::<0x31>(p0, p1));
-                let (bl0, bl1) = bl.split_at_mut(8);
-                _mm256_storeu_ps(bl0.as_mut_ptr(), _mm256_permute2f128_ps::<0x20>(l0, l1));
-                _mm256_storeu_ps(bl1.as_mut_ptr(), _mm256_permute2f128_ps::<0x31>(l0, l1));
+            // A block is half a register (f64 qubit 0, f32 qubit 1): two registers of
+            // consecutive blocks recombine into (p0, p1) and back.
+            for (bp, bl) in psi.chunks_exact_mut(2 * w).zip(lam.chunks_exact_mut(2 * w)) {
+                let (bp0, bp1) = bp.split_at_mut(w);
+                let (bl0, bl1) = bl.split_at_mut(w);
+                let (p0, p1) = R::halves(R::load(bp0), R::load(bp1));
+                let (l0, l1) = R::halves(R::load(bl0), R::load(bl1));
+                let [p0, p1, l0, l1] = step::<R, GRAD>(&m, &mut acc, [p0, p1, l0, l1]);
+                let (x, y) = R::halves(p0, p1);
+                x.store(bp0);
+                y.store(bp1);
+                let (x, y) = R::halves(l0, l1);
+                x.store(bl0);
+                y.store(bl1);
             }
         }
         Some(acc.finish())
     }
 
-    /// f32, matching chunks of the halves of ψ and λ.
+    /// Matching chunks of the halves of ψ and λ.
+    #[inline(always)]
+    unsafe fn halves<R: Reg>(q: Quad<'_, R::F>, m: &[C; 4], grad: bool) -> Option<ChainSums> {
+        let len = q[0].len();
+        if q.iter().any(|s| s.len() != len) || !len.is_multiple_of(R::LANES) {
+            return None;
+        }
+        let m = matrix::<R>(m);
+        let mut acc = R::Acc::new();
+        if grad {
+            run::<R, true>(q, &m, &mut acc);
+        } else {
+            run::<R, false>(q, &m, &mut acc);
+        }
+        Some(acc.finish())
+    }
+
+    /// The chain's backward pass on `pairs` in precision `R` (see `chain_back_f64`).
+    #[inline(always)]
+    unsafe fn chain_back<R: Reg>(
+        pairs: ChainPairs<'_, R::F>,
+        m: &[C; 4],
+        grad: bool,
+    ) -> Option<ChainSums> {
+        match (pairs, grad) {
+            (ChainPairs::Whole { psi, lam, tbit }, true) => {
+                whole::<R, true>(psi.as_flattened_mut(), lam.as_flattened_mut(), tbit, m)
+            }
+            (ChainPairs::Whole { psi, lam, tbit }, false) => {
+                whole::<R, false>(psi.as_flattened_mut(), lam.as_flattened_mut(), tbit, m)
+            }
+            (ChainPairs::Halves { plo, phi, llo, lhi }, g) => {
+                let q = [plo, phi, llo, lhi].map(|s| s.as_flattened_mut());
+                halves::<R>(q, m, g)
+            }
+        }
+    }
+
+    /// [`chain_back`] in f64, compiled with AVX2 + FMA.
     ///
     /// # Safety
     ///
-    /// The CPU supports AVX2 and FMA.
+    /// The CPU supports AVX2 and FMA (the kernels check their layouts themselves).
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn halves_ps(q: Quad<'_, f32>, m: &[C; 4], grad: bool) -> Option<ChainSums> {
-        let len = q[0].len();
-        if q.iter().any(|s| s.len() != len) || !len.is_multiple_of(8) {
-            return None;
-        }
-        let m = matrix_ps(m);
-        let mut acc = AccPs::new();
-        if grad {
-            run_ps::<true>(q, &m, &mut acc);
-        } else {
-            run_ps::<false>(q, &m, &mut acc);
-        }
-        Some(acc.finish())
+    pub(super) unsafe fn chain_back_pd(
+        pairs: ChainPairs<'_, f64>,
+        m: &[C; 4],
+        grad: bool,
+    ) -> Option<ChainSums> {
+        chain_back::<__m256d>(pairs, m, grad)
+    }
+
+    /// [`chain_back`] in f32 (sums folded into f64), compiled with AVX2 + FMA.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2 and FMA (the kernels check their layouts themselves).
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn chain_back_ps(
+        pairs: ChainPairs<'_, f32>,
+        m: &[C; 4],
+        grad: bool,
+    ) -> Option<ChainSums> {
+        chain_back::<__m256>(pairs, m, grad)
     }
 }
 
