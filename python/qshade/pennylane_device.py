@@ -21,6 +21,7 @@ import pathlib
 from collections import OrderedDict
 from dataclasses import replace
 
+import autoray
 import numpy as np
 import pennylane as qml
 from pennylane.devices import Device, ExecutionConfig
@@ -449,13 +450,14 @@ class _Parameters:
         return np.asarray(block.sum(axis=0).reshape(shape))
 
 
-def _observable_parameter_shape(tape: QuantumScript, k: int):
-    """The shape of trainable tape parameter k, one of the measured observables' parameters
-    (e.g. Hamiltonian coefficients; their indices follow every operation's). Adjoint
-    differentiation gives it a zero derivative, as PennyLane's own adjoint devices
-    (lightning.qubit) do: gradients are taken w.r.t. the circuit's parameters only, and
-    PennyLane's ``validate_adjoint_trainable_params`` warns the user about it."""
-    return np.shape(qml.math.unwrap(tape.get_parameters(trainable_only=False)[k]))
+def _observable_parameter_shapes(tape: QuantumScript):
+    """The shapes of the tape's parameters by index (read once per tape), for its trainable
+    parameters that belong to the measured observables (e.g. Hamiltonian coefficients; their
+    indices follow every operation's). Adjoint differentiation gives those a zero derivative,
+    as PennyLane's own adjoint devices (lightning.qubit) do: gradients are taken w.r.t. the
+    circuit's parameters only, and PennyLane's ``validate_adjoint_trainable_params`` warns the
+    user about it."""
+    return [np.shape(qml.math.unwrap(v)) for v in tape.get_parameters(trainable_only=False)]
 
 
 class _Group:
@@ -489,6 +491,12 @@ class _TapeVJPs(tuple):
     def squeeze(self, axis=None):
         """A placeholder of shape (len(self),): only its shape is ever read."""
         return np.empty((len(self),))
+
+
+# qml.math (autoray) infers a value's array library from its class's module; without this a
+# _TapeVJPs would count as a library called "qshade" and qml.math.to_numpy / allclose on a
+# compute_vjp result would fail. It is a plain tuple, as PennyLane's own devices return.
+autoray.register_backend(_TapeVJPs, "builtins")
 
 
 def _format_rows(values: np.ndarray, batched: bool):
@@ -691,10 +699,11 @@ class QShadeDevice(Device):
                 batched = p.batch_size is not None
                 j = jac[rows]
                 blocks = []
+                obs_shapes = None
                 for k in t.trainable_params:
                     if k >= len(comp.layout):  # an observable's parameter: derivative 0
-                        shape = _observable_parameter_shape(t, k)
-                        blocks.append(np.zeros(j.shape[:2] + shape))
+                        obs_shapes = obs_shapes or _observable_parameter_shapes(t)
+                        blocks.append(np.zeros(j.shape[:2] + obs_shapes[k]))
                         continue
                     start, shape = comp.layout[k]
                     size = int(np.prod(shape, dtype=np.int64))
@@ -728,10 +737,15 @@ class QShadeDevice(Device):
             for i, t, p, rows in zip(idx, group.tapes, group.params, group.rows):
                 batched = p.batch_size is not None
                 per_sample = g.theta_per_sample[rows]
+                obs_shapes = (
+                    _observable_parameter_shapes(t)
+                    if any(k >= len(comp.layout) for k in t.trainable_params)
+                    else None
+                )
                 out = _TapeVJPs(
                     p.vjp(comp, per_sample, k, batched)
                     if k < len(comp.layout)
-                    else np.zeros(_observable_parameter_shape(t, k))  # an observable's: 0
+                    else np.zeros(obs_shapes[k])  # an observable's parameter: 0
                     for k in t.trainable_params
                 )
                 values_out[i] = _format_rows(g.values[rows], batched)

@@ -374,3 +374,26 @@ def test_trainable_observable_parameters_get_zero_adjoint_derivatives(device_vjp
         np.testing.assert_allclose(a, b, atol=1e-9)
     np.testing.assert_allclose(got[0], qml.jacobian(exact, argnums=0)(x, coeffs), atol=1e-9)
     np.testing.assert_array_equal(got[1], np.zeros_like(want[1]))
+
+
+def test_direct_compute_vjp_results_are_plain_numpy_for_qml_math():
+    """``dev.compute_vjp`` called directly (PennyLane's Device API) returns a tuple qml.math
+    treats as numpy (its VJPs have mixed shapes under broadcasting), with the analytic values:
+    RX(x) on 0, RY(t) on 1, CNOT: <Z1> = cos(x) cos(t)."""
+    dev = qml.device("qshade.cpu", wires=2)
+    x, t = np.array([0.3, 0.8, 1.1]), 0.4
+    tape = qml.tape.QuantumScript(
+        [qml.RX(x, wires=0), qml.RY(t, wires=1), qml.CNOT(wires=[0, 1])],
+        [qml.expval(qml.PauliZ(1))],
+        trainable_params=[0, 1],
+    )
+    config = dev.setup_execution_config(
+        qml.devices.ExecutionConfig(gradient_method="adjoint", use_device_jacobian_product=True)
+    )
+    dy = np.array([1.0, -0.5, 0.25])
+    vjp = dev.compute_vjp(tape, dy, config)
+    assert qml.math.get_interface(vjp) == "numpy"
+    want_x = dy * -np.sin(x) * np.cos(t)
+    want_t = np.sum(dy * -np.cos(x) * np.sin(t))
+    assert qml.math.allclose(qml.math.to_numpy(vjp[0]), want_x, atol=1e-12)
+    assert qml.math.allclose(vjp[1], want_t, atol=1e-12)

@@ -325,6 +325,12 @@ pub(crate) mod avx2 {
     /// (`__m256`, 4 amplitudes): the operations the chain kernel needs, so that one generic
     /// kernel serves both precisions. (Plain `#[inline(always)]` functions: they are inlined
     /// into the `target_feature` entry points below, which compile them with AVX2 + FMA.)
+    ///
+    /// # Safety
+    ///
+    /// Every method (and the generic `step`, `run`, `whole`, `halves` built on them) may only
+    /// run inside `chain_back_pd` / `chain_back_ps`, i.e. on a CPU with AVX2 + FMA; bounds are
+    /// checked by slicing (`load` / `store` take `s[..LANES]`).
     pub(super) trait Reg: Copy {
         /// The lane scalar.
         type F: Copy;
@@ -346,6 +352,10 @@ pub(crate) mod avx2 {
     }
 
     /// The six per-lane sums of a chain's backward pass, added up in f64.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Reg`]: only inside `chain_back_pd` / `chain_back_ps` (AVX2 + FMA).
     pub(super) trait Sums<R> {
         unsafe fn new() -> Self;
         fn regs(&mut self) -> &mut [R; 6];
@@ -743,7 +753,9 @@ mod tests {
         run: fn(ChainPairs<'_, T>, &[C; 4], bool) -> Option<ChainSums>,
         tol: f64,
     ) {
-        let n = 7;
+        // 9 qubits: up to 64 register steps per pass, so the f32 sums fold into f64 mid-pass
+        // (every FOLD = 16 steps), not only at the end.
+        let n = 9;
         let len = 1usize << n;
         let m = matrix();
         for q in 0..n {
