@@ -789,6 +789,20 @@ mod tests {
     use crate::noise::trajectory::stream_seed;
     use crate::noise::{generic, Channel};
 
+    /// The Kraus operators of a two-qubit channel that is no unitary mixture: amplitude
+    /// damping (0.35) on the first qubit ⊗ phase damping (0.5) on the second.
+    fn damping_pair_kraus() -> Vec<Vec<C>> {
+        let ad = Channel::amplitude_damping(0.35).unwrap();
+        let pd = Channel::phase_damping(0.5).unwrap();
+        let mut two = Vec::new();
+        for a in ad.kraus_operators() {
+            for b in pd.kraus_operators() {
+                two.push(crate::math::linalg::kron2(b, a));
+            }
+        }
+        two
+    }
+
     fn c(re: f64, im: f64) -> C {
         C::new(re, im)
     }
@@ -814,14 +828,7 @@ mod tests {
             vec![z, z, c(((1.0 - p) * g).sqrt(), 0.0), z],
         ];
         // A two-qubit channel that is no unitary mixture: amplitude ⊗ phase damping.
-        let ad = Channel::amplitude_damping(0.35).unwrap();
-        let pd = Channel::phase_damping(0.5).unwrap();
-        let mut two = Vec::new();
-        for a in ad.kraus_operators() {
-            for b in pd.kraus_operators() {
-                two.push(crate::math::linalg::kron2(b, a));
-            }
-        }
+        let two = damping_pair_kraus();
         // A two-qubit unitary mixture whose unitary is no Kronecker product: CNOT.
         let o = C::ONE;
         let cnot = [o, z, z, z, z, z, z, o, z, z, o, z, z, o, z, z];
@@ -1034,14 +1041,7 @@ mod tests {
         // Damping on qubit 0 whose K0 is often picked without a read (norm left below 1).
         nc.channel(Channel::amplitude_damping(0.6).unwrap(), &[0])
             .unwrap();
-        let ad = Channel::amplitude_damping(0.35).unwrap();
-        let pd = Channel::phase_damping(0.5).unwrap();
-        let mut two = Vec::new();
-        for a in ad.kraus_operators() {
-            for b in pd.kraus_operators() {
-                two.push(crate::math::linalg::kron2(b, a));
-            }
-        }
+        let two = damping_pair_kraus();
         nc.channel(Channel::kraus(2, two).unwrap(), &[0, 1])
             .unwrap();
         let plan = TrajectoryPlan::new(&nc, &Bindings::none(), &[]).unwrap();

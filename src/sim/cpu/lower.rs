@@ -668,6 +668,8 @@ const MAX_CHAIN: usize = 8;
 #[derive(Clone, Debug)]
 pub(crate) struct Chain {
     gates: Vec<LoweredOp>,
+    /// The pairs of the target (built once per plan: the portable kernels walk them).
+    walk: Walk,
     tbit: usize,
 }
 
@@ -681,7 +683,7 @@ impl Chain {
         }
         let q = self.tbit.trailing_zeros() as usize;
         if !T::apply_2x2_simd(s.as_flattened_mut(), q, &m) {
-            chain_apply_portable(s, self.tbit, &m);
+            chain_apply_portable(s, &self.walk, &m);
         }
     }
 
@@ -730,7 +732,7 @@ impl Chain {
         let grad = count > 0;
         let sums = match T::chain_back_simd(pairs.reborrow(), &md, grad) {
             Some(sums) => sums,
-            None => chain_back_portable(pairs, &md, grad),
+            None => chain_back_portable(pairs, &self.walk, &md, grad),
         };
         write_derivatives(&forms[..count], &sums, grads);
     }
@@ -824,27 +826,34 @@ impl<T: Real, const GRAD: bool> ChainBack<T, GRAD> {
     }
 }
 
-/// A chain's forward 2×2 `m` on the pairs of target offset `tbit` of a whole state by the
-/// portable kernel (the path without AVX2, and the tests' check of it).
+/// A chain's forward 2×2 `m` on the pairs of `walk` (`Walk::new(tbit, 0)`: one target, no
+/// controls) of a whole state by the portable kernel (the path without AVX2, and the tests'
+/// check of it).
 #[inline(always)]
-pub(crate) fn chain_apply_portable<T: Real>(s: &mut [Amp<T>], tbit: usize, m: &[C; 4]) {
-    pairs(s, &Walk::new(tbit, 0), tbit, &mut Dense(round(m)));
+pub(crate) fn chain_apply_portable<T: Real>(s: &mut [Amp<T>], walk: &Walk, m: &[C; 4]) {
+    pairs(s, walk, 1 << walk.highest(), &mut Dense(round(m)));
 }
 
 /// A chain's backward pass (U† = `m` on ψ and λ; with `grad`, the sums of its derivatives,
 /// else zeros) by the portable kernel [`ChainBack`] (the path without AVX2, and the tests'
-/// check of it).
+/// check of it); `walk` is the chain's (`Walk::new(tbit, 0)`), used for whole states.
 #[inline(always)]
 pub(crate) fn chain_back_portable<T: Real>(
     pairs: ChainPairs<'_, T>,
+    walk: &Walk,
     m: &[C; 4],
     grad: bool,
 ) -> ChainSums {
-    fn run<T: Real, const GRAD: bool>(pairs: ChainPairs<'_, T>, m: &[C; 4]) -> ChainSums {
+    fn run<T: Real, const GRAD: bool>(
+        pairs: ChainPairs<'_, T>,
+        walk: &Walk,
+        m: &[C; 4],
+    ) -> ChainSums {
         let mut k = ChainBack::<T, GRAD>::new(round(m));
         match pairs {
             ChainPairs::Whole { psi, lam, tbit } => {
-                pairs2(psi, lam, &Walk::new(tbit, 0), tbit, &mut k)
+                debug_assert_eq!(tbit, 1 << walk.highest());
+                pairs2(psi, lam, walk, tbit, &mut k)
             }
             ChainPairs::Halves { plo, phi, llo, lhi } => pairs2_halves(plo, phi, llo, lhi, &mut k),
         }
@@ -855,9 +864,9 @@ pub(crate) fn chain_back_portable<T: Real>(
         }
     }
     if grad {
-        run::<T, true>(pairs, m)
+        run::<T, true>(pairs, walk, m)
     } else {
-        run::<T, false>(pairs, m)
+        run::<T, false>(pairs, walk, m)
     }
 }
 
@@ -1051,7 +1060,11 @@ fn fuse(num_qubits: usize, ops: Vec<(LoweredOp, usize, usize)>) -> Vec<Step> {
                 (_, Some(run)) => Step::Permute(Permute::new(&run)),
                 _ => {
                     let tbit = g[0].b0;
-                    Step::Chain(Chain { gates: g, tbit })
+                    Step::Chain(Chain {
+                        gates: g,
+                        walk: Walk::new(tbit, 0),
+                        tbit,
+                    })
                 }
             }
         })

@@ -696,6 +696,7 @@ pub(crate) mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::cpu::kernels::Walk;
 
     /// A deterministic pseudo-random amplitude stream.
     fn state<T: crate::sim::cpu::Real>(len: usize, seed: u64) -> Vec<Amp<T>> {
@@ -816,11 +817,18 @@ mod tests {
 
     /// The portable kernels as a runner of [`check`] (they always run).
     fn portable<T: crate::sim::cpu::Real>(
-        pairs: ChainPairs<'_, T>,
+        mut pairs: ChainPairs<'_, T>,
         m: &[C; 4],
         grad: bool,
     ) -> Option<ChainSums> {
-        Some(crate::sim::cpu::lower::chain_back_portable(pairs, m, grad))
+        let tbit = match pairs.reborrow() {
+            ChainPairs::Whole { tbit, .. } => tbit,
+            ChainPairs::Halves { .. } => 1, // (the walk is not used for halves)
+        };
+        let walk = Walk::new(tbit, 0);
+        Some(crate::sim::cpu::lower::chain_back_portable(
+            pairs, &walk, m, grad,
+        ))
     }
 
     #[test]
@@ -845,7 +853,7 @@ mod tests {
             let tbit = 1usize << q;
             let mut psi = state::<f64>(128, 60 + q as u64);
             let (_, want, _) = reference(&psi, &psi.clone(), tbit, &m);
-            crate::sim::cpu::lower::chain_apply_portable(&mut psi, tbit, &m);
+            crate::sim::cpu::lower::chain_apply_portable(&mut psi, &Walk::new(tbit, 0), &m);
             for (a, b) in psi.iter().zip(&want) {
                 assert!((c(*a) - b).norm() <= 1e-12, "forward q={q}");
             }
